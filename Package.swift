@@ -1,0 +1,167 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Swift settings shared by every target: Swift 6 language mode with strict
+/// concurrency is the package default; these add what we want on top.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "tally",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tally", targets: ["tally"]),
+        .executable(name: "tally-bench", targets: ["TallyBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Pure value types and protocols at the seams.
+        .target(name: "TelemetryModel", swiftSettings: strict),
+
+        // MARK: Wire formats (parse in place, no I/O).
+        .target(name: "StatsDWire", dependencies: ["TelemetryModel"], swiftSettings: strict),
+
+        // MARK: Lock-free plumbing.
+        .target(name: "RingBuffers", swiftSettings: strict),
+
+        // MARK: Aggregation shards (pure: time is passed in).
+        .target(
+            name: "Aggregation",
+            dependencies: [
+                "TelemetryModel", "StatsDWire", "RingBuffers",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Compression and checksums from the system's libz.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "BlockCodec", dependencies: ["CZlib"], swiftSettings: strict),
+
+        // MARK: Storage (in memory for now; the on-disk engine comes next).
+        .target(name: "TimeSeriesStorage", dependencies: ["TelemetryModel"], swiftSettings: strict),
+
+        // MARK: Query languages.
+        .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),
+
+        // MARK: Network edges.
+        .target(
+            name: "IngestServer",
+            dependencies: [
+                "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "TelemetryModel", "PromQL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Composition and the executable.
+        .target(
+            name: "TallyApp",
+            dependencies: [
+                "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "tally",
+            dependencies: [
+                "TallyApp", "TelemetryModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "TallyBench",
+            dependencies: [
+                "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Test support.
+        .target(
+            name: "TallyTestKit",
+            dependencies: [
+                "TelemetryModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: Tests, beside the module they test.
+        .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec"], swiftSettings: strict),
+        .testTarget(name: "TimeSeriesStorageTests", dependencies: ["TimeSeriesStorage", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(
+            name: "IngestServerTests",
+            dependencies: [
+                "IngestServer", "Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "TallyAppTests", dependencies: ["TallyApp", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TallyTestKit", "TelemetryModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,15 @@
+/// What an aggregation shard needs to know; the defaults are tally's.
+public struct AggregationConfig: Sendable {
+    /// The quantiles every timer, histogram and distribution reports.
+    public var quantiles: [Double] = [0.5, 0.9, 0.95, 0.99]
+    /// The DDSketch relative accuracy α of those quantiles.
+    public var sketchRelativeAccuracy: Double = 0.01
+    /// Members a set counts exactly before it switches to HyperLogLog.
+    public var setExactLimit: Int = 10_000
+    /// HyperLogLog precision (registers = 2^precision; error 1.04/√registers).
+    public var hllPrecision: Int = 14
+    /// A series not updated for this long (milliseconds) is no longer emitted, and its memory is released.
+    public var seriesExpiryMillis: Int64 = 300_000
+
+    public init() {}
+}

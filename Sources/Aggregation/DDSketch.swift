@@ -1,0 +1,197 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The logarithmic bucket mapping of a DDSketch (Masson, Rim and Lee, VLDB
+/// 2019): a positive value `v` falls in bucket `ceil(log_gamma(v))` with
+/// `gamma = (1 + α) / (1 − α)`, and every value of a bucket is within relative
+/// error α of the bucket's representative value. Shared by all sketches of a shard.
+public struct SketchMapping: Sendable {
+    /// The relative accuracy α: every quantile estimate `e` of a value `x`
+    /// (in the indexable range) satisfies `|e − x| ≤ α·|x|`.
+    public let relativeAccuracy: Double
+    @usableFromInline let gamma: Double
+    @usableFromInline let inverseLogGamma: Double
+    /// Magnitudes below this go to the zero bucket.
+    @usableFromInline let minIndexable: Double
+
+    public init(relativeAccuracy: Double) {
+        precondition(relativeAccuracy > 0 && relativeAccuracy < 1, "relative accuracy must be in (0, 1)")
+        self.relativeAccuracy = relativeAccuracy
+        gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
+        inverseLogGamma = 1 / log(gamma)
+        minIndexable = 1e-9
+    }
+
+
+    func index(_ magnitude: Double) -> Int32 {
+        Int32(clamping: Int((log(magnitude) * inverseLogGamma).rounded(.up)))
+    }
+
+    /// The representative value of a bucket: its error is at most α either way.
+
+    func value(_ index: Int32) -> Double {
+        2 * pow(gamma, Double(index)) / (gamma + 1)
+    }
+}
+
+/// Weighted bucket counts, sparse while small (most series see few distinct
+/// buckets per interval) and dense with an offset once they pass 32 buckets.
+@usableFromInline
+struct SketchStore: Sendable {
+    @usableFromInline static let sparseLimit = 32
+    @usableFromInline var sparseKeys: [Int32] = []
+    @usableFromInline var sparseCounts: [Double] = []
+    @usableFromInline var dense: [Double] = []
+    @usableFromInline var offset: Int32 = 0
+    @usableFromInline var isDense = false
+
+    @usableFromInline init() {}
+
+
+    mutating func add(_ index: Int32, _ weight: Double) {
+        if isDense {
+            addDense(index, weight)
+            return
+        }
+        for k in 0..<sparseKeys.count where sparseKeys[k] == index {
+            sparseCounts[k] += weight
+            return
+        }
+        if sparseKeys.count < Self.sparseLimit {
+            sparseKeys.append(index)
+            sparseCounts.append(weight)
+            return
+        }
+        // Switch to dense: span the keys seen so far.
+        let lowest = min(sparseKeys.min() ?? index, index)
+        let highest = max(sparseKeys.max() ?? index, index)
+        offset = lowest
+        dense = [Double](repeating: 0, count: Int(highest - lowest) + 1)
+        for k in 0..<sparseKeys.count { dense[Int(sparseKeys[k] - offset)] += sparseCounts[k] }
+        sparseKeys = []
+        sparseCounts = []
+        isDense = true
+        addDense(index, weight)
+    }
+
+
+    mutating func addDense(_ index: Int32, _ weight: Double) {
+        if index < offset {
+            let extra = Int(offset - index)
+            dense.insert(contentsOf: repeatElement(0, count: extra), at: 0)
+            offset = index
+        } else if Int(index - offset) >= dense.count {
+            dense.append(contentsOf: repeatElement(0, count: Int(index - offset) - dense.count + 1))
+        }
+        dense[Int(index - offset)] += weight
+    }
+
+    /// The buckets with their counts, by increasing index.
+    func buckets() -> [(index: Int32, count: Double)] {
+        if isDense {
+            return dense.enumerated().compactMap { $0.element > 0 ? (offset + Int32($0.offset), $0.element) : nil }
+        }
+        return zip(sparseKeys, sparseCounts).sorted { $0.0 < $1.0 }.map { ($0.0, $0.1) }
+    }
+
+    /// Empties the store; a dense store keeps its memory only if `keepMemory`.
+    mutating func reset(keepMemory: Bool) {
+        if isDense, keepMemory {
+            for i in dense.indices { dense[i] = 0 }
+        } else {
+            dense = []
+            isDense = false
+            offset = 0
+        }
+        sparseKeys.removeAll(keepingCapacity: true)
+        sparseCounts.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A mergeable quantile sketch with relative-error guarantees (DDSketch).
+/// Weights carry StatsD sample rates: a value sent at `@0.1` counts ten times.
+/// Count, sum, minimum and maximum are kept exactly beside the buckets.
+public struct DDSketch: Sendable {
+    @usableFromInline var positive = SketchStore()
+    @usableFromInline var negative = SketchStore()
+    @usableFromInline var zeroCount = 0.0
+    /// The total weight added.
+    public private(set) var count = 0.0
+    /// The weighted sum of the values.
+    public private(set) var sum = 0.0
+    public private(set) var min = Double.infinity
+    public private(set) var max = -Double.infinity
+
+    public init() {}
+
+    public var isEmpty: Bool { count == 0 }
+
+    /// Adds a finite value with a positive weight.
+
+    public mutating func add(_ value: Double, weight: Double = 1, mapping: SketchMapping) {
+        if value > mapping.minIndexable {
+            positive.add(mapping.index(value), weight)
+        } else if value < -mapping.minIndexable {
+            negative.add(mapping.index(-value), weight)
+        } else {
+            zeroCount += weight
+        }
+        count += weight
+        sum += value * weight
+        if value < min { min = value }
+        if value > max { max = value }
+    }
+
+    /// Adds every value of another sketch built with the same mapping.
+    public mutating func merge(_ other: DDSketch) {
+        for (index, c) in other.positive.buckets() { positive.add(index, c) }
+        for (index, c) in other.negative.buckets() { negative.add(index, c) }
+        zeroCount += other.zeroCount
+        count += other.count
+        sum += other.sum
+        min = Swift.min(min, other.min)
+        max = Swift.max(max, other.max)
+    }
+
+    /// The estimate of the q-quantile (0 ≤ q ≤ 1), the value of rank
+    /// `q·(count − 1)` within relative error α, clamped to the exact minimum
+    /// and maximum; nil when the sketch is empty.
+    public func quantile(_ q: Double, mapping: SketchMapping) -> Double? {
+        guard count > 0, q >= 0, q <= 1 else { return nil }
+        if q == 0 { return min }
+        if q == 1 { return max }
+        let rank = q * (count - 1)
+        var cumulative = 0.0
+        var estimate: Double?
+        for (index, c) in negative.buckets().reversed() {
+            cumulative += c
+            if cumulative > rank { estimate = -mapping.value(index); break }
+        }
+        if estimate == nil {
+            cumulative += zeroCount
+            if cumulative > rank { estimate = 0 }
+        }
+        if estimate == nil {
+            for (index, c) in positive.buckets() {
+                cumulative += c
+                if cumulative > rank { estimate = mapping.value(index); break }
+            }
+        }
+        return Swift.min(Swift.max(estimate ?? max, min), max)
+    }
+
+    /// Empties the sketch for the next interval. Memory of a store that went
+    /// dense is kept when `keepMemory` (a busy series stays busy).
+    public mutating func reset(keepMemory: Bool) {
+        positive.reset(keepMemory: keepMemory)
+        negative.reset(keepMemory: keepMemory)
+        zeroCount = 0
+        count = 0
+        sum = 0
+        min = .infinity
+        max = -.infinity
+    }
+}

@@ -1,0 +1,164 @@
+import Prometheus
+import StatsDWire
+import TelemetryModel
+
+/// The producer side of aggregation, one per receive context (an event loop's
+/// datagram channel, a TCP connection): it parses each line in place, picks
+/// the shard by the series' family name, and appends a record to that shard's
+/// pending batch; `flush` pushes the batches into the shards' rings.
+///
+/// Not thread-safe: each instance belongs to one thread.
+public final class LineRouter {
+    public enum FullRingPolicy: Sendable {
+        /// Drop the batch and count its lines (UDP: the sender cannot be slowed).
+        case drop
+        /// Keep the batch for a later `flush` (TCP: stop reading until it goes).
+        case keep
+    }
+
+    let inputs: [ShardInput]
+    let parser: StatsDParser
+    let metrics: AggregationMetrics
+    let events: any EventSink
+    let badLineLog: BadLineLog
+    /// Per shard: batches waiting to be pushed, the last one being filled.
+    var pending: [[RecordBatch]]
+    let policy: FullRingPolicy
+
+    public init(
+        inputs: [ShardInput], parser: StatsDParser, metrics: AggregationMetrics,
+        events: any EventSink, badLineLog: BadLineLog, policy: FullRingPolicy
+    ) {
+        precondition(!inputs.isEmpty, "at least one shard")
+        self.inputs = inputs
+        self.parser = parser
+        self.metrics = metrics
+        self.events = events
+        self.badLineLog = badLineLog
+        self.policy = policy
+        pending = Array(repeating: [], count: inputs.count)
+    }
+
+    /// Parses every newline-separated line of a datagram or stream chunk.
+    public func ingest(lines buffer: UnsafeRawBufferPointer, now: Int64) {
+        forEachLine(in: buffer) { ingest(line: $0, now: now) }
+    }
+
+    /// Parses one line and queues its records. `now` stamps events without a timestamp.
+
+    public func ingest(line: UnsafeRawBufferPointer, now: Int64) {
+        switch parser.parse(line, now: now) {
+        case .metric(let metric):
+            route(metric, line)
+        case .empty:
+            break
+        case .event(let event):
+            (event.kind == .event ? metrics.events : metrics.serviceChecks).increment()
+            events.record(event)
+        case .failure(let error):
+            reject(error, line)
+        }
+    }
+
+    /// Counts (and at most once a second logs) a line rejected before parsing,
+    /// such as one over the length limit.
+    public func reject(_ error: StatsDParseError, _ line: UnsafeRawBufferPointer) {
+        metrics.badLines[Int(error.reason.rawValue)].increment()
+        badLineLog.report(error, line)
+    }
+
+
+    func route(_ metric: StatsDMetricLine, _ line: UnsafeRawBufferPointer) {
+        let family = Self.familyHash(line, metric.name, metric.kind)
+        let shard = inputs.count == 1 ? 0 : Int(family.multipliedFullWidth(by: UInt64(inputs.count)).high)
+        let keyHash = SeriesHash.hash(line, metric.tags, seed: SeriesHash.hash(line, metric.name, seed: UInt64(metric.kind.rawValue)))
+        let weight = 1 / metric.sampleRate
+        let batch = currentBatch(shard, keyLength: metric.name.count + metric.tags.count)
+        switch metric.kind {
+        case .set:
+            let member = SeriesHash.hash(line, metric.values, seed: 0x5E7)
+            batch.append(hash: keyHash, value: Double(bitPattern: member), weight: 1, kind: .set, delta: false,
+                         line: line, name: metric.name, tags: metric.tags)
+        default:
+            batch.append(hash: keyHash, value: metric.firstValue, weight: weight, kind: metric.kind,
+                         delta: metric.firstIsDelta, line: line, name: metric.name, tags: metric.tags)
+            if metric.valueCount > 1 {
+                var first = true
+                StatsDParser.forEachValue(line, of: metric) { value in
+                    if first { first = false; return }
+                    let b = currentBatch(shard, keyLength: metric.name.count + metric.tags.count)
+                    b.append(hash: keyHash, value: value, weight: weight, kind: metric.kind,
+                             delta: metric.kind == .gauge, line: line, name: metric.name, tags: metric.tags)
+                }
+            }
+        }
+    }
+
+    /// The batch to append to for a shard, starting a new one when the current is full.
+
+    func currentBatch(_ shard: Int, keyLength: Int) -> RecordBatch {
+        if let last = pending[shard].last, last.fits(keyLength: keyLength) || last.isEmpty {
+            return last
+        }
+        let fresh = inputs[shard].takeBatch()
+        pending[shard].append(fresh)
+        return fresh
+    }
+
+    /// Pushes pending batches into the rings. Returns true when nothing is
+    /// left pending; with the `.keep` policy, false means a ring was full and
+    /// the caller should stop reading and call `flush` again shortly.
+    @discardableResult
+    public func flush() -> Bool {
+        var clear = true
+        for shard in pending.indices where !pending[shard].isEmpty {
+            var pushed = 0
+            for batch in pending[shard] {
+                if batch.isEmpty {
+                    inputs[shard].recycle(batch)
+                    pushed += 1
+                    continue
+                }
+                if inputs[shard].ring.push(batch) {
+                    pushed += 1
+                } else if policy == .drop {
+                    metrics.ringDroppedLines[shard].increment(by: Int64(batch.recordCount))
+                    inputs[shard].recycle(batch)
+                    pushed += 1
+                } else {
+                    break
+                }
+            }
+            pending[shard].removeFirst(pushed)
+            if !pending[shard].isEmpty { clear = false }
+        }
+        return clear
+    }
+
+    /// Records waiting in batches not yet pushed.
+    public var pendingRecords: Int {
+        pending.reduce(0) { $0 + $1.reduce(0) { $0 + $1.recordCount } }
+    }
+
+    /// The routing hash: the series' output family name (the sanitised name
+    /// plus the kind's suffix), so that every series of a family, whatever
+    /// its tags or their order, lands on one shard and is merged there.
+
+    static func familyHash(_ b: UnsafeRawBufferPointer, _ name: Range<Int>, _ kind: MetricKind) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        @inline(__always) func step(_ c: UInt8) { h = (h ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
+        if let first = name.first, b[first] &- UInt8(ascii: "0") < 10 { step(UInt8(ascii: "_")) }
+        for i in name {
+            let c = b[i]
+            let allowed = (c | 0x20) &- UInt8(ascii: "a") < 26 || c &- UInt8(ascii: "0") < 10
+                || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
+            step(allowed ? c : UInt8(ascii: "_"))
+        }
+        switch kind {
+        case .counter: for c in "_total".utf8 { step(c) }
+        case .timer: for c in "_seconds".utf8 { step(c) }
+        default: break
+        }
+        return SeriesHash.mix(h, SeriesHash.m2)
+    }
+}

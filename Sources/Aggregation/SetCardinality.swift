@@ -1,0 +1,43 @@
+/// The distinct members of a StatsD set in one interval: exact (a set of the
+/// members' 64-bit hashes) up to `exactLimit` members, then a HyperLogLog.
+/// Exact mode can only err by a 64-bit hash collision (odds about n²/2⁶⁵).
+public struct SetCardinality: Sendable {
+    private var exact: Set<UInt64> = []
+    private var sketch: HyperLogLog?
+    public let exactLimit: Int
+    public let precision: Int
+
+    public init(exactLimit: Int, precision: Int) {
+        self.exactLimit = exactLimit
+        self.precision = precision
+    }
+
+    /// Whether the set has switched to the HyperLogLog estimate.
+    public var isEstimated: Bool { sketch != nil }
+
+    public mutating func add(hash: UInt64) {
+        if sketch != nil {
+            sketch!.add(hash: hash)
+            return
+        }
+        exact.insert(hash)
+        if exact.count > exactLimit {
+            var hll = HyperLogLog(precision: precision)
+            for member in exact { hll.add(hash: member) }
+            sketch = hll
+            exact = []
+        }
+    }
+
+    /// Distinct members seen (exact, or estimated past the limit).
+    public var count: Double {
+        if let sketch { return sketch.estimate().rounded() }
+        return Double(exact.count)
+    }
+
+    /// Empties the set for the next interval, releasing the sketch.
+    public mutating func reset() {
+        exact.removeAll(keepingCapacity: exact.count <= 1024)
+        sketch = nil
+    }
+}

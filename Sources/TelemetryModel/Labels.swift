@@ -1,0 +1,97 @@
+/// One label pair of a series, as in Prometheus.
+public struct Label: Hashable, Sendable, Comparable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public static func < (lhs: Label, rhs: Label) -> Bool {
+        lhs.name < rhs.name || (lhs.name == rhs.name && lhs.value < rhs.value)
+    }
+}
+
+/// The identity of a series: its metric name (the `__name__` label) plus its
+/// other labels, kept sorted by name with unique names, so that two label sets
+/// that mean the same series compare and hash equal.
+public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringConvertible {
+    /// The label that carries the metric name, as in Prometheus.
+    public static let metricName = "__name__"
+
+    public private(set) var pairs: [Label]
+
+    /// Builds a label set; later duplicates of a name win, empty values are
+    /// dropped (Prometheus treats an empty label as an absent one).
+    public init(_ pairs: [Label]) {
+        // Sort by name, then by position, so the later of two equal names wins.
+        let sorted = pairs.enumerated()
+            .filter { !$0.element.value.isEmpty }
+            .sorted { ($0.element.name, $0.offset) < ($1.element.name, $1.offset) }
+            .map(\.element)
+        var unique: [Label] = []
+        unique.reserveCapacity(sorted.count)
+        for pair in sorted {
+            if let last = unique.last, last.name == pair.name {
+                unique[unique.count - 1] = pair
+            } else {
+                unique.append(pair)
+            }
+        }
+        self.pairs = unique
+    }
+
+    public init(name: String, _ labels: [String: String] = [:]) {
+        self.init([Label(Labels.metricName, name)] + labels.map { Label($0.key, $0.value) })
+    }
+
+    public init() { self.pairs = [] }
+
+    public var startIndex: Int { pairs.startIndex }
+    public var endIndex: Int { pairs.endIndex }
+    public subscript(position: Int) -> Label { pairs[position] }
+
+    /// The value of a label, or nil when the series does not carry it.
+    public subscript(name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+
+    /// The metric name (`__name__`), or the empty string.
+    public var metricName: String { self[Labels.metricName] ?? "" }
+
+    /// A copy with one label set (or removed, when `value` is empty).
+    public func setting(_ name: String, to value: String) -> Labels {
+        var copy = pairs.filter { $0.name != name }
+        if !value.isEmpty { copy.append(Label(name, value)) }
+        return Labels(copy)
+    }
+
+    /// A copy without the metric name, as PromQL functions return.
+    public func droppingMetricName() -> Labels {
+        Labels(pairs.filter { $0.name != Labels.metricName })
+    }
+
+    /// Prometheus notation: `name{a="1", b="2"}`.
+    public var description: String {
+        let others = pairs.filter { $0.name != Labels.metricName }
+            .map { "\($0.name)=\"\(escapeLabelValue($0.value))\"" }
+        if others.isEmpty { return metricName.isEmpty ? "{}" : metricName }
+        return "\(metricName){\(others.joined(separator: ", "))}"
+    }
+}
+
+/// Escapes a label value for the Prometheus text notation.
+public func escapeLabelValue(_ value: String) -> String {
+    var out = ""
+    out.reserveCapacity(value.utf8.count)
+    for ch in value {
+        switch ch {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        default: out.append(ch)
+        }
+    }
+    return out
+}

@@ -1,0 +1,116 @@
+/// Parses a timestamp as the Prometheus HTTP API accepts it: Unix seconds
+/// (with an optional fraction) or RFC 3339 (`2026-11-29T04:47:43.123Z`,
+/// `…+02:00`). Returns milliseconds since the epoch.
+public func parseTimestamp(_ text: String) throws(TimeParseError) -> Int64 {
+    if let seconds = Double(text) {
+        guard seconds.isFinite, abs(seconds) < 9.2e12 else {
+            throw TimeParseError(input: text, reason: "timestamp out of range")
+        }
+        return Int64((seconds * 1000).rounded())
+    }
+    return try parseRFC3339(text)
+}
+
+/// Parses an RFC 3339 date-time to milliseconds since the epoch.
+public func parseRFC3339(_ text: String) throws(TimeParseError) -> Int64 {
+    let b = Array(text.utf8)
+    func fail(_ reason: String) -> TimeParseError { TimeParseError(input: text, reason: reason) }
+    func digits(_ at: Int, _ count: Int) throws(TimeParseError) -> Int {
+        guard at + count <= b.count else { throw fail("too short for RFC 3339") }
+        var value = 0
+        for i in at..<at + count {
+            guard b[i] >= 48, b[i] <= 57 else { throw fail("expected a digit at offset \(i)") }
+            value = value * 10 + Int(b[i] - 48)
+        }
+        return value
+    }
+    func expect(_ at: Int, _ chars: String) throws(TimeParseError) {
+        guard at < b.count, chars.utf8.contains(b[at]) else {
+            throw fail("expected '\(chars.first.map(String.init) ?? "")' at offset \(at)")
+        }
+    }
+    let year = try digits(0, 4)
+    try expect(4, "-")
+    let month = try digits(5, 2)
+    try expect(7, "-")
+    let day = try digits(8, 2)
+    try expect(10, "Tt ")
+    let hour = try digits(11, 2)
+    try expect(13, ":")
+    let minute = try digits(14, 2)
+    try expect(16, ":")
+    let second = try digits(17, 2)
+    guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else {
+        throw fail("field out of range")
+    }
+    var index = 19
+    var millis = 0
+    if index < b.count, b[index] == UInt8(ascii: ".") {
+        index += 1
+        var scale = 100
+        let start = index
+        while index < b.count, b[index] >= 48, b[index] <= 57 {
+            millis += Int(b[index] - 48) * scale
+            scale /= 10
+            index += 1
+        }
+        guard index > start else { throw fail("expected fraction digits at offset \(start)") }
+    }
+    guard index < b.count else { throw fail("missing time zone (Z or ±hh:mm)") }
+    var offsetSeconds = 0
+    switch b[index] {
+    case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+        index += 1
+    case UInt8(ascii: "+"), UInt8(ascii: "-"):
+        let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
+        let oh = try digits(index + 1, 2)
+        try expect(index + 3, ":")
+        let om = try digits(index + 4, 2)
+        offsetSeconds = sign * (oh * 3600 + om * 60)
+        index += 6
+    default:
+        throw fail("expected a time zone at offset \(index)")
+    }
+    guard index == b.count else { throw fail("unexpected text at offset \(index)") }
+    let days = daysFromCivil(year: year, month: month, day: day)
+    let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+    return seconds * 1000 + Int64(millis)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+public func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+    let y = month <= 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (month + 9) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    return era * 146_097 + doe - 719_468
+}
+
+/// The civil date of a day count since 1970-01-01.
+public func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
+    let z = days + 719_468
+    let era = (z >= 0 ? z : z - 146_096) / 146_097
+    let doe = z - era * 146_097
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+    let mp = (5 * doy + 2) / 153
+    let day = doy - (153 * mp + 2) / 5 + 1
+    let month = mp < 10 ? mp + 3 : mp - 9
+    return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+}
+
+/// Formats milliseconds since the epoch as RFC 3339 in UTC, with milliseconds.
+public func formatRFC3339(_ milliseconds: Int64) -> String {
+    let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+    let ms = Int(milliseconds - seconds * 1000)
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    let secOfDay = Int(seconds - days * 86_400)
+    let (y, m, d) = civilFromDays(Int(days))
+    func pad(_ v: Int, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(ms, 3))Z"
+}

@@ -50,7 +50,15 @@ let package = Package(
         .target(name: "BlockCodec", dependencies: ["CZlib"], swiftSettings: strict),
 
         // MARK: Storage (in memory for now; the on-disk engine comes next).
-        .target(name: "TimeSeriesStorage", dependencies: ["TelemetryModel"], swiftSettings: strict),
+        .target(
+            name: "TimeSeriesStorage",
+            dependencies: [
+                "TelemetryModel",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
 
         // MARK: Query languages.
         .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),

@@ -24,11 +24,16 @@ public final class LineRouter {
     /// Per shard: batches waiting to be pushed, the last one being filled.
     var pending: [[RecordBatch]]
     let policy: FullRingPolicy
+    /// Lines longer than this many bytes are rejected as `line_too_long`.
+    let maxLineLength: Int
+    /// Non-empty lines seen so far, accepted or not (for `/metrics`).
+    public private(set) var linesSeen = 0
 
     public init(
         inputs: [ShardInput], parser: StatsDParser, metrics: AggregationMetrics,
-        events: any EventSink, badLineLog: BadLineLog, policy: FullRingPolicy
+        events: any EventSink, badLineLog: BadLineLog, policy: FullRingPolicy, maxLineLength: Int = 65_536
     ) {
+        self.maxLineLength = maxLineLength
         precondition(!inputs.isEmpty, "at least one shard")
         self.inputs = inputs
         self.parser = parser
@@ -47,6 +52,12 @@ public final class LineRouter {
     /// Parses one line and queues its records. `now` stamps events without a timestamp.
 
     public func ingest(line: UnsafeRawBufferPointer, now: Int64) {
+        guard !line.isEmpty else { return }
+        linesSeen += 1
+        if line.count > maxLineLength {
+            reject(StatsDParseError(.lineTooLong, at: maxLineLength), line)
+            return
+        }
         switch parser.parse(line, now: now) {
         case .metric(let metric):
             route(metric, line)
@@ -60,9 +71,15 @@ public final class LineRouter {
         }
     }
 
-    /// Counts (and at most once a second logs) a line rejected before parsing,
-    /// such as one over the length limit.
-    public func reject(_ error: StatsDParseError, _ line: UnsafeRawBufferPointer) {
+    /// Counts a line that a stream reader cut off because it passed the
+    /// length limit before its newline came; `prefix` is what was read of it.
+    public func rejectTooLong(_ prefix: UnsafeRawBufferPointer) {
+        linesSeen += 1
+        reject(StatsDParseError(.lineTooLong, at: maxLineLength), prefix)
+    }
+
+    /// Counts (and at most once a second logs) a rejected line.
+    func reject(_ error: StatsDParseError, _ line: UnsafeRawBufferPointer) {
         metrics.badLines[Int(error.reason.rawValue)].increment()
         badLineLog.report(error, line)
     }

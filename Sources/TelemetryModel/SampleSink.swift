@@ -18,7 +18,4 @@ public protocol SeriesQuerier: Sendable {
 
     /// The label sets of the matching series with a point in `[start, end]`.
     func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels]
-
-    /// The StatsD kind of each known metric name, for `/api/v1/metadata`.
-    func metadata() -> [String: String]
 }

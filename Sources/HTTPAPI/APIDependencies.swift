@@ -1,0 +1,30 @@
+import Prometheus
+import TelemetryModel
+
+/// What the HTTP API reads from: the seams it needs, nothing it owns.
+public struct APIDependencies: Sendable {
+    public var querier: any SeriesQuerier
+    public var events: any EventQuerier
+    /// Tally's own figures, rendered at `/metrics`.
+    public var registry: PrometheusCollectorRegistry
+    /// True once every listener is bound (`/readyz`).
+    public var isReady: @Sendable () -> Bool
+    public var clock: any WallClock
+    /// How far back an instant selector looks for a sample (Prometheus: 5 minutes).
+    public var lookbackMillis: Int64 = 300_000
+    /// The most points a range query may return per series (Prometheus: 11,000).
+    public var maxPointsPerSeries: Int = 11_000
+    /// The largest POST body accepted, in bytes.
+    public var maxBodyBytes: Int = 1 << 20
+    /// The most events one `/api/v1/events` answer holds.
+    public var maxEventsPerAnswer: Int = 10_000
+
+    public init(querier: any SeriesQuerier, events: any EventQuerier, registry: PrometheusCollectorRegistry,
+                isReady: @escaping @Sendable () -> Bool, clock: any WallClock) {
+        self.querier = querier
+        self.events = events
+        self.registry = registry
+        self.isReady = isReady
+        self.clock = clock
+    }
+}

@@ -1,0 +1,31 @@
+import HTTPTypes
+
+/// An error in Prometheus's envelope: `{"status":"error","errorType":…,"error":…}`.
+struct APIError: Error, CustomStringConvertible {
+    enum ErrorType: String {
+        case badData = "bad_data"
+        case execution
+        case timeout
+        case internalError = "internal"
+        case notFound = "not_found"
+    }
+
+    var type: ErrorType
+    var message: String
+
+    var status: HTTPResponse.Status {
+        switch type {
+        case .badData: .badRequest
+        case .execution: .unprocessableContent
+        case .timeout: .serviceUnavailable
+        case .internalError: .internalServerError
+        case .notFound: .notFound
+        }
+    }
+
+    var description: String { message }
+
+    static func badParameter(_ name: String, _ reason: String) -> APIError {
+        APIError(type: .badData, message: "invalid parameter \"\(name)\": \(reason)")
+    }
+}

@@ -1,0 +1,10 @@
+import Hummingbird
+
+/// Builds the router of every HTTP endpoint tally serves.
+public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicRequestContext> {
+    let router = Router()
+    PrometheusRoutes(dependencies: dependencies).register(on: router)
+    EventRoutes(dependencies: dependencies).register(on: router)
+    OperationalRoutes(dependencies: dependencies).register(on: router)
+    return router
+}

@@ -1,0 +1,244 @@
+import Hummingbird
+import NIOCore
+import PromQL
+import TelemetryModel
+
+/// The Prometheus HTTP API (`/api/v1/…`) over the series querier: selectors
+/// only for now, with Prometheus's parameters, JSON shapes and errors.
+struct PrometheusRoutes: Sendable {
+    let dependencies: APIDependencies
+
+    func register(on router: Router<BasicRequestContext>) {
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("/api/v1/query", method: method) { request, _ in
+                try await respond { try await query(request) }
+            }
+            router.on("/api/v1/query_range", method: method) { request, _ in
+                try await respond { try await queryRange(request) }
+            }
+            router.on("/api/v1/series", method: method) { request, _ in
+                try await respond { try await series(request) }
+            }
+            router.on("/api/v1/labels", method: method) { request, _ in
+                try await respond { try await labelNames(request) }
+            }
+        }
+        router.get("/api/v1/label/{name}/values") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            return try await respond { try await labelValues(request, name: name) }
+        }
+    }
+
+    // MARK: Endpoints
+
+    private func query(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        let selector = try parseQuery(parameters["query"] ?? "")
+        let time = try parameters.time("time", default: dependencies.clock.nowMillis())
+        let found = dependencies.querier.select(selector.matchers, start: time - dependencies.lookbackMillis + 1, end: time)
+            .sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":{"resultType":"vector","result":["#)
+        var first = true
+        for series in found {
+            guard let last = series.points.last(where: { $0.timestamp <= time }) else { continue }
+            if !first { json.raw(",") }
+            first = false
+            json.raw(#"{"metric":"#)
+            json.labels(series.labels.map { ($0.name, $0.value) })
+            json.raw(#","value":["#)
+            json.timestamp(time)
+            json.raw(",")
+            json.sampleValue(last.value)
+            json.raw("]}")
+        }
+        json.raw("]}}")
+        return json
+    }
+
+    private func queryRange(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        let start = try parameters.time("start")
+        let end = try parameters.time("end")
+        guard let stepText = parameters["step"], !stepText.isEmpty else {
+            throw APIError.badParameter("step", "missing")
+        }
+        let step: Int64
+        do {
+            step = try parseDurationOrSeconds(stepText)
+        } catch {
+            throw APIError.badParameter("step", "cannot parse \"\(stepText)\" to a valid duration")
+        }
+        guard end >= start else {
+            throw APIError.badParameter("end", "end timestamp must not be before start time")
+        }
+        guard step > 0 else {
+            throw APIError.badParameter("step", "zero or negative query resolution step widths are not accepted. Try a positive integer")
+        }
+        guard (end - start) / step < Int64(dependencies.maxPointsPerSeries) else {
+            throw APIError(type: .badData, message: "exceeded maximum resolution of \(dependencies.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
+        }
+        let selector = try parseQuery(parameters["query"] ?? "")
+        let found = dependencies.querier.select(selector.matchers, start: start - dependencies.lookbackMillis + 1, end: end)
+            .sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
+        var json = JSONWriter(capacity: 4096)
+        json.raw(#"{"status":"success","data":{"resultType":"matrix","result":["#)
+        var firstSeries = true
+        for series in found {
+            // Each step takes the newest point in (t - lookback, t].
+            var values: [(Int64, Double)] = []
+            var index = 0
+            let points = series.points
+            var t = start
+            while t <= end {
+                while index < points.count, points[index].timestamp <= t { index += 1 }
+                if index > 0, points[index - 1].timestamp > t - dependencies.lookbackMillis {
+                    values.append((t, points[index - 1].value))
+                }
+                t += step
+            }
+            guard !values.isEmpty else { continue }
+            if !firstSeries { json.raw(",") }
+            firstSeries = false
+            json.raw(#"{"metric":"#)
+            json.labels(series.labels.map { ($0.name, $0.value) })
+            json.raw(#","values":["#)
+            for (k, (time, value)) in values.enumerated() {
+                if k > 0 { json.raw(",") }
+                json.raw("[")
+                json.timestamp(time)
+                json.raw(",")
+                json.sampleValue(value)
+                json.raw("]")
+            }
+            json.raw("]}")
+        }
+        json.raw("]}}")
+        return json
+    }
+
+    private func series(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        let selectors = try parameters.matchSelectors()
+        guard !selectors.isEmpty else { throw APIError(type: .badData, message: "no match[] parameter provided") }
+        let (start, end) = try range(parameters)
+        let found = matchingSeries(selectors, start: start, end: end)
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":["#)
+        for (k, labels) in found.enumerated() {
+            if k > 0 { json.raw(",") }
+            json.labels(labels.map { ($0.name, $0.value) })
+        }
+        json.raw("]}")
+        return json
+    }
+
+    private func labelNames(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        let (start, end) = try range(parameters)
+        let selectors = try parameters.matchSelectors()
+        var names = Set<String>()
+        for labels in matchingSeries(selectors, start: start, end: end) {
+            for label in labels { names.insert(label.name) }
+        }
+        return stringList(names.sorted())
+    }
+
+    private func labelValues(_ request: Request, name: String) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        guard isValidLabelName(name) else {
+            throw APIError(type: .badData, message: "invalid label name: \"\(name)\"")
+        }
+        let (start, end) = try range(parameters)
+        let selectors = try parameters.matchSelectors()
+        var values = Set<String>()
+        for labels in matchingSeries(selectors, start: start, end: end) {
+            if let value = labels[name] { values.insert(value) }
+        }
+        return stringList(values.sorted())
+    }
+
+    // MARK: Helpers
+
+    private func parseQuery(_ text: String) throws -> VectorSelector {
+        do {
+            return try SelectorParser.parse(text)
+        } catch {
+            throw APIError.badParameter("query", error.description)
+        }
+    }
+
+    private func range(_ parameters: FormParameters) throws -> (Int64, Int64) {
+        let start = try parameters.time("start", default: TimeBounds.min)
+        let end = try parameters.time("end", default: TimeBounds.max)
+        guard end >= start else { throw APIError.badParameter("end", "end timestamp must not be before start time") }
+        return (start, end)
+    }
+
+    /// Series matching any of the selectors (all series when there are none), sorted.
+    private func matchingSeries(_ selectors: [[LabelMatcher]], start: Int64, end: Int64) -> [Labels] {
+        var found = Set<Labels>()
+        if selectors.isEmpty {
+            found.formUnion(dependencies.querier.series([], start: start, end: end))
+        }
+        for matchers in selectors {
+            found.formUnion(dependencies.querier.series(matchers, start: start, end: end))
+        }
+        return found.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    private func stringList(_ values: [String]) -> JSONWriter {
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":["#)
+        for (k, value) in values.enumerated() {
+            if k > 0 { json.raw(",") }
+            json.string(value)
+        }
+        json.raw("]}")
+        return json
+    }
+
+    private func isValidLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") || $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+}
+
+/// Runs an endpoint and wraps its answer, or its error, as Prometheus does.
+func respond(_ body: () async throws -> JSONWriter) async throws -> Response {
+    do {
+        return jsonResponse(.ok, try await body().bytes)
+    } catch let error as APIError {
+        return errorResponse(error)
+    } catch let error as HTTPError {
+        throw error
+    } catch {
+        return errorResponse(APIError(type: .internalError, message: "\(error)"))
+    }
+}
+
+func errorResponse(_ error: APIError) -> Response {
+    var json = JSONWriter()
+    json.raw(#"{"status":"error","errorType":"#)
+    json.string(error.type.rawValue)
+    json.raw(#","error":"#)
+    json.string(error.message)
+    json.raw("}")
+    return jsonResponse(error.status, json.bytes)
+}
+
+func jsonResponse(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+    var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
+    buffer.writeBytes(bytes)
+    return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
+}
+
+extension Labels {
+    /// Orders label sets as Prometheus does: pair by pair, name then value.
+    func lexicographicallyPrecedes(_ other: Labels) -> Bool {
+        for (a, b) in zip(self, other) where a != b {
+            return a.name != b.name ? a.name < b.name : a.value < b.value
+        }
+        return count < other.count
+    }
+}

@@ -1,0 +1,132 @@
+import Aggregation
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import TelemetryModel
+
+/// Runs the aggregation shards, each on its own event loop thread: it drains
+/// the shard's ring, applies the batches, and at every interval boundary
+/// (aligned to the wall clock, so all shards stamp the same time) hands the
+/// interval's samples to the sink. On graceful shutdown it drains what is
+/// left in the rings and flushes the open interval before returning.
+public final class AggregationService: Service {
+    public let inputs: [ShardInput]
+    private let group: MultiThreadedEventLoopGroup
+    private let shards: [ShardState]
+    private let sink: any SampleSink
+    private let clock: any WallClock
+    private let flushIntervalMillis: Int64
+    private let logger: Logger
+    private let flushDuration: DurationHistogram
+    private let activeSeries: Gauge
+    private let budget: SeriesBudget
+
+    /// One shard and the event loop it lives on. Invariant that makes the
+    /// unchecked `Sendable` sound: after `init`, every access to `shard`,
+    /// `nextFlush` and `stopped` happens on `eventLoop` (ticks and the final
+    /// drain are all submitted to it), so they are never touched concurrently.
+    final class ShardState: @unchecked Sendable {
+        let eventLoop: any EventLoop
+        let shard: AggregationShard
+        let input: ShardInput
+        var nextFlush: Int64
+        var stopped = false
+
+        init(eventLoop: any EventLoop, shard: AggregationShard, input: ShardInput, nextFlush: Int64) {
+            self.eventLoop = eventLoop
+            self.shard = shard
+            self.input = input
+            self.nextFlush = nextFlush
+        }
+    }
+
+    public init(
+        shardCount: Int, ringCapacity: Int, config: AggregationConfig, maxSeries: Int,
+        flushIntervalMillis: Int64, sink: any SampleSink, clock: any WallClock,
+        metrics: AggregationMetrics, registry: PrometheusCollectorRegistry, logger: Logger
+    ) {
+        precondition(shardCount > 0 && flushIntervalMillis > 0)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
+        budget = SeriesBudget(limit: maxSeries)
+        let inputs = (0..<shardCount).map { ShardInput(index: $0, ringCapacity: ringCapacity) }
+        self.inputs = inputs
+        let now = clock.nowMillis()
+        let firstFlush = (now / flushIntervalMillis + 1) * flushIntervalMillis
+        let loops = Array(group.makeIterator())
+        let budget = self.budget
+        shards = inputs.enumerated().map { index, input in
+            ShardState(
+                eventLoop: loops[index % loops.count],
+                shard: AggregationShard(config: config, budget: budget, metrics: metrics),
+                input: input, nextFlush: firstFlush)
+        }
+        self.sink = sink
+        self.clock = clock
+        self.flushIntervalMillis = flushIntervalMillis
+        self.logger = logger
+        flushDuration = registry.makeDurationHistogram(
+            name: "tally_flush_duration_seconds",
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+                      .milliseconds(500), .seconds(2), .seconds(10)],
+            help: "Time one shard takes to flush an interval into storage.")
+        activeSeries = registry.makeGauge(name: "tally_series_active", help: "Series held by the aggregation shards.")
+    }
+
+    public func run() async throws {
+        for state in shards {
+            state.eventLoop.execute { self.tick(state) }
+        }
+        try? await gracefulShutdown()
+        // Drain every ring and flush the open interval, shard by shard.
+        for state in shards {
+            try await state.eventLoop.submit {
+                state.stopped = true
+                while let batch = state.input.ring.pop() {
+                    state.shard.apply(batch)
+                    state.input.recycle(batch)
+                }
+                self.flush(state, at: self.clock.nowMillis())
+            }.get()
+        }
+        try await group.shutdownGracefully()
+    }
+
+    private func tick(_ state: ShardState) {
+        guard !state.stopped else { return }
+        var drained = 0
+        while drained < 256, let batch = state.input.ring.pop() {
+            state.shard.apply(batch)
+            state.input.recycle(batch)
+            drained += 1
+        }
+        let now = clock.nowMillis()
+        if now >= state.nextFlush {
+            flush(state, at: state.nextFlush)
+            // Skip intervals missed while the machine was suspended.
+            state.nextFlush = max(state.nextFlush + flushIntervalMillis,
+                                  (now / flushIntervalMillis + 1) * flushIntervalMillis)
+        }
+        if drained > 0 {
+            state.eventLoop.execute { self.tick(state) }
+        } else {
+            state.eventLoop.scheduleTask(in: .milliseconds(1)) { self.tick(state) }
+        }
+    }
+
+    private func flush(_ state: ShardState, at timestamp: Int64) {
+        let started = ContinuousClock.now
+        let samples = state.shard.flush(at: timestamp)
+        if !samples.isEmpty { sink.append(samples) }
+        flushDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+        activeSeries.set(Int64(budget.activeCount))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,26 @@
+import Synchronization
+
+/// Counts open connections against a limit shared by every event loop.
+public final class ConnectionLimiter: Sendable {
+    public let limit: Int
+    private let open = Atomic<Int>(0)
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Admits a connection, or returns false when the limit is reached.
+    func admit() -> Bool {
+        if open.add(1, ordering: .relaxed).newValue > limit {
+            open.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func leave() {
+        open.subtract(1, ordering: .relaxed)
+    }
+
+    public var current: Int { open.load(ordering: .relaxed) }
+}

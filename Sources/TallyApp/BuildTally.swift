@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Aggregation
+import HTTPAPI
+import Hummingbird
+import IngestServer
+import Logging
+import NIOCore
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import StatsDWire
+import TelemetryModel
+import TimeSeriesStorage
+
+/// A composed tally, ready to run: its services in dependency order and the
+/// addresses its listeners bound.
+public struct Tally: Sendable {
+    public let group: ServiceGroup
+    public let statsd: StatsDIngestService.BoundAddresses
+    public let http: HostPort
+}
+
+/// The composition root: builds every part from the configuration, binds the
+/// listeners (so a port in use fails here, before anything runs), and puts
+/// the long-lived parts in one `ServiceGroup` in dependency order, so that
+/// shutdown stops the HTTP API, then the listeners, then drains and flushes
+/// the shards.
+public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock = SystemClock()) async throws -> Tally {
+    try makeDataDirectory(config.dataDir)
+    try await checkHTTPPortIsFree(config.http)
+
+    let registry = PrometheusCollectorRegistry()
+    let store = MemorySeriesStore(retentionMillis: config.memoryRetentionMillis, registry: registry)
+    let events = MemoryEventStore(capacity: config.maxEvents, registry: registry)
+    let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
+    let aggregation = AggregationService(
+        shardCount: config.shards, ringCapacity: config.ringCapacity, config: config.aggregation,
+        maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,
+        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger)
+    var badLineLogger = logger
+    badLineLogger[metadataKey: "component"] = "statsd"
+    let badLineLog = BadLineLog(clock: clock) { [badLineLogger] message in badLineLogger.warning("\(message)") }
+    let factory = RouterFactory(
+        inputs: aggregation.inputs, parser: StatsDParser(maxNameLength: config.maxNameBytes),
+        metrics: aggregationMetrics, events: events, badLineLog: badLineLog, maxLineBytes: config.statsd.maxLineBytes)
+    let ingest = StatsDIngestService(
+        config: config.statsd, factory: factory, metrics: IngestMetrics(registry: registry), clock: clock, logger: logger)
+    let bound = try await ingest.bind()
+
+    var dependencies = APIDependencies(
+        querier: store, events: events, registry: registry, isReady: { ingest.isReady }, clock: clock)
+    dependencies.maxEventsPerAnswer = config.maxEvents
+    let app = Application(
+        router: buildAPIRouter(dependencies),
+        configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "tally"),
+        onServerRunning: { channel in
+            logger.info("serving the HTTP API", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+        },
+        logger: logger
+    )
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [
+                .init(service: aggregation),
+                .init(service: ingest),
+                .init(service: app),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+    )
+    return Tally(group: group, statsd: bound, http: config.http)
+}
+
+/// A startup problem that needs no stack trace: one line for the operator.
+public struct StartupError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
+}
+
+private func makeDataDirectory(_ path: String) throws {
+    var isDirectory = stat()
+    if stat(path, &isDirectory) == 0 {
+        guard (isDirectory.st_mode & S_IFMT) == S_IFDIR else {
+            throw StartupError(description: "data directory \(path) exists and is not a directory")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw StartupError(description: "data directory \(path) is not writable")
+        }
+        return
+    }
+    // mkdir -p
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+        prefix += component
+        if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+            throw StartupError(description: "cannot create data directory \(path): \(String(cString: strerror(errno)))")
+        }
+        prefix += "/"
+    }
+}
+
+/// Binds and releases the HTTP address, so a port in use is reported before
+/// anything starts (Hummingbird binds only once the service group runs).
+private func checkHTTPPortIsFree(_ address: HostPort) async throws {
+    guard address.port != 0 else { return }
+    do {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: address.host, port: address.port).get()
+        try await channel.close()
+    } catch {
+        throw ListenerError(listener: "HTTP", address: address.description, underlying: "\(error)")
+    }
+}

@@ -1,0 +1,217 @@
+import IngestServer
+import Logging
+import TelemetryModel
+import Yams
+
+/// A configuration problem: which file, which key, which line, and why.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var key: String
+    public var message: String
+
+    public var description: String {
+        let location = line.map { "\(file):\($0)" } ?? file
+        return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+    }
+}
+
+/// Reads tally.yaml. Unknown keys are errors (a typo must not silently fall
+/// back to a default), and every value is checked for type and range.
+public enum ConfigLoader {
+    /// Applies the file's settings on top of `base`.
+    public static func load(yaml: String, file: String, base: TallyConfig = TallyConfig()) throws(ConfigError) -> TallyConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(file: file, line: nil, key: "", message: "not valid YAML: \(error)")
+        }
+        var config = base
+        guard let root else { return config } // an empty file: all defaults
+        let reader = Reader(file: file)
+        try reader.section(root, path: "") { key, value, path throws(ConfigError) in
+            switch key {
+            case "data_dir": config.dataDir = try reader.string(value, path)
+            case "flush_interval": config.flushIntervalMillis = try reader.duration(value, path, minimum: 1)
+            case "log_level": config.logLevel = try reader.logLevel(value, path)
+            case "http":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "listen":
+                        guard let address = try reader.address(value, path) else {
+                            throw reader.error(value, path, "the HTTP API cannot be disabled")
+                        }
+                        config.http = address
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            case "statsd":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "udp": config.statsd.udp = try reader.address(value, path)
+                    case "tcp": config.statsd.tcp = try reader.address(value, path)
+                    case "unix":
+                        let text = try reader.string(value, path)
+                        config.statsd.unixPath = text.isEmpty ? nil : text
+                    case "udp_sockets":
+                        let count = try reader.int(value, path, range: 0...256)
+                        config.statsd.udpSockets = count == 0 ? max(1, System.coreCount) : count
+                    case "receive_buffer": config.statsd.receiveBufferBytes = try reader.bytes(value, path, range: 4096...(1 << 30))
+                    case "max_datagram_size": config.statsd.maxDatagramBytes = try reader.bytes(value, path, range: 512...65_536)
+                    case "datagrams_per_read": config.statsd.datagramsPerRead = try reader.int(value, path, range: 1...1024)
+                    case "max_line_length": config.statsd.maxLineBytes = try reader.bytes(value, path, range: 64...(16 << 20))
+                    case "max_name_length": config.maxNameBytes = try reader.int(value, path, range: 1...65_535)
+                    case "max_tcp_connections": config.statsd.maxTCPConnections = try reader.int(value, path, range: 1...1_000_000)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            case "aggregation":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "shards":
+                        let count = try reader.int(value, path, range: 0...256)
+                        config.shards = count == 0 ? max(1, System.coreCount) : count
+                    case "ring_capacity": config.ringCapacity = try reader.int(value, path, range: 2...(1 << 20))
+                    case "max_series": config.maxSeries = try reader.int(value, path, range: 1...1_000_000_000)
+                    case "series_expiry": config.aggregation.seriesExpiryMillis = try reader.duration(value, path, minimum: 1)
+                    case "quantiles": config.aggregation.quantiles = try reader.quantiles(value, path)
+                    case "sketch_relative_accuracy":
+                        let alpha = try reader.double(value, path)
+                        guard alpha >= 0.0001, alpha <= 0.05 else {
+                            throw reader.error(value, path, "must be between 0.0001 and 0.05")
+                        }
+                        config.aggregation.sketchRelativeAccuracy = alpha
+                    case "set_exact_limit": config.aggregation.setExactLimit = try reader.int(value, path, range: 0...10_000_000)
+                    case "hll_precision": config.aggregation.hllPrecision = try reader.int(value, path, range: 4...18)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            case "storage":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "memory_retention": config.memoryRetentionMillis = try reader.duration(value, path, minimum: 1000)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            case "events":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "max_events": config.maxEvents = try reader.int(value, path, range: 1...10_000_000)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            default:
+                throw reader.unknown(key, value, path)
+            }
+        }
+        return config
+    }
+}
+
+/// Typed reads of YAML nodes, with errors that point at the line.
+struct Reader {
+    let file: String
+
+    func error(_ node: Node, _ path: String, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark.map { $0.line }, key: path, message: message)
+    }
+
+    func unknown(_ key: String, _ node: Node, _ path: String) -> ConfigError {
+        error(node, path, "unknown key")
+    }
+
+    func section(_ node: Node, path: String, _ body: (String, Node, String) throws(ConfigError) -> Void) throws(ConfigError) {
+        guard let mapping = node.mapping else { throw error(node, path, "expected a mapping of keys to values") }
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw error(keyNode, path, "keys must be strings") }
+            try body(key, value, path.isEmpty ? key : "\(path).\(key)")
+        }
+    }
+
+    func string(_ node: Node, _ path: String) throws(ConfigError) -> String {
+        guard let scalar = node.scalar else { throw error(node, path, "expected a string") }
+        return scalar.string
+    }
+
+    func int(_ node: Node, _ path: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let value = Int(try string(node, path)) else { throw error(node, path, "expected a whole number") }
+        guard range.contains(value) else { throw error(node, path, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return value
+    }
+
+    func double(_ node: Node, _ path: String) throws(ConfigError) -> Double {
+        guard let value = Double(try string(node, path)), value.isFinite else { throw error(node, path, "expected a number") }
+        return value
+    }
+
+    func duration(_ node: Node, _ path: String, minimum: Int64) throws(ConfigError) -> Int64 {
+        let text = try string(node, path)
+        let value: Int64
+        do {
+            value = try parseDuration(text)
+        } catch {
+            throw self.error(node, path, "expected a duration such as 10s, 5m or 1h30m: \(error.reason)")
+        }
+        guard value >= minimum else { throw error(node, path, "must be at least \(formatDuration(minimum))") }
+        return value
+    }
+
+    func bytes(_ node: Node, _ path: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        let text = try string(node, path)
+        guard let value = parseByteSize(text) else {
+            throw error(node, path, "expected a size such as 65536, 64KiB or 8MiB")
+        }
+        guard range.contains(value) else { throw error(node, path, "must be between \(range.lowerBound) and \(range.upperBound) bytes") }
+        return value
+    }
+
+    /// `host:port`, or an empty string / `off` to disable the listener.
+    func address(_ node: Node, _ path: String) throws(ConfigError) -> HostPort? {
+        let text = try string(node, path)
+        if text.isEmpty || text == "off" { return nil }
+        guard let address = HostPort(parsing: text) else { throw error(node, path, "expected HOST:PORT, or off") }
+        return address
+    }
+
+    func logLevel(_ node: Node, _ path: String) throws(ConfigError) -> Logger.Level {
+        let text = try string(node, path)
+        guard let level = Logger.Level(rawValue: text) else {
+            throw error(node, path, "expected one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+
+    func quantiles(_ node: Node, _ path: String) throws(ConfigError) -> [Double] {
+        guard let sequence = node.sequence else { throw error(node, path, "expected a list such as [0.5, 0.99]") }
+        var values: [Double] = []
+        for item in sequence {
+            let q = try double(item, path)
+            guard q > 0, q < 1 else { throw error(item, path, "quantiles must be between 0 and 1 (exclusive)") }
+            values.append(q)
+        }
+        guard !values.isEmpty else { throw error(node, path, "at least one quantile is needed") }
+        return Array(Set(values)).sorted()
+    }
+}
+
+/// Parses `65536`, `64KiB`, `8MiB`, `1GiB`, `10KB`, `5MB`.
+public func parseByteSize(_ text: String) -> Int? {
+    let units: [(String, Int)] = [("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+                                  ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1)]
+    for (suffix, factor) in units where text.hasSuffix(suffix) {
+        guard let number = Int(text.dropLast(suffix.count).trimmingSpaces()), number >= 0 else { return nil }
+        let (value, overflow) = number.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : value
+    }
+    return Int(text)
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,33 @@
+import Aggregation
+import IngestServer
+import Logging
+import TelemetryModel
+
+/// Every setting of tally, with its default. `Config/tally.yaml` documents
+/// each one; `ConfigLoader` reads that file into this, and command-line flags
+/// override what the file says.
+public struct TallyConfig: Sendable {
+    /// Where tally keeps its data.
+    public var dataDir = "./data"
+    /// The aggregation interval (milliseconds).
+    public var flushIntervalMillis: Int64 = 10_000
+    public var logLevel: Logger.Level = .info
+    /// The HTTP API, `/metrics` and the probes.
+    public var http = HostPort(host: "0.0.0.0", port: 9470)
+    public var statsd = StatsDListenerConfig()
+    /// Names longer than this are rejected (`name_too_long`).
+    public var maxNameBytes = 1024
+    /// Aggregation shards, each on its own thread.
+    public var shards = max(1, System.coreCount)
+    /// Batches each shard's ring holds (a batch holds up to 64 KiB of lines).
+    public var ringCapacity = 4096
+    /// The cap on active series across all shards.
+    public var maxSeries = 1_000_000
+    public var aggregation = AggregationConfig()
+    /// How long the in-memory store keeps samples (milliseconds).
+    public var memoryRetentionMillis: Int64 = 3_600_000
+    /// Events and service checks kept in memory.
+    public var maxEvents = 10_000
+
+    public init() {}
+}

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import IngestServer
+import Logging
+import TallyApp
+import TelemetryModel
+
+/// `tally serve`: runs the collector until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the collector.",
+        discussion: """
+        Settings come from the built-in defaults, then from --config FILE (see Config/tally.yaml, \
+        which lists every key), then from these flags. Defaults: StatsD on UDP and TCP 0.0.0.0:8125, \
+        HTTP on 0.0.0.0:9470, flush every 10s, data in ./data. On SIGINT or SIGTERM tally stops \
+        reading, drains its queues, flushes the open interval and exits with status 0.
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("A tally.yaml file whose settings override the defaults.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Where tally keeps its data (default ./data).", valueName: "dir"))
+    var dataDir: String?
+
+    @Option(name: .customLong("statsd-udp"), help: ArgumentHelp("StatsD UDP address, or 'off' (default 0.0.0.0:8125).", valueName: "host:port"))
+    var statsdUDP: String?
+
+    @Option(name: .customLong("statsd-tcp"), help: ArgumentHelp("StatsD TCP address, or 'off' (default 0.0.0.0:8125).", valueName: "host:port"))
+    var statsdTCP: String?
+
+    @Option(name: .customLong("statsd-unix"), help: ArgumentHelp("A Unix datagram socket path for DogStatsD (default: none).", valueName: "path"))
+    var statsdUnix: String?
+
+    @Option(name: .long, help: ArgumentHelp("HTTP API address (default 0.0.0.0:9470).", valueName: "host:port"))
+    var http: String?
+
+    @Option(name: .long, help: ArgumentHelp("Aggregation interval, such as 10s or 500ms (default 10s).", valueName: "duration"))
+    var flushInterval: String?
+
+    @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
+    var logLevel: String?
+
+    func run() async throws {
+        do {
+            let settings = try resolveConfig()
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = settings.logLevel
+                return handler
+            }
+            var logger = Logger(label: "tally")
+            logger.logLevel = settings.logLevel
+            let tally = try await buildTally(config: settings, logger: logger)
+            try await tally.group.run()
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Defaults, then the file, then the flags.
+    private func resolveConfig() throws -> TallyConfig {
+        var settings = TallyConfig()
+        if let path = config {
+            let text: String
+            do {
+                text = try readFile(path)
+            } catch {
+                throw StartupError(description: "cannot read config file \(path): \(error)")
+            }
+            settings = try ConfigLoader.load(yaml: text, file: path, base: settings)
+        }
+        if let dataDir { settings.dataDir = dataDir }
+        if let statsdUDP { settings.statsd.udp = try address(statsdUDP, flag: "--statsd-udp") }
+        if let statsdTCP { settings.statsd.tcp = try address(statsdTCP, flag: "--statsd-tcp") }
+        if let statsdUnix { settings.statsd.unixPath = statsdUnix.isEmpty ? nil : statsdUnix }
+        if let http {
+            guard let parsed = HostPort(parsing: http) else {
+                throw StartupError(description: "--http: expected HOST:PORT, got \"\(http)\"")
+            }
+            settings.http = parsed
+        }
+        if let flushInterval {
+            do {
+                settings.flushIntervalMillis = try parseDuration(flushInterval)
+            } catch {
+                throw StartupError(description: "--flush-interval: \(error)")
+            }
+            guard settings.flushIntervalMillis > 0 else {
+                throw StartupError(description: "--flush-interval: must be longer than 0")
+            }
+        }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw StartupError(description: "--log-level: expected trace, debug, info, notice, warning, error or critical")
+            }
+            settings.logLevel = level
+        }
+        return settings
+    }
+
+    private func address(_ text: String, flag: String) throws -> HostPort? {
+        if text.isEmpty || text == "off" { return nil }
+        guard let parsed = HostPort(parsing: text) else {
+            throw StartupError(description: "\(flag): expected HOST:PORT or off, got \"\(text)\"")
+        }
+        return parsed
+    }
+}
+
+/// One clear line on stderr, then a non-zero exit.
+func fail(_ message: String) -> Never {
+    let line = "tally: error: \(message)\n"
+    _ = line.withCString { fputs($0, stderr) }
+    exit(1)
+}
+
+struct FileError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Reads a whole text file.
+func readFile(_ path: String) throws -> String {
+    guard let handle = fopen(path, "rb") else {
+        throw FileError(description: String(cString: strerror(errno)))
+    }
+    defer { fclose(handle) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, handle)
+        if count > 0 { bytes.append(contentsOf: chunk[0..<count]) }
+        if count < chunk.count {
+            if ferror(handle) != 0 { throw FileError(description: String(cString: strerror(errno))) }
+            break
+        }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

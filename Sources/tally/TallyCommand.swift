@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `tally` executable: a telemetry collector for StatsD metrics, queried
+/// with the Prometheus HTTP API.
+@main
+struct TallyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "A telemetry collector: StatsD/DogStatsD in, the Prometheus HTTP API out.",
+        version: "0.1.0",
+        subcommands: [Serve.self],
+        defaultSubcommand: nil
+    )
+}

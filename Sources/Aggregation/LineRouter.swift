@@ -101,11 +101,11 @@ public final class LineRouter {
                          delta: metric.firstIsDelta, line: line, name: metric.name, tags: metric.tags)
             if metric.valueCount > 1 {
                 var first = true
-                StatsDParser.forEachValue(line, of: metric) { value in
+                StatsDParser.forEachValue(line, of: metric) { value, signed in
                     if first { first = false; return }
                     let b = currentBatch(shard, keyLength: metric.name.count + metric.tags.count)
                     b.append(hash: keyHash, value: value, weight: weight, kind: metric.kind,
-                             delta: metric.kind == .gauge, line: line, name: metric.name, tags: metric.tags)
+                             delta: metric.kind == .gauge && signed, line: line, name: metric.name, tags: metric.tags)
                 }
             }
         }

@@ -35,7 +35,20 @@ enum SeriesHash {
             shift += 8
             i += 1
         }
-        return mix(h ^ tail ^ m2, m1 ^ UInt64(truncatingIfNeeded: count))
+        return avalanche(mix(h ^ tail ^ m2, m1 ^ UInt64(truncatingIfNeeded: count)))
+    }
+
+    /// MurmurHash3's 64-bit finaliser: every input bit flips each output bit
+    /// with probability near one half, which HyperLogLog's registers need.
+    @inlinable
+    static func avalanche(_ value: UInt64) -> UInt64 {
+        var h = value
+        h ^= h >> 33
+        h &*= 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        h &*= 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 33
+        return h
     }
 
     /// Hashes a byte range of a buffer.

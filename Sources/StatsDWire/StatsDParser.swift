@@ -183,15 +183,18 @@ public struct StatsDParser: Sendable {
         return StatsDParseError(reason, at: offset)
     }
 
-    /// The values of a multi-value line (`x:1:2:3|ms`), in order. Call only
+    /// The values of a multi-value line (`x:1:2:3|ms`), in order, each with
+    /// whether it carried a sign (for gauges, `+N`/`-N` is a delta). Call only
     /// on a line this parser accepted; the first value is `line.firstValue`.
     @inlinable
-    public static func forEachValue(_ b: UnsafeRawBufferPointer, of line: StatsDMetricLine, _ body: (Double) -> Void) {
+    public static func forEachValue(_ b: UnsafeRawBufferPointer, of line: StatsDMetricLine, _ body: (Double, Bool) -> Void) {
         var start = line.values.lowerBound
         while start <= line.values.upperBound {
             var stop = start
             while stop < line.values.upperBound, b[stop] != UInt8(ascii: ":") { stop += 1 }
-            if let value = NumberParsing.parseDouble(b, start..<stop) { body(value) }
+            if let value = NumberParsing.parseDouble(b, start..<stop) {
+                body(value, b[start] == UInt8(ascii: "+") || b[start] == UInt8(ascii: "-"))
+            }
             start = stop + 1
         }
     }

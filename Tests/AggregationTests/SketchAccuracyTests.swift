@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Aggregation
+
+/// A deterministic generator so the accuracy tests are repeatable.
+struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+@Suite("Sketches against exact answers")
+struct SketchAccuracyTests {
+    /// Log-normal and Pareto data (heavy tails, like latencies): every
+    /// quantile within the stated relative accuracy of the exact one.
+    @Test(arguments: [0.01, 0.005])
+    func ddsketchMeetsItsRelativeErrorOnSkewedData(alpha: Double) throws {
+        let mapping = SketchMapping(relativeAccuracy: alpha)
+        var rng = SplitMix(state: 7)
+        for distribution in ["lognormal", "pareto", "uniform-with-negatives"] {
+            var sketch = DDSketch()
+            var values: [Double] = []
+            for _ in 0..<50_000 {
+                let u = max(rng.uniform(), 1e-12)
+                let v: Double
+                switch distribution {
+                case "lognormal":
+                    let z = sqrt(-2 * log(u)) * cos(2 * .pi * rng.uniform())
+                    v = exp(3 + 1.5 * z)
+                case "pareto":
+                    v = 1 / pow(u, 1 / 1.2)
+                default:
+                    v = (u - 0.3) * 1000
+                }
+                values.append(v)
+                sketch.add(v, mapping: mapping)
+            }
+            values.sort()
+            for q in [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999] {
+                let exact = values[Int((q * Double(values.count - 1)).rounded(.down))]
+                let estimate = try #require(sketch.quantile(q, mapping: mapping))
+                #expect(abs(estimate - exact) <= alpha * abs(exact) + 1e-9,
+                        "\(distribution) q=\(q): exact \(exact), estimate \(estimate)")
+            }
+            #expect(sketch.quantile(0, mapping: mapping) == values.first)
+            #expect(sketch.quantile(1, mapping: mapping) == values.last)
+            #expect(sketch.count == 50_000)
+        }
+    }
+
+    @Test func weightsActLikeRepeatedValues() throws {
+        let mapping = SketchMapping(relativeAccuracy: 0.01)
+        var weighted = DDSketch()
+        var repeated = DDSketch()
+        for v in [1.0, 5, 10] {
+            weighted.add(v, weight: 10, mapping: mapping)
+            for _ in 0..<10 { repeated.add(v, mapping: mapping) }
+        }
+        for q in [0.1, 0.5, 0.9] {
+            #expect(weighted.quantile(q, mapping: mapping) == repeated.quantile(q, mapping: mapping))
+        }
+    }
+
+    @Test func mergingEqualsAddingEverything() {
+        let mapping = SketchMapping(relativeAccuracy: 0.01)
+        var a = DDSketch(), b = DDSketch(), all = DDSketch()
+        for i in 1...500 {
+            let v = Double(i * i)
+            if i % 2 == 0 { a.add(v, mapping: mapping) } else { b.add(v, mapping: mapping) }
+            all.add(v, mapping: mapping)
+        }
+        a.merge(b)
+        for q in [0.1, 0.5, 0.99] { #expect(a.quantile(q, mapping: mapping) == all.quantile(q, mapping: mapping)) }
+        #expect(a.count == all.count)
+    }
+
+    @Test func setsAreExactUpToTheLimitThenWithinHLLError() {
+        var set = SetCardinality(exactLimit: 1000, precision: 14)
+        var rng = SplitMix(state: 3)
+        var hashes: [UInt64] = []
+        for _ in 0..<1000 { hashes.append(rng.next()) }
+        for h in hashes + hashes { set.add(hash: h) }
+        #expect(set.count == 1000)
+        #expect(!set.isEstimated)
+        for n in [5_000, 100_000, 1_000_000] {
+            set.reset()
+            for _ in 0..<n { set.add(hash: rng.next()) }
+            #expect(set.isEstimated)
+            let error = abs(set.count - Double(n)) / Double(n)
+            // Three standard errors of HyperLogLog at precision 14 (0.81%).
+            #expect(error < 3 * 0.0081, "n=\(n): estimate \(set.count)")
+        }
+    }
+
+    @Test func setMembersAreHashedFromTheirBytes() {
+        let h = Harness(shards: 1, config: {
+            var c = AggregationConfig()
+            c.setExactLimit = 100
+            return c
+        }())
+        h.send((0..<20_000).map { "big:member-\($0)|s" })
+        let estimate = h.flush(at: 10_000)["big"] ?? 0
+        #expect(abs(estimate - 20_000) / 20_000 < 0.025)
+    }
+}

@@ -80,16 +80,18 @@ public final class AggregationService: Service {
         }
         try? await gracefulShutdown()
         // Drain every ring and flush the open interval, shard by shard.
+        var flushed = 0
         for state in shards {
-            try await state.eventLoop.submit {
+            flushed += try await state.eventLoop.submit {
                 state.stopped = true
                 while let batch = state.input.ring.pop() {
                     state.shard.apply(batch)
                     state.input.recycle(batch)
                 }
-                self.flush(state, at: self.clock.nowMillis())
+                return self.flush(state, at: self.clock.nowMillis())
             }.get()
         }
+        logger.info("drained the shards and flushed the open interval", metadata: ["samples": "\(flushed)"])
         try await group.shutdownGracefully()
     }
 
@@ -115,12 +117,14 @@ public final class AggregationService: Service {
         }
     }
 
-    private func flush(_ state: ShardState, at timestamp: Int64) {
+    @discardableResult
+    private func flush(_ state: ShardState, at timestamp: Int64) -> Int {
         let started = ContinuousClock.now
         let samples = state.shard.flush(at: timestamp)
         if !samples.isEmpty { sink.append(samples) }
         flushDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
         activeSeries.set(Int64(budget.activeCount))
+        return samples.count
     }
 }
 

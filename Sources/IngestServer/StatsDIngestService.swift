@@ -25,6 +25,7 @@ public final class StatsDIngestService: Service {
     private let group: MultiThreadedEventLoopGroup
     private let limiter: ConnectionLimiter
     private let channels = Mutex<[any Channel]>([])
+    private let unixReceiver = Mutex<UnixDatagramReceiver?>(nil)
     private let bound = Atomic<Bool>(false)
 
     /// The addresses actually bound (ports resolved when 0 was asked).
@@ -86,7 +87,11 @@ public final class StatsDIngestService: Service {
         for channel in open {
             try? await channel.close()
         }
-        if let path = config.unixPath { unlink(path) }
+        let receiver = unixReceiver.withLock { receiver in
+            defer { receiver = nil }
+            return receiver
+        }
+        await receiver?.stop()
     }
 
     private func remember(_ channel: any Channel) {
@@ -111,12 +116,14 @@ public final class StatsDIngestService: Service {
     }
 
     private func bindUnix(_ path: String) async throws {
-        let channel = try await withListenerError("StatsD Unix datagram socket", nil, path: path) {
-            try await self.datagramBootstrap(transport: self.metrics.unix, reusePort: false)
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        let receiver = try await withListenerError("StatsD Unix datagram socket", nil, path: path) {
+            try UnixDatagramReceiver(
+                path: path, receiveBufferBytes: self.config.receiveBufferBytes,
+                maxDatagramBytes: self.config.maxDatagramBytes, factory: self.factory,
+                metrics: self.metrics.unix, clock: self.clock)
         }
-        remember(channel)
-        await ensureReceiveBuffer(channel)
+        receiver.start()
+        unixReceiver.withLock { $0 = receiver }
         logger.info("listening for StatsD on a Unix datagram socket", metadata: ["path": "\(path)"])
     }
 

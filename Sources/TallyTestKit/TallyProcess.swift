@@ -1,0 +1,106 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// `tally serve` as a child process on free ports, with its own temporary
+/// data directory, for end-to-end tests. Its stderr goes to a file.
+public final class TallyProcess: @unchecked Sendable {
+    // Unchecked: the process and paths are set in `init` and only read after;
+    // Foundation's Process is thread-safe for terminate/wait.
+    public let statsdPort: Int
+    public let httpPort: Int
+    public let directory: String
+    public let unixSocket: String
+    private let process: Process
+    private let logPath: String
+
+    /// The built `tally` executable: `TALLY_BINARY`, or beside the test bundle.
+    public static func binaryPath() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["TALLY_BINARY"] { return path }
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("tally").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw SocketError(description: "cannot find the tally executable near \(testBinary.path); run `swift build` first or set TALLY_BINARY")
+    }
+
+    public init(extraArguments: [String] = [], flushInterval: String = "200ms") throws {
+        statsdPort = freePort()
+        httpPort = freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        unixSocket = directory + "/dsd.sock"
+        logPath = directory + "/stderr.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+        process.arguments = [
+            "serve",
+            "--statsd-udp", "127.0.0.1:\(statsdPort)",
+            "--statsd-tcp", "127.0.0.1:\(statsdPort)",
+            "--statsd-unix", unixSocket,
+            "--http", "127.0.0.1:\(httpPort)",
+            "--data-dir", directory + "/data",
+            "--flush-interval", flushInterval,
+        ] + extraArguments
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// What the process wrote on stderr so far.
+    public var log: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends a signal and waits for the exit status (or nil after the timeout).
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        return await waitForExit(timeout: timeout)
+    }
+
+    public func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    /// GETs a path on tally's HTTP port.
+    public func get(_ path: String) async throws -> (status: Int, body: String) {
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(httpPort)\(path)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    /// Polls until `condition` holds on a GET's answer, or fails after the timeout.
+    public func waitFor(_ path: String, timeout: Duration = .seconds(30),
+                        _ condition: (Int, String) -> Bool) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while ContinuousClock.now < deadline {
+            if let (status, body) = try? await get(path) {
+                last = "\(status) \(body)"
+                if condition(status, body) { return body }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw SocketError(description: "timed out waiting on \(path); last answer: \(last); log:\n\(log)")
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

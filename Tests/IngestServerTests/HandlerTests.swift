@@ -1,0 +1,144 @@
+import Aggregation
+import NIOCore
+import NIOEmbedded
+import Prometheus
+import StatsDWire
+import TallyTestKit
+import Testing
+import TelemetryModel
+@testable import IngestServer
+
+/// Handlers in an `EmbeddedChannel`, with real routers, rings and shards.
+final class Fixture {
+    let registry = PrometheusCollectorRegistry()
+    let inputs: [ShardInput]
+    let shard: AggregationShard
+    let factory: RouterFactory
+    let metrics: IngestMetrics
+    let events = CapturingEventSink()
+
+    init(maxLineBytes: Int = 65_536, ringCapacity: Int = 64) {
+        inputs = [ShardInput(index: 0, ringCapacity: ringCapacity)]
+        let aggregationMetrics = AggregationMetrics(registry: registry, shards: 1)
+        shard = AggregationShard(config: AggregationConfig(), budget: SeriesBudget(limit: 1000), metrics: aggregationMetrics)
+        factory = RouterFactory(inputs: inputs, parser: StatsDParser(), metrics: aggregationMetrics, events: events,
+                                badLineLog: BadLineLog(clock: ManualClock()) { _ in }, maxLineBytes: maxLineBytes)
+        metrics = IngestMetrics(registry: registry)
+    }
+
+    func totals(at timestamp: Int64 = 10_000) -> [String: Double] {
+        while let batch = inputs[0].ring.pop() {
+            shard.apply(batch)
+            inputs[0].recycle(batch)
+        }
+        var out: [String: Double] = [:]
+        for sample in shard.flush(at: timestamp) { out[sample.labels.description] = sample.value }
+        return out
+    }
+
+    func metric(_ prefix: String) -> Int64 {
+        registry.emitToString().split(separator: "\n").first { $0.hasPrefix(prefix) }
+            .flatMap { $0.split(separator: " ").last }.flatMap { Int64(Double($0) ?? -1) } ?? 0
+    }
+}
+
+@Suite("Datagram handler")
+struct DatagramHandlerTests {
+    @Test func everyLineOfEveryDatagramIsTaken() throws {
+        let fixture = Fixture()
+        let channel = EmbeddedChannel(handler: DatagramHandler(factory: fixture.factory, metrics: fixture.metrics.udp, clock: ManualClock()))
+        let remote = try SocketAddress(ipAddress: "127.0.0.1", port: 5000)
+        for _ in 0..<3 {
+            let buffer = ByteBuffer(bytes: datagram(["a:1|c", "bad|c", "a:2|c|@0.5", "", "b:7|g"]))
+            try channel.writeInbound(AddressedEnvelope(remoteAddress: remote, data: buffer))
+        }
+        channel.pipeline.fireChannelReadComplete()
+        let out = fixture.totals()
+        #expect(out["a_total"] == 15)
+        #expect(out["b"] == 7)
+        #expect(fixture.metric(#"tally_statsd_received_lines_total{transport="udp"}"#) == 12)
+        #expect(fixture.metric(#"tally_statsd_received_datagrams_total{transport="udp"}"#) == 3)
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func aNulByteLosesOnlyItsOwnLine() throws {
+        let fixture = Fixture()
+        let channel = EmbeddedChannel(handler: DatagramHandler(factory: fixture.factory, metrics: fixture.metrics.udp, clock: ManualClock()))
+        let bytes = Array("m22:1|c".utf8) + [0] + Array("hidden:1|c\nsentinel:1|c\n".utf8)
+        try channel.writeInbound(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 1), data: ByteBuffer(bytes: bytes)))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(fixture.totals()["sentinel_total"] == 1)
+        #expect(try channel.finish().isClean)
+    }
+}
+
+@Suite("Stream line handler")
+struct StreamLineHandlerTests {
+    func makeChannel(_ fixture: Fixture, maxConnections: Int = 10) throws -> EmbeddedChannel {
+        let handler = StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(),
+                                        limiter: ConnectionLimiter(limit: maxConnections))
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    @Test func linesSplitAcrossReadsAreJoined() throws {
+        let fixture = Fixture()
+        let channel = try makeChannel(fixture)
+        for piece in ["a:1|", "c\na:2", "|c\nb:5|g\na:", "3|c"] {
+            try channel.writeInbound(ByteBuffer(string: piece))
+            channel.pipeline.fireChannelReadComplete()
+        }
+        // The final line has no newline: it counts once the stream ends.
+        _ = try channel.finish()
+        let out = fixture.totals()
+        #expect(out["a_total"] == 6)
+        #expect(out["b"] == 5)
+    }
+
+    @Test func anOverlongLineIsCountedAndSkippedToItsNewline() throws {
+        let fixture = Fixture(maxLineBytes: 100)
+        let channel = try makeChannel(fixture)
+        try channel.writeInbound(ByteBuffer(string: "ok:1|c\n" + String(repeating: "x", count: 80)))
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "y", count: 80)))
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "z", count: 500) + ":1|c\nok:1|c\n"))
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "w", count: 200) + "\nok:1|c\n"))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(fixture.totals()["ok_total"] == 3)
+        #expect(fixture.metric(#"tally_statsd_bad_lines_total{reason="line_too_long"}"#) == 2)
+        _ = try channel.finish()
+    }
+
+    @Test func aFullRingPausesReadingInsteadOfDropping() throws {
+        let fixture = Fixture(ringCapacity: 2)
+        let channel = try makeChannel(fixture)
+        let line = "k:1|c|#" + String(repeating: "t", count: 2000) + "\n"
+        // About 32 lines fill a 64 KiB batch; 200 lines need seven batches.
+        try channel.writeInbound(ByteBuffer(string: String(repeating: line, count: 200)))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(fixture.metric("tally_statsd_tcp_backpressure_pauses_total") == 1)
+        // The shard drains the ring; the handler's retries push the rest.
+        var total = 0.0
+        for _ in 0..<20 {
+            if let value = fixture.totals().values.first { total = value }
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(2))
+        }
+        #expect(total == 200)
+        #expect(fixture.metric(#"tally_ring_dropped_lines_total{shard="0"}"#) == 0)
+        _ = try channel.finish()
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosedAndCounted() throws {
+        let fixture = Fixture()
+        let limiter = ConnectionLimiter(limit: 1)
+        let first = EmbeddedChannel(handler: StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), limiter: limiter))
+        try first.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let second = EmbeddedChannel(handler: StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), limiter: limiter))
+        try second.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(!second.isActive)
+        #expect(fixture.metric("tally_statsd_tcp_rejected_connections_total") == 1)
+        #expect(limiter.current == 1)
+        _ = try first.finish()
+        #expect(limiter.current == 0)
+    }
+}

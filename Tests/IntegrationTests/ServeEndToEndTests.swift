@@ -1,0 +1,119 @@
+import Foundation
+import TallyTestKit
+import Testing
+
+/// `tally serve` as a child process, over real sockets.
+@Suite("tally serve, end to end", .serialized)
+struct ServeEndToEndTests {
+    @Test func udpTcpAndUnixTrafficIsAggregatedAndQueryable() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+
+        // UDP: many multi-line datagrams (a truncating receive path would lose lines).
+        let perDatagram = 60
+        for d in 0..<50 {
+            var lines: [String] = []
+            for k in 0..<perDatagram { lines.append("e2e.udp.hits:\(1 + (d + k) % 3)|c|#env:test") }
+            lines.append("e2e.udp.level:\(d)|g")
+            lines.append("e2e.lat:\(d * 10)|ms|@0.5")
+            lines.append("bogus:line|c")
+            try sendUDP(datagram(lines), port: tally.statsdPort)
+        }
+        var expectedUDP = 0
+        for d in 0..<50 { for k in 0..<perDatagram { expectedUDP += 1 + (d + k) % 3 } }
+
+        // TCP: one stream whose last line has no newline.
+        let tcpLines = (0..<1000).map { _ in "e2e.tcp.hits:2|c" }.joined(separator: "\n")
+        try sendTCP(Array(tcpLines.utf8), port: tally.statsdPort)
+
+        // Unix datagram socket (DogStatsD's default transport), an event and a service check.
+        try sendUnixDatagram(datagram(["e2e.unix.hits:5|c|#via:uds", "_e{6,7}:Deploy|api 1.2|t:success|#service:api", "_sc|db.up|0"]),
+                             path: tally.unixSocket)
+
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_udp_hits_total") { _, body in
+            body.contains(#""env":"test""#) && body.contains(#""\#(expectedUDP)""#)
+        }
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_tcp_hits_total") { _, body in body.contains(#""2000""#) }
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_unix_hits_total%7Bvia%3D%22uds%22%7D") { _, body in
+            body.contains(#""5""#)
+        }
+        // Datagrams from different client sockets may be read by different
+        // SO_REUSEPORT sockets, so the last gauge is set once the rest is in.
+        try sendUDP(datagram(["e2e.udp.level:99|g"]), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_udp_level") { _, body in body.contains(#""99""#) }
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_lat_seconds_count") { _, body in body.contains(#""100""#) }
+        _ = try await tally.waitFor("/api/v1/events") { _, body in
+            body.contains(#""title":"Deploy""#) && body.contains(#""type":"service_check""#)
+        }
+
+        let metrics = try await tally.get("/metrics").body
+        #expect(value(of: #"tally_statsd_received_lines_total{transport="udp"}"#, in: metrics) == Double(50 * (perDatagram + 3) + 1))
+        #expect(metrics.contains(#"tally_statsd_received_lines_total{transport="tcp"} 1000"#))
+        #expect(metrics.contains(#"tally_statsd_received_lines_total{transport="unix"} 3"#))
+        #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="invalid_value"} 50"#))
+
+        let series = try await tally.get("/api/v1/series?match%5B%5D=%7B__name__%3D~%22e2e_.*%22%7D").body
+        #expect(series.contains(#""__name__":"e2e_lat_seconds_sum""#))
+
+        #expect(await tally.stop() == 0)
+        #expect(tally.log.contains("drained the shards and flushed the open interval"))
+    }
+
+    @Test func theMalformedSuiteNeverCostsTheNextLine() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let cases: [[UInt8]] = [
+            Array("foo:bar|c".utf8), Array(":1|c".utf8), Array("m03:1|zz".utf8), Array("m07:|c".utf8),
+            Array("m08:1|c|@abc".utf8), Array("m09:1|c|@0".utf8), Array("m12:1e309|ms".utf8),
+            [0xFF, 0xFE, 0xFD] + Array(":1|c".utf8), Array("m22:1|c".utf8) + [0] + Array("hidden:1|c".utf8),
+            Array(repeating: UInt8(ascii: "a"), count: 65_000 - 4) + Array(":1|c".utf8),
+            (0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) },
+        ]
+        for body in cases {
+            try sendUDP(body + Array("\ne2e.sentinel:1|c\n".utf8), port: tally.statsdPort)
+        }
+        // Over TCP, a 70 KiB line is cut off and skipped; the next line still counts.
+        try sendTCP(Array(repeating: UInt8(ascii: "b"), count: 70 * 1024) + Array(":1|c\ne2e.sentinel:1|c\n".utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/query?query=e2e_sentinel_total") { _, body in
+            body.contains(#""\#(cases.count + 1)""#)
+        }
+        let metrics = try await tally.get("/metrics").body
+        #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="line_too_long"} 1"#))
+        #expect(value(of: #"tally_statsd_bad_lines_total{reason="nul_byte"}"#, in: metrics) >= 1)
+        #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="name_too_long"} 1"#))
+        #expect(await tally.stop(signal: SIGINT) == 0)
+        // Junk is logged at most once a second, not once per line.
+        let warnings = tally.log.split(separator: "\n").filter { $0.contains("rejected StatsD line") }
+        #expect(warnings.count <= 3, "\(warnings.count) warnings")
+    }
+
+    @Test func aPortInUseFailsAtOnceWithOneClearLine() async throws {
+        let blocker = try PortBlocker(port: freePort())
+        let tally = try TallyProcess(extraArguments: ["--http", "127.0.0.1:\(blocker.port)"])
+        let status = await tally.waitForExit(timeout: .seconds(20))
+        #expect(status != nil && status != 0)
+        let lines = tally.log.split(separator: "\n")
+        #expect(lines.count == 1, "\(tally.log)")
+        #expect(tally.log.hasPrefix("tally: error: cannot listen for HTTP on 127.0.0.1:\(blocker.port)"))
+    }
+
+    @Test func anUnknownConfigKeyFailsBeforeStarting() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-config-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("tally.yaml").path
+        try "statsd:\n  udp: 127.0.0.1:0\n  recieve_buffer: 8MiB\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let tally = try TallyProcess(extraArguments: ["--config", file])
+        let status = await tally.waitForExit(timeout: .seconds(20))
+        #expect(status == 1)
+        #expect(tally.log == "tally: error: \(file):3: statsd.recieve_buffer: unknown key\n")
+    }
+}
+
+/// The value of one series in the Prometheus text format, or -1.
+func value(of series: String, in text: String) -> Double {
+    for line in text.split(separator: "\n") where line.hasPrefix(series + " ") {
+        return Double(line.dropFirst(series.count + 1)) ?? -1
+    }
+    return -1
+}

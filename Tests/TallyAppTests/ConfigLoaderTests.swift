@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import IngestServer
+@testable import TallyApp
+
+/// The repository's Config/tally.yaml, found from this file's path.
+func shippedConfig() throws -> String {
+    let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+    let file = "/" + path + "/Config/tally.yaml"
+    return try String(contentsOfFile: file, encoding: .utf8)
+}
+
+@Suite("Configuration file")
+struct ConfigLoaderTests {
+    @Test func theShippedFileParsesAndStatesTheDefaults() throws {
+        let loaded = try ConfigLoader.load(yaml: try shippedConfig(), file: "Config/tally.yaml")
+        let defaults = TallyConfig()
+        #expect(loaded.dataDir == defaults.dataDir)
+        #expect(loaded.flushIntervalMillis == defaults.flushIntervalMillis)
+        #expect(loaded.http == defaults.http)
+        #expect(loaded.statsd.udp == defaults.statsd.udp)
+        #expect(loaded.statsd.tcp == defaults.statsd.tcp)
+        #expect(loaded.statsd.unixPath == defaults.statsd.unixPath)
+        #expect(loaded.statsd.receiveBufferBytes == defaults.statsd.receiveBufferBytes)
+        #expect(loaded.statsd.maxLineBytes == defaults.statsd.maxLineBytes)
+        #expect(loaded.statsd.maxTCPConnections == defaults.statsd.maxTCPConnections)
+        #expect(loaded.maxSeries == defaults.maxSeries)
+        #expect(loaded.ringCapacity == defaults.ringCapacity)
+        #expect(loaded.aggregation.quantiles == defaults.aggregation.quantiles)
+        #expect(loaded.aggregation.seriesExpiryMillis == defaults.aggregation.seriesExpiryMillis)
+        #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
+        #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
+        #expect(loaded.memoryRetentionMillis == defaults.memoryRetentionMillis)
+        #expect(loaded.maxEvents == defaults.maxEvents)
+    }
+
+    @Test func valuesOverrideDefaults() throws {
+        let yaml = """
+        flush_interval: 500ms
+        statsd:
+          udp: 127.0.0.1:9125
+          tcp: off
+          receive_buffer: 4MiB
+        aggregation:
+          quantiles: [0.99, 0.5]
+          series_expiry: 1h
+        http:
+          listen: "[::1]:9999"
+        """
+        let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        #expect(config.flushIntervalMillis == 500)
+        #expect(config.statsd.udp == HostPort(host: "127.0.0.1", port: 9125))
+        #expect(config.statsd.tcp == nil)
+        #expect(config.statsd.receiveBufferBytes == 4 << 20)
+        #expect(config.aggregation.quantiles == [0.5, 0.99])
+        #expect(config.aggregation.seriesExpiryMillis == 3_600_000)
+        #expect(config.http == HostPort(host: "::1", port: 9999))
+    }
+
+    @Test(arguments: [
+        ("flsh_interval: 10s", "t.yaml:1: flsh_interval: unknown key"),
+        ("statsd:\n  udp: 1.2.3.4:8125\n  buffer: 1", "t.yaml:3: statsd.buffer: unknown key"),
+        ("flush_interval: ten", "t.yaml:1: flush_interval: expected a duration"),
+        ("statsd:\n  udp: nowhere", "t.yaml:2: statsd.udp: expected HOST:PORT, or off"),
+        ("aggregation:\n  quantiles: [1.5]", "t.yaml:2: aggregation.quantiles: quantiles must be between 0 and 1"),
+        ("aggregation:\n  max_series: -1", "t.yaml:2: aggregation.max_series: must be between"),
+        ("statsd: 5", "t.yaml:1: statsd: expected a mapping"),
+        ("a: [unclosed", "t.yaml: not valid YAML"),
+    ])
+    func mistakesAreReportedWithFileLineAndKey(_ yaml: String, _ message: String) {
+        do {
+            _ = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+            Issue.record("\(yaml) should be refused")
+        } catch {
+            #expect(error.description.hasPrefix(message), "got: \(error.description)")
+        }
+    }
+
+    @Test func byteSizes() {
+        #expect(parseByteSize("8MiB") == 8 << 20)
+        #expect(parseByteSize("64KiB") == 65_536)
+        #expect(parseByteSize("1000") == 1000)
+        #expect(parseByteSize("5MB") == 5_000_000)
+        #expect(parseByteSize("lots") == nil)
+    }
+
+    @Test func addresses() {
+        #expect(HostPort(parsing: ":8125") == HostPort(host: "0.0.0.0", port: 8125))
+        #expect(HostPort(parsing: "localhost:1") == HostPort(host: "localhost", port: 1))
+        #expect(HostPort(parsing: "[::1]:80") == HostPort(host: "::1", port: 80))
+        #expect(HostPort(parsing: "host:99999") == nil)
+        #expect(HostPort(parsing: "host") == nil)
+    }
+}

@@ -25,6 +25,9 @@ public final class AggregationShard {
     private var aliases: [SeriesAlias] = []
     private var freeAliases: [Int32] = []
     private var families: [Labels: Int32] = [:]
+    /// The StatsD kind each family name was first seen with, and how many
+    /// live series hold it: one name, one type, as Prometheus requires.
+    private var familyKinds: [String: (kind: MetricKind, series: Int)] = [:]
     private var series: [SeriesState?] = []
     private var freeSeries: [Int32] = []
     public private(set) var activeSeries = 0
@@ -82,16 +85,16 @@ public final class AggregationShard {
         let labels = Labels([Label(Labels.metricName, family)] + MetricNaming.labels(fromTags: tagBytes))
         let seriesIndex: Int32
         if let existing = families[labels] {
-            let kind = series[Int(existing)]!.kind
-            let compatible = kind == record.kind
-                || (kind == .histogram && record.kind == .distribution)
-                || (kind == .distribution && record.kind == .histogram)
-            guard compatible else {
+            guard Self.compatible(series[Int(existing)]!.kind, record.kind) else {
                 metrics?.typeConflicts.increment()
                 return nil
             }
             seriesIndex = existing
         } else {
+            if let known = familyKinds[family], !Self.compatible(known.kind, record.kind) {
+                metrics?.typeConflicts.increment()
+                return nil
+            }
             guard budget.acquire() else {
                 metrics?.seriesLimitDropped.increment()
                 return nil
@@ -115,6 +118,7 @@ public final class AggregationShard {
                 series.append(state)
             }
             families[labels] = seriesIndex
+            familyKinds[family, default: (record.kind, 0)].series += 1
             activeSeries += 1
             metrics?.seriesCreated.increment()
         }
@@ -132,6 +136,12 @@ public final class AggregationShard {
         return aliasIndex
     }
 
+    /// Whether lines of kind `b` may join a family created by kind `a`
+    /// (histograms and distributions produce the same series).
+    private static func compatible(_ a: MetricKind, _ b: MetricKind) -> Bool {
+        a == b || (a == .histogram && b == .distribution) || (a == .distribution && b == .histogram)
+    }
+
     /// Ends the interval: returns its samples stamped `timestamp` (the
     /// interval's end), resets per-interval state, and releases series not
     /// updated within the expiry.
@@ -146,6 +156,10 @@ public final class AggregationShard {
                 state.touched = false
             } else if timestamp - state.lastSeen > config.seriesExpiryMillis {
                 families[state.labels] = nil
+                let family = state.labels.metricName
+                if let known = familyKinds[family] {
+                    familyKinds[family] = known.series > 1 ? (known.kind, known.series - 1) : nil
+                }
                 series[index] = nil
                 freeSeries.append(Int32(index))
                 expired += 1

@@ -42,6 +42,10 @@ public struct SketchMapping: Sendable {
 @usableFromInline
 struct SketchStore: Sendable {
     @usableFromInline static let sparseLimit = 32
+    /// The most buckets a dense store keeps: past it the lowest buckets are
+    /// merged (as the DDSketch paper does), so only quantiles of values more
+    /// than γ^2048 (about 10^17 at α = 1%) below the maximum lose accuracy.
+    @usableFromInline static let maxBuckets = 2048
     @usableFromInline var sparseKeys: [Int32] = []
     @usableFromInline var sparseCounts: [Double] = []
     @usableFromInline var dense: [Double] = []
@@ -79,6 +83,20 @@ struct SketchStore: Sendable {
 
 
     mutating func addDense(_ index: Int32, _ weight: Double) {
+        var index = index
+        let highest = offset + Int32(dense.count) - 1
+        if index > highest, Int(index - offset) >= Self.maxBuckets {
+            // Collapse the lowest buckets so the new highest fits.
+            let newOffset = index - Int32(Self.maxBuckets) + 1
+            let merged = Int(newOffset - offset)
+            let carried = dense.prefix(min(merged + 1, dense.count)).reduce(0, +)
+            dense.removeFirst(min(merged, dense.count))
+            offset = newOffset
+            if dense.isEmpty { dense = [0] }
+            dense[0] = carried
+        } else if index < offset, Int(highest - index) >= Self.maxBuckets {
+            index = highest - Int32(Self.maxBuckets) + 1
+        }
         if index < offset {
             let extra = Int(offset - index)
             dense.insert(contentsOf: repeatElement(0, count: extra), at: 0)

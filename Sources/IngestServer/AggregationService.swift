@@ -33,6 +33,8 @@ public final class AggregationService: Service {
         let input: ShardInput
         var nextFlush: Int64
         var stopped = false
+        /// Consecutive ticks that found the ring empty (for the idle back-off).
+        var idleTicks = 0
 
         init(eventLoop: any EventLoop, shard: AggregationShard, input: ShardInput, nextFlush: Int64) {
             self.eventLoop = eventLoop
@@ -111,9 +113,14 @@ public final class AggregationService: Service {
                                   (now / flushIntervalMillis + 1) * flushIntervalMillis)
         }
         if drained > 0 {
+            state.idleTicks = 0
             state.eventLoop.execute { self.tick(state) }
         } else {
-            state.eventLoop.scheduleTask(in: .milliseconds(1)) { self.tick(state) }
+            // Poll every millisecond while traffic flows, backing off to 5 ms
+            // when idle; a ring holds far more than 5 ms of traffic.
+            state.idleTicks += 1
+            let wait = state.idleTicks < 100 ? 1 : 5
+            state.eventLoop.scheduleTask(in: .milliseconds(Int64(wait))) { self.tick(state) }
         }
     }
 

@@ -158,17 +158,19 @@ public final class StatsDIngestService: Service {
         let wanted = config.receiveBufferBytes
         // The kernel reports twice the size it was asked for (bookkeeping overhead).
         var actual = (try? await channel.getOption(.socketOption(.so_rcvbuf)).get()).map { Int($0) / 2 } ?? 0
+        #if os(Linux)
         if actual < wanted {
             let force = ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: 33 /* SO_RCVBUFFORCE */)
             if (try? await channel.setOption(force, value: SocketOptionValue(clamping: wanted)).get()) != nil {
                 actual = (try? await channel.getOption(.socketOption(.so_rcvbuf)).get()).map { Int($0) / 2 } ?? actual
             }
         }
+        #endif
         if actual < wanted {
             logger.warning("UDP receive buffer is smaller than configured; raise net.core.rmem_max or run with CAP_NET_ADMIN", metadata: [
                 "configured_bytes": "\(wanted)", "actual_bytes": "\(actual)"])
         } else {
-            logger.debug("UDP receive buffer", metadata: ["bytes": "\(actual)"])
+            logger.info("UDP receive buffer in force", metadata: ["bytes": "\(actual)"])
         }
     }
 

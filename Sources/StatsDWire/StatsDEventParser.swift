@@ -51,8 +51,8 @@ enum StatsDEventParser {
             let value = string(b, (start + 2)..<stop)
             switch b[start] {
             case UInt8(ascii: "d"):
-                guard let seconds = NumberParsing.parseUnsigned(b, (start + 2)..<stop) else { return fail(start) }
-                event.timestamp = seconds * 1000
+                guard let millis = parseSeconds(b, (start + 2)..<stop) else { return fail(start) }
+                event.timestamp = millis
             case UInt8(ascii: "h"): event.hostname = value
             case UInt8(ascii: "k"): event.aggregationKey = value
             case UInt8(ascii: "p"):
@@ -110,13 +110,20 @@ enum StatsDEventParser {
             guard stop - start >= 2, b[start + 1] == UInt8(ascii: ":") else { return fail(start) }
             switch b[start] {
             case UInt8(ascii: "d"):
-                guard let seconds = NumberParsing.parseUnsigned(b, (start + 2)..<stop) else { return fail(start) }
-                check.timestamp = seconds * 1000
+                guard let millis = parseSeconds(b, (start + 2)..<stop) else { return fail(start) }
+                check.timestamp = millis
             case UInt8(ascii: "h"): check.hostname = string(b, (start + 2)..<stop)
             default: return fail(start)
             }
         }
         return .event(check)
+    }
+
+    /// Unix seconds as milliseconds, or nil when not a number or out of range.
+    static func parseSeconds(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> Int64? {
+        guard let seconds = NumberParsing.parseUnsigned(b, r) else { return nil }
+        let (millis, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? nil : millis
     }
 
     static func readInt(_ b: UnsafeRawBufferPointer, _ i: inout Int, end: Int, until terminator: UInt8) -> Int? {

@@ -81,6 +81,7 @@ public struct StatsDParser: Sendable {
         var firstValue = 0.0
         var firstIsDelta = false
         var valueCount = 1
+        var largest = 0.0
         if kind == .set {
             if !ByteValidation.isCleanText(b, values) {
                 return .failure(fieldError(.invalidValue, b, values, at: values.lowerBound))
@@ -101,6 +102,7 @@ public struct StatsDParser: Sendable {
                         && (b[start] == UInt8(ascii: "+") || b[start] == UInt8(ascii: "-"))
                 }
                 valueCount += 1
+                largest = max(largest, abs(value))
                 if stop == values.upperBound { break }
                 start = stop + 1
             }
@@ -133,6 +135,9 @@ public struct StatsDParser: Sendable {
                 tags = t
             case UInt8(ascii: "c") where fieldStart + 1 < fieldEnd && b[fieldStart + 1] == UInt8(ascii: ":"):
                 container = (fieldStart + 2)..<fieldEnd
+                if !ByteValidation.isCleanText(b, container) {
+                    return .failure(fieldError(.invalidField, b, field, at: fieldStart))
+                }
             case UInt8(ascii: "T"):
                 guard let seconds = NumberParsing.parseUnsigned(b, (fieldStart + 1)..<fieldEnd) else {
                     return .failure(fieldError(.invalidTimestamp, b, field, at: fieldStart))
@@ -143,10 +148,15 @@ public struct StatsDParser: Sendable {
                 // (`e:` external data, `card:` cardinality); they are ignored.
                 var l = fieldStart
                 while l < fieldEnd, b[l] | 0x20 >= UInt8(ascii: "a"), b[l] | 0x20 <= UInt8(ascii: "z") { l += 1 }
-                guard l > fieldStart, l < fieldEnd, b[l] == UInt8(ascii: ":") else {
+                guard l > fieldStart, l < fieldEnd, b[l] == UInt8(ascii: ":"),
+                      ByteValidation.isCleanText(b, field) else {
                     return .failure(fieldError(.invalidField, b, field, at: fieldStart))
                 }
             }
+        }
+        // A value scaled by 1/rate must stay finite (1e300 at @1e-10 does not).
+        if kind != .set, kind != .gauge, !(largest / sampleRate).isFinite {
+            return .failure(StatsDParseError(.invalidValue, at: values.lowerBound))
         }
         return .success(StatsDMetricLine(
             name: name, values: values, kind: kind, firstValue: firstValue, firstIsDelta: firstIsDelta,

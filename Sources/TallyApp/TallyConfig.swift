@@ -19,8 +19,9 @@ public struct TallyConfig: Sendable {
     public var maxNameBytes = 1024
     /// Aggregation shards, each on its own thread.
     public var shards = max(1, System.coreCount)
-    /// Batches each shard's ring holds (a batch holds up to 64 KiB of lines).
-    public var ringCapacity = 4096
+    /// Batches each shard's ring holds (a batch holds up to 64 KiB of records,
+    /// so a full ring holds at most 64 MiB at the default).
+    public var ringCapacity = 1024
     /// The cap on active series across all shards.
     public var maxSeries = 1_000_000
     public var aggregation = AggregationConfig()

@@ -47,8 +47,9 @@ public enum MetricNaming {
 
     /// Labels from DogStatsD tag bytes (`k:v,k2:v2`, without the `#`): keys
     /// are sanitised, values kept as sent (valid UTF-8 is checked by the
-    /// parser), a tag without a value gets `"true"`, the last of two equal keys
-    /// wins, and empty tags are skipped.
+    /// parser), a tag without `:` gets `"true"`, a tag with an empty value
+    /// (`k:`) is dropped, the last of two equal keys wins (when building
+    /// `Labels`), and empty tags are skipped.
     public static func labels<C: Collection>(fromTags bytes: C) -> [Label] where C.Element == UInt8, C.Index == Int {
         var result: [Label] = []
         var start = bytes.startIndex
@@ -60,9 +61,9 @@ public enum MetricNaming {
                 if let colon = tag.firstIndex(of: UInt8(ascii: ":")) {
                     let key = tag[tag.startIndex..<colon]
                     let value = tag[(colon + 1)...]
-                    if !key.isEmpty {
-                        result.append(Label(labelName(key),
-                                            value.isEmpty ? valuelessTagValue : String(decoding: value, as: UTF8.self)))
+                    // `k:` has an empty value, which Prometheus reads as no label.
+                    if !key.isEmpty, !value.isEmpty {
+                        result.append(Label(labelName(key), String(decoding: value, as: UTF8.self)))
                     }
                 } else {
                     result.append(Label(labelName(tag), valuelessTagValue))

@@ -96,6 +96,14 @@ struct AggregationTests {
         #expect(h.counter("tally_statsd_type_conflict_lines_total") == 2)
     }
 
+    @Test func oneMetricNameKeepsOneTypeWhateverTheTags() {
+        let h = Harness()
+        h.send(["x:1|g|#a:1", "x:u1|s|#a:2", "x:2|g|#a:3"])
+        let out = h.flush(at: 10_000)
+        #expect(out.keys.sorted() == [#"x{a="1"}"#, #"x{a="3"}"#])
+        #expect(h.counter("tally_statsd_type_conflict_lines_total") == 1)
+    }
+
     @Test func idleSeriesExpireAndReleaseTheirBudget() {
         var config = AggregationConfig()
         config.seriesExpiryMillis = 25_000

@@ -56,6 +56,20 @@ struct SketchAccuracyTests {
         }
     }
 
+    @Test func denseStoresAreBoundedAndKeepHighQuantiles() throws {
+        let mapping = SketchMapping(relativeAccuracy: 0.01)
+        var sketch = DDSketch()
+        var v = 1e-9
+        while v < 1e300 {
+            sketch.add(v, mapping: mapping)
+            v *= 1.01
+        }
+        #expect(sketch.positive.dense.count <= SketchStore.maxBuckets)
+        let max = sketch.max
+        let p999 = try #require(sketch.quantile(0.9999, mapping: mapping))
+        #expect(p999 <= max && p999 > max / 1e3)
+    }
+
     @Test func weightsActLikeRepeatedValues() throws {
         let mapping = SketchMapping(relativeAccuracy: 0.01)
         var weighted = DDSketch()

@@ -147,6 +147,11 @@ struct RejectedLineTests {
         ("_sc||0", .invalidServiceCheck),
         ("_sc|name", .invalidServiceCheck),
         ("_sc|name|0|q:x", .invalidServiceCheck),
+        ("_e{1,1}:a|b|d:9999999999999999", .invalidEvent),
+        ("_sc|x|0|d:9999999999999999", .invalidServiceCheck),
+        ("x:1e300|c|@1e-10", .invalidValue),
+        ("x:1e300|ms|@0.000000001", .invalidValue),
+        ("x:1|c|c:ab\tc", .invalidField),
     ]
 
     @Test("rejects with the reason", arguments: table.map { Case(line: $0.0, reason: $0.1) })
@@ -192,6 +197,8 @@ struct RejectedLineTests {
 
     @Test func nulBytesAreNamedAsSuch() {
         for bytes in [Array("m22:1|c".utf8) + [0] + Array("hidden:1|c".utf8),
+                      Array("x:1|c|c:ab".utf8) + [0],
+                      Array("x:1|c|e:ab".utf8) + [0],
                       Array("x".utf8) + [0] + Array("y:1|c".utf8),
                       Array("x:1".utf8) + [0] + Array("|c".utf8)] {
             guard case .failure(let error) = parseBytes(bytes) else {

@@ -23,7 +23,7 @@ struct LabelsTests {
     }
 
     @Test func tagsBecomeLabels() {
-        let labels = MetricNaming.labels(fromTags: Array("env:prod,production,host.name:a:b,,__name__:x,quantile:q,le:1,:novalue".utf8))
+        let labels = MetricNaming.labels(fromTags: Array("env:prod,production,host.name:a:b,,__name__:x,quantile:q,le:1,:novalue,empty:".utf8))
         #expect(labels == [
             Label("env", "prod"), Label("production", "true"), Label("host_name", "a:b"),
             Label("tag___name__", "x"), Label("tag_quantile", "q"), Label("tag_le", "1"),

@@ -21,8 +21,10 @@ public final class LineRouter {
     let metrics: AggregationMetrics
     let events: any EventSink
     let badLineLog: BadLineLog
-    /// Per shard: batches waiting to be pushed, the last one being filled.
-    var pending: [[RecordBatch]]
+    /// Per shard: the batch being filled.
+    var current: ContiguousArray<RecordBatch>
+    /// Per shard: filled batches waiting for room in the ring (oldest first).
+    var waiting: [[RecordBatch]]
     let policy: FullRingPolicy
     /// Lines longer than this many bytes are rejected as `line_too_long`.
     let maxLineLength: Int
@@ -41,7 +43,8 @@ public final class LineRouter {
         self.events = events
         self.badLineLog = badLineLog
         self.policy = policy
-        pending = Array(repeating: [], count: inputs.count)
+        current = ContiguousArray(inputs.map { $0.takeBatch() })
+        waiting = Array(repeating: [], count: inputs.count)
     }
 
     /// Parses every newline-separated line of a datagram or stream chunk.
@@ -112,30 +115,30 @@ public final class LineRouter {
     }
 
     /// The batch to append to for a shard, starting a new one when the current is full.
-
+    @inline(__always)
     func currentBatch(_ shard: Int, keyLength: Int) -> RecordBatch {
-        if let last = pending[shard].last, last.fits(keyLength: keyLength) || last.isEmpty {
-            return last
-        }
+        let batch = current[shard]
+        if batch.fits(keyLength: keyLength) || batch.isEmpty { return batch }
+        waiting[shard].append(batch)
         let fresh = inputs[shard].takeBatch()
-        pending[shard].append(fresh)
+        current[shard] = fresh
         return fresh
     }
 
-    /// Pushes pending batches into the rings. Returns true when nothing is
-    /// left pending; with the `.keep` policy, false means a ring was full and
+    /// Pushes filled batches into the rings. Returns true when nothing is
+    /// left waiting; with the `.keep` policy, false means a ring was full and
     /// the caller should stop reading and call `flush` again shortly.
     @discardableResult
     public func flush() -> Bool {
         var clear = true
-        for shard in pending.indices where !pending[shard].isEmpty {
+        for shard in inputs.indices {
+            if !current[shard].isEmpty {
+                waiting[shard].append(current[shard])
+                current[shard] = inputs[shard].takeBatch()
+            }
+            guard !waiting[shard].isEmpty else { continue }
             var pushed = 0
-            for batch in pending[shard] {
-                if batch.isEmpty {
-                    inputs[shard].recycle(batch)
-                    pushed += 1
-                    continue
-                }
+            for batch in waiting[shard] {
                 if inputs[shard].ring.push(batch) {
                     pushed += 1
                 } else if policy == .drop {
@@ -146,36 +149,60 @@ public final class LineRouter {
                     break
                 }
             }
-            pending[shard].removeFirst(pushed)
-            if !pending[shard].isEmpty { clear = false }
+            waiting[shard].removeFirst(pushed)
+            if !waiting[shard].isEmpty { clear = false }
         }
         return clear
     }
 
     /// Records waiting in batches not yet pushed.
     public var pendingRecords: Int {
-        pending.reduce(0) { $0 + $1.reduce(0) { $0 + $1.recordCount } }
+        waiting.reduce(0) { $0 + $1.reduce(0) { $0 + $1.recordCount } } + current.reduce(0) { $0 + $1.recordCount }
     }
 
     /// The routing hash: the series' output family name (the sanitised name
     /// plus the kind's suffix), so that every series of a family, whatever
     /// its tags or their order, lands on one shard and is merged there.
-
+    /// Sanitised bytes are packed eight to a word and mixed a word at a time.
     static func familyHash(_ b: UnsafeRawBufferPointer, _ name: Range<Int>, _ kind: MetricKind) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        @inline(__always) func step(_ c: UInt8) { h = (h ^ UInt64(c)) &* 0x0000_0100_0000_01B3 }
-        if let first = name.first, b[first] &- UInt8(ascii: "0") < 10 { step(UInt8(ascii: "_")) }
+        var hasher = WordHasher()
+        if let first = name.first, b[first] &- UInt8(ascii: "0") < 10 { hasher.feed(UInt8(ascii: "_")) }
         for i in name {
             let c = b[i]
             let allowed = (c | 0x20) &- UInt8(ascii: "a") < 26 || c &- UInt8(ascii: "0") < 10
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
-            step(allowed ? c : UInt8(ascii: "_"))
+            hasher.feed(allowed ? c : UInt8(ascii: "_"))
         }
         switch kind {
-        case .counter: for c in "_total".utf8 { step(c) }
-        case .timer: for c in "_seconds".utf8 { step(c) }
+        case .counter: for c in "_total".utf8 { hasher.feed(c) }
+        case .timer: for c in "_seconds".utf8 { hasher.feed(c) }
         default: break
         }
-        return SeriesHash.mix(h, SeriesHash.m2)
+        return hasher.finish()
+    }
+}
+
+/// Hashes a byte stream fed one byte at a time, eight bytes to a mixing round.
+struct WordHasher {
+    private var h: UInt64 = SeriesHash.m1
+    private var word: UInt64 = 0
+    private var shift: UInt64 = 0
+    private var length: UInt64 = 0
+
+    @inline(__always)
+    mutating func feed(_ byte: UInt8) {
+        word |= UInt64(byte) << shift
+        shift += 8
+        length += 1
+        if shift == 64 {
+            h = SeriesHash.mix(word ^ h, SeriesHash.m2)
+            word = 0
+            shift = 0
+        }
+    }
+
+    @inline(__always)
+    func finish() -> UInt64 {
+        SeriesHash.avalanche(SeriesHash.mix(word ^ h ^ length, SeriesHash.m1))
     }
 }

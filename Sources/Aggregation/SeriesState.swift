@@ -1,24 +1,41 @@
 import TelemetryModel
 
-/// One output family of a shard: a counter, gauge, set or summary and its
-/// labels (the family name plus the tags as labels).
-struct SeriesState {
-    var labels: Labels
-    let kind: MetricKind
-    /// The timestamp of the last flush in whose interval the series was updated.
+/// One raw spelling of a series (its name and tag bytes as sent), pointing
+/// at the series it was merged into. Plain data: it lives in a `Column`.
+struct AliasEntry {
+    var hash: UInt64
+    var keyOffset: Int
+    var keyLength: Int32
+    var series: Int32
+    /// The flush timestamp of the last interval in which it was seen.
     var lastSeen: Int64
+    var kind: MetricKind
     var touched: Bool
-    /// A counter's cumulative total, or a gauge's value.
-    var value: Double
-    var summary: SummaryState?
-    var members: SetState?
+    var live: Bool
 }
 
-/// The state of a timer, histogram or distribution: a sketch for the current
-/// interval, cumulative count and sum, and the label sets of its outputs,
-/// built once when the series is created.
-final class SummaryState {
-    var sketch = DDSketch()
+/// The hot state of one output series. Plain data: it lives in a `Column`.
+struct SeriesEntry {
+    /// A counter's cumulative total, or a gauge's value.
+    var value: Double
+    var lastSeen: Int64
+    /// The slot of the series' sketch or set in the shard's columns, or -1.
+    var aux: Int32
+    var kind: MetricKind
+    var touched: Bool
+    var live: Bool
+}
+
+/// What a flush needs of a series besides its hot state: its labels, and for
+/// summaries the label sets of their outputs and the cumulative totals.
+struct SeriesCold {
+    let labels: Labels
+    var summary: SummaryOutputs?
+}
+
+/// The outputs of a timer, histogram or distribution, built once when the
+/// series is created, and its cumulative count and sum.
+struct SummaryOutputs {
     var totalCount = 0.0
     var totalSum = 0.0
     /// 0.001 for timers (milliseconds in, seconds out), else 1.
@@ -40,27 +57,7 @@ final class SummaryState {
     }
 }
 
-/// The members of a set in the current interval.
-final class SetState {
-    var cardinality: SetCardinality
-
-    init(exactLimit: Int, precision: Int) {
-        cardinality = SetCardinality(exactLimit: exactLimit, precision: precision)
-    }
-}
-
 /// A quantile as a label value: the shortest decimal form (`0.5`, `0.99`).
 func formatQuantile(_ q: Double) -> String {
     q.description
-}
-
-/// One raw spelling of a series (its name and tag bytes as sent), pointing at
-/// the family it was merged into.
-struct SeriesAlias {
-    let hash: UInt64
-    let kind: MetricKind
-    let key: [UInt8]
-    let series: Int32
-    var lastSeen: Int64
-    var touched: Bool
 }

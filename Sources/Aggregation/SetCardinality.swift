@@ -15,6 +15,7 @@ public struct SetCardinality: Sendable {
     /// Whether the set has switched to the HyperLogLog estimate.
     public var isEstimated: Bool { sketch != nil }
 
+    @inline(__always)
     public mutating func add(hash: UInt64) {
         if sketch != nil {
             sketch!.add(hash: hash)

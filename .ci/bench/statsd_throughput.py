@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""StatsD ingest throughput of `tally serve` beside udp-sink (the kernel's ceiling), in one run.
+
+For each rate, statsd-blast sends for DURATION seconds; then the script waits for tally's flush and
+checks what tally reports against what blast says a correct server must report:
+  lost lines      = sent - tally_statsd_received_lines_total (kernel drops included)
+  ring drops      = tally_ring_dropped_lines_total
+  counter totals  = sum of every <prefix>_c_*_total series  vs blast's counter_sum_scaled
+  timer counts    = sum of <prefix>_ms_*_seconds_count and <prefix>_h_*_count vs timer_count_scaled
+A rate is lossless when at most 0.1% of lines are lost and the counter total is exact.
+
+tally runs pinned to core 0 (`taskset -c 0`, so it uses at most one core), the generator to core 1.
+
+Usage (release build first: swift build -c release --product tally):
+  .ci/bench/statsd_throughput.py --proto udp --names 200 --rates 1e6,2e6,4e6 [--duration 10]
+Needs statsd-blast and udp-sink built from ../shared/bench into .build/bench (see BENCHMARKS.md).
+"""
+import argparse, json, os, re, signal, socket, subprocess, sys, tempfile, time, urllib.parse, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BLAST = os.path.join(ROOT, ".build/bench/statsd-blast")
+SINK = os.path.join(ROOT, ".build/bench/udp-sink")
+TALLY = os.path.join(ROOT, ".build/release/tally")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
+        return r.read().decode()
+
+
+def metric(text, name):
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def query_sum(port, regex):
+    q = urllib.parse.quote('{__name__=~"%s"}' % regex)
+    data = json.loads(get(port, f"/api/v1/query?query={q}"))
+    return sum(float(r["value"][1]) for r in data["data"]["result"]), len(data["data"]["result"])
+
+
+def udp_drops():
+    with open("/proc/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    header, values = rows[0], rows[1]
+    return int(values[header.index("RcvbufErrors")])
+
+
+def blast(proto, port, rate, duration, names, mix, prefix, extra):
+    cmd = ["taskset", "-c", "1", BLAST, "-P", proto, "-p", str(port), "-d", str(duration), "-r", str(int(rate)),
+           "-k", str(names), "-m", mix, "-x", prefix] + extra
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_sink(proto, rate, args):
+    port = free_port()
+    sink = subprocess.Popen(["taskset", "-c", "0", SINK, "-P", proto, "-p", str(port), "-r", str(8 << 20), "-q", "2",
+                             "-t", str(args.duration + 30)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(0.3)
+    sent = blast(proto, port, rate, args.duration, args.names, args.mix, "sink", args.blast_args)
+    out, _ = sink.communicate(timeout=args.duration + 40)
+    got = json.loads(out.strip().splitlines()[-1])
+    lost = sent["lines"] - got["lines"]
+    return sent, got, lost
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--proto", default="udp", choices=["udp", "tcp"])
+    p.add_argument("--names", type=int, default=200, help="names per type (5 types): 200 -> 1,000 series")
+    p.add_argument("--mix", default="c=40,g=15,ms=20,h=10,s=15")
+    p.add_argument("--rates", default="1e6,2e6,3e6,4e6,5e6")
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--flush", default="2s")
+    p.add_argument("--no-sink", action="store_true")
+    p.add_argument("--blast-args", default="", help="extra statsd-blast flags, space separated")
+    args = p.parse_args()
+    args.blast_args = args.blast_args.split()
+
+    data = tempfile.mkdtemp(prefix="tally-bench-")
+    sport, hport = free_port(), free_port()
+    tally = subprocess.Popen(["taskset", "-c", "0", TALLY, "serve", "--statsd-udp", f"127.0.0.1:{sport}",
+                              "--statsd-tcp", f"127.0.0.1:{sport}", "--http", f"127.0.0.1:{hport}",
+                              "--flush-interval", args.flush, "--data-dir", data, "--log-level", "warning"],
+                             stderr=open(os.path.join(data, "stderr.log"), "w"))
+    for _ in range(100):
+        try:
+            if get(hport, "/readyz").startswith("ready"):
+                break
+        except Exception:
+            time.sleep(0.1)
+    flush_s = float(args.flush.rstrip("s"))
+    print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}")
+    print("| target lines/s | sent lines/s | tally lost | ring drops | counter total | timer count | "
+          "lossless | tally CPU | udp-sink lost |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    try:
+        for n, rate in enumerate(float(r) for r in args.rates.split(",")):
+            prefix = f"r{n}"
+            before = get(hport, "/metrics")
+            cpu0 = cpu_seconds(tally.pid)
+            sent = blast(args.proto, sport, rate, args.duration, args.names, args.mix, prefix, args.blast_args)
+            time.sleep(2 * flush_s + 1)
+            cpu1 = cpu_seconds(tally.pid)
+            after = get(hport, "/metrics")
+            received = metric(after, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}') - \
+                metric(before, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}')
+            drops = metric(after, "tally_ring_dropped_lines_total") - metric(before, "tally_ring_dropped_lines_total")
+            counters, _ = query_sum(hport, f"{prefix}_c_.*_total")
+            timers_ms, _ = query_sum(hport, f"{prefix}_ms_.*_seconds_count")
+            timers_h, _ = query_sum(hport, f"{prefix}_h_.*_count")
+            lost = sent["lines"] - received + drops
+            loss = lost / max(1, sent["lines"])
+            exact = abs(counters - sent["counter_sum_scaled"]) < 1e-6 * max(1, sent["counter_sum_scaled"])
+            timers_exact = abs(timers_ms + timers_h - sent["timer_count_scaled"]) < 1e-6 * max(1, sent["timer_count_scaled"])
+            lossless = loss <= 0.001 and exact
+            cpu = (cpu1 - cpu0) / args.duration
+            sink = ""
+            if not args.no_sink:
+                s_sent, s_got, s_lost = run_sink(args.proto, rate, args)
+                sink = f"{100 * s_lost / max(1, s_sent['lines']):.3f}% of {s_sent['lines_per_sec'] / 1e6:.2f} M/s"
+            print(f"| {rate / 1e6:.2f} M | {sent['lines_per_sec'] / 1e6:.2f} M | {100 * loss:.3f}% | {int(drops)} | "
+                  f"{'exact' if exact else f'{counters:.0f} of {sent['counter_sum_scaled']:.0f}'} | "
+                  f"{'exact' if timers_exact else f'{timers_ms + timers_h:.0f} of {sent['timer_count_scaled']:.0f}'} | "
+                  f"{'yes' if lossless else 'no'} | {cpu:.2f} core | {sink} |", flush=True)
+    finally:
+        tally.send_signal(signal.SIGTERM)
+        tally.wait(timeout=60)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+import Aggregation
+import ArgumentParser
+import Prometheus
+import RingBuffers
+import StatsDWire
+import Synchronization
+import TelemetryModel
+
+/// Microbenchmarks of the hot paths, run in release mode:
+/// `swift build -c release && .build/release/tally-bench`.
+/// Each prints nanoseconds per item; BENCHMARKS.md records the figures.
+@main
+struct TallyBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally-bench",
+        abstract: "Microbenchmarks of tally's hot paths (parser, ring, aggregation).")
+
+    @Option(help: "Lines per measurement.")
+    var lines = 2_000_000
+
+    @Option(help: "Repetitions; the best is reported.")
+    var repeats = 5
+
+    func run() throws {
+        let workload = Workload(lines: lines, namesPerType: 200)
+        print("workload: \(lines) lines, \(workload.bytes.count / lines) bytes/line average, blast-like mix c/g/ms/h/s")
+        report("parse", per: lines, best(repeats) { parse(workload) })
+        report("ring push+pop (1 thread)", per: lines, best(repeats) { ringSingleThread(lines) })
+        report("ring push+pop (2 threads, batches of 1)", per: lines, best(repeats) { ringTwoThreads(lines) })
+        for names in [200, 20_000] {
+            let w = Workload(lines: lines, namesPerType: names)
+            let runs = (0..<repeats).map { _ in route(w) }
+            report("route (parse + hash + batch), \(names * 5) series", per: lines, runs.map(\.0).min() ?? 0)
+            report("route + aggregate, \(names * 5) series", per: lines, runs.map(\.1).min() ?? 0)
+        }
+    }
+
+    func best(_ count: Int, _ body: () -> UInt64) -> UInt64 {
+        (0..<count).map { _ in body() }.min() ?? 0
+    }
+
+    func report(_ name: String, per items: Int, _ nanos: UInt64) {
+        let perItem = Double(nanos) / Double(items)
+        let rate = Double(items) / (Double(nanos) / 1e9) / 1e6
+        print("\(name): \(String(format2(perItem))) ns/item, \(String(format2(rate))) M items/s")
+    }
+
+    func parse(_ w: Workload) -> UInt64 {
+        let parser = StatsDParser()
+        var accepted = 0
+        let start = monotonicNanos()
+        w.bytes.withUnsafeBytes { buffer in
+            forEachLine(in: buffer) { line in
+                if case .metric = parser.parse(line, now: 0) { accepted += 1 }
+            }
+        }
+        let elapsed = monotonicNanos() - start
+        precondition(accepted == lines, "parsed \(accepted) of \(lines)")
+        return elapsed
+    }
+
+    func ringSingleThread(_ count: Int) -> UInt64 {
+        let ring = MPMCRing<Int>(minimumCapacity: 4096)
+        var sum = 0
+        let start = monotonicNanos()
+        for i in 0..<count {
+            ring.push(i)
+            sum &+= ring.pop() ?? 0
+        }
+        let elapsed = monotonicNanos() - start
+        precondition(sum == count * (count - 1) / 2)
+        return elapsed
+    }
+
+    func ringTwoThreads(_ count: Int) -> UInt64 {
+        let ring = MPMCRing<Int>(minimumCapacity: 4096)
+        let done = Atomic<Bool>(false)
+        let start = monotonicNanos()
+        let consumer = spawn {
+            var received = 0
+            while received < count {
+                if ring.pop() != nil { received += 1 }
+            }
+        }
+        var i = 0
+        while i < count {
+            if ring.push(i) { i += 1 }
+        }
+        consumer.join()
+        done.store(true, ordering: .relaxed)
+        return monotonicNanos() - start
+    }
+
+    /// Datagrams of ~1,400 bytes through a router into two shards, batches
+    /// recycled as in the server; returns (route only, route + aggregate) in
+    /// nanoseconds. The first pass warms the tables and the batch pool.
+    func route(_ w: Workload) -> (UInt64, UInt64) {
+        let registry = PrometheusCollectorRegistry()
+        let shards = 2
+        let inputs = (0..<shards).map { ShardInput(index: $0, ringCapacity: 1 << 12) }
+        let metrics = AggregationMetrics(registry: registry, shards: shards)
+        let budget = SeriesBudget(limit: 10_000_000)
+        let aggregators = (0..<shards).map { _ in AggregationShard(config: AggregationConfig(), budget: budget, metrics: metrics) }
+        let router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: NullEvents(),
+                                badLineLog: BadLineLog(clock: SystemClock()) { _ in }, policy: .drop)
+        func pass(aggregate: Bool) -> UInt64 {
+            let start = monotonicNanos()
+            w.bytes.withUnsafeBytes { buffer in
+                for range in w.datagrams {
+                    router.ingest(lines: UnsafeRawBufferPointer(rebasing: buffer[range]), now: 0)
+                    router.flush()
+                    for s in 0..<shards {
+                        while let b = inputs[s].ring.pop() {
+                            if aggregate { aggregators[s].apply(b) }
+                            inputs[s].recycle(b)
+                        }
+                    }
+                }
+            }
+            return monotonicNanos() - start
+        }
+        _ = pass(aggregate: true)
+        let routed = pass(aggregate: false)
+        let total = pass(aggregate: true)
+        _ = aggregators.map { $0.flush(at: 10_000) }
+        return (routed, total)
+    }
+}
+
+struct NullEvents: EventSink {
+    func record(_ event: TelemetryEvent) {}
+}
+
+/// Lines shaped like statsd-blast's default mix, packed into ~1,400-byte datagrams.
+struct Workload {
+    var bytes: [UInt8] = []
+    var datagrams: [Range<Int>] = []
+
+    init(lines: Int, namesPerType: Int) {
+        var state: UInt64 = 1
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var datagramStart = 0
+        for _ in 0..<lines {
+            let pick = next() % 100
+            let index = next() % UInt64(namesPerType)
+            let line: String
+            switch pick {
+            case 0..<40: line = "blast.c.\(index):\(1 + next() % 10)|c"
+            case 40..<55: line = "blast.g.\(index):\(next() % 1001)|g"
+            case 55..<75: line = "blast.ms.\(index):\(next() % 1000)|ms"
+            case 75..<85: line = "blast.h.\(index):\(next() % 1000)|h"
+            default: line = "blast.s.\(index):u\(next() % 1000)|s"
+            }
+            if bytes.count - datagramStart + line.utf8.count + 1 > 1400 {
+                datagrams.append(datagramStart..<bytes.count)
+                datagramStart = bytes.count
+            }
+            bytes.append(contentsOf: line.utf8)
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        datagrams.append(datagramStart..<bytes.count)
+    }
+}
+
+func format2(_ value: Double) -> String {
+    let scaled = (value * 100).rounded() / 100
+    return scaled.description
+}

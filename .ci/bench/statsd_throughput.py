@@ -131,10 +131,13 @@ def main():
             if not args.no_sink:
                 s_sent, s_got, s_lost = run_sink(args.proto, rate, args)
                 sink = f"{100 * s_lost / max(1, s_sent['lines']):.3f}% of {s_sent['lines_per_sec'] / 1e6:.2f} M/s"
+            expected_c = sent["counter_sum_scaled"]
+            expected_t = sent["timer_count_scaled"]
+            counter_text = "exact" if exact else f"{counters:.0f} of {expected_c:.0f}"
+            timer_text = "exact" if timers_exact else f"{timers_ms + timers_h:.0f} of {expected_t:.0f}"
             print(f"| {rate / 1e6:.2f} M | {sent['lines_per_sec'] / 1e6:.2f} M | {100 * loss:.3f}% | {int(drops)} | "
-                  f"{'exact' if exact else f'{counters:.0f} of {sent['counter_sum_scaled']:.0f}'} | "
-                  f"{'exact' if timers_exact else f'{timers_ms + timers_h:.0f} of {sent['timer_count_scaled']:.0f}'} | "
-                  f"{'yes' if lossless else 'no'} | {cpu:.2f} core | {sink} |", flush=True)
+                  f"{counter_text} | {timer_text} | {'yes' if lossless else 'no'} | {cpu:.2f} core | {sink} |",
+                  flush=True)
     finally:
         tally.send_signal(signal.SIGTERM)
         tally.wait(timeout=60)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Aggregation
 import ArgumentParser
 import Prometheus
@@ -21,13 +24,28 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Repetitions; the best is reported.")
     var repeats = 5
 
+    @Option(help: "Names per type for the routing and aggregation runs (comma-separated); 5 types each.")
+    var names = "200,20000"
+
+    @Flag(help: "Only the routing and aggregation runs (for profiling).")
+    var onlyAggregation = false
+
+    @Option(help: "Instead of timing, measure the RSS of the aggregation state for this many series (comma-separated).")
+    var memory: String?
+
     func run() throws {
-        let workload = Workload(lines: lines, namesPerType: 200)
-        print("workload: \(lines) lines, \(workload.bytes.count / lines) bytes/line average, blast-like mix c/g/ms/h/s")
-        report("parse", per: lines, best(repeats) { parse(workload) })
-        report("ring push+pop (1 thread)", per: lines, best(repeats) { ringSingleThread(lines) })
-        report("ring push+pop (2 threads, batches of 1)", per: lines, best(repeats) { ringTwoThreads(lines) })
-        for names in [200, 20_000] {
+        if let memory {
+            for count in memory.split(separator: ",").compactMap({ Int($0) }) { measureMemory(series: count) }
+            return
+        }
+        if !onlyAggregation {
+            let workload = Workload(lines: lines, namesPerType: 200)
+            print("workload: \(lines) lines, \(workload.bytes.count / lines) bytes/line average, blast-like mix c/g/ms/h/s")
+            report("parse", per: lines, best(repeats) { parse(workload) })
+            report("ring push+pop (1 thread)", per: lines, best(repeats) { ringSingleThread(lines) })
+            report("ring push+pop (2 threads, one item at a time)", per: lines, best(repeats) { ringTwoThreads(lines) })
+        }
+        for names in self.names.split(separator: ",").compactMap({ Int($0) }) {
             let w = Workload(lines: lines, namesPerType: names)
             let runs = (0..<repeats).map { _ in route(w) }
             report("route (parse + hash + batch), \(names * 5) series", per: lines, runs.map(\.0).min() ?? 0)
@@ -124,6 +142,56 @@ struct TallyBench: ParsableCommand {
         let total = pass(aggregate: true)
         _ = aggregators.map { $0.flush(at: 10_000) }
         return (routed, total)
+    }
+}
+
+extension TallyBench {
+    /// Resident memory of the shards' state for `series` series of the
+    /// default mix (each sent three values, tagged like statsd_memory.py),
+    /// after one flush whose samples are dropped.
+    func measureMemory(series: Int) {
+        let registry = PrometheusCollectorRegistry()
+        let inputs = [ShardInput(index: 0, ringCapacity: 1 << 12)]
+        let metrics = AggregationMetrics(registry: registry, shards: 1)
+        let shard = AggregationShard(config: AggregationConfig(), budget: SeriesBudget(limit: 100_000_000), metrics: metrics)
+        let router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: NullEvents(),
+                                badLineLog: BadLineLog(clock: SystemClock()) { _ in }, policy: .drop)
+        let before = residentBytes()
+        let kinds: [(String, Int)] = [("c", 40), ("g", 15), ("ms", 20), ("h", 10), ("s", 15)]
+        var start = 0
+        for (kind, weight) in kinds {
+            let count = series * weight / 100
+            for round in 0..<3 {
+                for i in start..<(start + count) {
+                    let value = kind == "s" ? "u\(round)" : String(1 + (i + round) % 900)
+                    let line = "mem.\(kind).\(i):\(value)|\(kind)|#env:prod,host:h\(i % 16)"
+                    Array(line.utf8).withUnsafeBytes { router.ingest(line: $0, now: 0) }
+                    if i % 512 == 0 {
+                        router.flush()
+                        while let batch = inputs[0].ring.pop() { shard.apply(batch); inputs[0].recycle(batch) }
+                    }
+                }
+            }
+            start += count
+        }
+        router.flush()
+        while let batch = inputs[0].ring.pop() { shard.apply(batch); inputs[0].recycle(batch) }
+        let samples = shard.flush(at: 10_000).count
+        let after = residentBytes()
+        print("aggregation state: \(shard.activeSeries) series, \(samples) samples per flush, \((after - before) / 1_048_576) MiB, \((after - before) / max(1, shard.activeSeries)) bytes per series")
+    }
+
+    func residentBytes() -> Int {
+        guard let file = fopen("/proc/self/status", "r") else { return 0 }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, 256, file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("VmRSS:") {
+                return (Int(text.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+            }
+        }
+        return 0
     }
 }
 

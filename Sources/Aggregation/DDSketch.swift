@@ -38,7 +38,11 @@ public struct SketchMapping: Sendable {
 }
 
 /// Weighted bucket counts, sparse while small (most series see few distinct
-/// buckets per interval) and dense with an offset once they pass 32 buckets.
+/// buckets per interval) and dense with an offset past 32 buckets. A sparse
+/// bucket is one word (index in the high half, the count's `Float` bits in
+/// the low half), so a lookup touches one array; counts are `Float`s, which
+/// keeps a dense store at four bytes a bucket (the sketch's total count and
+/// sum are kept exactly, in `Double`, beside it).
 @usableFromInline
 struct SketchStore: Sendable {
     @usableFromInline static let sparseLimit = 32
@@ -46,43 +50,51 @@ struct SketchStore: Sendable {
     /// merged (as the DDSketch paper does), so only quantiles of values more
     /// than γ^2048 (about 10^17 at α = 1%) below the maximum lose accuracy.
     @usableFromInline static let maxBuckets = 2048
-    @usableFromInline var sparseKeys: [Int32] = []
-    @usableFromInline var sparseCounts: [Double] = []
-    @usableFromInline var dense: [Double] = []
+    @usableFromInline var sparse: [UInt64] = []
+    @usableFromInline var dense: [Float] = []
     @usableFromInline var offset: Int32 = 0
     @usableFromInline var isDense = false
 
     @usableFromInline init() {}
 
+    @inline(__always)
+    static func pack(_ index: Int32, _ count: Float) -> UInt64 {
+        UInt64(UInt32(bitPattern: index)) << 32 | UInt64(count.bitPattern)
+    }
+
+    @inline(__always)
+    static func unpack(_ word: UInt64) -> (Int32, Float) {
+        (Int32(bitPattern: UInt32(truncatingIfNeeded: word >> 32)), Float(bitPattern: UInt32(truncatingIfNeeded: word)))
+    }
 
     mutating func add(_ index: Int32, _ weight: Double) {
         if isDense {
-            addDense(index, weight)
+            addDense(index, Float(weight))
             return
         }
-        for k in 0..<sparseKeys.count where sparseKeys[k] == index {
-            sparseCounts[k] += weight
+        let key = UInt64(UInt32(bitPattern: index))
+        for k in 0..<sparse.count where sparse[k] >> 32 == key {
+            let (_, count) = Self.unpack(sparse[k])
+            sparse[k] = Self.pack(index, count + Float(weight))
             return
         }
-        if sparseKeys.count < Self.sparseLimit {
-            sparseKeys.append(index)
-            sparseCounts.append(weight)
+        if sparse.count < Self.sparseLimit {
+            sparse.append(Self.pack(index, Float(weight)))
             return
         }
-        // Switch to dense: span the keys seen so far.
-        let lowest = min(sparseKeys.min() ?? index, index)
-        let highest = max(sparseKeys.max() ?? index, index)
+        // Switch to dense: span the buckets seen so far.
+        let buckets = sparse.map(Self.unpack)
+        let lowest = min(buckets.map(\.0).min() ?? index, index)
+        let highest = max(buckets.map(\.0).max() ?? index, index)
         offset = lowest
-        dense = [Double](repeating: 0, count: Int(highest - lowest) + 1)
-        for k in 0..<sparseKeys.count { dense[Int(sparseKeys[k] - offset)] += sparseCounts[k] }
-        sparseKeys = []
-        sparseCounts = []
+        dense = [Float](repeating: 0, count: min(Int(highest - lowest) + 1, Self.maxBuckets))
         isDense = true
-        addDense(index, weight)
+        sparse = []
+        for (i, c) in buckets { addDense(i, c) }
+        addDense(index, Float(weight))
     }
 
-
-    mutating func addDense(_ index: Int32, _ weight: Double) {
+    mutating func addDense(_ index: Int32, _ weight: Float) {
         var index = index
         let highest = offset + Int32(dense.count) - 1
         if index > highest, Int(index - offset) >= Self.maxBuckets {
@@ -110,9 +122,9 @@ struct SketchStore: Sendable {
     /// The buckets with their counts, by increasing index.
     func buckets() -> [(index: Int32, count: Double)] {
         if isDense {
-            return dense.enumerated().compactMap { $0.element > 0 ? (offset + Int32($0.offset), $0.element) : nil }
+            return dense.enumerated().compactMap { $0.element > 0 ? (offset + Int32($0.offset), Double($0.element)) : nil }
         }
-        return zip(sparseKeys, sparseCounts).sorted { $0.0 < $1.0 }.map { ($0.0, $0.1) }
+        return sparse.map(Self.unpack).sorted { $0.0 < $1.0 }.map { ($0.0, Double($0.1)) }
     }
 
     /// Empties the store; a dense store keeps its memory only if `keepMemory`.
@@ -124,8 +136,7 @@ struct SketchStore: Sendable {
             isDense = false
             offset = 0
         }
-        sparseKeys.removeAll(keepingCapacity: true)
-        sparseCounts.removeAll(keepingCapacity: true)
+        sparse.removeAll(keepingCapacity: true)
     }
 }
 

@@ -23,4 +23,13 @@ public final class ConnectionLimiter: Sendable {
     }
 
     public var current: Int { open.load(ordering: .relaxed) }
+
+    /// Closed connections whose last lines still wait for room in a ring.
+    private let closingWithBacklog = Atomic<Int>(0)
+
+    func backlogStarted() { closingWithBacklog.add(1, ordering: .relaxed) }
+    func backlogCleared() { closingWithBacklog.subtract(1, ordering: .relaxed) }
+
+    /// True when no closed connection still holds lines.
+    var backlogIsEmpty: Bool { closingWithBacklog.load(ordering: .relaxed) == 0 }
 }

@@ -51,7 +51,10 @@ final class StreamLineHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         finishStream()
-        if router.pendingRecords > 0 { retryAfterClose(on: context.eventLoop) }
+        if router.pendingRecords > 0 {
+            limiter.backlogStarted()
+            retryAfterClose(on: context.eventLoop)
+        }
         if admitted {
             limiter.leave()
             admitted = false
@@ -63,7 +66,6 @@ final class StreamLineHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             finishStream()
-            if router.pendingRecords > 0 { retryAfterClose(on: context.eventLoop) }
             context.close(promise: nil)
         }
         context.fireUserInboundEventTriggered(event)
@@ -168,12 +170,17 @@ final class StreamLineHandler: ChannelInboundHandler {
         }
     }
 
-    /// Lines of a closed connection still go to the shards once there is room.
+    /// Lines of a closed connection still go to the shards once there is
+    /// room; shutdown waits for them (`ConnectionLimiter.backlogIsEmpty`).
     private func retryAfterClose(on eventLoop: any EventLoop) {
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: .milliseconds(1)) {
             let handler = loopBound.value
-            if !handler.router.flush() { handler.retryAfterClose(on: eventLoop) }
+            if handler.router.flush() {
+                handler.limiter.backlogCleared()
+            } else {
+                handler.retryAfterClose(on: eventLoop)
+            }
         }
     }
 

@@ -117,3 +117,20 @@ func value(of series: String, in text: String) -> Double {
     }
     return -1
 }
+
+@Suite("tally serve, start-up errors")
+struct StartupErrorTests {
+    @Test func anUnreadableConfigFileFailsWithOneLine() async throws {
+        let tally = try TallyProcess(extraArguments: ["--config", "/nonexistent/tally.yaml"])
+        let status = await tally.waitForExit(timeout: .seconds(20))
+        #expect(status == 1)
+        #expect(tally.log == "tally: error: cannot read config file /nonexistent/tally.yaml: No such file or directory\n")
+    }
+
+    @Test func badFlagValuesAreRejected() async throws {
+        let tally = try TallyProcess(extraArguments: ["--flush-interval", "soon"])
+        let status = await tally.waitForExit(timeout: .seconds(20))
+        #expect(status == 1)
+        #expect(tally.log.hasPrefix("tally: error: --flush-interval: cannot parse \"soon\""))
+    }
+}

@@ -1,0 +1,35 @@
+import Testing
+@testable import Aggregation
+
+@Suite("Alias table")
+struct AliasTableTests {
+    /// Random inserts and removals, with colliding hashes, against a dictionary.
+    @Test func matchesADictionaryUnderChurn() {
+        var table = AliasTable(capacity: 8)
+        var model: [Int32: UInt64] = [:]
+        var rng = SplitMix(state: 11)
+        var next: Int32 = 0
+        for step in 0..<20_000 {
+            if model.isEmpty || rng.next() % 3 != 0 {
+                // Few distinct hash values: long probe runs and wrap-around.
+                let hash = rng.next() % 2048
+                table.insert(hash, next)
+                model[next] = hash
+                next += 1
+            } else {
+                let victim = model.keys.randomElement(using: &rng)!
+                table.remove(model[victim]!, victim)
+                model[victim] = nil
+            }
+            if step % 997 == 0 {
+                for (value, hash) in model {
+                    #expect(table.find(hash) { $0 == value } == value)
+                }
+                #expect(table.count == model.count)
+            }
+        }
+        #expect(table.find(999_999) { _ in true } == nil)
+    }
+}
+
+extension SplitMix: RandomNumberGenerator {}

@@ -86,6 +86,7 @@ def main():
     p.add_argument("--flush", default="2s")
     p.add_argument("--no-sink", action="store_true")
     p.add_argument("--blast-args", default="", help="extra statsd-blast flags, space separated")
+    p.add_argument("--config", help="a tally.yaml for the server (default: built-in defaults)")
     args = p.parse_args()
     args.blast_args = args.blast_args.split()
 
@@ -93,7 +94,8 @@ def main():
     sport, hport = free_port(), free_port()
     tally = subprocess.Popen(["taskset", "-c", "0", TALLY, "serve", "--statsd-udp", f"127.0.0.1:{sport}",
                               "--statsd-tcp", f"127.0.0.1:{sport}", "--http", f"127.0.0.1:{hport}",
-                              "--flush-interval", args.flush, "--data-dir", data, "--log-level", "warning"],
+                              "--flush-interval", args.flush, "--data-dir", data, "--log-level", "warning"]
+                             + (["--config", args.config] if args.config else []),
                              stderr=open(os.path.join(data, "stderr.log"), "w"))
     for _ in range(100):
         try:
@@ -102,7 +104,8 @@ def main():
         except Exception:
             time.sleep(0.1)
     flush_s = float(args.flush.rstrip("s"))
-    print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}")
+    print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}"
+          f" config={args.config or 'defaults'}")
     print("| target lines/s | sent lines/s | tally lost | ring drops | counter total | timer count | "
           "lossless | tally CPU | udp-sink lost |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -111,9 +114,11 @@ def main():
             prefix = f"r{n}"
             before = get(hport, "/metrics")
             cpu0 = cpu_seconds(tally.pid)
+            started = time.monotonic()
             sent = blast(args.proto, sport, rate, args.duration, args.names, args.mix, prefix, args.blast_args)
-            time.sleep(2 * flush_s + 1)
             cpu1 = cpu_seconds(tally.pid)
+            elapsed = time.monotonic() - started
+            time.sleep(2 * flush_s + 1)
             after = get(hport, "/metrics")
             received = metric(after, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}') - \
                 metric(before, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}')
@@ -126,7 +131,7 @@ def main():
             exact = abs(counters - sent["counter_sum_scaled"]) < 1e-6 * max(1, sent["counter_sum_scaled"])
             timers_exact = abs(timers_ms + timers_h - sent["timer_count_scaled"]) < 1e-6 * max(1, sent["timer_count_scaled"])
             lossless = loss <= 0.001 and exact
-            cpu = (cpu1 - cpu0) / args.duration
+            cpu = (cpu1 - cpu0) / elapsed  # cores used while the load ran
             sink = ""
             if not args.no_sink:
                 s_sent, s_got, s_lost = run_sink(args.proto, rate, args)

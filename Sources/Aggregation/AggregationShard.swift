@@ -69,6 +69,7 @@ public final class AggregationShard {
     func apply(_ record: MetricRecord) {
         let keyBase = keys.base
         let aliasBase = aliases.base
+        // A key is never empty (a metric name has at least one byte), so it has a base address.
         let found = table.find(record.hash) { candidate in
             let alias = aliasBase[Int(candidate)]
             return alias.kind == record.kind && Int(alias.keyLength) == record.key.count

@@ -18,7 +18,7 @@ public struct SetCardinality: Sendable {
     @inline(__always)
     public mutating func add(hash: UInt64) {
         if sketch != nil {
-            sketch!.add(hash: hash)
+            sketch!.add(hash: hash) // in place; checked just above
             return
         }
         exact.insert(hash)

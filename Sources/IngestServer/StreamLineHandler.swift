@@ -105,6 +105,7 @@ final class StreamLineHandler: ChannelInboundHandler {
                 }
                 return
             }
+            // The newline lies within the readable bytes, so the slice exists.
             let piece = buffer.readSlice(length: newline - buffer.readerIndex)!
             buffer.moveReaderIndex(forwardBy: 1)
             head.writeImmutableBuffer(piece)

@@ -94,6 +94,7 @@ enum NumberParsing {
             for k in 0..<length { buffer[k] = CChar(bitPattern: bytes[range.lowerBound + k]) }
             buffer[length] = 0
             var endPointer: UnsafeMutablePointer<CChar>?
+            // A temporary allocation of at least one element always has a base address.
             let value = strtod(buffer.baseAddress!, &endPointer)
             guard let endPointer, endPointer - buffer.baseAddress! == length, value.isFinite else { return nil }
             return value

@@ -29,7 +29,10 @@ public final class TallyProcess: @unchecked Sendable {
 
     public init(extraArguments: [String] = [], flushInterval: String = "200ms") throws {
         statsdPort = freePort()
-        httpPort = freePort()
+        var http = freePort()
+        // Two free ports asked one after the other can be the same one.
+        while http == statsdPort { http = freePort() }
+        httpPort = http
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         unixSocket = directory + "/dsd.sock"

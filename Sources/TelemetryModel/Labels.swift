@@ -20,7 +20,18 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
     /// The label that carries the metric name, as in Prometheus.
     public static let metricName = "__name__"
 
-    public private(set) var pairs: [Label]
+    public let pairs: [Label]
+    /// The hash of `pairs`, computed once: label sets are built once per
+    /// series but hashed at every flush and lookup.
+    private let cachedHash: Int
+
+    public static func == (lhs: Labels, rhs: Labels) -> Bool {
+        lhs.cachedHash == rhs.cachedHash && lhs.pairs == rhs.pairs
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(cachedHash)
+    }
 
     /// Builds a label set; later duplicates of a name win, empty values are
     /// dropped (Prometheus treats an empty label as an absent one).
@@ -40,13 +51,17 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
             }
         }
         self.pairs = unique
+        cachedHash = unique.hashValue
     }
 
     public init(name: String, _ labels: [String: String] = [:]) {
         self.init([Label(Labels.metricName, name)] + labels.map { Label($0.key, $0.value) })
     }
 
-    public init() { self.pairs = [] }
+    public init() {
+        pairs = []
+        cachedHash = pairs.hashValue
+    }
 
     public var startIndex: Int { pairs.startIndex }
     public var endIndex: Int { pairs.endIndex }

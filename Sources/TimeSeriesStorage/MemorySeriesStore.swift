@@ -61,6 +61,7 @@ public final class MemorySeriesStore: SampleSink, SeriesQuerier {
                     state.byName[sample.labels.metricName, default: []].insert(slot)
                 }
                 let point = Point(timestamp: sample.timestamp, value: sample.value)
+                // `slot` was found in or just added to the index, so it holds a series.
                 if let last = state.series[slot]!.points.last {
                     if last.timestamp == sample.timestamp {
                         state.series[slot]!.points[state.series[slot]!.points.count - 1] = point

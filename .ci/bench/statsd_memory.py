@@ -8,18 +8,9 @@ growth per active series, for the aggregation state alone and including the in-m
 
 Usage: .ci/bench/statsd_memory.py --series 100000,1000000
 """
-import argparse, os, signal, socket, subprocess, tempfile, time, urllib.request
+import argparse, signal, socket, subprocess, tempfile, time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TALLY = os.path.join(ROOT, ".build/release/tally")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from benchlib import TALLY, free_port, get
 
 
 def rss_bytes(pid):
@@ -31,10 +22,9 @@ def rss_bytes(pid):
 
 
 def metric(port, name):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
+    for line in get(port, "/metrics").splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
     return 0.0
 
 

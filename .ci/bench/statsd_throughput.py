@@ -17,31 +17,10 @@ Needs statsd-blast and udp-sink built from ../shared/bench into .build/bench (se
 """
 import argparse, json, os, re, signal, socket, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchlib import ROOT, TALLY, free_port, get, metric
+
 BLAST = os.path.join(ROOT, ".build/bench/statsd-blast")
 SINK = os.path.join(ROOT, ".build/bench/udp-sink")
-TALLY = os.path.join(ROOT, ".build/release/tally")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get(port, path):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:
-        return r.read().decode()
-
-
-def metric(text, name):
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name) and not line.startswith("#"):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def query_sum(port, regex):

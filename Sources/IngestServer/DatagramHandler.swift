@@ -14,9 +14,7 @@ final class DatagramHandler: ChannelInboundHandler {
     private let metrics: TransportMetrics
     private let clock: any WallClock
     private var now: Int64 = 0
-    private var datagrams = 0
-    private var bytes = 0
-    private var publishedLines = 0
+    private var tally = TransportTally()
 
     init(factory: RouterFactory, metrics: TransportMetrics, clock: any WallClock) {
         router = factory.makeRouter(policy: .drop)
@@ -26,9 +24,8 @@ final class DatagramHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        if datagrams == 0 { now = clock.nowMillis() }
-        datagrams += 1
-        bytes += envelope.data.readableBytes
+        if tally.isIdle { now = clock.nowMillis() }
+        tally.record(bytes: envelope.data.readableBytes)
         envelope.data.withUnsafeReadableBytes { router.ingest(lines: $0, now: now) }
     }
 
@@ -45,16 +42,6 @@ final class DatagramHandler: ChannelInboundHandler {
     }
 
     private func publish() {
-        if datagrams > 0 {
-            metrics.datagrams.increment(by: Int64(datagrams))
-            metrics.bytes.increment(by: Int64(bytes))
-            datagrams = 0
-            bytes = 0
-        }
-        let lines = router.linesSeen
-        if lines != publishedLines {
-            metrics.lines.increment(by: Int64(lines - publishedLines))
-            publishedLines = lines
-        }
+        tally.publish(to: metrics, router: router)
     }
 }

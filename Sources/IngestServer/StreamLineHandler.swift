@@ -25,9 +25,7 @@ final class StreamLineHandler: ChannelInboundHandler {
     private var discarding = false
     private var paused = false
     private var admitted = false
-    private var reads = 0
-    private var bytes = 0
-    private var publishedLines = 0
+    private var tally = TransportTally()
 
     init(factory: RouterFactory, metrics: IngestMetrics, clock: any WallClock, limiter: ConnectionLimiter) {
         router = factory.makeRouter(policy: .keep)
@@ -73,8 +71,7 @@ final class StreamLineHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        reads += 1
-        bytes += buffer.readableBytes
+        tally.record(bytes: buffer.readableBytes)
         let now = clock.nowMillis()
         consume(&buffer, now: now)
     }
@@ -186,16 +183,6 @@ final class StreamLineHandler: ChannelInboundHandler {
     }
 
     private func publish() {
-        if reads > 0 {
-            metrics.datagrams.increment(by: Int64(reads))
-            metrics.bytes.increment(by: Int64(bytes))
-            reads = 0
-            bytes = 0
-        }
-        let lines = router.linesSeen
-        if lines != publishedLines {
-            metrics.lines.increment(by: Int64(lines - publishedLines))
-            publishedLines = lines
-        }
+        tally.publish(to: metrics, router: router)
     }
 }

@@ -26,7 +26,7 @@ final class UnixDatagramReceiver: @unchecked Sendable {
     private let maxDatagramBytes: Int
     private let stopRequested = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
-    private var publishedLines = 0
+    private var tally = TransportTally()
 
     /// Creates and binds the socket (replacing a stale socket file), or throws.
     init(path: String, receiveBufferBytes: Int, maxDatagramBytes: Int, factory: RouterFactory,
@@ -79,31 +79,18 @@ final class UnixDatagramReceiver: @unchecked Sendable {
             let ready = poll(&poller, 1, 100)
             guard ready > 0 else { continue }
             let now = clock.nowMillis()
-            var datagrams = 0
-            var bytes = 0
-            // Drain what is queued, then push the batches once.
-            while datagrams < 4096 {
+            // Drain what is queued (a bounded number), then push the batches once.
+            for _ in 0..<4096 {
                 let received = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
                 guard received >= 0 else { break }
-                datagrams += 1
-                bytes += received
+                tally.record(bytes: received)
                 buffer.withUnsafeBytes { router.ingest(lines: UnsafeRawBufferPointer(rebasing: $0[0..<received]), now: now) }
             }
             router.flush()
-            publish(datagrams: datagrams, bytes: bytes)
+            tally.publish(to: metrics, router: router)
         }
         router.flush()
         finished.store(true, ordering: .releasing)
-    }
-
-    private func publish(datagrams: Int, bytes: Int) {
-        metrics.datagrams.increment(by: Int64(datagrams))
-        metrics.bytes.increment(by: Int64(bytes))
-        let lines = router.linesSeen
-        if lines != publishedLines {
-            metrics.lines.increment(by: Int64(lines - publishedLines))
-            publishedLines = lines
-        }
     }
 
     /// Stops reading, waits for the thread's last push, closes and removes the socket.

@@ -42,18 +42,13 @@ enum StatsDEventParser {
             while stop < end, b[stop] != UInt8(ascii: "|") { stop += 1 }
             f = stop
             guard stop > start else { continue }
-            guard ByteValidation.isCleanText(b, start..<stop) else { return fail(start) }
-            if b[start] == UInt8(ascii: "#") {
-                event.tags = MetricNaming.labels(fromTags: UnsafeRawBufferPointer(rebasing: b[(start + 1)..<stop]).asArray)
-                continue
+            switch sharedField(b, start..<stop, into: &event) {
+            case .handled: continue
+            case .invalid: return fail(start)
+            case .specific: break
             }
-            guard stop - start >= 2, b[start + 1] == UInt8(ascii: ":") else { return fail(start) }
             let value = string(b, (start + 2)..<stop)
             switch b[start] {
-            case UInt8(ascii: "d"):
-                guard let millis = parseSeconds(b, (start + 2)..<stop) else { return fail(start) }
-                event.timestamp = millis
-            case UInt8(ascii: "h"): event.hostname = value
             case UInt8(ascii: "k"): event.aggregationKey = value
             case UInt8(ascii: "p"):
                 guard value == "normal" || value == "low" else { return fail(start) }
@@ -102,21 +97,41 @@ enum StatsDEventParser {
             while stop < end, b[stop] != UInt8(ascii: "|") { stop += 1 }
             f = stop
             guard stop > start else { continue }
-            guard ByteValidation.isCleanText(b, start..<stop) else { return fail(start) }
-            if b[start] == UInt8(ascii: "#") {
-                check.tags = MetricNaming.labels(fromTags: UnsafeRawBufferPointer(rebasing: b[(start + 1)..<stop]).asArray)
-                continue
-            }
-            guard stop - start >= 2, b[start + 1] == UInt8(ascii: ":") else { return fail(start) }
-            switch b[start] {
-            case UInt8(ascii: "d"):
-                guard let millis = parseSeconds(b, (start + 2)..<stop) else { return fail(start) }
-                check.timestamp = millis
-            case UInt8(ascii: "h"): check.hostname = string(b, (start + 2)..<stop)
-            default: return fail(start)
-            }
+            // A service check has no fields of its own besides `m:` (above).
+            guard case .handled = sharedField(b, start..<stop, into: &check) else { return fail(start) }
         }
         return .event(check)
+    }
+
+    enum SharedField {
+        case handled
+        /// A well-formed `x:value` field that only the caller knows.
+        case specific
+        case invalid
+    }
+
+    /// The fields events and service checks share: `#tags`, `d:` (Unix
+    /// seconds) and `h:` (hostname). `field` is not empty.
+    static func sharedField(_ b: UnsafeRawBufferPointer, _ field: Range<Int>, into event: inout TelemetryEvent) -> SharedField {
+        guard ByteValidation.isCleanText(b, field) else { return .invalid }
+        let start = field.lowerBound
+        if b[start] == UInt8(ascii: "#") {
+            event.tags = MetricNaming.labels(fromTags: UnsafeRawBufferPointer(rebasing: b[(start + 1)..<field.upperBound]).asArray)
+            return .handled
+        }
+        guard field.count >= 2, b[start + 1] == UInt8(ascii: ":") else { return .invalid }
+        let value = (start + 2)..<field.upperBound
+        switch b[start] {
+        case UInt8(ascii: "d"):
+            guard let millis = parseSeconds(b, value) else { return .invalid }
+            event.timestamp = millis
+            return .handled
+        case UInt8(ascii: "h"):
+            event.hostname = string(b, value)
+            return .handled
+        default:
+            return .specific
+        }
     }
 
     /// Unix seconds as milliseconds, or nil when not a number or out of range.

@@ -25,13 +25,11 @@ public struct SketchMapping: Sendable {
         minIndexable = 1e-9
     }
 
-
     func index(_ magnitude: Double) -> Int32 {
         Int32(clamping: Int((log(magnitude) * inverseLogGamma).rounded(.up)))
     }
 
     /// The representative value of a bucket: its error is at most α either way.
-
     func value(_ index: Int32) -> Double {
         2 * pow(gamma, Double(index)) / (gamma + 1)
     }
@@ -159,7 +157,6 @@ public struct DDSketch: Sendable {
     public var isEmpty: Bool { count == 0 }
 
     /// Adds a finite value with a positive weight.
-
     public mutating func add(_ value: Double, weight: Double = 1, mapping: SketchMapping) {
         if value > mapping.minIndexable {
             positive.add(mapping.index(value), weight)

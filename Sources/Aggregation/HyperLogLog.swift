@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A HyperLogLog cardinality estimator (Flajolet et al., 2007) over 64-bit
 /// hashes, with linear counting for small cardinalities. Its standard error
 /// is `1.04 / sqrt(2^precision)`: 0.81% at the default precision 14, using
@@ -16,7 +22,6 @@ public struct HyperLogLog: Sendable {
     public var standardError: Double { 1.04 / Double(1 << precision).squareRoot() }
 
     /// Adds an element by its 64-bit hash.
-
     public mutating func add(hash: UInt64) {
         let index = Int(hash >> UInt64(64 - precision))
         let rest = hash << UInt64(precision) | (1 << UInt64(precision - 1))
@@ -54,8 +59,3 @@ public struct HyperLogLog: Sendable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

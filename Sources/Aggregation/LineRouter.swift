@@ -53,7 +53,6 @@ public final class LineRouter {
     }
 
     /// Parses one line and queues its records. `now` stamps events without a timestamp.
-
     public func ingest(line: UnsafeRawBufferPointer, now: Int64) {
         guard !line.isEmpty else { return }
         linesSeen += 1
@@ -86,7 +85,6 @@ public final class LineRouter {
         metrics.badLines[Int(error.reason.rawValue)].increment()
         badLineLog.report(error, line)
     }
-
 
     func route(_ metric: StatsDMetricLine, _ line: UnsafeRawBufferPointer) {
         let family = Self.familyHash(line, metric.name, metric.kind)

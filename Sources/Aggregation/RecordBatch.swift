@@ -45,13 +45,11 @@ public final class RecordBatch: @unchecked Sendable {
     public var isEmpty: Bool { recordCount == 0 }
 
     /// Whether a record with a key of `keyLength` bytes fits without growing.
-
     func fits(keyLength: Int) -> Bool {
         used + Self.headerSize + keyLength <= capacity
     }
 
     /// Appends one record. Grows only for a record larger than the whole batch.
-
     func append(
         hash: UInt64, value: Double, weight: Double, kind: MetricKind, delta: Bool,
         line: UnsafeRawBufferPointer, name: Range<Int>, tags: Range<Int>
@@ -86,7 +84,6 @@ public final class RecordBatch: @unchecked Sendable {
     }
 
     /// Calls `body` with each record, in order.
-
     public func forEachRecord(_ body: (MetricRecord) -> Void) {
         var offset = 0
         while offset < used {
@@ -118,7 +115,6 @@ public struct MetricRecord {
     /// Name bytes followed by tag bytes.
     public var key: UnsafeRawBufferPointer
     public var nameLength: Int
-
 
     init(hash: UInt64, value: Double, weight: Double, kind: MetricKind, isDelta: Bool,
          key: UnsafeRawBufferPointer, nameLength: Int) {

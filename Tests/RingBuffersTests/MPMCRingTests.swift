@@ -33,12 +33,24 @@ struct MPMCRingTests {
         }
     }
 
+    /// Elements still inside when the ring goes away are released, once each.
     @Test func releasesElementsLeftInside() {
-        let ring = MPMCRing<[Int]>(minimumCapacity: 4)
-        ring.push([1, 2, 3])
-        ring.push([4])
-        _ = ring.pop()
-        // Deinit with one element inside must not leak or crash (checked by sanitizers when enabled).
+        final class Deaths: Sendable {
+            let count = Atomic<Int>(0)
+        }
+        final class Token: Sendable {
+            let deaths: Deaths
+            init(_ deaths: Deaths) { self.deaths = deaths }
+            deinit { deaths.count.add(1, ordering: .relaxed) }
+        }
+        let deaths = Deaths()
+        do {
+            let ring = MPMCRing<Token>(minimumCapacity: 4)
+            for _ in 0..<3 { #expect(ring.push(Token(deaths))) }
+            _ = ring.pop()
+            #expect(deaths.count.load(ordering: .relaxed) == 1)
+        }
+        #expect(deaths.count.load(ordering: .relaxed) == 3)
     }
 
     /// Four producers push disjoint ranges while one consumer pops: every item

@@ -240,7 +240,12 @@ struct RejectedLineTests {
                 bytes.append(UInt8(truncatingIfNeeded: state >> 33))
             }
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            _ = parseBytes(bytes)
+            // Whatever the bytes, an accepted line has sane ranges inside the line.
+            if case .metric(let metric) = parseBytes(bytes) {
+                #expect(!metric.name.isEmpty && !metric.values.isEmpty)
+                #expect(metric.tags.upperBound <= bytes.count && metric.values.upperBound <= bytes.count)
+                #expect(metric.sampleRate > 0 && metric.sampleRate <= 1)
+            }
         }
     }
 }

@@ -18,44 +18,56 @@ import TelemetryModel
 ///
 /// Layout: a line is matched to an alias (its raw spelling) through an
 /// open-addressing table, and the alias points at the series' hot entry;
-/// both live in manually managed columns, and sketches and sets in columns of
-/// their own, so applying a line touches plain memory only. Labels and other
-/// cold state are used only when a series is created and at flush.
+/// both live in manually managed columns, and summaries and sets in columns
+/// of their own, so applying a line touches plain memory only. Labels are
+/// built once, when a series is created, and handed to the sink, which keeps
+/// them; the shard keeps only the sink's references to the outputs.
 public final class AggregationShard {
     public let config: AggregationConfig
     private let mapping: SketchMapping
     private let budget: SeriesBudget
     private let metrics: AggregationMetrics?
+    private let sink: any SampleSink
+    /// References each summary takes in `refs`: its quantiles, then count, sum, min, max.
+    private let summaryWidth: Int
 
     private var table = AliasTable()
     private var keys = KeyArena()
     private var aliases = Column<AliasEntry>()
     private var freeAliases: [Int32] = []
     private var entries = Column<SeriesEntry>()
-    private var cold: [SeriesCold?] = []
     private var freeSeries: [Int32] = []
-    private var sketches = Column<DDSketch>()
-    private var freeSketches: [Int32] = []
+    private var summaries = Column<SummaryState>()
+    private var freeSummaries: [Int32] = []
+    /// Output references of summaries, `summaryWidth` per summary.
+    private var refs = Column<SeriesRef>()
     private var sets = Column<SetCardinality>()
     private var freeSets: [Int32] = []
-    private var families: [Labels: Int32] = [:]
-    /// The StatsD kind each family name was first seen with, and how many
-    /// live series hold it: one name, one type, as Prometheus requires.
-    private var familyKinds: [String: (kind: MetricKind, series: Int)] = [:]
+    /// Series by the sink's reference of their output: the sink's index is
+    /// exact on labels, so every spelling of a series finds the same entry.
+    private var families: [SeriesRef: Int32] = [:]
+    /// The StatsD kind each family name (by its hash) was first seen with,
+    /// and how many live series hold it: one name, one type, as Prometheus
+    /// requires. Two names with equal 64-bit hashes could only cause a false
+    /// type conflict.
+    private var familyKinds: [Int: (kind: MetricKind, series: Int)] = [:]
     public private(set) var activeSeries = 0
 
-    public init(config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?) {
+    public init(config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink) {
         self.config = config
         self.mapping = SketchMapping(relativeAccuracy: config.sketchRelativeAccuracy)
         self.budget = budget
         self.metrics = metrics
+        self.sink = sink
+        summaryWidth = config.quantiles.count + 4
     }
 
     deinit {
         keys.free()
         aliases.free()
         entries.free()
-        sketches.free()
+        summaries.free()
+        refs.free()
         sets.free()
     }
 
@@ -90,7 +102,7 @@ public final class AggregationShard {
                 entry.pointee.value = record.value
             }
         case .timer, .histogram, .distribution:
-            (sketches.base + Int(entry.pointee.aux)).pointee.add(record.value, weight: record.weight, mapping: mapping)
+            (summaries.base + Int(entry.pointee.aux)).pointee.sketch.add(record.value, weight: record.weight, mapping: mapping)
         case .set:
             (sets.base + Int(entry.pointee.aux)).pointee.add(hash: record.value.bitPattern)
         }
@@ -107,23 +119,25 @@ public final class AggregationShard {
         default: break
         }
         let labels = Labels([Label(Labels.metricName, family)] + MetricNaming.labels(fromTags: tagBytes))
+        let familyHash = family.hashValue
+        if let known = familyKinds[familyHash], !Self.compatible(known.kind, record.kind) {
+            metrics?.typeConflicts.increment()
+            return nil
+        }
+        // The reference of the series' primary output names it exactly.
+        let primary = record.kind.isSummary ? labels.setting(Labels.metricName, to: family + "_count") : labels
+        let ref = sink.register(primary)
         let seriesIndex: Int32
-        if let existing = families[labels] {
-            guard Self.compatible(entries[existing].kind, record.kind) else {
-                metrics?.typeConflicts.increment()
-                return nil
-            }
+        if let existing = families[ref] {
+            sink.release([ref])
             seriesIndex = existing
         } else {
-            if let known = familyKinds[family], !Self.compatible(known.kind, record.kind) {
-                metrics?.typeConflicts.increment()
-                return nil
-            }
             guard budget.acquire() else {
+                sink.release([ref])
                 metrics?.seriesLimitDropped.increment()
                 return nil
             }
-            seriesIndex = createSeries(labels, family: family, kind: record.kind)
+            seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
         }
         let alias = AliasEntry(
             hash: record.hash, keyOffset: keys.store(record.key), keyLength: Int32(record.key.count),
@@ -139,16 +153,33 @@ public final class AggregationShard {
         return aliasIndex
     }
 
-    private func createSeries(_ labels: Labels, family: String, kind: MetricKind) -> Int32 {
+    /// Creates a series; `primary` is its registered output (a summary's
+    /// `_count`), whose reference the series now holds.
+    private func createSeries(_ labels: Labels, primary: SeriesRef, familyHash: Int, kind: MetricKind) -> Int32 {
         var aux: Int32 = -1
-        var summary: SummaryOutputs?
         switch kind {
         case .timer, .histogram, .distribution:
-            summary = SummaryOutputs(family: labels, quantiles: config.quantiles, scale: kind == .timer ? 0.001 : 1)
-            if let free = freeSketches.popLast() {
+            let name = labels.metricName
+            var outputs = config.quantiles.map { labels.setting("quantile", to: formatQuantile($0)) }
+            outputs.append(contentsOf: ["_sum", "_min", "_max"].map { labels.setting(Labels.metricName, to: name + $0) })
+            let registered = outputs.map { sink.register($0) }
+            // Block order: quantiles, count, sum, min, max.
+            let block = config.quantiles.count
+            var ordered = Array(registered[0..<block])
+            ordered.append(primary)
+            ordered.append(contentsOf: registered[block...])
+            if let free = freeSummaries.popLast() {
                 aux = free
+                let start = summaries[free].refs
+                for (k, ref) in ordered.enumerated() { refs[start + Int32(k)] = ref }
+                summaries[free] = SummaryState(refs: start)
             } else {
-                aux = sketches.append(DDSketch())
+                var start: Int32 = -1
+                for ref in ordered {
+                    let index = refs.append(ref)
+                    if start < 0 { start = index }
+                }
+                aux = summaries.append(SummaryState(refs: start))
             }
         case .set:
             if let free = freeSets.popLast() {
@@ -159,18 +190,17 @@ public final class AggregationShard {
         case .counter, .gauge:
             break
         }
-        let entry = SeriesEntry(value: 0, lastSeen: 0, aux: aux, kind: kind, touched: false, live: true)
+        let entry = SeriesEntry(value: 0, lastSeen: 0, ref: primary, aux: aux, familyHash: familyHash,
+                                kind: kind, touched: false, live: true)
         let index: Int32
         if let free = freeSeries.popLast() {
             index = free
             entries[free] = entry
-            cold[Int(free)] = SeriesCold(labels: labels, summary: summary)
         } else {
             index = entries.append(entry)
-            cold.append(SeriesCold(labels: labels, summary: summary))
         }
-        families[labels] = index
-        familyKinds[family, default: (kind, 0)].series += 1
+        families[primary] = index
+        familyKinds[familyHash, default: (kind, 0)].series += 1
         activeSeries += 1
         metrics?.seriesCreated.increment()
         return index
@@ -185,8 +215,8 @@ public final class AggregationShard {
     /// Ends the interval: returns its samples stamped `timestamp` (the
     /// interval's end), resets per-interval state, and releases series not
     /// updated within the expiry.
-    public func flush(at timestamp: Int64) -> [Sample] {
-        var out: [Sample] = []
+    public func flush(at timestamp: Int64) -> [RefSample] {
+        var out: [RefSample] = []
         out.reserveCapacity(activeSeries * 2)
         var expired = 0
         for index in 0..<Int32(entries.count) where entries[index].live {
@@ -225,24 +255,26 @@ public final class AggregationShard {
     private func release(series index: Int32) {
         let entry = entries[index]
         entries[index].live = false
+        var released = [entry.ref]
         switch entry.kind {
         case .timer, .histogram, .distribution:
-            sketches[entry.aux].reset(keepMemory: false)
-            freeSketches.append(entry.aux)
+            let start = summaries[entry.aux].refs
+            for k in 0..<Int32(summaryWidth) where k != Int32(config.quantiles.count) {
+                released.append(refs[start + k])
+            }
+            summaries[entry.aux].sketch.reset(keepMemory: false)
+            freeSummaries.append(entry.aux)
         case .set:
             sets[entry.aux].reset()
             freeSets.append(entry.aux)
         case .counter, .gauge:
             break
         }
-        if let labels = cold[Int(index)]?.labels {
-            families[labels] = nil
-            let family = labels.metricName
-            if let known = familyKinds[family] {
-                familyKinds[family] = known.series > 1 ? (known.kind, known.series - 1) : nil
-            }
+        sink.release(released)
+        families[entry.ref] = nil
+        if let known = familyKinds[entry.familyHash] {
+            familyKinds[entry.familyHash] = known.series > 1 ? (known.kind, known.series - 1) : nil
         }
-        cold[Int(index)] = nil
         freeSeries.append(index)
     }
 
@@ -256,34 +288,39 @@ public final class AggregationShard {
         }
     }
 
-    private func emit(_ index: Int32, at timestamp: Int64, into out: inout [Sample]) {
+    private func emit(_ index: Int32, at timestamp: Int64, into out: inout [RefSample]) {
         let entry = entries[index]
-        guard let state = cold[Int(index)] else { return }
         switch entry.kind {
         case .counter, .gauge:
-            out.append(Sample(labels: state.labels, timestamp: timestamp, value: entry.value))
+            out.append(RefSample(ref: entry.ref, timestamp: timestamp, value: entry.value))
         case .set:
-            out.append(Sample(labels: state.labels, timestamp: timestamp, value: sets[entry.aux].count))
+            out.append(RefSample(ref: entry.ref, timestamp: timestamp, value: sets[entry.aux].count))
             sets[entry.aux].reset()
         case .timer, .histogram, .distribution:
-            guard var summary = state.summary else { return }
-            let sketch = sketches[entry.aux]
-            let scale = summary.scale
+            let summary = summaries.base + Int(entry.aux)
+            let start = Int(summary.pointee.refs)
+            let q = config.quantiles.count
+            let scale = entry.kind == .timer ? 0.001 : 1
+            let sketch = summary.pointee.sketch
             if !sketch.isEmpty {
-                for (q, labels) in zip(config.quantiles, summary.quantileLabels) {
-                    if let value = sketch.quantile(q, mapping: mapping) {
-                        out.append(Sample(labels: labels, timestamp: timestamp, value: value * scale))
+                for (k, quantile) in config.quantiles.enumerated() {
+                    if let value = sketch.quantile(quantile, mapping: mapping) {
+                        out.append(RefSample(ref: refs.base[start + k], timestamp: timestamp, value: value * scale))
                     }
                 }
-                out.append(Sample(labels: summary.minLabels, timestamp: timestamp, value: sketch.min * scale))
-                out.append(Sample(labels: summary.maxLabels, timestamp: timestamp, value: sketch.max * scale))
-                summary.totalCount += sketch.count
-                summary.totalSum += sketch.sum
-                cold[Int(index)]?.summary = summary
+                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: sketch.min * scale))
+                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: sketch.max * scale))
+                summary.pointee.totalCount += sketch.count
+                summary.pointee.totalSum += sketch.sum
             }
-            out.append(Sample(labels: summary.countLabels, timestamp: timestamp, value: summary.totalCount))
-            out.append(Sample(labels: summary.sumLabels, timestamp: timestamp, value: summary.totalSum * scale))
-            sketches[entry.aux].reset(keepMemory: sketch.count >= 64)
+            out.append(RefSample(ref: refs.base[start + q], timestamp: timestamp, value: summary.pointee.totalCount))
+            out.append(RefSample(ref: refs.base[start + q + 1], timestamp: timestamp, value: summary.pointee.totalSum * scale))
+            summary.pointee.sketch.reset(keepMemory: sketch.count >= 64)
         }
     }
+}
+
+extension MetricKind {
+    /// Timers, histograms and distributions: summarised by quantiles.
+    var isSummary: Bool { self == .timer || self == .histogram || self == .distribution }
 }

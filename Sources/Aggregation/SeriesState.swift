@@ -14,47 +14,33 @@ struct AliasEntry {
     var live: Bool
 }
 
-/// The hot state of one output series. Plain data: it lives in a `Column`.
+/// The hot state of one series. Plain data: it lives in a `Column`. The
+/// series' labels are not kept here: the sink holds them, and the shard
+/// refers to its outputs by `SeriesRef`.
 struct SeriesEntry {
     /// A counter's cumulative total, or a gauge's value.
     var value: Double
     var lastSeen: Int64
-    /// The slot of the series' sketch or set in the shard's columns, or -1.
+    /// The sink's reference of the series' output (for a summary, its `_count`).
+    var ref: SeriesRef
+    /// The slot of the series' summary or set in the shard's columns, or -1.
     var aux: Int32
+    /// The hash of the output family name, for the one-type-per-name rule.
+    var familyHash: Int
     var kind: MetricKind
     var touched: Bool
     var live: Bool
 }
 
-/// What a flush needs of a series besides its hot state: its labels, and for
-/// summaries the label sets of their outputs and the cumulative totals.
-struct SeriesCold {
-    let labels: Labels
-    var summary: SummaryOutputs?
-}
-
-/// The outputs of a timer, histogram or distribution, built once when the
-/// series is created, and its cumulative count and sum.
-struct SummaryOutputs {
+/// A timer, histogram or distribution: the sketch of the current interval,
+/// the cumulative count and sum, and where its output references start in
+/// the shard's reference column (quantiles in order, then `_count`, `_sum`,
+/// `_min`, `_max`).
+struct SummaryState {
+    var sketch = DDSketch()
     var totalCount = 0.0
     var totalSum = 0.0
-    /// 0.001 for timers (milliseconds in, seconds out), else 1.
-    let scale: Double
-    let quantileLabels: [Labels]
-    let countLabels: Labels
-    let sumLabels: Labels
-    let minLabels: Labels
-    let maxLabels: Labels
-
-    init(family: Labels, quantiles: [Double], scale: Double) {
-        self.scale = scale
-        let name = family.metricName
-        quantileLabels = quantiles.map { family.setting("quantile", to: formatQuantile($0)) }
-        countLabels = family.setting(Labels.metricName, to: name + "_count")
-        sumLabels = family.setting(Labels.metricName, to: name + "_sum")
-        minLabels = family.setting(Labels.metricName, to: name + "_min")
-        maxLabels = family.setting(Labels.metricName, to: name + "_max")
-    }
+    var refs: Int32
 }
 
 /// A quantile as a label value: the shortest decimal form (`0.5`, `0.99`).

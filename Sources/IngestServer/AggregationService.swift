@@ -61,7 +61,7 @@ public final class AggregationService: Service {
         shards = inputs.enumerated().map { index, input in
             ShardState(
                 eventLoop: loops[index % loops.count],
-                shard: AggregationShard(config: config, budget: budget, metrics: metrics),
+                shard: AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink),
                 input: input, nextFlush: firstFlush)
         }
         self.sink = sink

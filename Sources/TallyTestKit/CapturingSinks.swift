@@ -14,17 +14,58 @@ public final class CapturingEventSink: EventSink {
     public var events: [TelemetryEvent] { stored.withLock { $0 } }
 }
 
-/// A sample sink that keeps every flush, for assertions.
+/// A sample sink that keeps every flush with its labels, and counts the
+/// references it hands out and gets back, for assertions.
 public final class CapturingSampleSink: SampleSink {
-    private let stored = Mutex<[Sample]>([])
+    private struct State {
+        var labels: [Labels] = []
+        var index: [Labels: UInt32] = [:]
+        var holders: [Int] = []
+        var samples: [Sample] = []
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func append(_ samples: [Sample]) {
-        stored.withLock { $0.append(contentsOf: samples) }
+    public func register(_ labels: Labels) -> SeriesRef {
+        state.withLock { state in
+            if let ref = state.index[labels] {
+                state.holders[Int(ref)] += 1
+                return SeriesRef(raw: ref)
+            }
+            let ref = UInt32(state.labels.count)
+            state.labels.append(labels)
+            state.holders.append(1)
+            state.index[labels] = ref
+            return SeriesRef(raw: ref)
+        }
     }
 
-    public var samples: [Sample] { stored.withLock { $0 } }
+    public func release(_ refs: [SeriesRef]) {
+        state.withLock { state in
+            for ref in refs { state.holders[Int(ref.raw)] -= 1 }
+        }
+    }
+
+    public func append(_ samples: [RefSample]) {
+        state.withLock { state in
+            for sample in samples {
+                state.samples.append(Sample(labels: state.labels[Int(sample.ref.raw)], timestamp: sample.timestamp, value: sample.value))
+            }
+        }
+    }
+
+    /// Every sample appended so far, with its labels.
+    public var samples: [Sample] { state.withLock { $0.samples } }
+
+    /// The labels of a reference.
+    public func labels(of ref: SeriesRef) -> Labels { state.withLock { $0.labels[Int(ref.raw)] } }
+
+    /// How many references to the series with these labels are held.
+    public func holders(of labels: Labels) -> Int {
+        state.withLock { state in state.index[labels].map { state.holders[Int($0)] } ?? 0 }
+    }
 
     /// The newest value of the series with exactly these labels.
     public func latest(_ labels: Labels) -> Double? {

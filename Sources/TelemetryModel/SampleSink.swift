@@ -1,12 +1,57 @@
+/// A stored series' handle, from `SampleSink.register` until the matching
+/// `release`: appends by handle need no label lookup, and whoever appends
+/// need not keep the labels at all (Prometheus's appender works the same way).
+public struct SeriesRef: Hashable, Sendable {
+    public let raw: UInt32
+
+    public init(raw: UInt32) {
+        self.raw = raw
+    }
+}
+
+/// One point for a registered series.
+public struct RefSample: Sendable {
+    public var ref: SeriesRef
+    public var timestamp: Int64
+    public var value: Double
+
+    public init(ref: SeriesRef, timestamp: Int64, value: Double) {
+        self.ref = ref
+        self.timestamp = timestamp
+        self.value = value
+    }
+}
+
 /// Where aggregated samples go at every flush. The in-memory store implements
 /// it now; the on-disk time-series engine and the forwarders implement it later.
 ///
-/// Implementations must accept calls from several aggregation shards at once
-/// and must not block for long: a shard does not aggregate while it appends.
+/// A writer registers each series once (when it first sees it), appends by
+/// reference at every flush, and releases the reference when the series goes
+/// idle; the sink keeps the labels. Implementations must accept calls from
+/// several aggregation shards at once and must not block for long: a shard
+/// does not aggregate while it appends.
 public protocol SampleSink: Sendable {
+    /// The reference of the series with these labels, created if new. Each
+    /// call must be balanced by one `release` of the returned reference.
+    func register(_ labels: Labels) -> SeriesRef
+
+    /// The writer no longer appends to these series. The sink may forget a
+    /// series once nobody holds a reference and its samples have aged out.
+    func release(_ refs: [SeriesRef])
+
     /// Appends one flush's samples. They are all stamped with the same
     /// timestamp (the end of the flushed interval).
-    func append(_ samples: [Sample])
+    func append(_ samples: [RefSample])
+}
+
+extension SampleSink {
+    /// Appends samples named by their labels: for tests and cold paths
+    /// (a register, an append and a release per series).
+    public func append(_ samples: [Sample]) {
+        let refs = samples.map { register($0.labels) }
+        append(zip(refs, samples).map { RefSample(ref: $0, timestamp: $1.timestamp, value: $1.value) })
+        release(refs)
+    }
 }
 
 /// Reads series back for queries. The HTTP API and, later, PromQL use only

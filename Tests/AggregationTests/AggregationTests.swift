@@ -128,6 +128,27 @@ struct AggregationTests {
         #expect(at50000["a_total"] == 5)
     }
 
+    @Test func sinkReferencesAreTakenOnceAndGivenBackOnExpiry() {
+        var config = AggregationConfig()
+        config.seriesExpiryMillis = 15_000
+        let h = Harness(config: config)
+        h.send(["t:1|ms", "t:2|ms", "c:1|c|#b:2,a:1", "c:1|c|#a:1,b:2", "s:x|s"])
+        _ = h.flush(at: 10_000)
+        let outputs = [
+            Labels(name: "t_seconds_count"), Labels(name: "t_seconds_sum"), Labels(name: "t_seconds_min"),
+            Labels(name: "t_seconds_max"), Labels(name: "t_seconds", ["quantile": "0.99"]),
+            Labels(name: "c_total", ["a": "1", "b": "2"]), Labels(name: "s"),
+        ]
+        for labels in outputs { #expect(h.sink.holders(of: labels) == 1, "\(labels)") }
+        _ = h.flush(at: 20_000)
+        _ = h.flush(at: 30_000)
+        for labels in outputs { #expect(h.sink.holders(of: labels) == 0, "\(labels)") }
+        // Back again: registered afresh, once.
+        h.send(["t:3|ms"])
+        _ = h.flush(at: 40_000)
+        #expect(h.sink.holders(of: Labels(name: "t_seconds_count")) == 1)
+    }
+
     @Test func theSeriesCapDropsNewSeriesAndCountsThem() {
         let h = Harness(maxSeries: 2)
         h.send(["a:1|c", "b:1|c", "c:1|c", "a:1|c"])

@@ -13,6 +13,7 @@ final class Harness {
     let registry = PrometheusCollectorRegistry()
     let metrics: AggregationMetrics
     let budget: SeriesBudget
+    let sink = CapturingSampleSink()
 
     init(shards count: Int = 2, config: AggregationConfig = AggregationConfig(), maxSeries: Int = 1_000_000,
          ringCapacity: Int = 64, maxLineLength: Int = 65_536) {
@@ -21,8 +22,9 @@ final class Harness {
         metrics = AggregationMetrics(registry: registry, shards: count)
         let budget = SeriesBudget(limit: maxSeries)
         let metrics = self.metrics
+        let sink = self.sink
         self.budget = budget
-        shards = (0..<count).map { _ in AggregationShard(config: config, budget: budget, metrics: metrics) }
+        shards = (0..<count).map { _ in AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink) }
         router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: events,
                             badLineLog: BadLineLog(clock: ManualClock()) { _ in }, policy: .drop,
                             maxLineLength: maxLineLength)
@@ -49,7 +51,7 @@ final class Harness {
         var out: [String: Double] = [:]
         for shard in shards {
             for sample in shard.flush(at: timestamp) {
-                out[sample.labels.description] = sample.value
+                out[sink.labels(of: sample.ref).description] = sample.value
             }
         }
         return out

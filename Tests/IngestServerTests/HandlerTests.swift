@@ -16,11 +16,12 @@ final class Fixture {
     let factory: RouterFactory
     let metrics: IngestMetrics
     let events = CapturingEventSink()
+    let sink = CapturingSampleSink()
 
     init(maxLineBytes: Int = 65_536, ringCapacity: Int = 64) {
         inputs = [ShardInput(index: 0, ringCapacity: ringCapacity)]
         let aggregationMetrics = AggregationMetrics(registry: registry, shards: 1)
-        shard = AggregationShard(config: AggregationConfig(), budget: SeriesBudget(limit: 1000), metrics: aggregationMetrics)
+        shard = AggregationShard(config: AggregationConfig(), budget: SeriesBudget(limit: 1000), metrics: aggregationMetrics, sink: sink)
         factory = RouterFactory(inputs: inputs, parser: StatsDParser(), metrics: aggregationMetrics, events: events,
                                 badLineLog: BadLineLog(clock: ManualClock()) { _ in }, maxLineBytes: maxLineBytes)
         metrics = IngestMetrics(registry: registry)
@@ -32,7 +33,7 @@ final class Fixture {
             inputs[0].recycle(batch)
         }
         var out: [String: Double] = [:]
-        for sample in shard.flush(at: timestamp) { out[sample.labels.description] = sample.value }
+        for sample in shard.flush(at: timestamp) { out[sink.labels(of: sample.ref).description] = sample.value }
         return out
     }
 

@@ -45,6 +45,25 @@ struct MemorySeriesStoreTests {
         #expect(points.first!.timestamp >= 200_000 - 60_000 - 60_000)
     }
 
+    @Test func referencesAreStableAndHeldSeriesSurviveTheSweep() {
+        let store = MemorySeriesStore(retentionMillis: 60_000)
+        let held = store.register(Labels(name: "held"))
+        #expect(store.register(Labels(name: "held")) == held)
+        store.release([held])
+        let dropped = store.register(Labels(name: "dropped"))
+        store.append([RefSample(ref: held, timestamp: 0, value: 1), RefSample(ref: dropped, timestamp: 0, value: 1)])
+        store.release([dropped])
+        // Two minutes of other data: both lose their points; only the held one stays known.
+        for t in stride(from: Int64(10_000), through: 200_000, by: 10_000) {
+            store.append([Sample(labels: Labels(name: "other"), timestamp: t, value: 1)])
+        }
+        #expect(store.register(Labels(name: "held")) == held)
+        store.append([RefSample(ref: held, timestamp: 210_000, value: 7)])
+        let points = store.select([matcher("__name__", .equal, "held")], start: 0, end: 300_000).first?.points
+        #expect(points == [Point(timestamp: 210_000, value: 7)])
+        #expect(store.series([matcher("__name__", .equal, "dropped")], start: 0, end: 300_000).isEmpty)
+    }
+
     @Test func eventsAreBoundedOldestFirstDropped() {
         let events = MemoryEventStore(capacity: 3)
         for t in 1...5 {

@@ -300,21 +300,23 @@ public final class AggregationShard {
             let summary = summaries.base + Int(entry.aux)
             let start = Int(summary.pointee.refs)
             let q = config.quantiles.count
-            let scale = entry.kind == .timer ? 0.001 : 1
+            // Timers arrive in milliseconds and leave in seconds; dividing
+            // (not multiplying by 0.001) keeps 87 ms as exactly 0.087.
+            let divisor = entry.kind == .timer ? 1000.0 : 1
             let sketch = summary.pointee.sketch
             if !sketch.isEmpty {
                 for (k, quantile) in config.quantiles.enumerated() {
                     if let value = sketch.quantile(quantile, mapping: mapping) {
-                        out.append(RefSample(ref: refs.base[start + k], timestamp: timestamp, value: value * scale))
+                        out.append(RefSample(ref: refs.base[start + k], timestamp: timestamp, value: value / divisor))
                     }
                 }
-                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: sketch.min * scale))
-                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: sketch.max * scale))
+                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: sketch.min / divisor))
+                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: sketch.max / divisor))
                 summary.pointee.totalCount += sketch.count
                 summary.pointee.totalSum += sketch.sum
             }
             out.append(RefSample(ref: refs.base[start + q], timestamp: timestamp, value: summary.pointee.totalCount))
-            out.append(RefSample(ref: refs.base[start + q + 1], timestamp: timestamp, value: summary.pointee.totalSum * scale))
+            out.append(RefSample(ref: refs.base[start + q + 1], timestamp: timestamp, value: summary.pointee.totalSum / divisor))
             summary.pointee.sketch.reset(keepMemory: sketch.count >= 64)
         }
     }

@@ -57,6 +57,15 @@ struct AggregationTests {
         #expect(idle["lat_seconds_min"] == nil)
     }
 
+    @Test func millisecondsBecomeTheSecondsTheyRead() {
+        let h = Harness()
+        h.send(["api:87|ms"])
+        let out = h.flush(at: 10_000)
+        #expect(out["api_seconds_sum"] == 0.087)
+        #expect(out["api_seconds_max"] == 0.087)
+        #expect(out[#"api_seconds{quantile="0.5"}"#] == 0.087)
+    }
+
     @Test func histogramsAndDistributionsHaveNoUnitAndMerge() {
         let h = Harness()
         h.send(["size:10|h", "size:20|d", "size:30|h"])

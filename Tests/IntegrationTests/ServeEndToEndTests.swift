@@ -134,3 +134,29 @@ struct StartupErrorTests {
         #expect(tally.log.hasPrefix("tally: error: --flush-interval: cannot parse \"soon\""))
     }
 }
+
+@Suite("tally serve, backpressure")
+struct BackpressureTests {
+    /// With two-batch rings, a fast TCP sender must be slowed down, not dropped:
+    /// every line of a large stream is counted, and no ring drop is reported.
+    @Test func aFastTCPSenderIsSlowedNotDropped() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bp-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("tally.yaml").path
+        try "aggregation:\n  ring_capacity: 2\n  shards: 1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let tally = try TallyProcess(extraArguments: ["--config", file])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // About 12 MB in one stream: far more than two 64 KiB batches.
+        let line = "bp.hits:1|c|#pad:" + String(repeating: "x", count: 100) + "\n"
+        let count = 100_000
+        try sendTCP(Array(String(repeating: line, count: count).utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/query?query=bp_hits_total", timeout: .seconds(60)) { _, body in
+            body.contains(#""\#(count)""#)
+        }
+        let metrics = try await tally.get("/metrics").body
+        #expect(value(of: #"tally_ring_dropped_lines_total{shard="0"}"#, in: metrics) == 0)
+        #expect(value(of: "tally_statsd_tcp_backpressure_pauses_total", in: metrics) >= 1)
+        #expect(await tally.stop() == 0)
+    }
+}

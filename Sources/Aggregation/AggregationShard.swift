@@ -64,6 +64,7 @@ public final class AggregationShard {
 
     deinit {
         keys.free()
+        table.free()
         aliases.free()
         entries.free()
         summaries.free()
@@ -80,17 +81,20 @@ public final class AggregationShard {
     @inline(__always)
     func apply(_ record: MetricRecord) {
         let keyBase = keys.base
-        let aliasBase = aliases.base
+        let length = Int32(record.key.count)
         // A key is never empty (a metric name has at least one byte), so it has a base address.
-        let found = table.find(record.hash) { candidate in
-            let alias = aliasBase[Int(candidate)]
-            return alias.kind == record.kind && Int(alias.keyLength) == record.key.count
-                && memcmp(keyBase + alias.keyOffset, record.key.baseAddress!, record.key.count) == 0
+        let seriesIndex: Int32
+        if let slot = table.find(record.hash, { slot in
+            slot.keyLength == length && slot.kind == record.kind
+                && memcmp(keyBase + slot.keyOffset, record.key.baseAddress!, record.key.count) == 0
+        }) {
+            slot.pointee.touched = true
+            seriesIndex = slot.pointee.series
+        } else {
+            guard let created = createAlias(record) else { return }
+            seriesIndex = created
         }
-        guard let aliasIndex = found ?? createAlias(record) else { return }
-        let alias = aliases.base + Int(aliasIndex)
-        alias.pointee.touched = true
-        let entry = entries.base + Int(alias.pointee.series)
+        let entry = entries.base + Int(seriesIndex)
         entry.pointee.touched = true
         switch record.kind {
         case .counter:
@@ -109,6 +113,7 @@ public final class AggregationShard {
     }
 
     /// First sight of a spelling: find or create its series, or refuse it.
+    /// Returns the series.
     private func createAlias(_ record: MetricRecord) -> Int32? {
         let nameBytes = UnsafeRawBufferPointer(rebasing: record.key[0..<record.nameLength])
         let tagBytes = Array(record.key[record.nameLength...])
@@ -139,9 +144,7 @@ public final class AggregationShard {
             }
             seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
         }
-        let alias = AliasEntry(
-            hash: record.hash, keyOffset: keys.store(record.key), keyLength: Int32(record.key.count),
-            series: seriesIndex, lastSeen: 0, kind: record.kind, touched: false, live: true)
+        let alias = AliasEntry(lastSeen: 0)
         let aliasIndex: Int32
         if let free = freeAliases.popLast() {
             aliasIndex = free
@@ -149,8 +152,10 @@ public final class AggregationShard {
         } else {
             aliasIndex = aliases.append(alias)
         }
-        table.insert(record.hash, aliasIndex)
-        return aliasIndex
+        table.insert(AliasTable.Slot(
+            hash: record.hash, keyOffset: keys.store(record.key), keyLength: Int32(record.key.count),
+            series: seriesIndex, alias: aliasIndex, kind: record.kind, touched: true))
+        return seriesIndex
     }
 
     /// Creates a series; `primary` is its registered output (a summary's
@@ -230,17 +235,21 @@ public final class AggregationShard {
             }
             emit(index, at: timestamp, into: &out)
         }
-        for index in 0..<Int32(aliases.count) where aliases[index].live {
-            if aliases[index].touched {
-                aliases[index].lastSeen = timestamp
-                aliases[index].touched = false
-            } else if timestamp - aliases[index].lastSeen > config.seriesExpiryMillis
-                        || !entries[aliases[index].series].live {
-                table.remove(aliases[index].hash, index)
-                keys.release(Int(aliases[index].keyLength))
-                aliases[index].live = false
-                freeAliases.append(index)
+        var gone: [(hash: UInt64, alias: Int32, keyLength: Int32)] = []
+        table.forEachSlot { slot in
+            let alias = slot.pointee.alias
+            if slot.pointee.touched {
+                aliases[alias].lastSeen = timestamp
+                slot.pointee.touched = false
+            } else if timestamp - aliases[alias].lastSeen > config.seriesExpiryMillis
+                        || !entries[slot.pointee.series].live {
+                gone.append((slot.pointee.hash, alias, slot.pointee.keyLength))
             }
+        }
+        for (hash, alias, keyLength) in gone {
+            table.remove(hash, alias: alias)
+            keys.release(Int(keyLength))
+            freeAliases.append(alias)
         }
         if keys.shouldCompact { compactKeys() }
         if expired > 0 {
@@ -279,11 +288,10 @@ public final class AggregationShard {
     }
 
     private func compactKeys() {
-        let aliasBase = aliases.base
-        let count = aliases.count
+        let table = self.table
         keys.compact { relocate in
-            for i in 0..<count where aliasBase[i].live {
-                aliasBase[i].keyOffset = relocate(aliasBase[i].keyOffset, Int(aliasBase[i].keyLength))
+            table.forEachSlot { slot in
+                slot.pointee.keyOffset = relocate(slot.pointee.keyOffset, Int(slot.pointee.keyLength))
             }
         }
     }

@@ -1,17 +1,10 @@
 import TelemetryModel
 
-/// One raw spelling of a series (its name and tag bytes as sent), pointing
-/// at the series it was merged into. Plain data: it lives in a `Column`.
+/// The cold part of one raw spelling of a series (the hot part is its
+/// `AliasTable` slot). Plain data: it lives in a `Column`.
 struct AliasEntry {
-    var hash: UInt64
-    var keyOffset: Int
-    var keyLength: Int32
-    var series: Int32
     /// The flush timestamp of the last interval in which it was seen.
     var lastSeen: Int64
-    var kind: MetricKind
-    var touched: Bool
-    var live: Bool
 }
 
 /// The hot state of one series. Plain data: it lives in a `Column`. The

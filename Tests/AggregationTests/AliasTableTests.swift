@@ -13,22 +13,24 @@ struct AliasTableTests {
             if model.isEmpty || rng.next() % 3 != 0 {
                 // Few distinct hash values: long probe runs and wrap-around.
                 let hash = rng.next() % 2048
-                table.insert(hash, next)
+                table.insert(AliasTable.Slot(hash: hash, keyOffset: 0, keyLength: 1, series: next,
+                                             alias: next, kind: .counter, touched: false))
                 model[next] = hash
                 next += 1
             } else {
                 let victim = model.keys.randomElement(using: &rng)!
-                table.remove(model[victim]!, victim)
+                table.remove(model[victim]!, alias: victim)
                 model[victim] = nil
             }
             if step % 997 == 0 {
                 for (value, hash) in model {
-                    #expect(table.find(hash) { $0 == value } == value)
+                    #expect(table.find(hash) { $0.alias == value }?.pointee.series == value)
                 }
                 #expect(table.count == model.count)
             }
         }
         #expect(table.find(999_999) { _ in true } == nil)
+        table.free()
     }
 }
 

@@ -59,6 +59,8 @@ public final class AggregationShard {
         self.budget = budget
         self.metrics = metrics
         self.sink = sink
+        precondition(config.quantiles == config.quantiles.sorted() && config.quantiles.allSatisfy { $0 > 0 && $0 < 1 },
+                     "quantiles must be in (0, 1) and in increasing order (ConfigLoader sorts them)")
         summaryWidth = config.quantiles.count + 4
     }
 
@@ -311,21 +313,20 @@ public final class AggregationShard {
             // Timers arrive in milliseconds and leave in seconds; dividing
             // (not multiplying by 0.001) keeps 87 ms as exactly 0.087.
             let divisor = entry.kind == .timer ? 1000.0 : 1
-            let sketch = summary.pointee.sketch
-            if !sketch.isEmpty {
-                for (k, quantile) in config.quantiles.enumerated() {
-                    if let value = sketch.quantile(quantile, mapping: mapping) {
-                        out.append(RefSample(ref: refs.base[start + k], timestamp: timestamp, value: value / divisor))
-                    }
+            let count = summary.pointee.sketch.count
+            if count > 0 {
+                let refBase = refs.base + start
+                summary.pointee.sketch.quantiles(config.quantiles, mapping: mapping) { k, value in
+                    out.append(RefSample(ref: refBase[k], timestamp: timestamp, value: value / divisor))
                 }
-                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: sketch.min / divisor))
-                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: sketch.max / divisor))
-                summary.pointee.totalCount += sketch.count
-                summary.pointee.totalSum += sketch.sum
+                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: summary.pointee.sketch.min / divisor))
+                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
+                summary.pointee.totalCount += count
+                summary.pointee.totalSum += summary.pointee.sketch.sum
             }
             out.append(RefSample(ref: refs.base[start + q], timestamp: timestamp, value: summary.pointee.totalCount))
             out.append(RefSample(ref: refs.base[start + q + 1], timestamp: timestamp, value: summary.pointee.totalSum / divisor))
-            summary.pointee.sketch.reset(keepMemory: sketch.count >= 64)
+            summary.pointee.sketch.reset(keepMemory: count >= 64)
         }
     }
 }

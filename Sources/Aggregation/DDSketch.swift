@@ -117,6 +117,36 @@ struct SketchStore: Sendable {
         dense[Int(index - offset)] += weight
     }
 
+    /// Visits the non-empty buckets by increasing index (or decreasing, when
+    /// `descending`) until `body` returns false. Sorts a sparse store in
+    /// place; allocates nothing.
+    mutating func visit(descending: Bool, _ body: (Int32, Double) -> Bool) {
+        if isDense {
+            if descending {
+                for k in dense.indices.reversed() where dense[k] > 0 {
+                    if !body(offset + Int32(k), Double(dense[k])) { return }
+                }
+            } else {
+                for k in dense.indices where dense[k] > 0 {
+                    if !body(offset + Int32(k), Double(dense[k])) { return }
+                }
+            }
+            return
+        }
+        sparse.sort { Self.unpack($0).0 < Self.unpack($1).0 }
+        if descending {
+            for word in sparse.reversed() {
+                let (index, count) = Self.unpack(word)
+                if !body(index, Double(count)) { return }
+            }
+        } else {
+            for word in sparse {
+                let (index, count) = Self.unpack(word)
+                if !body(index, Double(count)) { return }
+            }
+        }
+    }
+
     /// The buckets with their counts, by increasing index.
     func buckets() -> [(index: Int32, count: Double)] {
         if isDense {
@@ -172,6 +202,55 @@ public struct DDSketch: Sendable {
     }
 
     /// Adds every value of another sketch built with the same mapping.
+    /// The estimates of several quantiles (each in [0, 1], in increasing
+    /// order) in one walk over the buckets, with the same definition as
+    /// `quantile(_:mapping:)`; `body` gets each quantile's position and value.
+    /// Nothing when the sketch is empty.
+    public mutating func quantiles(_ qs: [Double], mapping: SketchMapping, _ body: (Int, Double) -> Void) {
+        guard count > 0 else { return }
+        var next = 0
+        // Quantiles at the ends are the exact minimum and maximum.
+        while next < qs.count, qs[next] <= 0 {
+            body(next, min)
+            next += 1
+        }
+        var cumulative = 0.0
+        let total = count
+        let low = min
+        let high = max
+        func emit(_ value: Double) -> Bool {
+            while next < qs.count, qs[next] < 1, cumulative > qs[next] * (total - 1) {
+                body(next, Swift.min(Swift.max(value, low), high))
+                next += 1
+            }
+            return next < qs.count && qs[next] < 1
+        }
+        var going = next < qs.count && qs[next] < 1
+        if going {
+            negative.visit(descending: true) { index, c in
+                cumulative += c
+                going = emit(-mapping.value(index))
+                return going
+            }
+        }
+        if going, zeroCount > 0 {
+            cumulative += zeroCount
+            going = emit(0)
+        }
+        if going {
+            positive.visit(descending: false) { index, c in
+                cumulative += c
+                going = emit(mapping.value(index))
+                return going
+            }
+        }
+        // Rounding can leave the last ranks unreached; those, and q = 1, are the maximum.
+        while next < qs.count {
+            body(next, high)
+            next += 1
+        }
+    }
+
     public mutating func merge(_ other: DDSketch) {
         for (index, c) in other.positive.buckets() { positive.add(index, c) }
         for (index, c) in other.negative.buckets() { negative.add(index, c) }

@@ -70,6 +70,26 @@ struct SketchAccuracyTests {
         #expect(p999 <= max && p999 > max / 1e3)
     }
 
+    /// The one-pass `quantiles` gives what `quantile` gives one at a time,
+    /// for sparse and dense stores, negative values and zeros included.
+    @Test(arguments: [5, 30, 2_000])
+    func oneWalkForAllQuantilesMatchesOneAtATime(values: Int) {
+        let mapping = SketchMapping(relativeAccuracy: 0.01)
+        var rng = SplitMix(state: UInt64(values))
+        var sketch = DDSketch()
+        for k in 0..<values {
+            let v = k % 7 == 0 ? 0 : (rng.uniform() - 0.2) * 1e4
+            sketch.add(v, weight: k % 3 == 0 ? 2.5 : 1, mapping: mapping)
+        }
+        let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0]
+        var walked = [Double](repeating: .nan, count: qs.count)
+        let single = qs.map { sketch.quantile($0, mapping: mapping) }
+        sketch.quantiles(qs, mapping: mapping) { walked[$0] = $1 }
+        for (k, q) in qs.enumerated() {
+            #expect(walked[k] == single[k], "q=\(q) with \(values) values")
+        }
+    }
+
     @Test func weightsActLikeRepeatedValues() throws {
         let mapping = SketchMapping(relativeAccuracy: 0.01)
         var weighted = DDSketch()

@@ -30,6 +30,8 @@ public final class LineRouter {
     let maxLineLength: Int
     /// Non-empty lines seen so far, accepted or not (for `/metrics`).
     public private(set) var linesSeen = 0
+    /// Records appended since the last `flush`.
+    public private(set) var recordsSinceFlush = 0
 
     public init(
         inputs: [ShardInput], parser: StatsDParser, metrics: AggregationMetrics,
@@ -87,6 +89,7 @@ public final class LineRouter {
     }
 
     func route(_ metric: StatsDMetricLine, _ line: UnsafeRawBufferPointer) {
+        recordsSinceFlush += metric.kind == .set ? 1 : metric.valueCount
         let family = Self.familyHash(line, metric.name, metric.kind)
         let shard = inputs.count == 1 ? 0 : Int(family.multipliedFullWidth(by: UInt64(inputs.count)).high)
         let keyHash = SeriesHash.hash(line, metric.tags, seed: SeriesHash.hash(line, metric.name, seed: UInt64(metric.kind.rawValue)))
@@ -128,6 +131,7 @@ public final class LineRouter {
     /// the caller should stop reading and call `flush` again shortly.
     @discardableResult
     public func flush() -> Bool {
+        recordsSinceFlush = 0
         var clear = true
         for shard in inputs.indices {
             if !current[shard].isEmpty {

@@ -2,11 +2,13 @@ import Aggregation
 import NIOCore
 import TelemetryModel
 
-/// Receives StatsD datagrams (UDP or a Unix datagram socket): every line of
-/// every datagram goes through the channel's own router; batches are pushed
-/// to the shards once per read burst. A full ring drops (and counts) the
-/// batch: a datagram sender cannot be slowed down, and the event loop must
-/// never wait.
+/// Receives StatsD datagrams over UDP: every line of every datagram goes
+/// through the channel's own router. Batches are pushed to the shards once
+/// they hold `pushThreshold` records, or at the latest `pushDelay` after the
+/// first record of a quiet spell: a read burst can be a single datagram, and
+/// pushing hundreds of nearly empty batches a second would fill the rings
+/// while a shard flushes. A full ring drops (and counts) the batch: a
+/// datagram sender cannot be slowed down, and the event loop must never wait.
 final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -15,6 +17,11 @@ final class DatagramHandler: ChannelInboundHandler {
     private let clock: any WallClock
     private var now: Int64 = 0
     private var tally = TransportTally()
+    private var pushScheduled = false
+    /// Records that make a batch worth pushing at once.
+    static let pushThreshold = 2048
+    /// The longest a record waits in a partly filled batch.
+    static let pushDelay = TimeAmount.milliseconds(1)
 
     init(factory: RouterFactory, metrics: TransportMetrics, clock: any WallClock) {
         router = factory.makeRouter(policy: .drop)
@@ -30,14 +37,27 @@ final class DatagramHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        router.flush()
-        publish()
+        if router.recordsSinceFlush >= Self.pushThreshold {
+            push()
+        } else if !pushScheduled, router.recordsSinceFlush > 0 || !tally.isIdle {
+            pushScheduled = true
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: Self.pushDelay) {
+                let handler = loopBound.value
+                handler.pushScheduled = false
+                handler.push()
+            }
+        }
         context.fireChannelReadComplete()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    private func push() {
         router.flush()
         publish()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        push()
         context.fireChannelInactive()
     }
 

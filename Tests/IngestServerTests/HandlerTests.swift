@@ -54,6 +54,9 @@ struct DatagramHandlerTests {
             try channel.writeInbound(AddressedEnvelope(remoteAddress: remote, data: buffer))
         }
         channel.pipeline.fireChannelReadComplete()
+        // A small burst waits up to a millisecond for company before it is pushed.
+        #expect(fixture.totals().isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: DatagramHandler.pushDelay)
         let out = fixture.totals()
         #expect(out["a_total"] == 15)
         #expect(out["b"] == 7)
@@ -68,7 +71,21 @@ struct DatagramHandlerTests {
         let bytes = Array("m22:1|c".utf8) + [0] + Array("hidden:1|c\nsentinel:1|c\n".utf8)
         try channel.writeInbound(AddressedEnvelope(remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 1), data: ByteBuffer(bytes: bytes)))
         channel.pipeline.fireChannelReadComplete()
+        channel.embeddedEventLoop.advanceTime(by: DatagramHandler.pushDelay)
         #expect(fixture.totals()["sentinel_total"] == 1)
+        #expect(try channel.finish().isClean)
+    }
+}
+
+extension DatagramHandlerTests {
+    @Test func aFullBurstIsPushedAtOnce() throws {
+        let fixture = Fixture()
+        let channel = EmbeddedChannel(handler: DatagramHandler(factory: fixture.factory, metrics: fixture.metrics.udp, clock: ManualClock()))
+        let remote = try SocketAddress(ipAddress: "127.0.0.1", port: 5000)
+        let lines = (0..<DatagramHandler.pushThreshold).map { _ in "burst:1|c" }
+        try channel.writeInbound(AddressedEnvelope(remoteAddress: remote, data: ByteBuffer(bytes: datagram(lines))))
+        channel.pipeline.fireChannelReadComplete()
+        #expect(fixture.totals()["burst_total"] == Double(DatagramHandler.pushThreshold))
         #expect(try channel.finish().isClean)
     }
 }

@@ -66,6 +66,9 @@ def main():
     p.add_argument("--no-sink", action="store_true")
     p.add_argument("--blast-args", default="", help="extra statsd-blast flags, space separated")
     p.add_argument("--config", help="a tally.yaml for the server (default: built-in defaults)")
+    p.add_argument("--warm", action="store_true",
+                   help="before each rate, create every series with 3 s of traffic at 1 M lines/s, and measure "
+                        "the steady state (totals compared as differences)")
     args = p.parse_args()
     args.blast_args = args.blast_args.split()
 
@@ -84,13 +87,19 @@ def main():
             time.sleep(0.1)
     flush_s = float(args.flush.rstrip("s"))
     print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}"
-          f" config={args.config or 'defaults'}")
+          f" config={args.config or 'defaults'} series={'warm' if args.warm else 'new at the start of each rate'}")
     print("| target lines/s | sent lines/s | tally lost | ring drops | counter total | timer count | "
           "lossless | tally CPU | udp-sink lost |")
     print("|---|---|---|---|---|---|---|---|---|")
     try:
         for n, rate in enumerate(float(r) for r in args.rates.split(",")):
             prefix = f"r{n}"
+            base_c = base_t = 0.0
+            if args.warm:
+                blast(args.proto, sport, 1e6, 3, args.names, args.mix, prefix, args.blast_args + ["-s", "7"])
+                time.sleep(2 * flush_s + 1)
+                base_c, _ = query_sum(hport, f"{prefix}_c_.*_total")
+                base_t = query_sum(hport, f"{prefix}_ms_.*_seconds_count")[0] + query_sum(hport, f"{prefix}_h_.*_count")[0]
             before = get(hport, "/metrics")
             cpu0 = cpu_seconds(tally.pid)
             started = time.monotonic()
@@ -105,6 +114,8 @@ def main():
             counters, _ = query_sum(hport, f"{prefix}_c_.*_total")
             timers_ms, _ = query_sum(hport, f"{prefix}_ms_.*_seconds_count")
             timers_h, _ = query_sum(hport, f"{prefix}_h_.*_count")
+            counters -= base_c
+            timers_ms -= base_t
             lost = sent["lines"] - received + drops
             loss = lost / max(1, sent["lines"])
             exact = abs(counters - sent["counter_sum_scaled"]) < 1e-6 * max(1, sent["counter_sum_scaled"])

@@ -146,14 +146,7 @@ public final class AggregationShard {
             }
             seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
         }
-        let alias = AliasEntry(lastSeen: 0)
-        let aliasIndex: Int32
-        if let free = freeAliases.popLast() {
-            aliasIndex = free
-            aliases[free] = alias
-        } else {
-            aliasIndex = aliases.append(alias)
-        }
+        let aliasIndex = aliases.place(AliasEntry(lastSeen: 0), reusing: &freeAliases)
         table.insert(AliasTable.Slot(
             hash: record.hash, keyOffset: keys.store(record.key), keyLength: Int32(record.key.count),
             series: seriesIndex, alias: aliasIndex, kind: record.kind, touched: true))
@@ -189,23 +182,13 @@ public final class AggregationShard {
                 aux = summaries.append(SummaryState(refs: start))
             }
         case .set:
-            if let free = freeSets.popLast() {
-                aux = free
-            } else {
-                aux = sets.append(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision))
-            }
+            aux = sets.place(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision), reusing: &freeSets)
         case .counter, .gauge:
             break
         }
         let entry = SeriesEntry(value: 0, lastSeen: 0, ref: primary, aux: aux, familyHash: familyHash,
                                 kind: kind, touched: false, live: true)
-        let index: Int32
-        if let free = freeSeries.popLast() {
-            index = free
-            entries[free] = entry
-        } else {
-            index = entries.append(entry)
-        }
+        let index = entries.place(entry, reusing: &freeSeries)
         families[primary] = index
         familyKinds[familyHash, default: (kind, 0)].series += 1
         activeSeries += 1

@@ -30,6 +30,16 @@ struct Column<Element> {
         return Int32(count - 1)
     }
 
+    /// Stores an element in a slot from `free` if there is one (the slot
+    /// must hold an initialised element), else appends it; returns the slot.
+    mutating func place(_ element: Element, reusing free: inout [Int32]) -> Int32 {
+        if let slot = free.popLast() {
+            base[Int(slot)] = element
+            return slot
+        }
+        return append(element)
+    }
+
     @inline(__always)
     subscript(index: Int32) -> Element {
         get { base[Int(index)] }

@@ -98,15 +98,13 @@ struct ServeEndToEndTests {
     }
 
     @Test func anUnknownConfigKeyFailsBeforeStarting() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-config-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("tally.yaml").path
-        try "statsd:\n  udp: 127.0.0.1:0\n  recieve_buffer: 8MiB\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try ConfigFile("statsd:\n  udp: 127.0.0.1:0\n  recieve_buffer: 8MiB\n")
+        let file = config.path
         let tally = try TallyProcess(extraArguments: ["--config", file])
         let status = await tally.waitForExit(timeout: .seconds(20))
         #expect(status == 1)
-        #expect(tally.log == "tally: error: \(file):3: statsd.recieve_buffer: unknown key\n")
+        // `config` is used here, so its file lives until tally has read it.
+        #expect(tally.log == "tally: error: \(config.path):3: statsd.recieve_buffer: unknown key\n")
     }
 }
 
@@ -140,12 +138,8 @@ struct BackpressureTests {
     /// With two-batch rings, a fast TCP sender must be slowed down, not dropped:
     /// every line of a large stream is counted, and no ring drop is reported.
     @Test func aFastTCPSenderIsSlowedNotDropped() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bp-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("tally.yaml").path
-        try "aggregation:\n  ring_capacity: 2\n  shards: 1\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let tally = try TallyProcess(extraArguments: ["--config", file])
+        let config = try ConfigFile("aggregation:\n  ring_capacity: 2\n  shards: 1\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         // About 12 MB in one stream: far more than two 64 KiB batches.
         let line = "bp.hits:1|c|#pad:" + String(repeating: "x", count: 100) + "\n"
@@ -158,5 +152,21 @@ struct BackpressureTests {
         #expect(value(of: #"tally_ring_dropped_lines_total{shard="0"}"#, in: metrics) == 0)
         #expect(value(of: "tally_statsd_tcp_backpressure_pauses_total", in: metrics) >= 1)
         #expect(await tally.stop() == 0)
+        withExtendedLifetime(config) {}
     }
+}
+
+/// A tally.yaml in a temporary directory, removed with the value.
+final class ConfigFile {
+    let directory: URL
+    let path: String
+
+    init(_ yaml: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-config-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        path = directory.appendingPathComponent("tally.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
 }

@@ -118,7 +118,7 @@ public final class AggregationShard {
     /// Returns the series.
     private func createAlias(_ record: MetricRecord) -> Int32? {
         let nameBytes = UnsafeRawBufferPointer(rebasing: record.key[0..<record.nameLength])
-        let tagBytes = Array(record.key[record.nameLength...])
+        let tagBytes = UnsafeRawBufferPointer(rebasing: record.key[record.nameLength...])
         var family = MetricNaming.metricName(nameBytes)
         switch record.kind {
         case .counter: family += "_total"

@@ -116,7 +116,7 @@ enum StatsDEventParser {
         guard ByteValidation.isCleanText(b, field) else { return .invalid }
         let start = field.lowerBound
         if b[start] == UInt8(ascii: "#") {
-            event.tags = MetricNaming.labels(fromTags: UnsafeRawBufferPointer(rebasing: b[(start + 1)..<field.upperBound]).asArray)
+            event.tags = MetricNaming.labels(fromTags: UnsafeRawBufferPointer(rebasing: b[(start + 1)..<field.upperBound]))
             return .handled
         }
         guard field.count >= 2, b[start + 1] == UInt8(ascii: ":") else { return .invalid }
@@ -158,7 +158,4 @@ enum StatsDEventParser {
     }
 }
 
-extension UnsafeRawBufferPointer {
-    var asArray: [UInt8] { Array(self) }
-}
 

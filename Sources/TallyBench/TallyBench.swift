@@ -157,6 +157,7 @@ extension TallyBench {
         let router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: NullEvents(),
                                 badLineLog: BadLineLog(clock: SystemClock()) { _ in }, policy: .drop)
         let before = residentBytes()
+        let started = monotonicNanos()
         let kinds: [(String, Int)] = [("c", 40), ("g", 15), ("ms", 20), ("h", 10), ("s", 15)]
         var start = 0
         for (kind, weight) in kinds {
@@ -176,9 +177,10 @@ extension TallyBench {
         }
         router.flush()
         while let batch = inputs[0].ring.pop() { shard.apply(batch); inputs[0].recycle(batch) }
+        let built = monotonicNanos() - started
         let samples = shard.flush(at: 10_000).count
         let after = residentBytes()
-        print("aggregation state: \(shard.activeSeries) series, \(samples) samples per flush, \((after - before) / 1_048_576) MiB, \((after - before) / max(1, shard.activeSeries)) bytes per series")
+        print("aggregation state: \(shard.activeSeries) series, \(samples) samples per flush, \((after - before) / 1_048_576) MiB, \((after - before) / max(1, shard.activeSeries)) bytes per series; \(built / UInt64(max(1, shard.activeSeries))) ns per series to create and feed three values")
     }
 
     func residentBytes() -> Int {

@@ -77,9 +77,24 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
 
     /// A copy with one label set (or removed, when `value` is empty).
     public func setting(_ name: String, to value: String) -> Labels {
-        var copy = pairs.filter { $0.name != name }
-        if !value.isEmpty { copy.append(Label(name, value)) }
-        return Labels(copy)
+        var copy = pairs
+        // `pairs` is sorted by name with unique names: edit in place.
+        if let i = copy.firstIndex(where: { $0.name >= name }) {
+            if copy[i].name == name {
+                if value.isEmpty { copy.remove(at: i) } else { copy[i].value = value }
+            } else if !value.isEmpty {
+                copy.insert(Label(name, value), at: i)
+            }
+        } else if !value.isEmpty {
+            copy.append(Label(name, value))
+        }
+        return Labels(sortedUnique: copy)
+    }
+
+    /// Trusts `pairs` to be sorted by name, with unique names and no empty value.
+    private init(sortedUnique pairs: [Label]) {
+        self.pairs = pairs
+        cachedHash = pairs.hashValue
     }
 
     /// A copy without the metric name, as PromQL functions return.

@@ -93,3 +93,17 @@ struct LabelMatcherTests {
         #expect(throws: InvalidRegexError.self) { try LabelMatcher("a", .regexMatch, "(") }
     }
 }
+
+@Suite("Labels.setting")
+struct LabelsSettingTests {
+    @Test func settingKeepsTheSetSortedAndEqualToBuildingItAfresh() {
+        let base = Labels([Label("b", "2"), Label("d", "4"), Label(Labels.metricName, "x")])
+        for (name, value) in [("a", "1"), ("c", "3"), ("e", "5"), ("b", "9"), ("b", ""), ("zz", ""), (Labels.metricName, "y")] {
+            var expected = base.pairs.filter { $0.name != name }
+            if !value.isEmpty { expected.append(Label(name, value)) }
+            let set = base.setting(name, to: value)
+            #expect(set == Labels(expected), "\(name)=\(value)")
+            #expect(set.hashValue == Labels(expected).hashValue)
+        }
+    }
+}

@@ -66,9 +66,4 @@ public final class CapturingSampleSink: SampleSink {
     public func holders(of labels: Labels) -> Int {
         state.withLock { state in state.index[labels].map { state.holders[Int($0)] } ?? 0 }
     }
-
-    /// The newest value of the series with exactly these labels.
-    public func latest(_ labels: Labels) -> Double? {
-        samples.last { $0.labels == labels }?.value
-    }
 }

@@ -58,10 +58,6 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
         self.init([Label(Labels.metricName, name)] + labels.map { Label($0.key, $0.value) })
     }
 
-    public init() {
-        pairs = []
-        cachedHash = pairs.hashValue
-    }
 
     public var startIndex: Int { pairs.startIndex }
     public var endIndex: Int { pairs.endIndex }
@@ -97,10 +93,6 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
         cachedHash = pairs.hashValue
     }
 
-    /// A copy without the metric name, as PromQL functions return.
-    public func droppingMetricName() -> Labels {
-        Labels(pairs.filter { $0.name != Labels.metricName })
-    }
 
     /// Prometheus notation: `name{a="1", b="2"}`.
     public var description: String {

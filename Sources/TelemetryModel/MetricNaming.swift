@@ -89,11 +89,6 @@ public enum MetricNaming {
         Array(bytes).withUnsafeBytes { metricName($0) }
     }
 
-    /// `labelName` for any byte collection (tests, cold paths).
-    public static func labelName<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        Array(bytes).withUnsafeBytes { labelName($0) }
-    }
-
     /// `labels(fromTags:)` for any byte collection (tests, cold paths).
     public static func labels<C: Collection>(fromTags bytes: C) -> [Label] where C.Element == UInt8 {
         Array(bytes).withUnsafeBytes { labels(fromTags: $0) }

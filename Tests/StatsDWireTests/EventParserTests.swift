@@ -52,6 +52,22 @@ struct EventParserTests {
         #expect(check.tags == [Label("env", "prod")])
     }
 
+    @Test func metricAndServiceCheckEncodersRoundTrip() {
+        let line = StatsDEncoder.metric("api.hits", "3", .counter, sampleRate: 0.5, tags: ["env:prod"])
+        #expect(line == "api.hits:3|c|@0.5|#env:prod")
+        guard case .metric(let metric) = parse(line).0 else {
+            Issue.record("expected a metric from \(line)")
+            return
+        }
+        #expect(metric.sampleRate == 0.5 && metric.firstValue == 3)
+        let check = StatsDEncoder.serviceCheck(name: "db", status: 1, timestamp: 7, tags: ["a:b"], message: "slow | very")
+        guard case .event(let event) = parse(check).0 else {
+            Issue.record("expected a service check from \(check)")
+            return
+        }
+        #expect(event.status == 1 && event.timestamp == 7000 && event.text == "slow | very")
+    }
+
     @Test func encoderRoundTrips() {
         let line = StatsDEncoder.event(title: "t", text: "two\nlines", timestamp: 5, alertType: "error", tags: ["a:b"])
         guard case .event(let event) = parse(line).0 else {

@@ -57,13 +57,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "BlockCodec", dependencies: ["CZlib"], swiftSettings: strict),
 
-        // MARK: Storage (in memory for now; the on-disk engine comes next).
+        // MARK: Storage: WAL, head, blocks, compaction, retention.
         .target(
             name: "TimeSeriesStorage",
             dependencies: [
-                "TelemetryModel",
+                "TelemetryModel", "BlockCodec",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -145,7 +146,7 @@ let package = Package(
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec"], swiftSettings: strict),
-        .testTarget(name: "TimeSeriesStorageTests", dependencies: ["TimeSeriesStorage", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "TimeSeriesStorageTests", dependencies: ["TimeSeriesStorage", "TelemetryModel", "BlockCodec", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TelemetryModel"], swiftSettings: strict),
         .testTarget(
             name: "IngestServerTests",

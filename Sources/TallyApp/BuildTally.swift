@@ -28,13 +28,24 @@ public struct Tally: Sendable {
 /// listeners (so a port in use fails here, before anything runs), and puts
 /// the long-lived parts in one `ServiceGroup` in dependency order, so that
 /// shutdown stops the HTTP API, then the listeners, then drains and flushes
-/// the shards.
+/// the shards, then syncs the storage's WAL.
 public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock = SystemClock()) async throws -> Tally {
     try makeDataDirectory(config.dataDir)
     try await checkHTTPPortIsFree(config.http)
 
     let registry = PrometheusCollectorRegistry()
-    let store = MemorySeriesStore(retentionMillis: config.memoryRetentionMillis, registry: registry)
+    let store: TSDB
+    do {
+        store = try TSDB(directory: config.dataDir, options: config.storage, registry: registry, logger: logger)
+    } catch {
+        throw StartupError(description: "cannot open the store: \(error)")
+    }
+    let report = store.openReport
+    logger.info("opened the store", metadata: [
+        "dir": "\(config.dataDir)", "blocks": "\(report.blocks)", "wal_records": "\(report.walRecords)",
+        "head_series": "\(report.headSeries)",
+    ])
+    let storage = StorageService(db: store, clock: clock, logger: logger)
     let events = MemoryEventStore(capacity: config.maxEvents, registry: registry)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
     let aggregation = AggregationService(
@@ -65,6 +76,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let group = ServiceGroup(
         configuration: .init(
             services: [
+                .init(service: storage),
                 .init(service: aggregation),
                 .init(service: ingest),
                 .init(service: app),

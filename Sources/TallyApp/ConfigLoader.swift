@@ -1,6 +1,7 @@
 import IngestServer
 import Logging
 import TelemetryModel
+import TimeSeriesStorage
 import Yams
 
 /// A configuration problem: which file, which key, which line, and why.
@@ -30,6 +31,7 @@ public enum ConfigLoader {
         var config = base
         guard let root else { return config } // an empty file: all defaults
         let reader = Reader(file: file)
+        var fsyncInterval: Int64?
         try reader.section(root, path: "") { key, value, path throws(ConfigError) in
             switch key {
             case "data_dir": config.dataDir = try reader.string(value, path)
@@ -90,7 +92,24 @@ public enum ConfigLoader {
             case "storage":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {
-                    case "memory_retention": config.memoryRetentionMillis = try reader.duration(value, path, minimum: 1000)
+                    case "retention": config.storage.retentionMillis = try reader.duration(value, path, minimum: 60_000)
+                    case "max_bytes":
+                        let text = try reader.string(value, path)
+                        config.storage.maxBytes = text == "0" ? 0 : Int64(try reader.bytes(value, path, range: (1 << 20)...Int.max))
+                    case "block_duration":
+                        config.storage.blockDurationMillis = try reader.duration(value, path, minimum: 60_000)
+                    case "compaction_ranges": config.storage.compactionRangesMillis = try reader.durations(value, path)
+                    case "wal_fsync": config.storage.fsync = try reader.fsyncPolicy(value, path)
+                    case "wal_fsync_interval": fsyncInterval = try reader.duration(value, path, minimum: 1)
+                    case "wal_segment_size":
+                        config.storage.walSegmentBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
+                    case "chunk_samples": config.storage.chunkSamples = try reader.int(value, path, range: 2...65_535)
+                    case "block_chunk_samples": config.storage.blockChunkSamples = try reader.int(value, path, range: 16...65_535)
+                    case "compression_level": config.storage.compressionLevel = Int32(try reader.int(value, path, range: 1...9))
+                    case "chunk_group_size":
+                        config.storage.chunkGroupBytes = try reader.bytes(value, path, range: (4 << 10)...(16 << 20))
+                    case "query_cache_size":
+                        config.storage.groupCacheBytes = try reader.bytes(value, path, range: 0...(1 << 40))
                     default: throw reader.unknown(key, value, path)
                     }
                 }
@@ -105,6 +124,7 @@ public enum ConfigLoader {
                 throw reader.unknown(key, value, path)
             }
         }
+        if let fsyncInterval, case .interval = config.storage.fsync { config.storage.fsync = .interval(fsyncInterval) }
         return config
     }
 }
@@ -172,6 +192,29 @@ struct Reader {
         if text.isEmpty || text == "off" { return nil }
         guard let address = HostPort(parsing: text) else { throw error(node, path, "expected HOST:PORT, or off") }
         return address
+    }
+
+    func fsyncPolicy(_ node: Node, _ path: String) throws(ConfigError) -> FsyncPolicy {
+        switch try string(node, path) {
+        case "always": return .always
+        case "interval": return .interval(1_000)
+        case "never": return .never
+        default: throw error(node, path, "expected always, interval or never")
+        }
+    }
+
+    /// A list of durations, ascending, each a multiple of the one before.
+    func durations(_ node: Node, _ path: String) throws(ConfigError) -> [Int64] {
+        guard let sequence = node.sequence else { throw error(node, path, "expected a list such as [12h, 3d]") }
+        var values: [Int64] = []
+        for item in sequence {
+            let value = try duration(item, path, minimum: 60_000)
+            if let last = values.last, value <= last || value % last != 0 {
+                throw error(item, path, "each range must be a multiple of the one before it")
+            }
+            values.append(value)
+        }
+        return values
     }
 
     func logLevel(_ node: Node, _ path: String) throws(ConfigError) -> Logger.Level {

@@ -2,6 +2,7 @@ import Aggregation
 import IngestServer
 import Logging
 import TelemetryModel
+import TimeSeriesStorage
 
 /// Every setting of tally, with its default. `Config/tally.yaml` documents
 /// each one; `ConfigLoader` reads that file into this, and command-line flags
@@ -25,8 +26,8 @@ public struct TallyConfig: Sendable {
     /// The cap on active series across all shards.
     public var maxSeries = 1_000_000
     public var aggregation = AggregationConfig()
-    /// How long the in-memory store keeps samples (milliseconds).
-    public var memoryRetentionMillis: Int64 = 3_600_000
+    /// The storage engine: WAL, head, blocks, compaction, retention.
+    public var storage = StorageOptions()
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
 

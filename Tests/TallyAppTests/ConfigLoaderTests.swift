@@ -30,7 +30,17 @@ struct ConfigLoaderTests {
         #expect(loaded.aggregation.seriesExpiryMillis == defaults.aggregation.seriesExpiryMillis)
         #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
         #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
-        #expect(loaded.memoryRetentionMillis == defaults.memoryRetentionMillis)
+        #expect(loaded.storage.retentionMillis == defaults.storage.retentionMillis)
+        #expect(loaded.storage.blockDurationMillis == defaults.storage.blockDurationMillis)
+        #expect(loaded.storage.compactionRangesMillis == defaults.storage.compactionRangesMillis)
+        #expect(loaded.storage.fsync == defaults.storage.fsync)
+        #expect(loaded.storage.walSegmentBytes == defaults.storage.walSegmentBytes)
+        #expect(loaded.storage.chunkSamples == defaults.storage.chunkSamples)
+        #expect(loaded.storage.blockChunkSamples == defaults.storage.blockChunkSamples)
+        #expect(loaded.storage.compressionLevel == defaults.storage.compressionLevel)
+        #expect(loaded.storage.chunkGroupBytes == defaults.storage.chunkGroupBytes)
+        #expect(loaded.storage.groupCacheBytes == defaults.storage.groupCacheBytes)
+        #expect(loaded.storage.maxBytes == defaults.storage.maxBytes)
         #expect(loaded.maxEvents == defaults.maxEvents)
     }
 

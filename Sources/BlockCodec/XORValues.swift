@@ -1,0 +1,67 @@
+/// Gorilla's value coding, shared by the head chunk and the block chunk's
+/// `xor` encoding: the first value as 64 raw bits, then each value XORed
+/// with the previous one: `0` when equal; `10` and the meaningful bits when
+/// they fit the previous leading/trailing-zero window; `11`, 5 bits of
+/// leading zeros, 6 bits of length (0 meaning 64) and the bits otherwise.
+struct XORValueEncoder: Sendable {
+    private(set) var lastBits: UInt64 = 0
+    private var leading: UInt8 = 0xFF
+    private var trailing: UInt8 = 0
+    private var started = false
+
+    mutating func write(_ bits: UInt64, to stream: inout BitWriter) {
+        defer { lastBits = bits }
+        guard started else {
+            started = true
+            stream.writeBits(bits, count: 64)
+            return
+        }
+        let xor = bits ^ lastBits
+        if xor == 0 {
+            stream.writeBit(false)
+            return
+        }
+        stream.writeBit(true)
+        let newLeading = UInt8(min(xor.leadingZeroBitCount, 31))
+        let newTrailing = UInt8(xor.trailingZeroBitCount)
+        if leading != 0xFF, newLeading >= leading, newTrailing >= trailing {
+            stream.writeBit(false)
+            stream.writeBits(xor >> UInt64(trailing), count: 64 - Int(leading) - Int(trailing))
+            return
+        }
+        leading = newLeading
+        trailing = newTrailing
+        let significant = 64 - Int(leading) - Int(trailing)
+        stream.writeBit(true)
+        stream.writeBits(UInt64(leading), count: 5)
+        stream.writeBits(UInt64(significant & 63), count: 6)
+        stream.writeBits(xor >> UInt64(trailing), count: significant)
+    }
+}
+
+/// Reads what `XORValueEncoder` wrote.
+struct XORValueDecoder {
+    private(set) var bits: UInt64 = 0
+    private var leading = 0
+    private var trailing = 0
+    private var started = false
+
+    mutating func read(from reader: inout BitReader) throws(CodecError) {
+        guard started else {
+            started = true
+            bits = try reader.readBits(64)
+            return
+        }
+        guard try reader.readBit() else { return }
+        if try reader.readBit() {
+            leading = Int(try reader.readBits(5))
+            var significant = Int(try reader.readBits(6))
+            if significant == 0 { significant = 64 }
+            trailing = 64 - leading - significant
+            guard trailing >= 0 else {
+                throw CodecError(.inconsistent("XOR window wider than 64 bits"), offset: reader.position >> 3)
+            }
+        }
+        bits ^= try reader.readBits(64 - leading - trailing) << UInt64(trailing)
+    }
+}

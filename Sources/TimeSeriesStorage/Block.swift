@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BlockCodec
+import TelemetryModel
+
+/// An immutable block on disk, opened for queries: its meta and index in
+/// memory (checked when opened), its chunk groups read on demand through
+/// the shared cache and checked by CRC when read. docs/format/block.md.
+public final class Block: Sendable {
+    public let path: String
+    public let meta: BlockMeta
+    let index: BlockIndex
+    private let chunksFD: Int32
+    private let cache: GroupCache
+
+    public var id: String { meta.ulid }
+
+    init(path: String, cache: GroupCache) throws(StorageError) {
+        self.path = path
+        self.cache = cache
+        meta = try BlockMeta.decode(try FileSystem.readFile(path + "/meta.json"), path: path + "/meta.json")
+        index = try BlockIndex.decode(try FileSystem.readFile(path + "/index"), path: path + "/index")
+        let chunksPath = path + "/chunks"
+        let fd = try FileSystem.open(chunksPath, flags: O_RDONLY)
+        do throws(StorageError) {
+            let header = try FileSystem.read(fd, offset: 0, count: BlockFormat.fileHeaderSize, path: chunksPath)
+            guard Array(header[0..<4]) == BlockFormat.chunksMagic else {
+                throw StorageError(.corrupt("not a tally chunks file"), path: chunksPath, offset: 0)
+            }
+            guard header[4] == BlockFormat.version else {
+                throw StorageError(.unsupportedVersion(Int(header[4])), path: chunksPath, offset: 4)
+            }
+        } catch {
+            close(fd)
+            throw error
+        }
+        chunksFD = fd
+    }
+
+    deinit {
+        close(chunksFD)
+    }
+
+    /// The inflated bytes of the group at `offset`, checked against its CRC.
+    func group(at offset: Int64) throws(StorageError) -> [UInt8] {
+        let key = GroupCache.Key(block: meta.ulid, offset: offset)
+        if let cached = cache.get(key) { return cached }
+        let chunksPath = path + "/chunks"
+        let header = try FileSystem.read(chunksFD, offset: Int(offset), count: BlockFormat.groupHeaderSize, path: chunksPath)
+        let (stored, rawLength, flags) = header.withUnsafeBytes { raw in
+            (Int(raw.loadUnaligned(as: UInt32.self).littleEndian),
+             Int(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian), raw[8])
+        }
+        guard Int(offset) + BlockFormat.groupHeaderSize + stored + 4 <= meta.stats.chunkFileBytes, rawLength <= 1 << 30 else {
+            throw StorageError(.corrupt("chunk group length out of range"), path: chunksPath, offset: Int(offset))
+        }
+        let body = try FileSystem.read(chunksFD, offset: Int(offset) + BlockFormat.groupHeaderSize, count: stored + 4, path: chunksPath)
+        let result = body.withUnsafeBytes { raw in
+            Result { () throws(StorageError) -> [UInt8] in
+                let payload = UnsafeRawBufferPointer(rebasing: raw[0..<stored])
+                let expected = raw.loadUnaligned(fromByteOffset: stored, as: UInt32.self).littleEndian
+                let crc = header.withUnsafeBytes { CRC32.checksum(payload, initial: CRC32.checksum($0)) }
+                guard crc == expected else {
+                    throw StorageError(.corrupt("chunk group checksum mismatch"), path: chunksPath, offset: Int(offset))
+                }
+                switch flags {
+                case BlockFormat.groupFlagPlain:
+                    guard stored == rawLength else {
+                        throw StorageError(.corrupt("plain group length mismatch"), path: chunksPath, offset: Int(offset))
+                    }
+                    return Array(payload)
+                case BlockFormat.groupFlagZlib:
+                    do {
+                        return try Deflate.decompress(payload, expectedLength: rawLength)
+                    } catch {
+                        throw StorageError(.corrupt("chunk group: \(error)"), path: chunksPath, offset: Int(offset))
+                    }
+                default:
+                    throw StorageError(.corrupt("unknown group flags \(flags)"), path: chunksPath, offset: Int(offset))
+                }
+            }
+        }
+        let bytes = try result.get()
+        cache.put(key, bytes)
+        return bytes
+    }
+
+    /// Decodes one chunk, appending its samples.
+    func decode(_ chunk: ChunkRef, timestamps: inout [Int64], values: inout [Double]) throws(StorageError) {
+        let bytes = try group(at: chunk.group)
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(CodecError) in
+                var offset = Int(chunk.offsetInGroup)
+                try PackedChunk.decode(raw, at: &offset, timestamps: &timestamps, values: &values)
+            }
+        }
+        if case .failure(let error) = result {
+            throw StorageError(.corrupt("chunk: \(error)"), path: path + "/chunks", offset: Int(chunk.group))
+        }
+    }
+
+    /// Every sample of the series at `position` within `[start, end]`.
+    func samples(of position: Int, start: Int64, end: Int64) throws(StorageError) -> (timestamps: [Int64], values: [Double]) {
+        var timestamps: [Int64] = []
+        var values: [Double] = []
+        for chunk in index.series[position].chunks where chunk.maxTime >= start && chunk.minTime <= end {
+            let first = timestamps.count
+            try decode(chunk, timestamps: &timestamps, values: &values)
+            if chunk.minTime < start || chunk.maxTime > end {
+                // Keep only the part in range.
+                var keep = first
+                for i in first..<timestamps.count where timestamps[i] >= start && timestamps[i] <= end {
+                    timestamps[keep] = timestamps[i]
+                    values[keep] = values[i]
+                    keep += 1
+                }
+                timestamps.removeSubrange(keep...)
+                values.removeSubrange(keep...)
+            }
+        }
+        return (timestamps, values)
+    }
+
+    /// Positions of the series matching every matcher with a chunk in range.
+    func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Int] {
+        guard meta.maxTime >= start && meta.minTime <= end else { return [] }
+        return index.candidates(matchers).filter { position in
+            let s = index.series[position]
+            return matchers.allMatch(s.labels) && s.chunks.contains { $0.maxTime >= start && $0.minTime <= end }
+        }
+    }
+
+    /// Reads and checks every group and decodes every chunk; the first
+    /// damage found is thrown.
+    public func verify() throws(StorageError) {
+        var checked = Set<Int64>()
+        for s in index.series {
+            for chunk in s.chunks {
+                if checked.insert(chunk.group).inserted {
+                    _ = try group(at: chunk.group)
+                }
+                var t: [Int64] = []
+                var v: [Double] = []
+                try decode(chunk, timestamps: &t, values: &v)
+                guard t.count == Int(chunk.count), t.first == chunk.minTime, t.last == chunk.maxTime else {
+                    throw StorageError(.corrupt("chunk does not match its index entry"), path: path + "/chunks", offset: Int(chunk.group))
+                }
+            }
+        }
+    }
+
+    /// The label sets in the block, in order.
+    var seriesLabels: [Labels] { index.series.map(\.labels) }
+}

@@ -1,0 +1,186 @@
+import BlockCodec
+import TelemetryModel
+
+/// A closed head chunk: a full Gorilla chunk, immutable from now on.
+struct HeadChunk: Sendable {
+    var bytes: [UInt8]
+    var count: Int
+    var minTime: Int64
+    var maxTime: Int64
+}
+
+/// One series in the head: its labels, closed chunks and the open chunk
+/// that receives appends.
+struct HeadSeries: Sendable {
+    let labels: Labels
+    var closed: [HeadChunk] = []
+    var open = XORChunk()
+    /// Writers holding the series' reference.
+    var holders: Int32 = 0
+
+    init(labels: Labels) {
+        self.labels = labels
+    }
+
+    var isEmpty: Bool { closed.isEmpty && open.count == 0 }
+    var maxTime: Int64? { open.count > 0 ? open.maxTime : closed.last?.maxTime }
+    var minTime: Int64? { closed.first?.minTime ?? (open.count > 0 ? open.minTime : nil) }
+    var lastValue: Double? { open.count > 0 ? open.lastValue : nil }
+}
+
+/// Why the head refused a sample (the `reason` label of
+/// `tally_storage_rejected_samples_total`).
+enum RejectReason: String, CaseIterable, Sendable {
+    /// Older than the series' newest sample, beyond the out-of-order window.
+    case outOfOrder = "out_of_order"
+    /// The same timestamp as the newest sample with another value.
+    case duplicateTimestamp = "duplicate_timestamp"
+    /// Older than data already written to a block.
+    case tooOld = "too_old"
+    /// A reference the head does not know.
+    case unknownSeries = "unknown_series"
+}
+
+/// The head: the most recent samples, in memory, per series an open Gorilla
+/// chunk plus the closed ones not yet written to a block. A plain value,
+/// guarded by the storage engine's lock.
+struct Head: Sendable {
+    var series: [HeadSeries?] = []
+    var free: [Int] = []
+    var index: [Labels: Int] = [:]
+    /// Label name → value → series slots (in creation order).
+    var postings: [String: [String: [Int]]] = [:]
+    /// Samples before this time belong to blocks (end of the last persisted range).
+    var minValidTime: Int64 = .min
+    let chunkSamples: Int
+    let chunkSpan: Int64
+    let blockDuration: Int64
+
+    init(options: StorageOptions) {
+        chunkSamples = max(1, options.chunkSamples)
+        chunkSpan = max(1, options.chunkSpanMillis)
+        blockDuration = max(1, options.blockDurationMillis)
+    }
+
+    var seriesCount: Int { index.count }
+
+    /// The slot of a series, created if new; `created` says which.
+    mutating func getOrCreate(_ labels: Labels) -> (slot: Int, created: Bool) {
+        if let slot = index[labels] { return (slot, false) }
+        let slot: Int
+        if let reuse = free.popLast() {
+            slot = reuse
+            series[slot] = HeadSeries(labels: labels)
+        } else {
+            slot = series.count
+            series.append(HeadSeries(labels: labels))
+        }
+        index[labels] = slot
+        for label in labels { postings[label.name, default: [:]][label.value, default: []].append(slot) }
+        return (slot, true)
+    }
+
+    /// Puts a series at a given slot (WAL replay restores slots as logged).
+    mutating func restore(_ labels: Labels, at slot: Int) {
+        if slot < series.count, let existing = series[slot] {
+            if existing.labels == labels { return }
+            remove(slot)
+        }
+        while series.count <= slot {
+            free.append(series.count)
+            series.append(nil)
+        }
+        free.removeAll { $0 == slot }
+        series[slot] = HeadSeries(labels: labels)
+        index[labels] = slot
+        for label in labels { postings[label.name, default: [:]][label.value, default: []].append(slot) }
+    }
+
+    /// Appends one sample, or says why not. An exact duplicate of the newest
+    /// sample is accepted without effect (`nil`, nothing appended).
+    mutating func append(slot: Int, timestamp: Int64, value: Double) -> RejectReason? {
+        guard slot < series.count, series[slot] != nil else { return .unknownSeries }
+        guard timestamp >= minValidTime else { return .tooOld }
+        // Checked above: the slot holds a series.
+        if let last = series[slot]!.maxTime {
+            if timestamp == last {
+                if let lastValue = series[slot]!.lastValue, lastValue.bitPattern == value.bitPattern { return nil }
+                return .duplicateTimestamp
+            }
+            if timestamp < last { return .outOfOrder }
+        }
+        let open = series[slot]!.open
+        if open.count > 0 {
+            let boundary = (floorDiv(open.minTime, blockDuration) + 1) * blockDuration
+            if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan {
+                series[slot]!.closed.append(HeadChunk(bytes: open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime))
+                series[slot]!.open = XORChunk()
+            }
+        }
+        series[slot]!.open.append(timestamp, value)
+        return nil
+    }
+
+    /// Adds a closed chunk from a checkpoint.
+    mutating func restoreChunk(slot: Int, _ chunk: HeadChunk) {
+        guard slot < series.count, series[slot] != nil else { return }
+        series[slot]!.closed.append(chunk)
+    }
+
+    /// The oldest and newest sample times in the head.
+    var timeRange: (min: Int64, max: Int64)? {
+        var low = Int64.max
+        var high = Int64.min
+        for case let s? in series {
+            if let t = s.minTime { low = min(low, t) }
+            if let t = s.maxTime { high = max(high, t) }
+        }
+        return low <= high ? (low, high) : nil
+    }
+
+    /// Drops every chunk that ends before `time` and every series left with
+    /// no samples and no holder; samples before `time` are refused from now.
+    mutating func truncate(before time: Int64) {
+        minValidTime = max(minValidTime, time)
+        var removed: [Int] = []
+        for slot in series.indices {
+            guard var s = series[slot] else { continue }
+            s.closed.removeAll { $0.maxTime < time }
+            if s.open.count > 0 && s.open.maxTime < time { s.open = XORChunk() }
+            series[slot] = s
+            if s.isEmpty && s.holders <= 0 { removed.append(slot) }
+        }
+        for slot in removed { remove(slot) }
+    }
+
+    private mutating func remove(_ slot: Int) {
+        guard let s = series[slot] else { return }
+        index[s.labels] = nil
+        series[slot] = nil
+        free.append(slot)
+        for label in s.labels {
+            postings[label.name]?[label.value]?.removeAll { $0 == slot }
+            if postings[label.name]?[label.value]?.isEmpty == true { postings[label.name]?[label.value] = nil }
+            if postings[label.name]?.isEmpty == true { postings[label.name] = nil }
+        }
+    }
+
+    /// Slots worth testing against the matchers: the intersection of the
+    /// postings of their `=` matchers with a non-empty value, else all.
+    func candidates(_ matchers: [LabelMatcher]) -> [Int] {
+        var result: Set<Int>?
+        for matcher in matchers where matcher.op == .equal && !matcher.value.isEmpty {
+            let slots = Set(postings[matcher.name]?[matcher.value] ?? [])
+            result = result.map { $0.intersection(slots) } ?? slots
+            if result?.isEmpty == true { return [] }
+        }
+        if let result { return result.sorted() }
+        return Array(series.indices)
+    }
+}
+
+/// Floor division for possibly negative times.
+func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}

@@ -1,0 +1,571 @@
+import BlockCodec
+import Logging
+import Prometheus
+import Synchronization
+import TelemetryModel
+
+/// The on-disk time-series engine: a write-ahead log, an in-memory head of
+/// Gorilla chunks, and immutable zlib-compressed blocks, compacted and
+/// expired in the background. It is the sample sink of aggregation and the
+/// querier of the HTTP API.
+///
+/// Concurrency: the head, the WAL and the block list each sit behind their
+/// own lock. Appends write the WAL first and then the head, so a sample is
+/// visible only once logged; queries copy what they need from the head
+/// (chunks are copy-on-write values) and decode outside the lock. Only
+/// `register` takes the WAL lock inside the head lock; nothing takes them
+/// the other way round. Maintenance (`maintain`) runs on one task at a time.
+public final class TSDB: SampleSink, SeriesQuerier {
+    public let directory: String
+    public let options: StorageOptions
+    private let lock: DirectoryLock
+    private let head: Mutex<Head>
+    private let wal: Mutex<WALState>
+    private let blocks: Mutex<[Block]>
+    private let cache: GroupCache
+    private let metrics: StorageMetrics
+    private let logger: Logger
+    private let reportedDamage = Mutex(Set<String>())
+    private let maintenanceRunning = Atomic<Bool>(false)
+
+    /// The WAL and the batches waiting for it to accept writes again.
+    struct WALState: ~Copyable {
+        var log: WAL
+        var pending: [[WALRecord]] = []
+        var pendingSamples = 0
+        var fsyncFailed = false
+    }
+
+    /// Batches kept in memory while the WAL cannot be written (disk full, I/O error).
+    static let maxPendingBatches = 4_096
+
+    /// What opening the store found, for the log.
+    public struct OpenReport: Sendable {
+        public var blocks: Int
+        public var damagedBlocks: [String]
+        public var walRecords: Int
+        public var walRepaired: String?
+        public var headSeries: Int
+    }
+
+    public let openReport: OpenReport
+
+    /// Opens (or creates) the store in `directory`: takes its lock, opens the
+    /// blocks (a damaged one is reported and left out), replays the WAL.
+    public init(
+        directory: String, options: StorageOptions = StorageOptions(),
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger = Logger(label: "tally.storage")
+    ) throws(StorageError) {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        try FileSystem.makeDirectory(directory)
+        lock = try DirectoryLock(directory: directory)
+        metrics = StorageMetrics(registry: registry)
+        cache = GroupCache(capacity: options.groupCacheBytes)
+
+        var report = OpenReport(blocks: 0, damagedBlocks: [], walRecords: 0, walRepaired: nil, headSeries: 0)
+        let opened = try TSDB.openBlocks(directory, cache: cache, logger: logger, damaged: &report.damagedBlocks)
+        metrics.corruptions.increment(by: Int64(report.damagedBlocks.count))
+        report.blocks = opened.count
+        blocks = Mutex(opened)
+
+        var state = Head(options: options)
+        if let newest = opened.map(\.meta.maxTime).max() {
+            state.minValidTime = (floorDiv(newest, state.blockDuration) + 1) * state.blockDuration
+        }
+        let walDirectory = directory + "/wal"
+        let replay = try WALReplay.run(directory: walDirectory) { record in
+            switch record {
+            case .series(let ref, let labels):
+                state.restore(labels, at: Int(ref))
+            case .samples(let samples):
+                for sample in samples {
+                    // Duplicates of checkpointed samples and samples already in blocks are expected here.
+                    _ = state.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value)
+                }
+            case .chunk(let ref, let count, let minTime, let maxTime, let bytes):
+                state.restoreChunk(slot: Int(ref), HeadChunk(bytes: bytes, count: count, minTime: minTime, maxTime: maxTime))
+            }
+        }
+        report.walRecords = replay.records
+        if let repaired = replay.repaired {
+            report.walRepaired = "\(repaired.path) at byte \(repaired.offset): \(repaired.reason)"
+            metrics.walRepairs.increment()
+            logger.warning("cut the write-ahead log at a damaged record; every record before it was replayed", metadata: [
+                "file": "\(repaired.path)", "offset": "\(repaired.offset)", "reason": "\(repaired.reason)",
+            ])
+        }
+        report.headSeries = state.seriesCount
+        head = Mutex(state)
+        wal = Mutex(WALState(log: try WAL(directory: walDirectory, segmentBytes: options.walSegmentBytes)))
+        openReport = report
+        updateGauges()
+    }
+
+    /// Opens every block directory; removes leftovers of interrupted writes
+    /// and blocks already merged into another.
+    private static func openBlocks(
+        _ directory: String, cache: GroupCache, logger: Logger, damaged: inout [String]
+    ) throws(StorageError) -> [Block] {
+        var opened: [Block] = []
+        for name in try FileSystem.list(directory) where name.count == 26 || name.hasSuffix(".tmp") {
+            let path = directory + "/" + name
+            guard FileSystem.isDirectory(path) else { continue }
+            if name.hasSuffix(".tmp") {
+                try FileSystem.removeTree(path)
+                continue
+            }
+            do {
+                opened.append(try Block(path: path, cache: cache))
+            } catch {
+                damaged.append(name)
+                logger.error("block is damaged and left out of queries; run `tally tsdb verify`", metadata: [
+                    "block": "\(name)", "error": "\(error)",
+                ])
+            }
+        }
+        // A crash between a compaction's rename and its deletions leaves the sources behind.
+        let merged = Set(opened.flatMap(\.meta.compaction.sources))
+        for block in opened where merged.contains(block.id) {
+            try FileSystem.removeTree(block.path)
+        }
+        return opened.filter { !merged.contains($0.id) }.sorted { $0.meta.minTime < $1.meta.minTime }
+    }
+
+    // MARK: SampleSink
+
+    public func register(_ labels: Labels) -> SeriesRef {
+        let slot = head.withLock { head -> Int in
+            let (slot, created) = head.getOrCreate(labels)
+            head.series[slot]!.holders += 1 // getOrCreate returned a live slot
+            if created { logToWAL([.series(ref: UInt32(slot), labels: labels)], samples: 0) }
+            return slot
+        }
+        return SeriesRef(raw: UInt32(slot))
+    }
+
+    public func release(_ refs: [SeriesRef]) {
+        head.withLock { head in
+            for ref in refs where Int(ref.raw) < head.series.count {
+                head.series[Int(ref.raw)]?.holders -= 1
+            }
+        }
+    }
+
+    public func append(_ samples: [RefSample]) {
+        guard !samples.isEmpty else { return }
+        let ready = logToWAL([.samples(samples)], samples: samples.count)
+        guard !ready.isEmpty else { return }
+        var rejected: [RejectReason: Int] = [:]
+        var accepted = 0
+        head.withLock { head in
+            for batch in ready {
+                for record in batch {
+                    guard case .samples(let batchSamples) = record else { continue }
+                    for sample in batchSamples {
+                        if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
+                            rejected[reason, default: 0] += 1
+                        } else {
+                            accepted += 1
+                        }
+                    }
+                }
+            }
+        }
+        metrics.appended.increment(by: Int64(accepted))
+        for (reason, count) in rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }
+    }
+
+    /// Writes records to the WAL after any still pending; returns the
+    /// batches now durable enough to apply (pending ones first), or none
+    /// when the WAL refused the write (the batch then waits, bounded).
+    @discardableResult
+    private func logToWAL(_ records: [WALRecord], samples: Int) -> [[WALRecord]] {
+        wal.withLock { state -> [[WALRecord]] in
+            state.pending.append(records)
+            do {
+                try state.log.log(state.pending.flatMap { $0 })
+                if case .always = options.fsync {
+                    try state.log.sync()
+                    metrics.walFsyncs.increment()
+                }
+            } catch {
+                metrics.walErrors.increment()
+                if state.pending.count > TSDB.maxPendingBatches {
+                    state.pending.removeFirst()
+                    metrics.walLostRecords.increment()
+                }
+                metrics.walPendingRecords.set(Int64(state.pending.count))
+                if state.pending.count == 1 || state.pending.count % 1_000 == 0 {
+                    logger.error("cannot write the write-ahead log; batches wait in memory and are retried", metadata: [
+                        "error": "\(error)", "pending": "\(state.pending.count)",
+                    ])
+                }
+                return []
+            }
+            let ready = state.pending
+            if ready.count > 1 {
+                logger.notice("the write-ahead log accepts writes again", metadata: ["batches": "\(ready.count - 1)"])
+            }
+            state.pending.removeAll()
+            metrics.walPendingRecords.set(Int64(0))
+            return ready
+        }
+    }
+
+    /// fsyncs the WAL if anything was written since the last time (the
+    /// `interval` policy calls it on a timer; shutdown calls it once).
+    public func syncWAL() {
+        wal.withLock { state in
+            do {
+                if state.log.dirty {
+                    try state.log.sync()
+                    metrics.walFsyncs.increment()
+                }
+            } catch {
+                metrics.walErrors.increment()
+                logger.error("cannot fsync the write-ahead log; retrying", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: SeriesQuerier
+
+    public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
+        var merged: [Labels: [[Point]]] = [:]
+        for block in blocks.withLock({ $0 }) {
+            for position in block.matching(matchers, start: start, end: end) {
+                do {
+                    let (t, v) = try block.samples(of: position, start: start, end: end)
+                    guard !t.isEmpty else { continue }
+                    merged[block.index.series[position].labels, default: []].append(zip(t, v).map { Point(timestamp: $0, value: $1) })
+                } catch {
+                    reportDamage(error, block: block)
+                }
+            }
+        }
+        for (labels, points) in headSnapshot(matchers, start: start, end: end) where !points.isEmpty {
+            merged[labels, default: []].append(points)
+        }
+        return merged.map { SeriesPoints(labels: $0.key, points: mergeRuns($0.value)) }
+            .sorted { labelsPrecede($0.labels, $1.labels) }
+    }
+
+    public func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {
+        var found = Set<Labels>()
+        for block in blocks.withLock({ $0 }) {
+            for position in block.matching(matchers, start: start, end: end) {
+                found.insert(block.index.series[position].labels)
+            }
+        }
+        head.withLock { head in
+            for slot in head.candidates(matchers) {
+                guard let s = head.series[slot], matchers.allMatch(s.labels) else { continue }
+                let inRange = s.closed.contains { $0.maxTime >= start && $0.minTime <= end }
+                    || (s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end)
+                if inRange { found.insert(s.labels) }
+            }
+        }
+        return found.sorted(by: labelsPrecede)
+    }
+
+    /// The head's samples in range for matching series: chunks copied under
+    /// the lock (copy-on-write), decoded after it.
+    private func headSnapshot(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [(Labels, [Point])] {
+        let copied = head.withLock { head -> [(Labels, [HeadChunk])] in
+            var out: [(Labels, [HeadChunk])] = []
+            for slot in head.candidates(matchers) {
+                guard let s = head.series[slot], matchers.allMatch(s.labels) else { continue }
+                var chunks = s.closed.filter { $0.maxTime >= start && $0.minTime <= end }
+                if s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end {
+                    chunks.append(HeadChunk(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
+                }
+                if !chunks.isEmpty { out.append((s.labels, chunks)) }
+            }
+            return out
+        }
+        return copied.map { labels, chunks in
+            var points: [Point] = []
+            for chunk in chunks {
+                chunk.bytes.withUnsafeBytes { raw in
+                    var decoder = XORDecoder(raw, count: chunk.count)
+                    // Head chunks were encoded in this process: they decode.
+                    while let (t, v) = try? decoder.next() {
+                        if t >= start && t <= end { points.append(Point(timestamp: t, value: v)) }
+                    }
+                }
+            }
+            return (labels, points)
+        }
+    }
+
+    private func reportDamage(_ error: StorageError, block: Block) {
+        let key = "\(block.id):\(error.offset ?? -1)"
+        let first = reportedDamage.withLock { $0.insert(key).inserted }
+        guard first else { return }
+        metrics.corruptions.increment()
+        logger.error("damaged data skipped in a query; the rest of the store stays queryable", metadata: [
+            "block": "\(block.id)", "error": "\(error)",
+        ])
+    }
+
+    // MARK: Maintenance
+
+    /// The blocks currently open, oldest first.
+    public var currentBlocks: [Block] { blocks.withLock { $0 } }
+
+    /// Head statistics: series and closed chunks, and the bytes the chunks take.
+    public var headStats: (series: Int, chunks: Int, chunkBytes: Int) {
+        head.withLock { head in
+            var chunks = 0
+            var bytes = 0
+            for case let s? in head.series {
+                chunks += s.closed.count
+                bytes += s.closed.reduce(0) { $0 + $1.bytes.capacity } + s.open.bytes.capacity
+            }
+            return (head.seriesCount, chunks, bytes)
+        }
+    }
+
+    /// One round of background work: writes the head's completed ranges to
+    /// blocks (then checkpoints the WAL), compacts, applies retention. Errors
+    /// are logged and counted, and the work is retried next round; a
+    /// half-written block never becomes visible. `now` names new blocks.
+    public func maintain(now: Int64) {
+        guard maintenanceRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { maintenanceRunning.store(false, ordering: .releasing) }
+        do {
+            try persistHead(now: now)
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("cannot write a block from the head; the head keeps the samples and the write is retried", metadata: ["error": "\(error)"])
+        }
+        do {
+            try compact(now: now)
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("compaction failed; retried later", metadata: ["error": "\(error)"])
+        }
+        do {
+            try applyRetention()
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("cannot delete expired blocks; retried later", metadata: ["error": "\(error)"])
+        }
+        updateGauges()
+    }
+
+    /// Writes completed block ranges while the head spans more than one and a
+    /// half block durations, as Prometheus does, so late samples of the
+    /// last range still land in the head.
+    private func persistHead(now: Int64) throws(StorageError) {
+        let duration = options.blockDurationMillis
+        while let range = head.withLock({ $0.timeRange }), range.max - range.min >= duration + duration / 2 {
+            let start = floorDiv(range.min, duration) * duration
+            let end = start + duration
+            let snapshot = head.withLock { head -> [(Labels, [HeadChunk])] in
+                head.series.compactMap { s -> (Labels, [HeadChunk])? in
+                    guard let s else { return nil }
+                    var chunks = s.closed.filter { $0.minTime < end }
+                    if s.open.count > 0 && s.open.minTime < end {
+                        chunks.append(HeadChunk(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
+                    }
+                    return chunks.isEmpty ? nil : (s.labels, chunks)
+                }
+            }.sorted { labelsPrecede($0.0, $1.0) }
+            let writer = try BlockWriter(parent: directory, options: options, now: now)
+            for (labels, chunks) in snapshot {
+                var timestamps: [Int64] = []
+                var values: [Double] = []
+                for chunk in chunks {
+                    chunk.bytes.withUnsafeBytes { raw in
+                        var decoder = XORDecoder(raw, count: chunk.count)
+                        while let (t, v) = try? decoder.next(), t < end {
+                            if t >= start {
+                                timestamps.append(t)
+                                values.append(v)
+                            }
+                        }
+                    }
+                }
+                try writer.add(labels, timestamps: timestamps, values: values)
+            }
+            if let meta = try writer.finish() {
+                let block = try Block(path: directory + "/" + meta.ulid, cache: cache)
+                blocks.withLock { $0.append(block); $0.sort { $0.meta.minTime < $1.meta.minTime } }
+                metrics.blocksWritten.increment()
+                logger.info("wrote a block from the head", metadata: [
+                    "block": "\(meta.ulid)", "series": "\(meta.stats.series)", "samples": "\(meta.stats.samples)",
+                    "bytes": "\(meta.stats.chunkFileBytes + meta.stats.indexBytes)",
+                ])
+            }
+            head.withLock { $0.truncate(before: end) }
+            try checkpointWAL()
+        }
+    }
+
+    /// Rotates the WAL and replaces every closed segment by a checkpoint of
+    /// what the head still holds.
+    private func checkpointWAL() throws(StorageError) {
+        let closed = try wal.withLock { state throws(StorageError) -> Int in try state.log.rotate() }
+        let records = head.withLock { head -> [WALRecord] in
+            var records: [WALRecord] = []
+            for (slot, s) in head.series.enumerated() {
+                guard let s else { continue }
+                records.append(.series(ref: UInt32(slot), labels: s.labels))
+                for chunk in s.closed {
+                    records.append(.chunk(ref: UInt32(slot), count: chunk.count, minTime: chunk.minTime, maxTime: chunk.maxTime, bytes: chunk.bytes))
+                }
+                if s.open.count > 0 {
+                    var samples: [RefSample] = []
+                    s.open.bytes.withUnsafeBytes { raw in
+                        var decoder = XORDecoder(raw, count: s.open.count)
+                        while let (t, v) = try? decoder.next() {
+                            samples.append(RefSample(ref: SeriesRef(raw: UInt32(slot)), timestamp: t, value: v))
+                        }
+                    }
+                    records.append(.samples(samples))
+                }
+            }
+            return records
+        }
+        try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records) }
+    }
+
+    /// Merges blocks that fill one window of a compaction range, once the
+    /// head has moved past the window, smallest ranges first.
+    private func compact(now: Int64) throws(StorageError) {
+        let completeBefore = head.withLock { $0.minValidTime }
+        for range in options.compactionRangesMillis.sorted() {
+            while true {
+                let current = blocks.withLock { $0 }
+                var windows: [Int64: [Block]] = [:]
+                for block in current {
+                    let window = floorDiv(block.meta.minTime, range)
+                    guard floorDiv(block.meta.maxTime, range) == window else { continue }
+                    windows[window, default: []].append(block)
+                }
+                guard let (window, group) = windows.filter({ $0.value.count > 1 && ($0.key + 1) * range <= completeBefore })
+                    .min(by: { $0.key < $1.key }) else { break }
+                _ = window
+                try merge(group, now: now)
+            }
+        }
+    }
+
+    /// Writes one block holding every sample of `group`, then swaps it in
+    /// and deletes the sources.
+    func merge(_ group: [Block], now: Int64) throws(StorageError) {
+        let level = (group.map(\.meta.compaction.level).max() ?? 0) + 1
+        let writer = try BlockWriter(parent: directory, options: options, level: level, sources: group.map(\.id), now: now)
+        try mergeSeries(of: group) { labels, timestamps, values throws(StorageError) in
+            try writer.add(labels, timestamps: timestamps, values: values)
+        }
+        let meta = try writer.finish()
+        let merged = try meta.map { meta throws(StorageError) in try Block(path: directory + "/" + meta.ulid, cache: cache) }
+        let sources = Set(group.map(\.id))
+        blocks.withLock { list in
+            list.removeAll { sources.contains($0.id) }
+            if let merged { list.append(merged) }
+            list.sort { $0.meta.minTime < $1.meta.minTime }
+        }
+        for block in group {
+            cache.drop(block: block.id)
+            try FileSystem.removeTree(block.path)
+        }
+        metrics.compactions.increment()
+        logger.info("compacted blocks", metadata: [
+            "sources": "\(group.count)", "block": "\(meta?.ulid ?? "-")", "level": "\(level)",
+        ])
+    }
+
+    /// Deletes blocks wholly older than the retention behind the newest
+    /// sample, then the oldest while the blocks exceed the size cap.
+    private func applyRetention() throws(StorageError) {
+        let headMax = head.withLock { $0.timeRange?.max }
+        let current = blocks.withLock { $0 }
+        guard let newest = ([headMax].compactMap { $0 } + current.map(\.meta.maxTime)).max() else { return }
+        var doomed = current.filter { $0.meta.maxTime < newest - options.retentionMillis }
+        if options.maxBytes > 0 {
+            var total = current.reduce(Int64(0)) { $0 + Int64($1.meta.stats.chunkFileBytes + $1.meta.stats.indexBytes) }
+            for block in current where total > options.maxBytes {
+                total -= Int64(block.meta.stats.chunkFileBytes + block.meta.stats.indexBytes)
+                if !doomed.contains(where: { $0.id == block.id }) { doomed.append(block) }
+            }
+        }
+        guard !doomed.isEmpty else { return }
+        let ids = Set(doomed.map(\.id))
+        blocks.withLock { $0.removeAll { ids.contains($0.id) } }
+        for block in doomed {
+            cache.drop(block: block.id)
+            try FileSystem.removeTree(block.path)
+            metrics.retentionDeletions.increment()
+            logger.info("deleted an expired block", metadata: ["block": "\(block.id)", "maxTime": "\(block.meta.maxTime)"])
+        }
+    }
+
+    private func updateGauges() {
+        let (series, chunks) = head.withLock { head in
+            (head.seriesCount, head.series.reduce(0) { $0 + ($1?.closed.count ?? 0) })
+        }
+        metrics.headSeries.set(Int64(series))
+        metrics.headChunks.set(Int64(chunks))
+        let current = blocks.withLock { $0 }
+        metrics.blocks.set(Int64(current.count))
+        metrics.blockBytes.set(Int64(current.reduce(0) { $0 + $1.meta.stats.chunkFileBytes + $1.meta.stats.indexBytes }))
+    }
+}
+
+/// Merges time-ordered runs of points into one, keeping for each timestamp
+/// the point of the latest run (the head after blocks, newer blocks after
+/// older ones).
+func mergeRuns(_ runs: [[Point]]) -> [Point] {
+    guard runs.count > 1 else { return runs.first ?? [] }
+    var result: [Point] = []
+    for run in runs {
+        if let last = result.last, let first = run.first, first.timestamp <= last.timestamp {
+            // Overlap: merge the two sorted lists, the newer run winning ties.
+            var merged: [Point] = []
+            merged.reserveCapacity(result.count + run.count)
+            var i = 0
+            var j = 0
+            while i < result.count || j < run.count {
+                if j == run.count || (i < result.count && result[i].timestamp < run[j].timestamp) {
+                    merged.append(result[i])
+                    i += 1
+                } else {
+                    if i < result.count && result[i].timestamp == run[j].timestamp { i += 1 }
+                    merged.append(run[j])
+                    j += 1
+                }
+            }
+            result = merged
+        } else {
+            result.append(contentsOf: run)
+        }
+    }
+    return result
+}
+
+/// Calls `body` for each series of the blocks, in label order, with its
+/// samples merged across blocks (older blocks first, duplicates removed).
+func mergeSeries(
+    of group: [Block], _ body: (Labels, [Int64], [Double]) throws(StorageError) -> Void
+) throws(StorageError) {
+    let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
+    var all: [Labels: [(block: Int, position: Int)]] = [:]
+    for (b, block) in ordered.enumerated() {
+        for (position, s) in block.index.series.enumerated() { all[s.labels, default: []].append((b, position)) }
+    }
+    for labels in all.keys.sorted(by: labelsPrecede) {
+        var runs: [[Point]] = []
+        for (b, position) in all[labels]! { // keys come from `all`
+            let (t, v) = try ordered[b].samples(of: position, start: .min, end: .max)
+            runs.append(zip(t, v).map { Point(timestamp: $0, value: $1) })
+        }
+        let points = mergeRuns(runs)
+        try body(labels, points.map(\.timestamp), points.map(\.value))
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BlockCodec
+
+/// The write-ahead log: numbered segment files in `DIR/wal`, each a header
+/// and a run of framed records (kind, length, CRC-32, payload), rotated at a
+/// size; a checkpoint file stands for every segment up to its number.
+/// docs/format/wal.md has the layout. Not thread-safe: the storage engine
+/// calls it under its own lock.
+final class WAL {
+    static let magic: [UInt8] = Array("TLYW".utf8)
+    static let version: UInt8 = 1
+    static let headerSize = 8
+    static let frameSize = 9
+
+    let directory: String
+    let segmentBytes: Int
+    private(set) var segment: Int
+    private var fd: Int32
+    private var written: Int
+    /// Bytes written since the last fsync.
+    private(set) var dirty = false
+
+    /// Opens the log for appending in a new segment after the existing ones.
+    init(directory: String, segmentBytes: Int) throws(StorageError) {
+        self.directory = directory
+        self.segmentBytes = segmentBytes
+        try FileSystem.makeDirectory(directory)
+        let last = try WAL.segments(in: directory).last ?? 0
+        segment = last + 1
+        fd = -1
+        written = 0
+        try openSegment()
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    static func segmentName(_ number: Int) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    static func checkpointName(_ number: Int) -> String { "checkpoint." + segmentName(number) }
+
+    /// Segment numbers present, ascending.
+    static func segments(in directory: String) throws(StorageError) -> [Int] {
+        try FileSystem.list(directory).compactMap { name in
+            name.count == 8 && name.allSatisfy(\.isNumber) ? Int(name) : nil
+        }.sorted()
+    }
+
+    /// The newest complete checkpoint's number, if any.
+    static func checkpoint(in directory: String) throws(StorageError) -> Int? {
+        try FileSystem.list(directory).compactMap { name -> Int? in
+            guard name.hasPrefix("checkpoint."), !name.hasSuffix(".tmp") else { return nil }
+            return Int(name.dropFirst("checkpoint.".count))
+        }.max()
+    }
+
+    private func openSegment() throws(StorageError) {
+        let path = directory + "/" + WAL.segmentName(segment)
+        let newFD = try FileSystem.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        do {
+            try FileSystem.writeAll(newFD, WAL.magic + [WAL.version, 0, 0, 0], path: path)
+            try FileSystem.syncDirectory(directory)
+        } catch {
+            close(newFD)
+            throw error
+        }
+        if fd >= 0 {
+            try? FileSystem.sync(fd, path: path)
+            close(fd)
+        }
+        fd = newFD
+        written = WAL.headerSize
+        dirty = true
+    }
+
+    /// Appends records as one write. Rotates first when the segment is full.
+    func log(_ records: [WALRecord]) throws(StorageError) {
+        var bytes: [UInt8] = []
+        for record in records { WAL.frame(record, into: &bytes) }
+        if written > WAL.headerSize && written + bytes.count > segmentBytes {
+            try rotate()
+        }
+        let path = directory + "/" + WAL.segmentName(segment)
+        do {
+            try FileSystem.writeAll(fd, bytes, path: path)
+        } catch {
+            // A partial write leaves a torn record that replay cuts off; start
+            // a fresh segment so later records are not written after it.
+            _ = try? rotate()
+            throw error
+        }
+        written += bytes.count
+        dirty = true
+    }
+
+    /// Frames one record: kind, payload length, CRC-32 of kind and payload, payload.
+    static func frame(_ record: WALRecord, into bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.append(record.kind.rawValue)
+        bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+        record.encode(into: &bytes)
+        let length = UInt32(bytes.count - start - frameSize)
+        let crc = bytes.withUnsafeBytes { raw in
+            let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[start..<(start + 1)]))
+            return CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[(start + frameSize)...]), initial: kindCRC)
+        }
+        withUnsafeBytes(of: length.littleEndian) { bytes.replaceSubrange((start + 1)..<(start + 5), with: $0) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((start + 5)..<(start + 9), with: $0) }
+    }
+
+    func sync() throws(StorageError) {
+        guard dirty else { return }
+        try FileSystem.sync(fd, path: directory + "/" + WAL.segmentName(segment))
+        dirty = false
+    }
+
+    /// Closes the current segment and starts the next; returns the number of
+    /// the segment closed.
+    @discardableResult
+    func rotate() throws(StorageError) -> Int {
+        let closed = segment
+        segment += 1
+        do {
+            try openSegment()
+        } catch {
+            segment -= 1
+            throw error
+        }
+        return closed
+    }
+
+    /// Writes a checkpoint standing for every segment up to `through`, then
+    /// deletes those segments and older checkpoints. The checkpoint is
+    /// written to a temporary name, fsynced and renamed, so a crash leaves
+    /// either the old state or the new one.
+    func checkpoint(through: Int, records: [WALRecord]) throws(StorageError) {
+        let name = WAL.checkpointName(through)
+        let temporary = directory + "/" + name + ".tmp"
+        var bytes = WAL.magic + [WAL.version, 0, 0, 0]
+        for record in records { WAL.frame(record, into: &bytes) }
+        try FileSystem.writeFile(temporary, bytes)
+        try FileSystem.rename(temporary, directory + "/" + name)
+        try FileSystem.syncDirectory(directory)
+        for number in try WAL.segments(in: directory) where number <= through {
+            try FileSystem.removeTree(directory + "/" + WAL.segmentName(number))
+        }
+        for entry in try FileSystem.list(directory) where entry.hasPrefix("checkpoint.") && entry != name {
+            try FileSystem.removeTree(directory + "/" + entry)
+        }
+    }
+}

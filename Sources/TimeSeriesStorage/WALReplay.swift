@@ -1,0 +1,80 @@
+import BlockCodec
+
+/// Reads the write-ahead log back at start: the newest checkpoint, then the
+/// segments after it, record by record. A record whose frame is cut short or
+/// whose CRC does not match ends the log: the file is truncated there and
+/// any later segment removed, so every record before it survives and the
+/// damage is not read twice. docs/format/wal.md.
+struct WALReplay {
+    /// What the replay found, for the log and `/metrics`.
+    struct Report: Sendable {
+        var checkpoint: Int?
+        var segments = 0
+        var records = 0
+        /// Where the log was cut, when it was: file and byte offset, and why.
+        var repaired: (path: String, offset: Int, reason: String)?
+    }
+
+    static func run(directory: String, _ apply: (WALRecord) -> Void) throws(StorageError) -> Report {
+        var report = Report()
+        guard FileSystem.isDirectory(directory) else { return report }
+        // Remove leftovers of a checkpoint interrupted before its rename.
+        for name in try FileSystem.list(directory) where name.hasSuffix(".tmp") {
+            try FileSystem.removeTree(directory + "/" + name)
+        }
+        let checkpoint = try WAL.checkpoint(in: directory)
+        if let checkpoint {
+            report.checkpoint = checkpoint
+            let path = directory + "/" + WAL.checkpointName(checkpoint)
+            // A checkpoint is renamed into place only once complete: damage is not a torn write.
+            if let damage = try replayFile(path, &report, apply) {
+                throw StorageError(.corrupt("checkpoint: \(damage.reason)"), path: path, offset: damage.offset)
+            }
+        }
+        let segments = try WAL.segments(in: directory).filter { $0 > (checkpoint ?? 0) }
+        for (position, number) in segments.enumerated() {
+            let path = directory + "/" + WAL.segmentName(number)
+            report.segments += 1
+            if let damage = try replayFile(path, &report, apply) {
+                try FileSystem.truncate(path, to: damage.offset)
+                for later in segments[(position + 1)...] {
+                    try FileSystem.removeTree(directory + "/" + WAL.segmentName(later))
+                }
+                report.repaired = (path, damage.offset, damage.reason)
+                break
+            }
+        }
+        return report
+    }
+
+    /// Applies every valid record of one file; returns where and why it
+    /// stopped early, or nil when the whole file was read.
+    private static func replayFile(
+        _ path: String, _ report: inout Report, _ apply: (WALRecord) -> Void
+    ) throws(StorageError) -> (offset: Int, reason: String)? {
+        let bytes = try FileSystem.readFile(path)
+        return bytes.withUnsafeBytes { raw -> (offset: Int, reason: String)? in
+            guard raw.count >= WAL.headerSize else { return (0, "segment header cut short") }
+            guard Array(raw[0..<4]) == WAL.magic else { return (0, "not a WAL segment") }
+            guard raw[4] == WAL.version else { return (0, "unsupported WAL version \(raw[4])") }
+            var offset = WAL.headerSize
+            while offset < raw.count {
+                guard raw.count - offset >= WAL.frameSize else { return (offset, "record frame cut short") }
+                let kind = raw[offset]
+                var cursor = offset + 1
+                // In range: checked just above.
+                let length = Int((try? FixedWidth.read(UInt32.self, raw, at: &cursor)) ?? 0)
+                let crc = (try? FixedWidth.read(UInt32.self, raw, at: &cursor)) ?? 0
+                guard raw.count - cursor >= length else { return (offset, "record cut short") }
+                let payload = UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)])
+                let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 1)]))
+                guard CRC32.checksum(payload, initial: kindCRC) == crc else { return (offset, "record checksum mismatch") }
+                guard let record = try? WALRecord.decode(kind: kind, payload) else { return (offset, "record does not decode") }
+                apply(record)
+                report.records += 1
+                offset = cursor + length
+            }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Testing
+@testable import BlockCodec
+
+@Suite("Block chunk encodings")
+struct PackedChunkTests {
+    @Test(arguments: encodingFixtures)
+    func roundTripsBitForBit(_ fixture: SeriesFixture) throws {
+        var bytes: [UInt8] = [0xAA] // something before, to check offsets
+        PackedChunk.encode(timestamps: fixture.timestamps[...], values: fixture.values[...], into: &bytes)
+        bytes.append(0x55)
+        var timestamps: [Int64] = []
+        var values: [Double] = []
+        var offset = 1
+        try bytes.withUnsafeBytes { raw in
+            try PackedChunk.decode(raw, at: &offset, timestamps: &timestamps, values: &values)
+        }
+        #expect(offset == bytes.count - 1)
+        #expect(timestamps == fixture.timestamps)
+        #expect(values.map(\.bitPattern) == fixture.values.map(\.bitPattern))
+    }
+
+    @Test func choosesTheSmallestLosslessEncoding() {
+        func choice(_ values: [Double], _ times: [Int64]? = nil) -> PackedChunk.Choice {
+            var out: [UInt8] = []
+            return PackedChunk.encode(timestamps: (times ?? regularTimes(values.count))[...], values: values[...], into: &out)
+        }
+        #expect(choice([3, 3, 3]) == .init(time: .regular, value: .constant))
+        #expect(choice([-0.0, -0.0]).value == .constant)
+        #expect(choice([0.0, -0.0]).value == .xor) // -0.0 is not an integer here
+        #expect(choice([1, 5, 9, 14, 18]).value == .integerDelta)
+        #expect(choice((0..<8).map { Double($0 * 100) }).value == .integerDeltaOfDelta)
+        #expect(choice([0.25, 0.5, 0.75]).value == .decimalDelta)
+        #expect(choice([0.1 + 0.2, 0.3]).value == .xor)
+        #expect(choice([1.5, .nan]).value == .xor)
+        #expect(choice([1, 2], [1, 2]).time == .regular)
+        #expect(choice([1, 2, 3], [1, 2, 4]).time == .deltaOfDelta)
+    }
+
+    @Test func damagedBytesThrow() {
+        var bytes: [UInt8] = []
+        PackedChunk.encode(timestamps: regularTimes(100)[...], values: (0..<100).map { Double($0) * 0.1 + 1e-7 }[...], into: &bytes)
+        for cut in [0, 1, 2, bytes.count / 2, bytes.count - 1] {
+            let truncated = Array(bytes.prefix(cut))
+            #expect(throws: CodecError.self) {
+                var t: [Int64] = []
+                var v: [Double] = []
+                var offset = 0
+                try truncated.withUnsafeBytes { try PackedChunk.decode($0, at: &offset, timestamps: &t, values: &v) }
+            }
+        }
+        var unknown = bytes
+        unknown[0] = 0x0F
+        #expect(throws: CodecError.self) {
+            var t: [Int64] = []
+            var v: [Double] = []
+            var offset = 0
+            try unknown.withUnsafeBytes { try PackedChunk.decode($0, at: &offset, timestamps: &t, values: &v) }
+        }
+    }
+}

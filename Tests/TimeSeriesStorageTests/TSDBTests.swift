@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import TallyTestKit
+import TelemetryModel
+@testable import TimeSeriesStorage
+
+@Suite("Storage engine: WAL, head, blocks")
+struct TSDBTests {
+    @Test func samplesSurviveARestartThroughTheWAL() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = [labels("a"), labels("b", ["k": "v"])]
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, count: 30)
+            #expect(try everything(db) == expected)
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(reopened.openReport.walRecords > 0)
+        #expect(try everything(reopened) == expected)
+    }
+
+    @Test func specialFloatsRoundTripThroughHeadWALAndBlocks() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let specials: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, Double(bitPattern: 0x7FF8_0000_0000_0123), 1e-310, 0.1]
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: [labels("special")], step: 10_000, count: 40) { _, i in specials[i % specials.count] }
+            db.maintain(now: t0)
+            #expect(!db.currentBlocks.isEmpty)
+            #expect(try bitwise(everything(db)) == bitwise(expected))
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(try bitwise(everything(reopened)) == bitwise(expected))
+    }
+
+    @Test func headIsWrittenToBlocksAndTheWALIsCheckpointed() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = (0..<5).map { labels("m", ["i": "\($0)"]) }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        let db = try TSDB(directory: dir.path, options: options)
+        let expected = fill(db, series: series, count: 300) // 5 minutes at 1 s
+        db.maintain(now: t0)
+        // The head keeps under one and a half block ranges; the rest is in
+        // one-minute blocks: [0, 60 s) … [180 s, 240 s).
+        let metas = db.currentBlocks.map(\.meta)
+        #expect(metas.map(\.minTime) == [0, 1, 2, 3].map { t0 + $0 * 60_000 })
+        #expect(metas.map(\.maxTime) == [0, 1, 2, 3].map { t0 + $0 * 60_000 + 59_000 })
+        #expect(metas.allSatisfy { $0.stats.series == 5 && $0.stats.samples == 300 && $0.compaction.level == 1 })
+        #expect(blockDirectories(dir.path).count == 4)
+        #expect(try everything(db) == expected)
+        let walFiles = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/wal")
+        #expect(walFiles.contains { $0.hasPrefix("checkpoint.") })
+    }
+
+    @Test func compactionMergesAWindowWithIdenticalAnswers() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = (0..<6).map { labels("m", ["i": "\($0)"]) }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        var before: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            fill(db, series: series, count: 300) { s, i in s == 0 ? Double(i) * 0.37 : Double(i / 7) }
+            db.maintain(now: t0)
+            #expect(db.currentBlocks.count == 4)
+            before = try everything(db)
+        }
+        // Reopened with a four-minute compaction range: the four blocks fill
+        // its first window, which the head has passed.
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        db.maintain(now: t0)
+        let metas = db.currentBlocks.map(\.meta)
+        #expect(metas.count == 1)
+        #expect(metas.first?.compaction.level == 2 && metas.first?.compaction.sources.count == 4)
+        #expect(metas.first?.stats.samples == 6 * 240)
+        #expect(blockDirectories(dir.path).count == 1)
+        #expect(try everything(db) == before)
+    }
+
+    @Test func queriesMatchAfterReopenWithBlocksAndCheckpoint() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = (0..<4).map { labels("m", ["i": "\($0)"]) }
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, count: 250)
+            db.maintain(now: t0)
+            // More samples after the checkpoint.
+            for (labels, points) in fill(db, series: series, start: t0 + 250_000, count: 20) {
+                expected[labels, default: []].append(contentsOf: points)
+            }
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(try everything(reopened) == expected)
+        // Samples older than the persisted range are refused after a restart too.
+        let ref = reopened.register(series[0])
+        reopened.append([RefSample(ref: ref, timestamp: t0, value: 1)])
+        #expect(try everything(reopened)[series[0]] == expected[series[0]])
+    }
+
+    @Test func selectorsUsePostingsAndMatchersOverHeadAndBlocks() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        let series = [
+            labels("http_requests_total", ["job": "api", "code": "200"]),
+            labels("http_requests_total", ["job": "api", "code": "500"]),
+            labels("http_requests_total", ["job": "web", "code": "200"]),
+            labels("up", ["job": "api"]),
+        ]
+        fill(db, series: series, count: 200)
+        db.maintain(now: t0)
+        func names(_ matchers: [LabelMatcher], _ start: Int64 = .min, _ end: Int64 = .max) -> [String] {
+            db.select(matchers, start: start, end: end).map { $0.labels.description }
+        }
+        let byName = try LabelMatcher("__name__", .equal, "http_requests_total")
+        #expect(names([byName]).count == 3)
+        #expect(names([byName, try LabelMatcher("code", .notEqual, "200")]) == [#"http_requests_total{code="500", job="api"}"#])
+        #expect(names([byName, try LabelMatcher("job", .regexMatch, "a.*")]).count == 2)
+        #expect(names([byName, try LabelMatcher("job", .regexMatch, "a")]).isEmpty) // anchored
+        #expect(names([byName, try LabelMatcher("job", .regexNoMatch, "api|web")]).isEmpty)
+        #expect(names([try LabelMatcher("job", .equal, "api")]).count == 3)
+        #expect(names([try LabelMatcher("missing", .equal, ""), byName]).count == 3)
+        // A range inside one block returns only that range's points.
+        let slice = db.select([byName], start: t0 + 10_000, end: t0 + 19_999)
+        #expect(slice.allSatisfy { $0.points.count == 10 && $0.points.first?.timestamp == t0 + 10_000 })
+        #expect(db.series([byName], start: t0 + 100_000, end: t0 + 100_000).count == 3)
+        #expect(db.series([byName], start: t0 + 1_000_000, end: .max).isEmpty)
+    }
+
+    @Test func outOfOrderIsRejectedAndExactDuplicatesDropped() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        let ref = db.register(labels("x"))
+        db.append([RefSample(ref: ref, timestamp: t0 + 2_000, value: 2)])
+        db.append([RefSample(ref: ref, timestamp: t0 + 1_000, value: 1)]) // out of order
+        db.append([RefSample(ref: ref, timestamp: t0 + 2_000, value: 2)]) // exact duplicate
+        db.append([RefSample(ref: ref, timestamp: t0 + 2_000, value: 3)]) // same time, other value
+        db.append([RefSample(ref: ref, timestamp: t0 + 3_000, value: 4)])
+        #expect(try everything(db)[labels("x")] == [Point(timestamp: t0 + 2_000, value: 2), Point(timestamp: t0 + 3_000, value: 4)])
+    }
+
+    @Test func aSecondProcessOnTheSameDirectoryIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        #expect {
+            _ = try TSDB(directory: dir.path, options: testOptions())
+        } throws: { error in
+            "\(error)".contains("in use by another tally")
+        }
+        _ = db
+    }
+
+    private func bitwise(_ data: [Labels: [Point]]) -> [Labels: [UInt64]] {
+        data.mapValues { $0.map(\.value.bitPattern) }
+    }
+}

@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "tally",
             dependencies: [
-                "TallyApp", "TelemetryModel",
+                "TallyApp", "TelemetryModel", "TimeSeriesStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -15,11 +15,13 @@ struct WALReplay {
         var repaired: (path: String, offset: Int, reason: String)?
     }
 
-    static func run(directory: String, _ apply: (WALRecord) -> Void) throws(StorageError) -> Report {
+    /// Replays the log; with `repair` false (for `tally tsdb verify`) the
+    /// files are only read, and damage is reported, not cut off.
+    static func run(directory: String, repair: Bool = true, _ apply: (WALRecord) -> Void) throws(StorageError) -> Report {
         var report = Report()
         guard FileSystem.isDirectory(directory) else { return report }
         // Remove leftovers of a checkpoint interrupted before its rename.
-        for name in try FileSystem.list(directory) where name.hasSuffix(".tmp") {
+        for name in try FileSystem.list(directory) where name.hasSuffix(".tmp") && repair {
             try FileSystem.removeTree(directory + "/" + name)
         }
         let checkpoint = try WAL.checkpoint(in: directory)
@@ -36,6 +38,8 @@ struct WALReplay {
             let path = directory + "/" + WAL.segmentName(number)
             report.segments += 1
             if let damage = try replayFile(path, &report, apply) {
+                report.repaired = (path, damage.offset, damage.reason)
+                guard repair else { break }
                 try FileSystem.truncate(path, to: damage.offset)
                 for later in segments[(position + 1)...] {
                     try FileSystem.removeTree(directory + "/" + WAL.segmentName(later))

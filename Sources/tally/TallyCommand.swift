@@ -8,7 +8,7 @@ struct TallyCommand: AsyncParsableCommand {
         commandName: "tally",
         abstract: "A telemetry collector: StatsD/DogStatsD in, the Prometheus HTTP API out.",
         version: "0.1.0",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, TSDBCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,88 @@
+import BlockCodec
+import TelemetryModel
+
+/// What `tally tsdb inspect` and `tally tsdb verify` report, computed from
+/// the files alone (no lock is taken: both only read).
+public enum StoreInspection {
+    /// One block's contents and where its bytes go.
+    public struct BlockReport: Sendable {
+        public var meta: BlockMeta
+        /// Bytes of the whole block directory.
+        public var diskBytes: Int
+        /// What Prometheus-style Gorilla chunks of 120 samples would take for
+        /// the same samples (the first layer's saving, measured by re-encoding).
+        public var gorillaBytes: Int
+        /// Chunks by value encoding (`constant`, `integerDelta`, …).
+        public var valueEncodings: [String: Int]
+        /// Samples by value encoding.
+        public var samplesByEncoding: [String: Int]
+    }
+
+    /// Opens and measures every block of a data directory.
+    public static func inspect(directory: String) throws -> [BlockReport] {
+        let cache = GroupCache(capacity: 256 << 20)
+        var reports: [BlockReport] = []
+        for name in try FileSystem.list(directory) where name.count == 26 && FileSystem.isDirectory(directory + "/" + name) {
+            let block = try Block(path: directory + "/" + name, cache: cache)
+            var gorilla = 0
+            var encodings: [String: Int] = [:]
+            var samplesBy: [String: Int] = [:]
+            for position in block.index.series.indices {
+                let (timestamps, values) = try block.samples(of: position, start: .min, end: .max)
+                var start = 0
+                while start < timestamps.count {
+                    var chunk = XORChunk()
+                    let end = min(start + 120, timestamps.count)
+                    for i in start..<end { chunk.append(timestamps[i], values[i]) }
+                    gorilla += chunk.bytes.count + 2 // Prometheus adds a 2-byte sample count
+                    start = end
+                }
+                for chunk in block.index.series[position].chunks {
+                    let group = try block.group(at: chunk.group)
+                    let tag = PackedChunk.ValueEncoding(rawValue: group[Int(chunk.offsetInGroup)] & 0x0F)
+                    let name = tag.map { "\($0)" } ?? "unknown"
+                    encodings[name, default: 0] += 1
+                    samplesBy[name, default: 0] += Int(chunk.count)
+                }
+            }
+            reports.append(BlockReport(
+                meta: block.meta, diskBytes: FileSystem.treeSize(block.path), gorillaBytes: gorilla,
+                valueEncodings: encodings, samplesByEncoding: samplesBy))
+        }
+        return reports.sorted { $0.meta.minTime < $1.meta.minTime }
+    }
+
+    /// A damaged file found by `verify`.
+    public struct Problem: Sendable, CustomStringConvertible {
+        /// The block's id, or `wal`.
+        public var block: String
+        public var detail: String
+        public var description: String { "\(block): \(detail)" }
+    }
+
+    /// Checks every checksum: each block's index sections and chunk groups
+    /// (and decodes every chunk), and every WAL record. Returns the damage found.
+    public static func verify(directory: String) throws -> (blocks: Int, problems: [Problem]) {
+        let cache = GroupCache(capacity: 0)
+        var problems: [Problem] = []
+        var count = 0
+        for name in try FileSystem.list(directory) where name.count == 26 && FileSystem.isDirectory(directory + "/" + name) {
+            count += 1
+            do {
+                let block = try Block(path: directory + "/" + name, cache: cache)
+                try block.verify()
+            } catch {
+                problems.append(Problem(block: name, detail: "\(error)"))
+            }
+        }
+        do {
+            let report = try WALReplay.run(directory: directory + "/wal", repair: false) { _ in }
+            if let damage = report.repaired {
+                problems.append(Problem(block: "wal", detail: "\(damage.path) at byte \(damage.offset): \(damage.reason)"))
+            }
+        } catch {
+            problems.append(Problem(block: "wal", detail: "\(error)"))
+        }
+        return (count, problems)
+    }
+}

@@ -24,6 +24,10 @@ public enum PackedChunk {
         case decimalDelta = 3
         case decimalDeltaOfDelta = 4
         case xor = 5
+        /// Deltas predicted by the mean of the previous eight: counters whose
+        /// rate drifts (diurnal load) with noise around it.
+        case integerPredicted = 6
+        case decimalPredicted = 7
     }
 
     /// The encodings chosen for a chunk, for inspection and statistics.
@@ -32,6 +36,9 @@ public enum PackedChunk {
         public var value: ValueEncoding
     }
 
+    /// The most samples a chunk may hold.
+    public static let maxSamples = 65_535
+
     /// The largest decimal exponent tried (values scaled by up to 10^9).
     static let maxDecimalExponent = 9
 
@@ -39,7 +46,7 @@ public enum PackedChunk {
     /// increasing order) to `out` and says which encodings it used.
     @discardableResult
     public static func encode(timestamps: ArraySlice<Int64>, values: ArraySlice<Double>, into out: inout [UInt8]) -> Choice {
-        precondition(!timestamps.isEmpty && timestamps.count == values.count)
+        precondition(!timestamps.isEmpty && timestamps.count == values.count && timestamps.count <= maxSamples)
         let timeEncoding = chooseTimeEncoding(timestamps)
         let (valueEncoding, exponent, integers) = chooseValueEncoding(values)
         out.append(timeEncoding.rawValue << 4 | valueEncoding.rawValue)
@@ -50,9 +57,14 @@ public enum PackedChunk {
             FixedWidth.append(values.first!.bitPattern, to: &out) // non-empty: checked above
         case .integerDelta, .integerDeltaOfDelta:
             encodeIntegers(integers, secondOrder: valueEncoding == .integerDeltaOfDelta, into: &out)
+        case .integerPredicted:
+            encodePredicted(integers, into: &out)
         case .decimalDelta, .decimalDeltaOfDelta:
             out.append(UInt8(exponent))
             encodeIntegers(integers, secondOrder: valueEncoding == .decimalDeltaOfDelta, into: &out)
+        case .decimalPredicted:
+            out.append(UInt8(exponent))
+            encodePredicted(integers, into: &out)
         case .xor:
             var stream = BitWriter(capacity: values.count * 2)
             var encoder = XORValueEncoder()
@@ -80,8 +92,8 @@ public enum PackedChunk {
             throw CodecError(.unknownEncoding(header), offset: headerOffset)
         }
         let count64 = try Varint.read(bytes, at: &offset)
-        // A chunk cannot hold more samples than it has bits: bounds a damaged count.
-        guard count64 >= 1, count64 <= UInt64(bytes.count - headerOffset) * 8 + 1 else {
+        // Bounds a damaged count before anything is allocated for it.
+        guard count64 >= 1, count64 <= UInt64(maxSamples) else {
             throw CodecError(.inconsistent("sample count \(count64) out of range"), offset: headerOffset)
         }
         let count = Int(count64)
@@ -92,7 +104,9 @@ public enum PackedChunk {
             values.append(contentsOf: repeatElement(Double(bitPattern: bits), count: count))
         case .integerDelta, .integerDeltaOfDelta:
             try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .integerDeltaOfDelta) { values.append(Double($0)) }
-        case .decimalDelta, .decimalDeltaOfDelta:
+        case .integerPredicted:
+            try decodePredicted(bytes, at: &offset, count: count) { values.append(Double($0)) }
+        case .decimalDelta, .decimalDeltaOfDelta, .decimalPredicted:
             guard offset < bytes.count else { throw CodecError(.truncated, offset: offset) }
             let exponent = Int(bytes[offset])
             guard exponent >= 1, exponent <= maxDecimalExponent else {
@@ -100,8 +114,12 @@ public enum PackedChunk {
             }
             offset += 1
             let scale = powersOfTen[exponent]
-            try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .decimalDeltaOfDelta) {
-                values.append(Double($0) / scale)
+            if valueEncoding == .decimalPredicted {
+                try decodePredicted(bytes, at: &offset, count: count) { values.append(Double($0) / scale) }
+            } else {
+                try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .decimalDeltaOfDelta) {
+                    values.append(Double($0) / scale)
+                }
             }
         case .xor:
             let length = Int(truncatingIfNeeded: try Varint.read(bytes, at: &offset))
@@ -180,11 +198,13 @@ public enum PackedChunk {
         let firstBits = values.first!.bitPattern // non-empty: checked by the caller
         if values.allSatisfy({ $0.bitPattern == firstBits }) { return (.constant, 0, []) }
         if let integers = asIntegers(values, scale: 1) {
-            return (deltaOrDeltaOfDelta(integers) ? .integerDeltaOfDelta : .integerDelta, 0, integers)
+            let order = bestOrder(integers)
+            return (order == 0 ? .integerDelta : order == 1 ? .integerDeltaOfDelta : .integerPredicted, 0, integers)
         }
         for exponent in 1...maxDecimalExponent {
             if let integers = asIntegers(values, scale: powersOfTen[exponent]) {
-                return (deltaOrDeltaOfDelta(integers) ? .decimalDeltaOfDelta : .decimalDelta, exponent, integers)
+                let order = bestOrder(integers)
+                return (order == 0 ? .decimalDelta : order == 1 ? .decimalDeltaOfDelta : .decimalPredicted, exponent, integers)
             }
         }
         return (.xor, 0, [])
@@ -208,28 +228,128 @@ public enum PackedChunk {
         return result
     }
 
-    /// Whether delta-of-deltas take fewer bytes than deltas for these integers.
-    private static func deltaOrDeltaOfDelta(_ integers: [Int64]) -> Bool {
-        var deltaBytes = 0
-        var dodBytes = 0
+    /// The differences of one order: deltas, or the first delta followed by
+    /// delta-of-deltas.
+    private static func differences(_ integers: [Int64], secondOrder: Bool) -> [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(integers.count)
         var previousDelta: Int64 = 0
         for i in 1..<integers.count {
             let delta = integers[i] &- integers[i - 1]
-            deltaBytes += Varint.size(Varint.zigzag(delta))
-            dodBytes += Varint.size(Varint.zigzag(i == 1 ? delta : delta &- previousDelta))
+            out.append(secondOrder && i > 1 ? delta &- previousDelta : delta)
             previousDelta = delta
         }
-        return dodBytes < deltaBytes
+        return out
     }
 
+    /// The residual framing of differences: their median as a base, and the
+    /// greatest common divisor of what is left as a scale, so that noisy
+    /// counters (deltas around a rate) and page-sized gauges (multiples of
+    /// 4096) store small numbers.
+    private static func framing(_ x: ArraySlice<Int64>) -> (base: Int64, scale: Int64) {
+        guard !x.isEmpty else { return (0, 1) }
+        let base = x.sorted()[x.count / 2]
+        var g: UInt64 = 0
+        for v in x {
+            var a = (v &- base).magnitude
+            var b = g
+            while b != 0 { (a, b) = (b, a % b) }
+            g = a
+            if g == 1 { break }
+        }
+        // A scale beyond Int64 would come only from extreme values: keep 1 there.
+        return (base, g == 0 || g > UInt64(Int64.max) ? 1 : Int64(g))
+    }
+
+    /// The bytes the residuals take as varints (a proxy for their size after zlib).
+    private static func residualSize(_ x: ArraySlice<Int64>, _ frame: (base: Int64, scale: Int64)) -> Int {
+        x.reduce(0) { $0 + Varint.size(Varint.zigzag(($1 &- frame.base) / frame.scale)) }
+    }
+
+    /// Which residuals take the fewest bytes for these integers: 0 for
+    /// framed deltas, 1 for framed delta-of-deltas, 2 for predicted deltas.
+    private static func bestOrder(_ integers: [Int64]) -> Int {
+        guard integers.count > 2 else { return 0 }
+        let deltas = differences(integers, secondOrder: false)
+        let dods = differences(integers, secondOrder: true)
+        let deltaSize = residualSize(deltas[...], framing(deltas[...]))
+        let dodSize = residualSize(dods.dropFirst(), framing(dods.dropFirst())) + Varint.size(Varint.zigzag(dods[0]))
+        var predictedSize = Varint.size(Varint.zigzag(deltas[0]))
+        forEachPrediction(deltas) { predictedSize += Varint.size(Varint.zigzag($0 &- $1)) }
+        let best = min(deltaSize, dodSize, predictedSize)
+        return best == deltaSize ? 0 : best == dodSize ? 1 : 2
+    }
+
+    /// How many previous deltas the prediction averages.
+    static let predictionWindow = 8
+
+    /// Calls `body(delta, prediction)` for every delta after the first; the
+    /// prediction is the floor of the mean of up to eight deltas before it.
+    @inline(__always)
+    private static func forEachPrediction(_ deltas: [Int64], _ body: (Int64, Int64) -> Void) {
+        var sum: Int64 = 0
+        for i in 1..<deltas.count {
+            sum &+= deltas[i - 1]
+            if i > predictionWindow { sum &-= deltas[i - 1 - predictionWindow] }
+            body(deltas[i], predict(sum, min(i, predictionWindow)))
+        }
+    }
+
+    @inline(__always)
+    private static func predict(_ sum: Int64, _ count: Int) -> Int64 {
+        // Floor division, the same in the encoder and the decoder.
+        let n = Int64(count)
+        let q = sum / n
+        return (sum % n != 0 && sum < 0) ? q - 1 : q
+    }
+
+    /// First value, first delta, then each delta minus its prediction.
+    private static func encodePredicted(_ integers: [Int64], into out: inout [UInt8]) {
+        Varint.appendSigned(integers[0], to: &out)
+        guard integers.count > 1 else { return }
+        let deltas = differences(integers, secondOrder: false)
+        Varint.appendSigned(deltas[0], to: &out)
+        forEachPrediction(deltas) { Varint.appendSigned($0 &- $1, to: &out) }
+    }
+
+    private static func decodePredicted(
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ emit: (Int64) -> Void
+    ) throws(CodecError) {
+        var value = try Varint.readSigned(bytes, at: &offset)
+        emit(value)
+        guard count > 1 else { return }
+        var window = [Int64](repeating: 0, count: predictionWindow)
+        var delta = try Varint.readSigned(bytes, at: &offset)
+        value &+= delta
+        emit(value)
+        var sum: Int64 = 0
+        for i in 1..<(count - 1) {
+            sum &+= delta
+            if i > predictionWindow { sum &-= window[i % predictionWindow] }
+            window[i % predictionWindow] = delta
+            let prediction = predict(sum, min(i, predictionWindow))
+            delta = (try Varint.readSigned(bytes, at: &offset)) &+ prediction
+            value &+= delta
+            emit(value)
+        }
+    }
+
+    /// First value, then (for delta-of-deltas) the first delta, then the
+    /// base and scale, then each residual `(x - base) / scale`.
     private static func encodeIntegers(_ integers: [Int64], secondOrder: Bool, into out: inout [UInt8]) {
         Varint.appendSigned(integers[0], to: &out)
-        var previousDelta: Int64 = 0
-        for i in 1..<integers.count {
-            let delta = integers[i] &- integers[i - 1]
-            Varint.appendSigned(secondOrder && i > 1 ? delta &- previousDelta : delta, to: &out)
-            previousDelta = delta
+        guard integers.count > 1 else { return }
+        let x = differences(integers, secondOrder: secondOrder)
+        var rest = x[...]
+        if secondOrder {
+            Varint.appendSigned(x[0], to: &out)
+            rest = x.dropFirst()
+            guard !rest.isEmpty else { return }
         }
+        let frame = framing(rest)
+        Varint.appendSigned(frame.base, to: &out)
+        Varint.append(UInt64(frame.scale), to: &out)
+        for v in rest { Varint.appendSigned((v &- frame.base) / frame.scale, to: &out) }
     }
 
     private static func decodeIntegers(
@@ -237,10 +357,25 @@ public enum PackedChunk {
     ) throws(CodecError) {
         var value = try Varint.readSigned(bytes, at: &offset)
         emit(value)
+        guard count > 1 else { return }
         var delta: Int64 = 0
-        for i in 1..<max(count, 1) {
-            let read = try Varint.readSigned(bytes, at: &offset)
-            delta = secondOrder && i > 1 ? delta &+ read : read
+        var first = 1
+        if secondOrder {
+            delta = try Varint.readSigned(bytes, at: &offset)
+            value &+= delta
+            emit(value)
+            first = 2
+            guard count > 2 else { return }
+        }
+        let base = try Varint.readSigned(bytes, at: &offset)
+        let scaleRaw = try Varint.read(bytes, at: &offset)
+        guard scaleRaw >= 1, scaleRaw <= UInt64(Int64.max) else {
+            throw CodecError(.inconsistent("integer scale \(scaleRaw)"), offset: offset)
+        }
+        let scale = Int64(scaleRaw)
+        for _ in first..<count {
+            let x = (try Varint.readSigned(bytes, at: &offset)) &* scale &+ base
+            delta = secondOrder ? delta &+ x : x
             value &+= delta
             emit(value)
         }

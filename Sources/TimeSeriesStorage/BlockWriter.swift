@@ -20,7 +20,13 @@ final class BlockWriter {
     private let sources: [String]
     private var chunksFD: Int32
     private var fileOffset: Int64
-    private var group: [UInt8] = []
+    /// Pending groups: byte-aligned encodings in one, Gorilla XOR chunks
+    /// (nearly random bits that zlib cannot shrink) in the other, so that
+    /// they do not dilute the first one's compression.
+    private var groups: [[UInt8]] = [[], []]
+    /// The chunk references waiting for each pending group's file offset.
+    private var waiting: [[(series: Int, chunk: Int)]] = [[], []]
+    private var scratch: [UInt8] = []
     private var series: [IndexedSeries] = []
     private var postings: [String: [String: [Int32]]] = [:]
     private var lastLabels: Labels?
@@ -56,22 +62,25 @@ final class BlockWriter {
         guard !timestamps.isEmpty else { return }
         if let lastLabels { precondition(labelsPrecede(lastLabels, labels), "series out of order") }
         lastLabels = labels
-        var refs: [ChunkRef] = []
+        let position = Int32(series.count)
+        series.append(IndexedSeries(labels: labels, chunks: []))
         var start = 0
-        let limit = max(1, options.blockChunkSamples)
+        let limit = min(max(1, options.blockChunkSamples), PackedChunk.maxSamples)
         while start < timestamps.count {
             let end = min(start + limit, timestamps.count)
-            let offsetInGroup = group.count
-            PackedChunk.encode(timestamps: timestamps[start..<end], values: values[start..<end], into: &group)
-            refs.append(ChunkRef(
+            scratch.removeAll(keepingCapacity: true)
+            let choice = PackedChunk.encode(timestamps: timestamps[start..<end], values: values[start..<end], into: &scratch)
+            let g = choice.value == .xor ? 1 : 0
+            let offsetInGroup = groups[g].count
+            groups[g].append(contentsOf: scratch)
+            waiting[g].append((Int(position), series[Int(position)].chunks.count))
+            series[Int(position)].chunks.append(ChunkRef(
                 minTime: timestamps[start], maxTime: timestamps[end - 1], count: Int32(end - start),
-                offsetInGroup: Int32(offsetInGroup), group: fileOffset))
+                offsetInGroup: Int32(offsetInGroup), group: -1))
             stats.chunks += 1
             start = end
-            if group.count >= options.chunkGroupBytes { try flushGroup() }
+            if groups[g].count >= options.chunkGroupBytes { try flushGroup(g) }
         }
-        let position = Int32(series.count)
-        series.append(IndexedSeries(labels: labels, chunks: refs))
         for label in labels { postings[label.name, default: [:]][label.value, default: []].append(position) }
         stats.series += 1
         stats.samples += timestamps.count
@@ -80,7 +89,8 @@ final class BlockWriter {
     }
 
     /// Writes the pending group: deflated when that saves at least 10%, plain otherwise.
-    private func flushGroup() throws(StorageError) {
+    private func flushGroup(_ g: Int) throws(StorageError) {
+        let group = groups[g]
         guard !group.isEmpty else { return }
         let deflated = Deflate.compress(group, level: options.compressionLevel)
         let useZlib = deflated.count * 10 < group.count * 9
@@ -95,14 +105,17 @@ final class BlockWriter {
         try FileSystem.writeAll(chunksFD, frame, path: temporary + "/chunks")
         stats.encodedBytes += group.count
         stats.groups += 1
+        for (series, chunk) in waiting[g] { self.series[series].chunks[chunk].group = fileOffset }
+        waiting[g].removeAll(keepingCapacity: true)
         fileOffset += Int64(frame.count)
-        group.removeAll(keepingCapacity: true)
+        groups[g].removeAll(keepingCapacity: true)
     }
 
     /// Completes the block and renames it into place; returns its meta, or
     /// nil when no series had samples (nothing is left on disk then).
     func finish() throws(StorageError) -> BlockMeta? {
-        try flushGroup()
+        try flushGroup(0)
+        try flushGroup(1)
         try FileSystem.sync(chunksFD, path: temporary + "/chunks")
         close(chunksFD)
         chunksFD = -1

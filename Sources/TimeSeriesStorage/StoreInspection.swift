@@ -16,6 +16,8 @@ public enum StoreInspection {
         public var valueEncodings: [String: Int]
         /// Samples by value encoding.
         public var samplesByEncoding: [String: Int]
+        /// Encoded bytes (before zlib) by value encoding.
+        public var bytesByEncoding: [String: Int]
     }
 
     /// Opens and measures every block of a data directory.
@@ -27,6 +29,7 @@ public enum StoreInspection {
             var gorilla = 0
             var encodings: [String: Int] = [:]
             var samplesBy: [String: Int] = [:]
+            var bytesBy: [String: Int] = [:]
             for position in block.index.series.indices {
                 let (timestamps, values) = try block.samples(of: position, start: .min, end: .max)
                 var start = 0
@@ -43,11 +46,19 @@ public enum StoreInspection {
                     let name = tag.map { "\($0)" } ?? "unknown"
                     encodings[name, default: 0] += 1
                     samplesBy[name, default: 0] += Int(chunk.count)
+                    var end = Int(chunk.offsetInGroup)
+                    var t: [Int64] = []
+                    var v: [Double] = []
+                    let result = group.withUnsafeBytes { raw in
+                        Result { () throws(CodecError) in try PackedChunk.decode(raw, at: &end, timestamps: &t, values: &v) }
+                    }
+                    try result.get()
+                    bytesBy[name, default: 0] += end - Int(chunk.offsetInGroup)
                 }
             }
             reports.append(BlockReport(
                 meta: block.meta, diskBytes: FileSystem.treeSize(block.path), gorillaBytes: gorilla,
-                valueEncodings: encodings, samplesByEncoding: samplesBy))
+                valueEncodings: encodings, samplesByEncoding: samplesBy, bytesByEncoding: bytesBy))
         }
         return reports.sorted { $0.meta.minTime < $1.meta.minTime }
     }

@@ -140,7 +140,11 @@ struct Inspect: ParsableCommand {
             print("  series \(m.stats.series)  samples \(m.stats.samples)  chunks \(m.stats.chunks)  groups \(m.stats.groups)")
             print("  bytes on disk \(r.diskBytes) (\(perSample(r.diskBytes, m.stats.samples)) per sample); index \(m.stats.indexBytes)")
             print("  raw 16 B/sample -> Gorilla \(perSample(r.gorillaBytes, m.stats.samples)) -> tally encodings \(perSample(m.stats.encodedBytes, m.stats.samples)) -> zlib \(perSample(m.stats.chunkFileBytes, m.stats.samples)) B/sample")
-            print("  value encodings (chunks/samples): " + r.valueEncodings.keys.sorted().map { "\($0) \(r.valueEncodings[$0]!)/\(r.samplesByEncoding[$0] ?? 0)" }.joined(separator: ", "))
+            print("  value encodings: chunks, samples, bytes before zlib per sample")
+            for name in r.valueEncodings.keys.sorted() {
+                let samples = r.samplesByEncoding[name] ?? 0
+                print("    \(name): \(r.valueEncodings[name]!) chunks, \(samples) samples, \(perSample(r.bytesByEncoding[name] ?? 0, samples)) B/sample")
+            }
             totals.series = max(totals.series, m.stats.series)
             totals.samples += m.stats.samples
             totals.disk += r.diskBytes

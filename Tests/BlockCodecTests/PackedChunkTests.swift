@@ -28,12 +28,27 @@ struct PackedChunkTests {
         #expect(choice([-0.0, -0.0]).value == .constant)
         #expect(choice([0.0, -0.0]).value == .xor) // -0.0 is not an integer here
         #expect(choice([1, 5, 9, 14, 18]).value == .integerDelta)
-        #expect(choice((0..<8).map { Double($0 * 100) }).value == .integerDeltaOfDelta)
+        #expect(choice((0..<20).map { Double($0 * 100) }).value == .integerDelta) // residuals all zero
+        #expect(choice((0..<20).map { Double($0 * $0 * 1_000 + $0 % 2) }).value == .integerDeltaOfDelta)
         #expect(choice([0.25, 0.5, 0.75]).value == .decimalDelta)
         #expect(choice([0.1 + 0.2, 0.3]).value == .xor)
         #expect(choice([1.5, .nan]).value == .xor)
         #expect(choice([1, 2], [1, 2]).time == .regular)
         #expect(choice([1, 2, 3], [1, 2, 4]).time == .deltaOfDelta)
+    }
+
+    @Test func noisyCountersAndPageSizedGaugesStoreSmallResiduals() {
+        var rng = SplitMix(state: 3)
+        var counter = 1_000_000.0
+        let noisy = (0..<1_000).map { _ in counter += Double(700 + Int.random(in: -40...40, using: &rng)); return counter }
+        var memory = 400_000_000.0
+        let pages = (0..<1_000).map { _ in memory += Double(4_096 * Int.random(in: -60...63, using: &rng)); return memory }
+        for values in [noisy, pages] {
+            var out: [UInt8] = []
+            PackedChunk.encode(timestamps: regularTimes(values.count)[...], values: values[...], into: &out)
+            // About one byte per sample: the residuals fit in a one-byte varint.
+            #expect(out.count < values.count * 11 / 10 + 32)
+        }
     }
 
     @Test func damagedBytesThrow() {

@@ -28,6 +28,10 @@ public enum PackedChunk {
         /// rate drifts (diurnal load) with noise around it.
         case integerPredicted = 6
         case decimalPredicted = 7
+        /// Floats as the deltas of their bit patterns, mean-predicted, in
+        /// byte planes: cumulative float counters (sums) whose bit patterns
+        /// grow steadily, where the high planes are nearly constant for zlib.
+        case floatPlanes = 8
     }
 
     /// The encodings chosen for a chunk, for inspection and statistics.
@@ -49,6 +53,7 @@ public enum PackedChunk {
         precondition(!timestamps.isEmpty && timestamps.count == values.count && timestamps.count <= maxSamples)
         let timeEncoding = chooseTimeEncoding(timestamps)
         let (valueEncoding, exponent, integers) = chooseValueEncoding(values)
+        let headerIndex = out.count
         out.append(timeEncoding.rawValue << 4 | valueEncoding.rawValue)
         Varint.append(UInt64(timestamps.count), to: &out)
         encodeTimes(timestamps, timeEncoding, into: &out)
@@ -65,10 +70,15 @@ public enum PackedChunk {
         case .decimalPredicted:
             out.append(UInt8(exponent))
             encodePredicted(integers, into: &out)
-        case .xor:
+        case .xor, .floatPlanes:
             var stream = BitWriter(capacity: values.count * 2)
             var encoder = XORValueEncoder()
             for value in values { encoder.write(value.bitPattern, to: &stream) }
+            if values.count > 2, let planes = floatPlanes(values), planes.estimate < stream.bytes.count {
+                out[headerIndex] = timeEncoding.rawValue << 4 | ValueEncoding.floatPlanes.rawValue
+                out.append(contentsOf: planes.bytes)
+                return Choice(time: timeEncoding, value: .floatPlanes)
+            }
             Varint.append(UInt64(stream.bytes.count), to: &out)
             out.append(contentsOf: stream.bytes)
         }
@@ -121,6 +131,8 @@ public enum PackedChunk {
                     values.append(Double($0) / scale)
                 }
             }
+        case .floatPlanes:
+            try decodeFloatPlanes(bytes, at: &offset, count: count) { values.append(Double(bitPattern: UInt64(bitPattern: $0))) }
         case .xor:
             let length = Int(truncatingIfNeeded: try Varint.read(bytes, at: &offset))
             guard length >= 0, offset + length <= bytes.count else { throw CodecError(.truncated, offset: offset) }
@@ -278,6 +290,72 @@ public enum PackedChunk {
         forEachPrediction(deltas) { predictedSize += Varint.size(Varint.zigzag($0 &- $1)) }
         let best = min(deltaSize, dodSize, predictedSize)
         return best == deltaSize ? 0 : best == dodSize ? 1 : 2
+    }
+
+    /// The `floatPlanes` form of float values and an estimate of its size
+    /// after zlib (each plane costs the bits its largest byte needs).
+    /// Layout: first bit pattern (8 bytes LE), first delta (varint), plane
+    /// width (1 byte), then for each plane from the lowest byte up, that byte
+    /// of every zig-zagged residual (delta minus its mean prediction).
+    private static func floatPlanes(_ values: ArraySlice<Double>) -> (bytes: [UInt8], estimate: Int)? {
+        let bits = values.map { Int64(bitPattern: $0.bitPattern) }
+        let deltas = differences(bits, secondOrder: false)
+        var residuals: [UInt64] = []
+        residuals.reserveCapacity(deltas.count - 1)
+        var widest: UInt64 = 0
+        forEachPrediction(deltas) { delta, prediction in
+            let z = Varint.zigzag(delta &- prediction)
+            residuals.append(z)
+            widest |= z
+        }
+        let width = max(1, (64 - widest.leadingZeroBitCount + 7) / 8)
+        var out: [UInt8] = []
+        out.reserveCapacity(16 + residuals.count * width)
+        FixedWidth.append(values.first!.bitPattern, to: &out) // more than two values: checked by the caller
+        Varint.appendSigned(deltas[0], to: &out)
+        out.append(UInt8(width))
+        var estimateBits = 0
+        for plane in 0..<width {
+            var top: UInt8 = 0
+            for z in residuals {
+                let byte = UInt8(truncatingIfNeeded: z >> UInt64(8 * plane))
+                out.append(byte)
+                top |= byte
+            }
+            estimateBits += residuals.count * (8 - top.leadingZeroBitCount)
+        }
+        return (out, out.count - residuals.count * width + estimateBits / 8)
+    }
+
+    private static func decodeFloatPlanes(
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ emit: (Int64) -> Void
+    ) throws(CodecError) {
+        var value = Int64(bitPattern: try FixedWidth.read(UInt64.self, bytes, at: &offset))
+        emit(value)
+        guard count > 1 else { return }
+        var delta = try Varint.readSigned(bytes, at: &offset)
+        value &+= delta
+        emit(value)
+        guard count > 2 else { return }
+        guard offset < bytes.count else { throw CodecError(.truncated, offset: offset) }
+        let width = Int(bytes[offset])
+        offset += 1
+        guard width >= 1, width <= 8 else { throw CodecError(.inconsistent("plane width \(width)"), offset: offset - 1) }
+        let n = count - 2
+        guard bytes.count - offset >= n * width else { throw CodecError(.truncated, offset: offset) }
+        var window = [Int64](repeating: 0, count: predictionWindow)
+        var sum: Int64 = 0
+        for i in 1...n {
+            var z: UInt64 = 0
+            for plane in 0..<width { z |= UInt64(bytes[offset + plane * n + (i - 1)]) << UInt64(8 * plane) }
+            sum &+= delta
+            if i > predictionWindow { sum &-= window[i % predictionWindow] }
+            window[i % predictionWindow] = delta
+            delta = Varint.unzigzag(z) &+ predict(sum, min(i, predictionWindow))
+            value &+= delta
+            emit(value)
+        }
+        offset += n * width
     }
 
     /// How many previous deltas the prediction averages.

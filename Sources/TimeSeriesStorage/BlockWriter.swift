@@ -20,12 +20,12 @@ final class BlockWriter {
     private let sources: [String]
     private var chunksFD: Int32
     private var fileOffset: Int64
-    /// Pending groups: byte-aligned encodings in one, Gorilla XOR chunks
-    /// (nearly random bits that zlib cannot shrink) in the other, so that
-    /// they do not dilute the first one's compression.
-    private var groups: [[UInt8]] = [[], []]
+    /// Pending groups: byte-aligned integer encodings in one, Gorilla XOR
+    /// chunks (nearly random bits that zlib cannot shrink) in another, float
+    /// byte planes in a third, so that each compresses on its own terms.
+    private var groups: [[UInt8]] = [[], [], []]
     /// The chunk references waiting for each pending group's file offset.
-    private var waiting: [[(series: Int, chunk: Int)]] = [[], []]
+    private var waiting: [[(series: Int, chunk: Int)]] = [[], [], []]
     private var scratch: [UInt8] = []
     private var series: [IndexedSeries] = []
     private var postings: [String: [String: [Int32]]] = [:]
@@ -70,7 +70,7 @@ final class BlockWriter {
             let end = min(start + limit, timestamps.count)
             scratch.removeAll(keepingCapacity: true)
             let choice = PackedChunk.encode(timestamps: timestamps[start..<end], values: values[start..<end], into: &scratch)
-            let g = choice.value == .xor ? 1 : 0
+            let g = choice.value == .xor ? 1 : choice.value == .floatPlanes ? 2 : 0
             let offsetInGroup = groups[g].count
             groups[g].append(contentsOf: scratch)
             waiting[g].append((Int(position), series[Int(position)].chunks.count))
@@ -114,8 +114,7 @@ final class BlockWriter {
     /// Completes the block and renames it into place; returns its meta, or
     /// nil when no series had samples (nothing is left on disk then).
     func finish() throws(StorageError) -> BlockMeta? {
-        try flushGroup(0)
-        try flushGroup(1)
+        for g in groups.indices { try flushGroup(g) }
         try FileSystem.sync(chunksFD, path: temporary + "/chunks")
         close(chunksFD)
         chunksFD = -1

@@ -33,9 +33,9 @@ public struct StorageOptions: Sendable {
     /// zlib level for block chunk groups (1 fastest … 9 smallest).
     public var compressionLevel: Int32 = 6
     /// Most samples in one block chunk (blocks re-encode the head's chunks).
-    public var blockChunkSamples = 1_024
+    public var blockChunkSamples = 4_096
     /// Raw bytes of chunks deflated together as one group.
-    public var chunkGroupBytes = 64 << 10
+    public var chunkGroupBytes = 256 << 10
     /// Inflated chunk groups kept in memory for queries, in bytes.
     public var groupCacheBytes = 64 << 20
     public init() {}

@@ -62,5 +62,12 @@ let encodingFixtures: [SeriesFixture] = {
         name: "integers beyond 2^53", timestamps: regularTimes(3), values: [9_007_199_254_740_994, 1, 18_014_398_509_481_984]))
     fixtures.append(SeriesFixture(
         name: "counter with reset", timestamps: regularTimes(6), values: [100, 200, 300, 0, 50, 120]))
+    var sum = 4_578_647.334142093
+    fixtures.append(SeriesFixture(
+        name: "cumulative float sum", timestamps: regularTimes(300),
+        values: (0..<300).map { _ in sum += Double.random(in: 30...60, using: &rng); return sum }))
+    fixtures.append(SeriesFixture(
+        name: "float sum with a reset and specials", timestamps: regularTimes(12),
+        values: [1.5, 2.75, 3.875, 0.125, 1.0625, .nan, 7.1, .infinity, -2.2, -0.0, 9.3, 9.30001]))
     return fixtures
 }()

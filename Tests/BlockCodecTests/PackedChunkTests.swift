@@ -33,6 +33,9 @@ struct PackedChunkTests {
         #expect(choice([0.25, 0.5, 0.75]).value == .decimalDelta)
         #expect(choice([0.1 + 0.2, 0.3]).value == .xor)
         #expect(choice([1.5, .nan]).value == .xor)
+        var sum = 4_578_647.334142093
+        let sums = (0..<500).map { i in sum += 40 + Double(i % 13) * 0.731; return sum }
+        #expect(choice(sums).value == .floatPlanes)
         #expect(choice([1, 2], [1, 2]).time == .regular)
         #expect(choice([1, 2, 3], [1, 2, 4]).time == .deltaOfDelta)
     }

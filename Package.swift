@@ -146,7 +146,14 @@ let package = Package(
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec"], swiftSettings: strict),
-        .testTarget(name: "TimeSeriesStorageTests", dependencies: ["TimeSeriesStorage", "TelemetryModel", "BlockCodec", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "TimeSeriesStorageTests",
+            dependencies: [
+                "TimeSeriesStorage", "TelemetryModel", "BlockCodec", "TallyTestKit",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TelemetryModel"], swiftSettings: strict),
         .testTarget(
             name: "IngestServerTests",

@@ -61,6 +61,9 @@ public final class TallyProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// The child's process id (for kill -9 in crash tests).
+    public var pid: Int32 { process.processIdentifier }
+
     /// Sends a signal and waits for the exit status (or nil after the timeout).
     public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
         if process.isRunning { kill(process.processIdentifier, signal) }

@@ -1,0 +1,150 @@
+import Foundation
+import Prometheus
+import Testing
+import TallyTestKit
+import TelemetryModel
+@testable import TimeSeriesStorage
+
+@Suite("Storage faults: torn WAL, damaged blocks, retention")
+struct FaultTests {
+    /// The newest WAL segment's path.
+    private func lastSegment(_ dir: String) throws -> String {
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/wal").filter { $0.count == 8 }.sorted()
+        return dir + "/wal/" + (try #require(names.last(where: { (try? FileManager.default.attributesOfItem(atPath: dir + "/wal/" + $0)[.size] as? Int) ?? 0 > 8 })))
+    }
+
+    @Test(arguments: ["cut in the frame", "cut in the payload", "flipped payload byte", "garbage appended"])
+    func aTornOrCorruptLastRecordIsCutAndEverythingBeforeSurvives(_ damage: String) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = [labels("w")]
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, count: 20)
+        }
+        let segment = try lastSegment(dir.path)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: segment)))
+        // The last record is the 20th sample batch: 9 bytes of frame, then its payload.
+        switch damage {
+        // One sample's record: 9 bytes of frame and 17 of payload (base time, count, ref, time delta, value).
+        case "cut in the frame": bytes.removeLast(26 - 4)
+        case "cut in the payload": bytes.removeLast(3)
+        case "flipped payload byte": bytes[bytes.count - 2] ^= 0x40
+        default: bytes += [7, 200, 1, 0, 0, 9, 9, 9, 9, 1]
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        let got = try everything(db)[series[0]] ?? []
+        if damage == "garbage appended" {
+            #expect(got == expected[series[0]])
+        } else {
+            // The damaged record was the last one: every record before it is there.
+            #expect(got == Array(expected[series[0]]!.dropLast()))
+        }
+        #expect(db.openReport.walRepaired != nil)
+        // The log is usable again: new samples are stored and survive a restart.
+        let ref = db.register(series[0])
+        db.append([RefSample(ref: ref, timestamp: t0 + 100_000, value: 42)])
+        #expect(try everything(db)[series[0]]?.last == Point(timestamp: t0 + 100_000, value: 42))
+    }
+
+    @Test func aFlippedByteInABlockIsDetectedAndTheRestStaysQueryable() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        let series = (0..<3).map { labels("f", ["i": "\($0)"]) }
+        var expected: [Labels: [Point]] = [:]
+        var blocks: [String] = [] // in time order
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            expected = fill(db, series: series, count: 300) { s, i in Double(i) * 1.1 + Double(s) }
+            db.maintain(now: t0)
+            blocks = db.currentBlocks.map(\.id)
+        }
+        try #require(blocks.count == 4)
+        // Damage the second block's chunk data.
+        let chunks = dir.path + "/" + blocks[1] + "/chunks"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: chunks)))
+        bytes[bytes.count / 2] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: chunks))
+
+        let (_, problems) = try StoreInspection.verify(directory: dir.path)
+        #expect(problems.map(\.block) == [blocks[1]])
+
+        let registry = PrometheusCollectorRegistry()
+        let db = try TSDB(directory: dir.path, options: options, registry: registry)
+        let got = try everything(db)
+        // Samples of the damaged block's range are missing, everything else is there.
+        for s in series {
+            let points = got[s] ?? []
+            let damagedRange = (t0 + 60_000)...(t0 + 119_999)
+            let kept = points.filter { !damagedRange.contains($0.timestamp) }
+            #expect(kept.count == 240 && kept == expected[s]!.filter { !damagedRange.contains($0.timestamp) })
+        }
+        var rendered: [UInt8] = []
+        registry.emit(into: &rendered)
+        #expect(String(decoding: rendered, as: UTF8.self).contains("tally_storage_corruptions_total 1"))
+    }
+
+    @Test func aDamagedIndexLeavesOnlyThatBlockOut() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        var blocks: [String] = []
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            fill(db, series: [labels("g")], count: 300)
+            db.maintain(now: t0)
+            blocks = db.currentBlocks.map(\.id)
+        }
+        let index = dir.path + "/" + blocks[0] + "/index"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: index)))
+        bytes[bytes.count - 6] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: index))
+        let db = try TSDB(directory: dir.path, options: options)
+        #expect(db.openReport.damagedBlocks == [blocks[0]])
+        #expect(db.currentBlocks.count == blocks.count - 1)
+        #expect(try everything(db)[labels("g")]?.first?.timestamp == t0 + 60_000)
+    }
+
+    @Test func retentionDeletesBlocksWhollyOlderThanTheWindow() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        options.retentionMillis = 150_000
+        let db = try TSDB(directory: dir.path, options: options)
+        fill(db, series: [labels("r")], count: 400) // 400 s of data
+        db.maintain(now: t0)
+        // Newest sample at 399 s: blocks ending before 249 s are gone.
+        let metas = db.currentBlocks.map(\.meta)
+        #expect(metas.allSatisfy { $0.maxTime >= t0 + 399_000 - 150_000 })
+        #expect(metas.first?.minTime == t0 + 240_000)
+        #expect(blockDirectories(dir.path).count == metas.count)
+        #expect(try everything(db)[labels("r")]?.first?.timestamp == t0 + 240_000)
+    }
+
+    @Test func theSizeCapDeletesTheOldestBlocksFirst() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        var before: [BlockMeta] = []
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            fill(db, series: (0..<20).map { labels("s", ["i": "\($0)"]) }, count: 300) { s, i in Double(i * i + s) * 0.37 }
+            db.maintain(now: t0)
+            before = db.currentBlocks.map(\.meta)
+        }
+        #expect(before.count == 4)
+        var capped = options
+        capped.maxBytes = before.suffix(2).reduce(0) { $0 + Int64($1.stats.chunkFileBytes + $1.stats.indexBytes) }
+        let db = try TSDB(directory: dir.path, options: capped)
+        db.maintain(now: t0)
+        #expect(db.currentBlocks.map(\.id) == before.suffix(2).map(\.ulid))
+        #expect(blockDirectories(dir.path).count == 2)
+    }
+}

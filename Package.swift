@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "TallyBench",
             dependencies: [
-                "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel",
+                "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

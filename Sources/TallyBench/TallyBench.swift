@@ -33,7 +33,15 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Instead of timing, measure the RSS of the aggregation state for this many series (comma-separated).")
     var memory: String?
 
+    @Option(help: "Instead of timing, measure the storage head's memory: SERIES,SAMPLES (for example 100000,720).")
+    var headMemory: String?
+
     func run() throws {
+        if let headMemory {
+            let parts = headMemory.split(separator: ",").compactMap { Int($0) }
+            try measureHeadMemory(series: parts.first ?? 100_000, samples: parts.count > 1 ? parts[1] : 720)
+            return
+        }
         if let memory {
             for count in memory.split(separator: ",").compactMap({ Int($0) }) { measureMemory(series: count) }
             return

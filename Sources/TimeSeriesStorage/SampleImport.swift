@@ -121,6 +121,8 @@ public enum SampleImport {
         var format: ImportFormat?
         var series: [CollectedSeries] = []
         var byKey: [[UInt8]: Int] = [:]
+        /// The same series may be written in several ways (labels in another order).
+        var byLabels: [Labels: Int] = [:]
         var lastKey: [UInt8] = []
         var lastIndex = -1
         var line = 0
@@ -276,9 +278,14 @@ public enum SampleImport {
                     guard let labels = SeriesKeyParser.labels(bytes, format: format!) else {
                         throw fail("cannot read the series \(String(decoding: bytes, as: UTF8.self))")
                     }
-                    lastIndex = series.count
+                    if let sameSeries = byLabels[labels] {
+                        lastIndex = sameSeries
+                    } else {
+                        lastIndex = series.count
+                        byLabels[labels] = lastIndex
+                        series.append(CollectedSeries(labels: labels))
+                    }
                     byKey[bytes] = lastIndex
-                    series.append(CollectedSeries(labels: labels))
                 }
                 lastKey = bytes
             }

@@ -447,9 +447,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
                     guard floorDiv(block.meta.maxTime, range) == window else { continue }
                     windows[window, default: []].append(block)
                 }
-                guard let (window, group) = windows.filter({ $0.value.count > 1 && ($0.key + 1) * range <= completeBefore })
+                guard let (_, group) = windows.filter({ $0.value.count > 1 && ($0.key + 1) * range <= completeBefore })
                     .min(by: { $0.key < $1.key }) else { break }
-                _ = window
                 try merge(group, now: now)
             }
         }

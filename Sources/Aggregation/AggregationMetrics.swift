@@ -17,26 +17,36 @@ public struct AggregationMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry, shards: Int) {
         badLines = StatsDParseErrorReasons.all.map { reason in
-            registry.makeCounter(
-                name: "tally_statsd_bad_lines_total", labels: [("reason", reason)],
-                help: "StatsD lines rejected, by reason (docs/naming.md lists them).")
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_statsd_bad_lines", unitName: "total",
+                helpText: "StatsD lines rejected, by reason (docs/naming.md lists them)."), labels: [("reason", reason)])
         }
         ringDroppedLines = (0..<shards).map { shard in
-            registry.makeCounter(
-                name: "tally_ring_dropped_lines_total", labels: [("shard", String(shard))],
-                help: "Parsed lines dropped because the shard's ring was full.")
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_ring_dropped_lines", unitName: "total",
+                helpText: "Parsed lines dropped because the shard's ring was full."), labels: [("shard", String(shard))])
         }
-        seriesCreated = registry.makeCounter(name: "tally_series_created_total", help: "Series created by aggregation.")
-        seriesExpired = registry.makeCounter(name: "tally_series_expired_total", help: "Series released after the expiry without updates.")
-        seriesLimitDropped = registry.makeCounter(
-            name: "tally_series_limit_dropped_lines_total",
-            help: "Lines dropped because they would create a series beyond max_series.")
-        typeConflicts = registry.makeCounter(
-            name: "tally_statsd_type_conflict_lines_total",
-            help: "Lines dropped because their output series already exists with another StatsD type.")
-        events = registry.makeCounter(name: "tally_statsd_events_total", help: "DogStatsD events received.")
-        serviceChecks = registry.makeCounter(name: "tally_statsd_service_checks_total", help: "DogStatsD service checks received.")
-        flushSamples = registry.makeCounter(name: "tally_flush_samples_total", help: "Samples handed to storage by flushes.")
+        seriesCreated = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_series_created", unitName: "total",
+            helpText: "Series created by aggregation."))
+        seriesExpired = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_series_expired", unitName: "total",
+            helpText: "Series released after the expiry without updates."))
+        seriesLimitDropped = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_series_limit_dropped_lines", unitName: "total",
+            helpText: "Lines dropped because they would create a series beyond max_series."))
+        typeConflicts = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_type_conflict_lines", unitName: "total",
+            helpText: "Lines dropped because their output series already exists with another StatsD type."))
+        events = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_events", unitName: "total",
+            helpText: "DogStatsD events received."))
+        serviceChecks = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_service_checks", unitName: "total",
+            helpText: "DogStatsD service checks received."))
+        flushSamples = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_flush_samples", unitName: "total",
+            helpText: "Samples handed to storage by flushes."))
     }
 }
 

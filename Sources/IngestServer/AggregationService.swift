@@ -68,12 +68,13 @@ public final class AggregationService: Service {
         self.clock = clock
         self.flushIntervalMillis = flushIntervalMillis
         self.logger = logger
-        flushDuration = registry.makeDurationHistogram(
-            name: "tally_flush_duration_seconds",
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
-                      .milliseconds(500), .seconds(2), .seconds(10)],
-            help: "Time one shard takes to flush an interval into storage.")
-        activeSeries = registry.makeGauge(name: "tally_series_active", help: "Series held by the aggregation shards.")
+        flushDuration = registry.makeDurationHistogram(descriptor: MetricNameDescriptor(
+            metricName: "tally_flush_duration", unitName: "seconds",
+            helpText: "Time one shard takes to flush an interval into storage."), buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+                      .milliseconds(500), .seconds(2), .seconds(10)])
+        activeSeries = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_series_active", unitName: "",
+            helpText: "Series held by the aggregation shards."))
     }
 
     public func run() async throws {

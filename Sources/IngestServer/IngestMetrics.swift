@@ -7,15 +7,15 @@ public struct TransportMetrics: Sendable {
     public let bytes: Counter
 
     init(registry: PrometheusCollectorRegistry, transport: String) {
-        lines = registry.makeCounter(
-            name: "tally_statsd_received_lines_total", labels: [("transport", transport)],
-            help: "Non-empty StatsD lines received, accepted or not.")
-        datagrams = registry.makeCounter(
-            name: "tally_statsd_received_datagrams_total", labels: [("transport", transport)],
-            help: "Datagrams (UDP, Unix) or reads (TCP) received.")
-        bytes = registry.makeCounter(
-            name: "tally_statsd_received_bytes_total", labels: [("transport", transport)],
-            help: "Bytes received.")
+        lines = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_received_lines", unitName: "total",
+            helpText: "Non-empty StatsD lines received, accepted or not."), labels: [("transport", transport)])
+        datagrams = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_received_datagrams", unitName: "total",
+            helpText: "Datagrams (UDP, Unix) or reads (TCP) received."), labels: [("transport", transport)])
+        bytes = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_received_bytes", unitName: "total",
+            helpText: "Bytes received."), labels: [("transport", transport)])
     }
 }
 
@@ -32,12 +32,14 @@ public struct IngestMetrics: Sendable {
         udp = TransportMetrics(registry: registry, transport: "udp")
         tcp = TransportMetrics(registry: registry, transport: "tcp")
         unix = TransportMetrics(registry: registry, transport: "unix")
-        tcpConnections = registry.makeGauge(name: "tally_statsd_tcp_connections", help: "Open StatsD TCP connections.")
-        tcpRejectedConnections = registry.makeCounter(
-            name: "tally_statsd_tcp_rejected_connections_total",
-            help: "TCP connections closed on accept because max_tcp_connections was reached.")
-        tcpBackpressurePauses = registry.makeCounter(
-            name: "tally_statsd_tcp_backpressure_pauses_total",
-            help: "Times a TCP connection stopped reading because a shard's ring was full.")
+        tcpConnections = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_tcp_connections", unitName: "",
+            helpText: "Open StatsD TCP connections."))
+        tcpRejectedConnections = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_tcp_rejected_connections", unitName: "total",
+            helpText: "TCP connections closed on accept because max_tcp_connections was reached."))
+        tcpBackpressurePauses = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_tcp_backpressure_pauses", unitName: "total",
+            helpText: "Times a TCP connection stopped reading because a shard's ring was full."))
     }
 }

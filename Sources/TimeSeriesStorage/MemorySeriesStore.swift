@@ -39,10 +39,12 @@ public final class MemorySeriesStore: SampleSink, SeriesQuerier {
     public init(retentionMillis: Int64, registry: PrometheusCollectorRegistry? = nil) {
         self.retentionMillis = retentionMillis
         state = Mutex(State())
-        outOfOrder = registry?.makeCounter(
-            name: "tally_storage_out_of_order_samples_total",
-            help: "Samples rejected because their series already has a newer one.")
-        seriesGauge = registry?.makeGauge(name: "tally_storage_series", help: "Series held by the in-memory store.")
+        outOfOrder = registry?.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_out_of_order_samples", unitName: "total",
+            helpText: "Samples rejected because their series already has a newer one."))
+        seriesGauge = registry?.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_series", unitName: "",
+            helpText: "Series held by the in-memory store."))
     }
 
     public func register(_ labels: Labels) -> SeriesRef {

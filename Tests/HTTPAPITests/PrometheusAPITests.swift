@@ -28,7 +28,9 @@ func makeApp(ready: Bool = true) -> some ApplicationProtocol {
     events.record(TelemetryEvent(kind: .event, title: "deploy", text: "v1", timestamp: 1_005_000,
                                  alertType: "success", tags: [Label("service", "api")]))
     let registry = PrometheusCollectorRegistry()
-    registry.makeCounter(name: "tally_test_total", help: "A test counter.").increment(by: Int64(3))
+    registry.makeCounter(descriptor: MetricNameDescriptor(
+        metricName: "tally_test", unitName: "total",
+        helpText: "A test counter.")).increment(by: Int64(3))
     let dependencies = APIDependencies(querier: store, events: events, registry: registry,
                                        isReady: { ready }, clock: FixedClock(now: 1_020_000))
     return Application(router: buildAPIRouter(dependencies))

@@ -53,7 +53,7 @@ struct AcceptedLineTests {
         Expect(line: "x:1|c|", name: "x", kind: .counter, values: [1]),
         Expect(line: "s:u1|s|@0.5", name: "s", kind: .set, values: [], rate: 0.5),
         Expect(line: "név:1|c", name: "név", kind: .counter, values: [1]),
-        Expect(line: "x:12345678901234567890|c", name: "x", kind: .counter, values: [12345678901234567890]),
+        Expect(line: "x:12345678901234567890|c", name: "x", kind: .counter, values: [1.2345678901234567890e19]),
         Expect(line: "x:0.1|g", name: "x", kind: .gauge, values: [0.1]),
         Expect(line: "x:.5|g", name: "x", kind: .gauge, values: [0.5]),
         Expect(line: "x:1e308|g", name: "x", kind: .gauge, values: [1e308]),

@@ -15,6 +15,12 @@ public struct XORChunk: Sendable {
 
     public init() {}
 
+    /// An empty chunk whose stream has room for `capacity` bytes before it
+    /// grows (the head sizes a series' next chunk after its last one).
+    public init(capacity: Int) {
+        stream = BitWriter(capacity: capacity)
+    }
+
     /// The last value appended (meaningful when `count > 0`).
     public var lastValue: Double { Double(bitPattern: values.lastBits) }
 

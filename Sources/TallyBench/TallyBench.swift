@@ -36,10 +36,17 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Instead of timing, measure the storage head's memory: SERIES,SAMPLES (for example 100000,720).")
     var headMemory: String?
 
+    @Option(help: "Instead of timing, measure the storage head's memory while it takes in this file (gen-series.py output).")
+    var headMemoryFile: String?
+
     func run() throws {
         if let headMemory {
             let parts = headMemory.split(separator: ",").compactMap { Int($0) }
             try measureHeadMemory(series: parts.first ?? 100_000, samples: parts.count > 1 ? parts[1] : 720)
+            return
+        }
+        if let headMemoryFile {
+            try measureHeadMemory(file: headMemoryFile)
             return
         }
         if let memory {

@@ -18,7 +18,7 @@ final class BlockWriter {
     private let options: StorageOptions
     private let level: Int
     private let sources: [String]
-    private var chunksFD: Int32
+    private var chunksFD: Int32 = -1
     private var fileOffset: Int64
     /// Pending groups: byte-aligned integer encodings in one, Gorilla XOR
     /// chunks (nearly random bits that zlib cannot shrink) in another, float
@@ -44,9 +44,16 @@ final class BlockWriter {
         temporary = parent + "/" + ulid + ".tmp"
         try FileSystem.makeDirectory(temporary)
         let path = temporary + "/chunks"
-        chunksFD = try FileSystem.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         let header = BlockFormat.fileHeader(BlockFormat.chunksMagic)
-        try FileSystem.writeAll(chunksFD, header, path: path)
+        // deinit does not run when init throws: clean up here.
+        do throws(StorageError) {
+            chunksFD = try FileSystem.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            try FileSystem.writeAll(chunksFD, header, path: path)
+        } catch {
+            if chunksFD >= 0 { close(chunksFD) }
+            try? FileSystem.removeTree(temporary)
+            throw error
+        }
         fileOffset = Int64(header.count)
     }
 

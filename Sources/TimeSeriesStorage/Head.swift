@@ -1,19 +1,11 @@
 import BlockCodec
 import TelemetryModel
 
-/// A closed head chunk: a full Gorilla chunk, immutable from now on.
-struct HeadChunk: Sendable {
-    var bytes: [UInt8]
-    var count: Int
-    var minTime: Int64
-    var maxTime: Int64
-}
-
-/// One series in the head: its labels, closed chunks and the open chunk
-/// that receives appends.
+/// One series in the head: its labels, where its closed chunks are in the
+/// head chunk file, and the open chunk that receives appends.
 struct HeadSeries: Sendable {
     let labels: Labels
-    var closed: [HeadChunk] = []
+    var closed: [HeadChunkRef] = []
     var open = XORChunk()
     /// Writers holding the series' reference.
     var holders: Int32 = 0
@@ -41,9 +33,9 @@ enum RejectReason: String, CaseIterable, Sendable {
     case unknownSeries = "unknown_series"
 }
 
-/// The head: the most recent samples, in memory, per series an open Gorilla
-/// chunk plus the closed ones not yet written to a block. A plain value,
-/// guarded by the storage engine's lock.
+/// The head: the most recent samples, per series an open Gorilla chunk in
+/// memory plus the closed ones not yet written to a block, which wait in the
+/// head chunk file. A plain value, guarded by the storage engine's lock.
 struct Head: Sendable {
     var series: [HeadSeries?] = []
     var free: [Int] = []
@@ -55,11 +47,14 @@ struct Head: Sendable {
     let chunkSamples: Int
     let chunkSpan: Int64
     let blockDuration: Int64
+    /// Where closed chunks go.
+    let chunks: HeadChunkFile
 
-    init(options: StorageOptions) {
-        chunkSamples = max(1, options.chunkSamples)
-        chunkSpan = max(1, options.chunkSpanMillis)
+    init(options: StorageOptions, chunks: HeadChunkFile) {
+        chunkSamples = min(max(1, options.chunkSamples), Int(UInt16.max))
+        chunkSpan = min(max(1, options.chunkSpanMillis), HeadChunkRef.maxSpan)
         blockDuration = max(1, options.blockDurationMillis)
+        self.chunks = chunks
     }
 
     var seriesCount: Int { index.count }
@@ -112,9 +107,16 @@ struct Head: Sendable {
         let open = series[slot]!.open
         if open.count > 0 {
             let boundary = (floorDiv(open.minTime, blockDuration) + 1) * blockDuration
-            if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan {
-                series[slot]!.closed.append(HeadChunk(bytes: open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime))
-                series[slot]!.open = XORChunk()
+            // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
+            if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
+                || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
+                let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
+                // Memory per series matters more than these rare copies: grow by one, and
+                // size the next chunk after this one, plus an eighth.
+                series[slot]!.closed.reserveCapacity(series[slot]!.closed.count + 1)
+                series[slot]!.closed.append(ref)
+                let size = open.stream.bytes.count
+                series[slot]!.open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
             }
         }
         series[slot]!.open.append(timestamp, value)
@@ -122,9 +124,20 @@ struct Head: Sendable {
     }
 
     /// Adds a closed chunk from a checkpoint.
-    mutating func restoreChunk(slot: Int, _ chunk: HeadChunk) {
-        guard slot < series.count, series[slot] != nil else { return }
-        series[slot]!.closed.append(chunk)
+    mutating func restoreChunk(slot: Int, bytes: [UInt8], count: Int, minTime: Int64, maxTime: Int64) {
+        guard slot < series.count, series[slot] != nil, bytes.count <= HeadChunkRef.maxLength,
+              count <= Int(UInt16.max), maxTime >= minTime, maxTime - minTime <= HeadChunkRef.maxSpan else { return }
+        series[slot]!.closed.append(chunks.append(bytes, count: count, minTime: minTime, maxTime: maxTime))
+    }
+
+    /// Copies of a series' chunks overlapping `start...end` (the open one
+    /// included), to read outside the lock.
+    func copies(of s: HeadSeries, start: Int64, end: Int64) -> [HeadChunkCopy] {
+        var copies = chunks.copies(of: s.closed.lazy.filter { $0.maxTime >= start && $0.minTime <= end })
+        if s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end {
+            copies.append(.open(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
+        }
+        return copies
     }
 
     /// The oldest and newest sample times in the head.
@@ -145,7 +158,11 @@ struct Head: Sendable {
         var removed: [Int] = []
         for slot in series.indices {
             guard var s = series[slot] else { continue }
-            s.closed.removeAll { $0.maxTime < time }
+            s.closed.removeAll { ref in
+                guard ref.maxTime < time else { return false }
+                chunks.release(ref)
+                return true
+            }
             if s.open.count > 0 && s.open.maxTime < time { s.open = XORChunk() }
             series[slot] = s
             if s.isEmpty && s.holders <= 0 { removed.append(slot) }
@@ -155,6 +172,7 @@ struct Head: Sendable {
 
     private mutating func remove(_ slot: Int) {
         guard let s = series[slot] else { return }
+        for ref in s.closed { chunks.release(ref) }
         index[s.labels] = nil
         series[slot] = nil
         free.append(slot)

@@ -62,6 +62,14 @@ public enum SampleImport {
             duplicates: duplicates, blocks: blocks)
     }
 
+    /// Every series of a file with its samples in time order, duplicates
+    /// removed: what benchmarks replay into a store.
+    public static func load(file: String, format: ImportFormat? = nil) throws -> [(labels: Labels, timestamps: [Int64], values: [Double])] {
+        var collector = try read(file: file, format: format, progress: nil)
+        _ = collector.sortAndDeduplicate()
+        return collector.series.map { ($0.labels, $0.timestamps, $0.values) }
+    }
+
     /// Reads every sample of the file into per-series arrays.
     static func read(file: String, format: ImportFormat?, progress: Progress?) throws -> Collector {
         let fd = try FileSystem.open(file, flags: O_RDONLY)

@@ -12,6 +12,7 @@ struct StorageMetrics: Sendable {
     let walLostRecords: Counter
     let walRepairs: Counter
     let walFsyncs: Counter
+    let headChunkErrors: Counter
     let blocks: Gauge
     let blockBytes: Gauge
     let blocksWritten: Counter
@@ -23,33 +24,58 @@ struct StorageMetrics: Sendable {
     init(registry: PrometheusCollectorRegistry) {
         var rejected: [RejectReason: Counter] = [:]
         for reason in RejectReason.allCases {
-            rejected[reason] = registry.makeCounter(
-                name: "tally_storage_rejected_samples_total", labels: [("reason", reason.rawValue)],
-                help: "Samples the storage refused, by reason (docs/storage.md).")
+            rejected[reason] = registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_storage_rejected_samples", unitName: "total",
+                helpText: "Samples the storage refused, by reason (docs/storage.md)."), labels: [("reason", reason.rawValue)])
         }
         self.rejected = rejected
-        appended = registry.makeCounter(name: "tally_storage_samples_appended_total", help: "Samples written to the WAL and the head.")
-        headSeries = registry.makeGauge(name: "tally_storage_head_series", help: "Series in the head.")
-        headChunks = registry.makeGauge(name: "tally_storage_head_chunks", help: "Closed chunks in the head.")
-        walErrors = registry.makeCounter(name: "tally_storage_wal_errors_total", help: "Failed WAL writes or fsyncs (retried).")
-        walPendingRecords = registry.makeGauge(
-            name: "tally_storage_wal_pending_batches", help: "Batches waiting for a WAL write to succeed again.")
-        walLostRecords = registry.makeCounter(
-            name: "tally_storage_wal_dropped_batches_total",
-            help: "Batches dropped because the WAL stayed unwritable past the pending limit.")
-        walRepairs = registry.makeCounter(
-            name: "tally_storage_wal_repairs_total", help: "Torn or corrupt WAL tails cut off at start.")
-        walFsyncs = registry.makeCounter(name: "tally_storage_wal_fsyncs_total", help: "WAL fsyncs.")
-        blocks = registry.makeGauge(name: "tally_storage_blocks", help: "Blocks on disk.")
-        blockBytes = registry.makeGauge(name: "tally_storage_block_bytes", help: "Bytes the blocks take on disk.")
-        blocksWritten = registry.makeCounter(name: "tally_storage_blocks_written_total", help: "Blocks written from the head.")
-        blockErrors = registry.makeCounter(
-            name: "tally_storage_block_errors_total", help: "Failed block writes, compactions or deletions (retried).")
-        compactions = registry.makeCounter(name: "tally_storage_compactions_total", help: "Compactions completed.")
-        retentionDeletions = registry.makeCounter(
-            name: "tally_storage_retention_deleted_blocks_total", help: "Blocks deleted by retention or the size cap.")
-        corruptions = registry.makeCounter(
-            name: "tally_storage_corruptions_total",
-            help: "Damaged blocks or chunk groups detected by checksum (skipped; the rest stays queryable).")
+        appended = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_samples_appended", unitName: "total",
+            helpText: "Samples written to the WAL and the head."))
+        headSeries = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_head_series", unitName: "",
+            helpText: "Series in the head."))
+        headChunks = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_head_chunks", unitName: "",
+            helpText: "Closed chunks in the head."))
+        walErrors = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_wal_errors", unitName: "total",
+            helpText: "Failed WAL writes or fsyncs (retried)."))
+        walPendingRecords = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_wal_pending_batches", unitName: "",
+            helpText: "Batches waiting for a WAL write to succeed again."))
+        walLostRecords = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_wal_dropped_batches", unitName: "total",
+            helpText: "Batches dropped because the WAL stayed unwritable past the pending limit."))
+        walRepairs = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_wal_repairs", unitName: "total",
+            helpText: "Torn or corrupt WAL tails cut off at start."))
+        walFsyncs = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_wal_fsyncs", unitName: "total",
+            helpText: "WAL fsyncs."))
+        headChunkErrors = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_head_chunk_write_errors", unitName: "total",
+            helpText: "Failed writes of closed head chunks to chunks_head (kept in memory and retried)."))
+        blocks = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_blocks", unitName: "",
+            helpText: "Blocks on disk."))
+        blockBytes = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_block", unitName: "bytes",
+            helpText: "Bytes the blocks take on disk."))
+        blocksWritten = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_blocks_written", unitName: "total",
+            helpText: "Blocks written from the head."))
+        blockErrors = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_block_errors", unitName: "total",
+            helpText: "Failed block writes, compactions or deletions (retried)."))
+        compactions = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_compactions", unitName: "total",
+            helpText: "Compactions completed."))
+        retentionDeletions = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_retention_deleted_blocks", unitName: "total",
+            helpText: "Blocks deleted by retention or the size cap."))
+        corruptions = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_storage_corruptions", unitName: "total",
+            helpText: "Damaged blocks or chunk groups detected by checksum (skipped; the rest stays queryable)."))
     }
 }

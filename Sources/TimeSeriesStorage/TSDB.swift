@@ -20,6 +20,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
     public let options: StorageOptions
     private let lock: DirectoryLock
     private let head: Mutex<Head>
+    private let chunkFile: HeadChunkFile
     private let wal: Mutex<WALState>
     private let blocks: Mutex<[Block]>
     private let cache: GroupCache
@@ -71,7 +72,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
         report.blocks = opened.count
         blocks = Mutex(opened)
 
-        var state = Head(options: options)
+        chunkFile = try HeadChunkFile(directory: directory + "/chunks_head", errors: metrics.headChunkErrors)
+        var state = Head(options: options, chunks: chunkFile)
         if let newest = opened.map(\.meta.maxTime).max() {
             state.minValidTime = (floorDiv(newest, state.blockDuration) + 1) * state.blockDuration
         }
@@ -86,7 +88,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
                     _ = state.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value)
                 }
             case .chunk(let ref, let count, let minTime, let maxTime, let bytes):
-                state.restoreChunk(slot: Int(ref), HeadChunk(bytes: bytes, count: count, minTime: minTime, maxTime: maxTime))
+                state.restoreChunk(slot: Int(ref), bytes: bytes, count: count, minTime: minTime, maxTime: maxTime)
             }
         }
         report.walRecords = replay.records
@@ -272,16 +274,13 @@ public final class TSDB: SampleSink, SeriesQuerier {
     }
 
     /// The head's samples in range for matching series: chunks copied under
-    /// the lock (copy-on-write), decoded after it.
+    /// the lock, read and decoded after it.
     private func headSnapshot(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [(Labels, [Point])] {
-        let copied = head.withLock { head -> [(Labels, [HeadChunk])] in
-            var out: [(Labels, [HeadChunk])] = []
+        let copied = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
+            var out: [(Labels, [HeadChunkCopy])] = []
             for slot in head.candidates(matchers) {
                 guard let s = head.series[slot], matchers.allMatch(s.labels) else { continue }
-                var chunks = s.closed.filter { $0.maxTime >= start && $0.minTime <= end }
-                if s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end {
-                    chunks.append(HeadChunk(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
-                }
+                let chunks = head.copies(of: s, start: start, end: end)
                 if !chunks.isEmpty { out.append((s.labels, chunks)) }
             }
             return out
@@ -289,15 +288,46 @@ public final class TSDB: SampleSink, SeriesQuerier {
         return copied.map { labels, chunks in
             var points: [Point] = []
             for chunk in chunks {
-                chunk.bytes.withUnsafeBytes { raw in
-                    var decoder = XORDecoder(raw, count: chunk.count)
-                    // Head chunks were encoded in this process: they decode.
-                    while let (t, v) = try? decoder.next() {
-                        if t >= start && t <= end { points.append(Point(timestamp: t, value: v)) }
+                do {
+                    try decodeHeadChunk(chunk) { t, v in
+                        if t > end { return false }
+                        if t >= start { points.append(Point(timestamp: t, value: v)) }
+                        return true
                     }
+                } catch {
+                    // An I/O error reading the head chunk file: the query answers without the chunk.
+                    logger.error("cannot read a head chunk; the query answers without it", metadata: ["error": "\(error)"])
                 }
             }
             return (labels, points)
+        }
+    }
+
+    /// The bytes of a head chunk, or nil when they fail their checksum (then
+    /// reported once and left out); an I/O error is thrown.
+    private func headChunkBytes(_ chunk: HeadChunkCopy) throws(StorageError) -> [UInt8]? {
+        do throws(StorageError) {
+            return try chunkFile.bytes(of: chunk)
+        } catch {
+            guard case .corrupt = error.code else { throw error }
+            let first = reportedDamage.withLock { $0.insert("\(error.path):\(error.offset ?? -1)").inserted }
+            if first {
+                metrics.corruptions.increment()
+                logger.error("a head chunk fails its checksum and is left out", metadata: ["error": "\(error)"])
+            }
+            return nil
+        }
+    }
+
+    /// Calls `body` with each sample of a head chunk until it returns false.
+    /// A chunk that fails its checksum is reported and skipped; an I/O error
+    /// is thrown.
+    private func decodeHeadChunk(_ chunk: HeadChunkCopy, _ body: (Int64, Double) -> Bool) throws(StorageError) {
+        guard let bytes = try headChunkBytes(chunk) else { return }
+        bytes.withUnsafeBytes { raw in
+            var decoder = XORDecoder(raw, count: chunk.count)
+            // The bytes passed their checksum and were encoded in this process: they decode.
+            while let (t, v) = try? decoder.next(), body(t, v) {}
         }
     }
 
@@ -316,17 +346,19 @@ public final class TSDB: SampleSink, SeriesQuerier {
     /// The blocks currently open, oldest first.
     public var currentBlocks: [Block] { blocks.withLock { $0 } }
 
-    /// Head statistics: series and closed chunks, and the bytes the chunks take.
-    public var headStats: (series: Int, chunks: Int, chunkBytes: Int) {
-        head.withLock { head in
+    /// Head statistics: series, closed chunks, the memory the open chunks
+    /// take and the bytes of the head chunk file.
+    public var headStats: (series: Int, chunks: Int, openChunkBytes: Int, storedChunkBytes: Int) {
+        let (series, chunks, bytes) = head.withLock { head in
             var chunks = 0
             var bytes = 0
             for case let s? in head.series {
                 chunks += s.closed.count
-                bytes += s.closed.reduce(0) { $0 + $1.bytes.capacity } + s.open.bytes.capacity
+                bytes += s.open.bytes.capacity
             }
             return (head.seriesCount, chunks, bytes)
         }
+        return (series, chunks, bytes, chunkFile.storedBytes)
     }
 
     /// One round of background work: writes the head's completed ranges to
@@ -365,13 +397,10 @@ public final class TSDB: SampleSink, SeriesQuerier {
         while let range = head.withLock({ $0.timeRange }), range.max - range.min >= duration + duration / 2 {
             let start = floorDiv(range.min, duration) * duration
             let end = start + duration
-            let snapshot = head.withLock { head -> [(Labels, [HeadChunk])] in
-                head.series.compactMap { s -> (Labels, [HeadChunk])? in
+            let snapshot = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
+                head.series.compactMap { s -> (Labels, [HeadChunkCopy])? in
                     guard let s else { return nil }
-                    var chunks = s.closed.filter { $0.minTime < end }
-                    if s.open.count > 0 && s.open.minTime < end {
-                        chunks.append(HeadChunk(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
-                    }
+                    let chunks = head.copies(of: s, start: .min, end: end - 1)
                     return chunks.isEmpty ? nil : (s.labels, chunks)
                 }
             }.sorted { labelsPrecede($0.0, $1.0) }
@@ -380,16 +409,16 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 var timestamps: [Int64] = []
                 var values: [Double] = []
                 for chunk in chunks {
-                    chunk.bytes.withUnsafeBytes { raw in
-                        var decoder = XORDecoder(raw, count: chunk.count)
-                        while let (t, v) = try? decoder.next(), t < end {
-                            if t >= start {
-                                timestamps.append(t)
-                                values.append(v)
-                            }
+                    try decodeHeadChunk(chunk) { t, v in
+                        guard t < end else { return false }
+                        if t >= start {
+                            timestamps.append(t)
+                            values.append(v)
                         }
+                        return true
                     }
                 }
+                guard !timestamps.isEmpty else { continue }
                 try writer.add(labels, timestamps: timestamps, values: values)
             }
             if let meta = try writer.finish() {
@@ -410,26 +439,30 @@ public final class TSDB: SampleSink, SeriesQuerier {
     /// what the head still holds.
     private func checkpointWAL() throws(StorageError) {
         let closed = try wal.withLock { state throws(StorageError) -> Int in try state.log.rotate() }
-        let records = head.withLock { head -> [WALRecord] in
-            var records: [WALRecord] = []
-            for (slot, s) in head.series.enumerated() {
-                guard let s else { continue }
-                records.append(.series(ref: UInt32(slot), labels: s.labels))
-                for chunk in s.closed {
-                    records.append(.chunk(ref: UInt32(slot), count: chunk.count, minTime: chunk.minTime, maxTime: chunk.maxTime, bytes: chunk.bytes))
-                }
-                if s.open.count > 0 {
+        let snapshot = head.withLock { head -> [(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])] in
+            head.series.enumerated().compactMap { slot, s in
+                s.map { (UInt32(slot), $0.labels, head.copies(of: $0, start: .min, end: .max)) }
+            }
+        }
+        var records: [WALRecord] = []
+        for (slot, labels, chunks) in snapshot {
+            records.append(.series(ref: slot, labels: labels))
+            for chunk in chunks {
+                switch chunk {
+                case .stored(_, let ref):
+                    guard let bytes = try headChunkBytes(chunk) else { continue }
+                    records.append(.chunk(ref: slot, count: Int(ref.count), minTime: ref.minTime, maxTime: ref.maxTime, bytes: bytes))
+                case .open(let bytes, let count, _, _):
                     var samples: [RefSample] = []
-                    s.open.bytes.withUnsafeBytes { raw in
-                        var decoder = XORDecoder(raw, count: s.open.count)
+                    bytes.withUnsafeBytes { raw in
+                        var decoder = XORDecoder(raw, count: count)
                         while let (t, v) = try? decoder.next() {
-                            samples.append(RefSample(ref: SeriesRef(raw: UInt32(slot)), timestamp: t, value: v))
+                            samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
                         }
                     }
                     records.append(.samples(samples))
                 }
             }
-            return records
         }
         try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records) }
     }

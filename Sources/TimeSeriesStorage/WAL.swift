@@ -70,6 +70,7 @@ final class WAL {
             try FileSystem.syncDirectory(directory)
         } catch {
             close(newFD)
+            unlink(path)
             throw error
         }
         if fd >= 0 {
@@ -92,9 +93,12 @@ final class WAL {
         do {
             try FileSystem.writeAll(fd, bytes, path: path)
         } catch {
-            // A partial write leaves a torn record that replay cuts off; start
-            // a fresh segment so later records are not written after it.
-            _ = try? rotate()
+            // A partial write (disk full) would leave a torn record that replay
+            // cuts, with every later record. Cut it now: shrinking a file needs
+            // no space. Failing that, start a fresh segment.
+            if ftruncate(fd, off_t(written)) != 0 || lseek(fd, off_t(written), SEEK_SET) < 0 {
+                _ = try? rotate()
+            }
             throw error
         }
         written += bytes.count

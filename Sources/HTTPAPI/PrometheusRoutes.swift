@@ -22,6 +22,9 @@ struct PrometheusRoutes: Sendable {
             router.on("/api/v1/labels", method: method) { request, _ in
                 try await respond { try await labelNames(request) }
             }
+            router.on("/api/v1/format_query", method: method) { request, _ in
+                try await respond { try await formatQuery(request) }
+            }
         }
         router.get("/api/v1/label/{name}/values") { request, context in
             let name = context.parameters.get("name") ?? ""
@@ -53,6 +56,22 @@ struct PrometheusRoutes: Sendable {
             json.raw("]}")
         }
         json.raw("]}}")
+        return json
+    }
+
+    /// The query in Prometheus's canonical form (`sum by (job) (x)`).
+    private func formatQuery(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        let expr: Expr
+        do {
+            expr = try Parser.parse(parameters["query"] ?? "")
+        } catch {
+            throw APIError.badParameter("query", error.description)
+        }
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":"#)
+        json.string(expr.pretty)
+        json.raw("}")
         return json
     }
 
@@ -160,12 +179,19 @@ struct PrometheusRoutes: Sendable {
 
     // MARK: Helpers
 
-    private func parseQuery(_ text: String) throws -> VectorSelector {
+    /// The query as a selector: the only expressions this version evaluates.
+    private func parseQuery(_ text: String) throws -> Selector {
+        let expr: Expr
         do {
-            return try SelectorParser.parse(text)
+            expr = try Parser.parse(text)
         } catch {
             throw APIError.badParameter("query", error.description)
         }
+        guard case .selector(let selector) = expr, selector.offset == 0, selector.at == nil else {
+            throw APIError.badParameter("query", "this version of tally evaluates series selectors only; "
+                + "functions, operators, ranges and modifiers parse but are not evaluated yet")
+        }
+        return selector
     }
 
     private func range(_ parameters: FormParameters) throws -> (Int64, Int64) {

@@ -39,7 +39,7 @@ extension FormParameters {
     func matchSelectors() throws -> [[LabelMatcher]] {
         try all("match[]").map { text in
             do {
-                return try SelectorParser.parse(text).matchers
+                return try Parser.parseSelector(text).matchers
             } catch {
                 throw APIError.badParameter("match[]", "\(error)")
             }

@@ -127,6 +127,14 @@ public struct Lexer {
     }
 
     private mutating func lexNumberOrDuration(start: Int) throws(PromQLError) -> Token {
+        // Hexadecimal: 0x1f.
+        if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, bytes[index + 1] | 0x20 == UInt8(ascii: "x") {
+            index += 2
+            while index < bytes.count, isHexDigit(bytes[index]) { index += 1 }
+            guard index > start + 2 else { throw error("bad number \"0x\"", start) }
+            return Token(kind: .number, text: String(decoding: bytes[start..<index], as: UTF8.self),
+                         offset: start, length: index - start)
+        }
         while index < bytes.count, isDigit(bytes[index]) || bytes[index] == UInt8(ascii: ".") { index += 1 }
         // A duration: digits followed by a unit letter (and possibly more terms).
         if index < bytes.count, "smhdwy".utf8.contains(bytes[index]) {
@@ -145,6 +153,7 @@ public struct Lexer {
     }
 
     private func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+    private func isHexDigit(_ c: UInt8) -> Bool { isDigit(c) || ((c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "f")) }
     private func isIdentifierStart(_ c: UInt8) -> Bool {
         (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
     }

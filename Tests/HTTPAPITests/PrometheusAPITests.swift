@@ -108,6 +108,21 @@ struct PrometheusAPITests {
         }
     }
 
+    @Test func formatQueryPrintsTheCanonicalForm() async throws {
+        try await makeApp().test(.router) { client in
+            try await client.execute(uri: "/api/v1/format_query?query=sum(rate(x%5B90s%5D))%20by%20(job)", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":"sum by (job) (rate(x[1m30s]))"}"#)
+            }
+            try await client.execute(
+                uri: "/api/v1/format_query", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "query=foo(x)")
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(#"unknown function with name \"foo\""#))
+            }
+        }
+    }
+
     @Test func badRequestsGetPrometheusErrors() async throws {
         let cases: [(String, String)] = [
             ("/api/v1/query?query=", #"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:1: parse error: no expression found in input"}"#),

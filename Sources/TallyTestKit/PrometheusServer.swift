@@ -1,0 +1,94 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// A real Prometheus (Debian's `prometheus` package) as a child process on a
+/// free port of 127.0.0.1, with its own temporary storage, optionally
+/// pre-loaded from an OpenMetrics file through `promtool tsdb
+/// create-blocks-from openmetrics`: the reference that tally's PromQL is
+/// compared with.
+public final class PrometheusServer: @unchecked Sendable {
+    // Unchecked: the process and paths are set in `init` and only read after;
+    // Foundation's Process is thread-safe for terminate/wait.
+    public let port: Int
+    public let directory: String
+    private let process: Process
+
+    /// Where a Debian tool is installed, or nil.
+    public static func tool(_ name: String) -> String? {
+        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] {
+            let path = directory + "/" + name
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    public init(openMetrics: String? = nil) throws {
+        guard let binary = PrometheusServer.tool("prometheus") else {
+            throw SocketError(description: "prometheus is not installed: apt-get install prometheus (.ci/deps does)")
+        }
+        port = freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-prom-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        try "global:\n  scrape_interval: 1h\nscrape_configs: []\n".write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        if let openMetrics {
+            guard let promtool = PrometheusServer.tool("promtool") else {
+                throw SocketError(description: "promtool is not installed: apt-get install prometheus")
+            }
+            let load = Process()
+            load.executableURL = URL(fileURLWithPath: promtool)
+            load.arguments = ["tsdb", "create-blocks-from", "openmetrics", openMetrics, directory + "/data"]
+            load.standardOutput = FileHandle.nullDevice
+            try load.run()
+            load.waitUntilExit()
+            guard load.terminationStatus == 0 else {
+                throw SocketError(description: "promtool create-blocks-from failed with status \(load.terminationStatus)")
+            }
+        }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "--config.file=" + directory + "/prometheus.yml",
+            "--storage.tsdb.path=" + directory + "/data",
+            "--storage.tsdb.retention.time=100y",
+            "--web.listen-address=127.0.0.1:\(port)",
+        ]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits until Prometheus answers `/-/ready`.
+    public func waitReady(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let (status, _) = try? await get("/-/ready"), status == 200 { return }
+            guard process.isRunning else { throw SocketError(description: "prometheus exited with \(process.terminationStatus)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw SocketError(description: "prometheus on port \(port) not ready after \(timeout)")
+    }
+
+    /// GETs a path (with its query string) on Prometheus's port.
+    public func get(_ path: String) async throws -> (status: Int, body: String) {
+        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), String(buffer: body))
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+/// A query-string value, percent-encoded.
+public func urlEncoded(_ value: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+}

@@ -154,7 +154,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(name: "PromQLTests", dependencies: ["PromQL", "TelemetryModel", "TallyTestKit", "TimeSeriesStorage"], swiftSettings: strict),
         .testTarget(
             name: "IngestServerTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Prometheus
+import PromQL
 import TelemetryModel
 
 /// What the HTTP API reads from: the seams it needs, nothing it owns.
@@ -10,8 +11,8 @@ public struct APIDependencies: Sendable {
     /// True once every listener is bound (`/readyz`).
     public var isReady: @Sendable () -> Bool
     public var clock: any WallClock
-    /// How far back an instant selector looks for a sample (Prometheus: 5 minutes).
-    public var lookbackMillis: Int64 = 300_000
+    /// Timeout, sample limit and lookback of PromQL queries.
+    public var queryLimits = QueryLimits()
     /// The most points a range query may return per series (Prometheus: 11,000).
     public var maxPointsPerSeries: Int = 11_000
     /// The largest POST body accepted, in bytes.

@@ -36,27 +36,10 @@ struct PrometheusRoutes: Sendable {
 
     private func query(_ request: Request) async throws -> JSONWriter {
         let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
-        let selector = try parseQuery(parameters["query"] ?? "")
+        let expr = try parseQuery(parameters["query"] ?? "")
         let time = try parameters.time("time", default: dependencies.clock.nowMillis())
-        let found = dependencies.querier.select(selector.matchers, start: time - dependencies.lookbackMillis + 1, end: time)
-            .sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
-        var json = JSONWriter()
-        json.raw(#"{"status":"success","data":{"resultType":"vector","result":["#)
-        var first = true
-        for series in found {
-            guard let last = series.points.last(where: { $0.timestamp <= time }) else { continue }
-            if !first { json.raw(",") }
-            first = false
-            json.raw(#"{"metric":"#)
-            json.labels(series.labels.map { ($0.name, $0.value) })
-            json.raw(#","value":["#)
-            json.timestamp(time)
-            json.raw(",")
-            json.sampleValue(last.value)
-            json.raw("]}")
-        }
-        json.raw("]}}")
-        return json
+        let engine = try self.engine(parameters)
+        return render(try run { () throws(PromQLError) in try engine.instant(expr, at: time) })
     }
 
     /// The query in Prometheus's canonical form (`sum by (job) (x)`).
@@ -97,43 +80,12 @@ struct PrometheusRoutes: Sendable {
         guard (end - start) / step < Int64(dependencies.maxPointsPerSeries) else {
             throw APIError(type: .badData, message: "exceeded maximum resolution of \(dependencies.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
-        let selector = try parseQuery(parameters["query"] ?? "")
-        let found = dependencies.querier.select(selector.matchers, start: start - dependencies.lookbackMillis + 1, end: end)
-            .sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
-        var json = JSONWriter(capacity: 4096)
-        json.raw(#"{"status":"success","data":{"resultType":"matrix","result":["#)
-        var firstSeries = true
-        for series in found {
-            // Each step takes the newest point in (t - lookback, t].
-            var values: [(Int64, Double)] = []
-            var index = 0
-            let points = series.points
-            var t = start
-            while t <= end {
-                while index < points.count, points[index].timestamp <= t { index += 1 }
-                if index > 0, points[index - 1].timestamp > t - dependencies.lookbackMillis {
-                    values.append((t, points[index - 1].value))
-                }
-                t += step
-            }
-            guard !values.isEmpty else { continue }
-            if !firstSeries { json.raw(",") }
-            firstSeries = false
-            json.raw(#"{"metric":"#)
-            json.labels(series.labels.map { ($0.name, $0.value) })
-            json.raw(#","values":["#)
-            for (k, (time, value)) in values.enumerated() {
-                if k > 0 { json.raw(",") }
-                json.raw("[")
-                json.timestamp(time)
-                json.raw(",")
-                json.sampleValue(value)
-                json.raw("]")
-            }
-            json.raw("]}")
+        let expr = try parseQuery(parameters["query"] ?? "")
+        guard expr.type == .scalar || expr.type == .vector else {
+            throw APIError(type: .badData, message: "invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
-        json.raw("]}}")
-        return json
+        let engine = try self.engine(parameters)
+        return render(try run { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) })
     }
 
     private func series(_ request: Request) async throws -> JSONWriter {
@@ -179,19 +131,94 @@ struct PrometheusRoutes: Sendable {
 
     // MARK: Helpers
 
-    /// The query as a selector: the only expressions this version evaluates.
-    private func parseQuery(_ text: String) throws -> Selector {
-        let expr: Expr
+    private func parseQuery(_ text: String) throws -> Expr {
         do {
-            expr = try Parser.parse(text)
+            return try Parser.parse(text)
         } catch {
             throw APIError.badParameter("query", error.description)
         }
-        guard case .selector(let selector) = expr, selector.offset == 0, selector.at == nil else {
-            throw APIError.badParameter("query", "this version of tally evaluates series selectors only; "
-                + "functions, operators, ranges and modifiers parse but are not evaluated yet")
+    }
+
+    /// An engine over the querier, with the request's `timeout` when it is shorter.
+    private func engine(_ parameters: FormParameters) throws -> Engine {
+        var limits = dependencies.queryLimits
+        if let text = parameters["timeout"], !text.isEmpty {
+            do {
+                let millis = try parseDurationOrSeconds(text)
+                limits.timeout = min(limits.timeout, .milliseconds(millis))
+            } catch {
+                throw APIError.badParameter("timeout", "cannot parse \"\(text)\" to a valid duration")
+            }
         }
-        return selector
+        return Engine(querier: dependencies.querier, limits: limits)
+    }
+
+    /// Runs a query, turning its errors into the API's.
+    private func run(_ body: () throws(PromQLError) -> QueryResult) throws -> QueryResult {
+        do {
+            return try body()
+        } catch {
+            switch error.kind {
+            case .parse, .unsupported: throw APIError.badParameter("query", error.description)
+            case .execution: throw APIError(type: .execution, message: error.description)
+            case .timeout: throw APIError(type: .timeout, message: error.description)
+            }
+        }
+    }
+
+    /// A query's answer in Prometheus's JSON.
+    private func render(_ result: QueryResult) -> JSONWriter {
+        var json = JSONWriter(capacity: 4096)
+        json.raw(#"{"status":"success","data":{"resultType":""#)
+        json.raw(result.resultType)
+        json.raw(#"","result":"#)
+        switch result {
+        case .scalar(let time, let value):
+            json.raw("[")
+            json.timestamp(time)
+            json.raw(",")
+            json.sampleValue(value)
+            json.raw("]")
+        case .string(let time, let value):
+            json.raw("[")
+            json.timestamp(time)
+            json.raw(",")
+            json.string(value)
+            json.raw("]")
+        case .vector(let time, let samples):
+            json.raw("[")
+            for (i, sample) in samples.enumerated() {
+                if i > 0 { json.raw(",") }
+                json.raw(#"{"metric":"#)
+                json.labels(sample.labels.map { ($0.name, $0.value) })
+                json.raw(#","value":["#)
+                json.timestamp(time)
+                json.raw(",")
+                json.sampleValue(sample.value)
+                json.raw("]}")
+            }
+            json.raw("]")
+        case .matrix(let series):
+            json.raw("[")
+            for (i, s) in series.enumerated() {
+                if i > 0 { json.raw(",") }
+                json.raw(#"{"metric":"#)
+                json.labels(s.labels.map { ($0.name, $0.value) })
+                json.raw(#","values":["#)
+                for (j, point) in s.points.enumerated() {
+                    if j > 0 { json.raw(",") }
+                    json.raw("[")
+                    json.timestamp(point.timestamp)
+                    json.raw(",")
+                    json.sampleValue(point.value)
+                    json.raw("]")
+                }
+                json.raw("]}")
+            }
+            json.raw("]")
+        }
+        json.raw("}}")
+        return json
     }
 
     private func range(_ parameters: FormParameters) throws -> (Int64, Int64) {

@@ -6,6 +6,11 @@ public struct PromQLError: Error, CustomStringConvertible, Sendable, Equatable {
         case parse
         /// Valid PromQL that this version does not evaluate yet (HTTP 400, `bad_data`).
         case unsupported
+        /// The query parsed but failed while it ran (HTTP 422, `execution`):
+        /// duplicate series, too many samples, a bad regular expression.
+        case execution
+        /// The query ran longer than the timeout (HTTP 503, `timeout`).
+        case timeout
     }
 
     public var kind: Kind
@@ -15,6 +20,11 @@ public struct PromQLError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The 1-based line and column of the offset.
     public var line: Int
     public var column: Int
+
+    /// An error of a running query, which has no position.
+    public static func execution(_ message: String) -> PromQLError {
+        PromQLError(.execution, message, at: 0, in: "")
+    }
 
     public init(_ kind: Kind, _ message: String, at offset: Int, in query: String) {
         self.kind = kind
@@ -39,6 +49,7 @@ public struct PromQLError: Error, CustomStringConvertible, Sendable, Equatable {
         switch kind {
         case .parse: "\(line):\(column): parse error: \(message)"
         case .unsupported: "\(line):\(column): \(message)"
+        case .execution, .timeout: message
         }
     }
 }

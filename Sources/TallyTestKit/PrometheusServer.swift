@@ -71,7 +71,9 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// GETs a path (with its query string) on Prometheus's port.
     public func get(_ path: String) async throws -> (status: Int, body: String) {
-        let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        // Uncompressed: large, repetitive answers would exceed the client's inflation ratio limit.
+        request.headers.add(name: "Accept-Encoding", value: "identity")
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         let body = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), String(buffer: body))

@@ -1,0 +1,237 @@
+import TelemetryModel
+
+/// Evaluates one query: each node over a whole grid of steps at once, so a
+/// selector reads its series once for every step. Not shared between
+/// queries or threads.
+final class Evaluator {
+    let querier: any SeriesQuerier
+    let limits: QueryLimits
+    let queryStart: Int64
+    let queryEnd: Int64
+    private let deadline: ContinuousClock.Instant
+    /// Samples read so far, against `limits.maxSamples`.
+    private var samplesRead = 0
+
+    init(querier: any SeriesQuerier, limits: QueryLimits, queryStart: Int64, queryEnd: Int64) {
+        self.querier = querier
+        self.limits = limits
+        self.queryStart = queryStart
+        self.queryEnd = queryEnd
+        deadline = ContinuousClock.now + limits.timeout
+    }
+
+    /// Whether the answer keeps the order the expression gives it.
+    static func keepsOrder(_ expr: Expr) -> Bool {
+        switch expr {
+        case .call(let f, _): f.name == "sort" || f.name == "sort_desc"
+        case .aggregate(let a): a.op == .topk || a.op == .bottomk
+        case .paren(let e): keepsOrder(e)
+        default: false
+        }
+    }
+
+    // MARK: Limits
+
+    func checkDeadline() throws(PromQLError) {
+        if ContinuousClock.now > deadline {
+            throw PromQLError(.timeout, "query timed out in query execution", at: 0, in: "")
+        }
+    }
+
+    func account(_ samples: Int) throws(PromQLError) {
+        samplesRead += samples
+        if samplesRead > limits.maxSamples {
+            throw PromQLError.execution("query processing would load too many samples into memory in query execution")
+        }
+    }
+
+    // MARK: Dispatch
+
+    func eval(_ expr: Expr, _ grid: Grid) throws(PromQLError) -> StepValue {
+        try checkDeadline()
+        switch expr {
+        case .number(let value):
+            return .scalar([Double](repeating: value, count: grid.count))
+        case .string(let text):
+            return .string(text)
+        case .paren(let inner):
+            return try eval(inner, grid)
+        case .negate(let inner):
+            switch try eval(inner, grid) {
+            case .scalar(let values): return .scalar(values.map { -$0 })
+            case .vector(let series):
+                return .vector(try mergeSameLabels(series.map { s in
+                    StepSeries(labels: s.labels.droppingName, values: s.values.map { -$0 }, present: s.present)
+                }))
+            default: throw PromQLError.execution("unary minus on a \(inner.type)")
+            }
+        case .selector(let selector):
+            return .vector(try instantSelector(selector, grid))
+        case .matrix(let selector, let range):
+            let times = evaluationTimes(grid, at: selector.at)
+            return .range(try rangeSelector(selector.matchers, range: range, times: times, offset: selector.offset))
+        case .subquery(let subquery):
+            return .range(try self.subquery(subquery, grid))
+        case .call(let function, let arguments):
+            return try call(function, arguments, grid)
+        case .aggregate(let aggregation):
+            return .vector(try aggregate(aggregation, grid))
+        case .binary(let binary):
+            return try self.binary(binary, grid)
+        }
+    }
+
+    /// Each step's reference time: the step (or the `@` time) minus the offset.
+    func references(_ grid: Grid, offset: Int64, at: AtModifier?) -> [Int64] {
+        evaluationTimes(grid, at: at).map { $0 - offset }
+    }
+
+    /// Each step's evaluation time: the step's, or the `@` time.
+    func evaluationTimes(_ grid: Grid, at: AtModifier?) -> [Int64] {
+        let fixed: Int64?
+        switch at {
+        case .time(let t)?: fixed = t
+        case .start?: fixed = queryStart
+        case .end?: fixed = queryEnd
+        case nil: fixed = nil
+        }
+        return (0..<grid.count).map { fixed ?? grid.time($0) }
+    }
+
+    // MARK: Selectors
+
+    /// Reads the matching series' points in `[from, to]`, counted against the limit.
+    func fetch(_ matchers: [LabelMatcher], from: Int64, to: Int64) throws(PromQLError) -> [SeriesPoints] {
+        let found = querier.select(matchers, start: from, end: to)
+        try account(found.reduce(0) { $0 + $1.points.count })
+        try checkDeadline()
+        return found
+    }
+
+    /// An instant vector selector: at each step, each series' latest sample
+    /// no older than the lookback, unless it is a staleness marker. With
+    /// `timestamps`, the value is the sample's time in seconds.
+    func instantSelector(_ selector: Selector, _ grid: Grid, timestamps: Bool = false) throws(PromQLError) -> [StepSeries] {
+        let refs = references(grid, offset: selector.offset, at: selector.at)
+        guard let low = refs.min(), let high = refs.max() else { return [] }
+        let lookback = limits.lookbackMillis
+        var out: [StepSeries] = []
+        for s in try fetch(selector.matchers, from: low - lookback, to: high) {
+            var series = StepSeries(labels: s.labels, steps: refs.count)
+            let points = s.points
+            var any = false
+            for (i, ref) in refs.enumerated() {
+                // The last point at or before the reference time.
+                let upper = Evaluator.firstIndex(points, after: ref)
+                guard upper > 0 else { continue }
+                let point = points[upper - 1]
+                guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
+                series.set(i, timestamps ? Double(point.timestamp) / 1000 : point.value)
+                any = true
+            }
+            if any { out.append(series) }
+        }
+        return out
+    }
+
+    /// A range selector's series, staleness markers removed.
+    func rangeSelector(_ matchers: [LabelMatcher], range: Int64, times: [Int64], offset: Int64) throws(PromQLError) -> RangeData {
+        let references = times.map { $0 - offset }
+        guard let low = references.min(), let high = references.max() else {
+            return RangeData(series: [], range: range, references: references, evaluationTimes: times)
+        }
+        var series = try fetch(matchers, from: low - range, to: high)
+        for i in series.indices where series[i].points.contains(where: { $0.value.isStaleMarker }) {
+            series[i].points.removeAll { $0.value.isStaleMarker }
+        }
+        return RangeData(series: series, range: range, references: references, evaluationTimes: times)
+    }
+
+    /// A subquery: the inner expression evaluated at its own step, aligned to
+    /// multiples of the step, over the ranges the outer steps need.
+    func subquery(_ subquery: Subquery, _ grid: Grid) throws(PromQLError) -> RangeData {
+        let times = evaluationTimes(grid, at: subquery.at)
+        let refs = times.map { $0 - subquery.offset }
+        guard let low = refs.min(), let high = refs.max() else {
+            return RangeData(series: [], range: subquery.range, references: refs, evaluationTimes: times)
+        }
+        let step = subquery.step ?? limits.defaultSubqueryStepMillis
+        guard step > 0 else { throw PromQLError.execution("subquery step must be positive") }
+        let from = low - subquery.range
+        var start = floorDivide(from, step) * step
+        if start < from { start += step }
+        guard start <= high else { return RangeData(series: [], range: subquery.range, references: refs, evaluationTimes: times) }
+        let inner = Grid(start: start, end: high, step: step)
+        let series: [StepSeries]
+        switch try eval(subquery.expr, inner) {
+        case .vector(let v): series = v
+        case .scalar(let values): series = [StepSeries(labels: Labels([]), values: values, present: [Bool](repeating: true, count: values.count))]
+        default: throw PromQLError.execution("subquery of a \(subquery.expr.type)")
+        }
+        let points = series.map { s in
+            SeriesPoints(labels: s.labels, points: s.present.indices.compactMap { i in
+                s.present[i] ? Point(timestamp: inner.time(i), value: s.values[i]) : nil
+            })
+        }
+        try account(points.reduce(0) { $0 + $1.points.count })
+        return RangeData(series: points, range: subquery.range, references: refs, evaluationTimes: times)
+    }
+
+    // MARK: Helpers
+
+    /// The index of the first point after `time` (binary search).
+    static func firstIndex(_ points: [Point], after time: Int64) -> Int {
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low + high) / 2
+            if points[mid].timestamp <= time { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The index of the first point at or after `time`.
+    static func firstIndex(_ points: [Point], atOrAfter time: Int64) -> Int {
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low + high) / 2
+            if points[mid].timestamp < time { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The points in `[end - range, end]`.
+    static func window(_ points: [Point], end: Int64, range: Int64) -> ArraySlice<Point> {
+        let lower = firstIndex(points, atOrAfter: end - range)
+        let upper = firstIndex(points, after: end)
+        return lower < upper ? points[lower..<upper] : []
+    }
+
+    /// Merges series whose labels became equal (a function dropped the
+    /// metric name); two of them with a value at the same step are an error,
+    /// as in Prometheus.
+    func mergeSameLabels(_ series: [StepSeries], message: String = "vector cannot contain metrics with the same labelset") throws(PromQLError) -> [StepSeries] {
+        var index: [Labels: Int] = [:]
+        var out: [StepSeries] = []
+        out.reserveCapacity(series.count)
+        for s in series {
+            if let i = index[s.labels] {
+                for step in s.present.indices where s.present[step] {
+                    if out[i].present[step] { throw PromQLError.execution(message) }
+                    out[i].set(step, s.values[step])
+                }
+            } else {
+                index[s.labels] = out.count
+                out.append(s)
+            }
+        }
+        return out
+    }
+}
+
+/// Floor division for possibly negative times.
+func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+}

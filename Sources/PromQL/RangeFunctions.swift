@@ -1,0 +1,255 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TelemetryModel
+
+/// The functions of range vectors (`rate`, `*_over_time`, …), each computed
+/// over every step's window of raw points as Prometheus 2.42 computes it.
+extension Evaluator {
+    /// Applies `body` to each series' window at each step; a nil result
+    /// leaves the step empty. The metric name is dropped unless `keepName`.
+    func overWindows(
+        _ data: RangeData, keepName: Bool = false,
+        _ body: (_ window: ArraySlice<Point>, _ reference: Int64, _ step: Int) -> Double?
+    ) throws(PromQLError) -> [StepSeries] {
+        var out: [StepSeries] = []
+        for s in data.series {
+            guard !s.points.isEmpty else { continue }
+            var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
+            var any = false
+            for (i, reference) in data.references.enumerated() {
+                let window = Evaluator.window(s.points, end: reference, range: data.range)
+                guard !window.isEmpty, let value = body(window, reference, i) else { continue }
+                series.set(i, value)
+                any = true
+            }
+            if any { out.append(series) }
+        }
+        try checkDeadline()
+        return try mergeSameLabels(out)
+    }
+
+    func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]]) throws(PromQLError) -> [StepSeries]? {
+        let range = data.range
+        switch name {
+        case "rate": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: true, perSecond: true) }
+        case "increase": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: true, perSecond: false) }
+        case "delta": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: false, perSecond: false) }
+        case "irate": return try overWindows(data) { w, _, _ in instantDelta(w, rate: true) }
+        case "idelta": return try overWindows(data) { w, _, _ in instantDelta(w, rate: false) }
+        case "deriv":
+            return try overWindows(data) { w, _, _ in
+                w.count < 2 ? nil : linearRegression(w, interceptTime: w.first!.timestamp).slope
+            }
+        case "predict_linear":
+            return try overWindows(data) { w, _, i in
+                guard w.count >= 2 else { return nil }
+                // Regressed around the evaluation time, not the offset window's end.
+                let (slope, intercept) = linearRegression(w, interceptTime: data.evaluationTimes[i])
+                return slope * scalars[0][i] + intercept
+            }
+        case "holt_winters":
+            return try overWindows(data) { w, _, i in holtWinters(w, smoothing: scalars[0][i], trend: scalars[1][i]) }
+        case "resets":
+            return try overWindows(data) { w, _, _ in
+                var resets = 0.0
+                var previous = w.first!.value
+                for p in w.dropFirst() {
+                    if p.value < previous { resets += 1 }
+                    previous = p.value
+                }
+                return resets
+            }
+        case "changes":
+            return try overWindows(data) { w, _, _ in
+                var changes = 0.0
+                var previous = w.first!.value
+                for p in w.dropFirst() {
+                    if !(p.value == previous || (p.value.isNaN && previous.isNaN)) { changes += 1 }
+                    previous = p.value
+                }
+                return changes
+            }
+        case "avg_over_time":
+            return try overWindows(data) { w, _, _ in
+                var mean = 0.0, c = 0.0, count = 0.0
+                for p in w {
+                    count += 1
+                    if mean.isInfinite {
+                        if p.value.isInfinite && (mean > 0) == (p.value > 0) { continue }
+                        if !p.value.isInfinite && !p.value.isNaN { continue }
+                    }
+                    (mean, c) = kahanAdd(p.value / count - mean / count, mean, c)
+                }
+                return mean.isInfinite ? mean : mean + c
+            }
+        case "sum_over_time":
+            return try overWindows(data) { w, _, _ in
+                var sum = 0.0, c = 0.0
+                for p in w { (sum, c) = kahanAdd(p.value, sum, c) }
+                return sum.isInfinite ? sum : sum + c
+            }
+        case "min_over_time":
+            return try overWindows(data) { w, _, _ in
+                var m = w.first!.value
+                for p in w where p.value < m || m.isNaN { m = p.value }
+                return m
+            }
+        case "max_over_time":
+            return try overWindows(data) { w, _, _ in
+                var m = w.first!.value
+                for p in w where p.value > m || m.isNaN { m = p.value }
+                return m
+            }
+        case "count_over_time": return try overWindows(data) { w, _, _ in Double(w.count) }
+        case "last_over_time": return try overWindows(data, keepName: true) { w, _, _ in w.last!.value }
+        case "present_over_time": return try overWindows(data) { _, _, _ in 1 }
+        case "stddev_over_time": return try overWindows(data) { w, _, _ in variance(w).squareRoot() }
+        case "stdvar_over_time": return try overWindows(data) { w, _, _ in variance(w) }
+        case "quantile_over_time":
+            return try overWindows(data) { w, _, i in quantile(scalars[0][i], w.map(\.value)) }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Prometheus's `extrapolatedRate`: the change over the window (counter
+/// resets added back), extrapolated towards the window's edges when the
+/// first and last samples are close to them, never below zero for counters.
+func extrapolatedDelta(_ w: ArraySlice<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool) -> Double? {
+    guard w.count >= 2, let first = w.first, let last = w.last else { return nil }
+    let rangeStart = reference - range
+    let rangeEnd = reference
+    var result = last.value - first.value
+    if counter {
+        var previous = first.value
+        for p in w.dropFirst() {
+            if p.value < previous { result += previous }
+            previous = p.value
+        }
+    }
+    var durationToStart = Double(first.timestamp - rangeStart) / 1000
+    let durationToEnd = Double(rangeEnd - last.timestamp) / 1000
+    let sampled = Double(last.timestamp - first.timestamp) / 1000
+    let averageInterval = sampled / Double(w.count - 1)
+    if counter && result > 0 && first.value >= 0 {
+        let durationToZero = sampled * (first.value / result)
+        if durationToZero < durationToStart { durationToStart = durationToZero }
+    }
+    let threshold = averageInterval * 1.1
+    var interval = sampled
+    interval += durationToStart < threshold ? durationToStart : averageInterval / 2
+    interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2
+    // The same operations in the same order as Prometheus, so results agree to the bit.
+    var factor = interval / sampled
+    if perSecond { factor /= Double(range) / 1000 }
+    return result * factor
+}
+
+/// `irate` and `idelta`: from the last two samples.
+func instantDelta(_ w: ArraySlice<Point>, rate: Bool) -> Double? {
+    guard w.count >= 2 else { return nil }
+    let last = w[w.endIndex - 1]
+    let previous = w[w.endIndex - 2]
+    var result: Double
+    if rate && last.value < previous.value {
+        result = last.value
+    } else {
+        result = last.value - previous.value
+    }
+    let interval = last.timestamp - previous.timestamp
+    if interval == 0 { return nil }
+    if rate { result /= Double(interval) / 1000 }
+    return result
+}
+
+/// Kahan–Babuška compensated addition: returns the new sum and compensation.
+@inline(__always)
+func kahanAdd(_ value: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
+    let t = sum + value
+    var c = c
+    if sum.magnitude >= value.magnitude {
+        c += (sum - t) + value
+    } else {
+        c += (value - t) + sum
+    }
+    return (t, c)
+}
+
+/// Least-squares slope and intercept of the points, x in seconds from `interceptTime`.
+func linearRegression(_ w: ArraySlice<Point>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
+    var n = 0.0
+    var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
+    let initY = w.first!.value
+    var constY = true
+    for p in w {
+        if constY && p.value != initY { constY = false }
+        n += 1
+        let x = Double(p.timestamp - interceptTime) / 1000
+        (sumX, cX) = kahanAdd(x, sumX, cX)
+        (sumY, cY) = kahanAdd(p.value, sumY, cY)
+        (sumXY, cXY) = kahanAdd(x * p.value, sumXY, cXY)
+        (sumX2, cX2) = kahanAdd(x * x, sumX2, cX2)
+    }
+    if constY {
+        if initY.isInfinite { return (.nan, .nan) }
+        return (0, initY)
+    }
+    sumX += cX
+    sumY += cY
+    sumXY += cXY
+    sumX2 += cX2
+    let covXY = sumXY - sumX * sumY / n
+    let varX = sumX2 - sumX * sumX / n
+    let slope = covXY / varX
+    return (slope, sumY / n - slope * sumX / n)
+}
+
+/// Population variance, by Welford's method with compensated sums.
+func variance(_ w: ArraySlice<Point>) -> Double {
+    var count = 0.0, mean = 0.0, cMean = 0.0, aux = 0.0, cAux = 0.0
+    for p in w {
+        count += 1
+        let delta = p.value - (mean + cMean)
+        (mean, cMean) = kahanAdd(delta / count, mean, cMean)
+        (aux, cAux) = kahanAdd(delta * (p.value - (mean + cMean)), aux, cAux)
+    }
+    return (aux + cAux) / count
+}
+
+/// The φ-quantile of the values, interpolating between neighbours; NaNs sort first.
+func quantile(_ q: Double, _ values: [Double]) -> Double {
+    if values.isEmpty || q.isNaN { return .nan }
+    if q < 0 { return -.infinity }
+    if q > 1 { return .infinity }
+    let sorted = values.sorted { a, b in
+        if a.isNaN { return !b.isNaN }
+        return !b.isNaN && a < b
+    }
+    let n = Double(sorted.count)
+    let rank = q * (n - 1)
+    let lower = max(0, rank.rounded(.down))
+    let upper = min(n - 1, lower + 1)
+    let weight = rank - rank.rounded(.down)
+    return sorted[Int(lower)] * (1 - weight) + sorted[Int(upper)] * weight
+}
+
+/// Double exponential smoothing.
+func holtWinters(_ w: ArraySlice<Point>, smoothing sf: Double, trend tf: Double) -> Double? {
+    guard sf > 0, sf < 1, tf > 0, tf < 1, w.count >= 2 else { return nil }
+    let values = Array(w.map(\.value))
+    var s0 = 0.0
+    var s1 = values[0]
+    var b = values[1] - values[0]
+    for i in 1..<values.count {
+        // Scale the raw value against the smoothing factor.
+        let x = sf * values[i]
+        // Scale the last smoothed value with the trend at this point.
+        if i > 1 { b = tf * (s1 - s0) + (1 - tf) * b }
+        let y = (1 - sf) * (s1 + b)
+        s0 = s1
+        s1 = x + y
+    }
+    return s1
+}

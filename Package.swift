@@ -90,6 +90,7 @@ let package = Package(
             dependencies: [
                 "TelemetryModel", "PromQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +101,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
-                "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage",
+                "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

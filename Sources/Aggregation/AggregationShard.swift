@@ -53,7 +53,14 @@ public final class AggregationShard {
     private var familyKinds: [Int: (kind: MetricKind, series: Int)] = [:]
     public private(set) var activeSeries = 0
 
-    public init(config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink) {
+    /// Where new families' types are recorded (`/api/v1/metadata`).
+    private let catalog: MetricCatalog?
+
+    public init(
+        config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink,
+        catalog: MetricCatalog? = nil
+    ) {
+        self.catalog = catalog
         self.config = config
         self.mapping = SketchMapping(relativeAccuracy: config.sketchRelativeAccuracy)
         self.budget = budget
@@ -190,6 +197,7 @@ public final class AggregationShard {
                                 kind: kind, touched: false, live: true)
         let index = entries.place(entry, reusing: &freeSeries)
         families[primary] = index
+        if familyKinds[familyHash] == nil { catalog?.record(family: labels.metricName, kind: kind) }
         familyKinds[familyHash, default: (kind, 0)].series += 1
         activeSeries += 1
         metrics?.seriesCreated.increment()

@@ -13,6 +13,12 @@ public struct APIDependencies: Sendable {
     public var clock: any WallClock
     /// Timeout, sample limit and lookback of PromQL queries.
     public var queryLimits = QueryLimits()
+    /// The type of each metric family (`/api/v1/metadata`).
+    public var catalog = MetricCatalog()
+    /// What `/api/v1/status/buildinfo` reports.
+    public var version = "0.4.0"
+    /// PromQL queries evaluated at once; more wait for a slot (up to their timeout).
+    public var maxConcurrentQueries = 20
     /// The most points a range query may return per series (Prometheus: 11,000).
     public var maxPointsPerSeries: Int = 11_000
     /// The largest POST body accepted, in bytes.

@@ -7,6 +7,12 @@ import TelemetryModel
 /// only for now, with Prometheus's parameters, JSON shapes and errors.
 struct PrometheusRoutes: Sendable {
     let dependencies: APIDependencies
+    let gate: QueryGate
+
+    init(dependencies: APIDependencies) {
+        self.dependencies = dependencies
+        gate = QueryGate(limit: dependencies.maxConcurrentQueries)
+    }
 
     func register(on router: Router<BasicRequestContext>) {
         for method in [HTTPRequest.Method.get, .post] {
@@ -25,6 +31,15 @@ struct PrometheusRoutes: Sendable {
             router.on("/api/v1/format_query", method: method) { request, _ in
                 try await respond { try await formatQuery(request) }
             }
+            router.on("/api/v1/query_exemplars", method: method) { request, _ in
+                try await respond { try await queryExemplars(request) }
+            }
+        }
+        router.get("/api/v1/metadata") { request, _ in
+            try await respond { try await metadata(request) }
+        }
+        router.get("/api/v1/status/buildinfo") { _, _ in
+            try await respond { buildInfo() }
         }
         router.get("/api/v1/label/{name}/values") { request, context in
             let name = context.parameters.get("name") ?? ""
@@ -39,7 +54,51 @@ struct PrometheusRoutes: Sendable {
         let expr = try parseQuery(parameters["query"] ?? "")
         let time = try parameters.time("time", default: dependencies.clock.nowMillis())
         let engine = try self.engine(parameters)
-        return render(try run { () throws(PromQLError) in try engine.instant(expr, at: time) })
+        return render(try await run(engine) { () throws(PromQLError) in try engine.instant(expr, at: time) })
+    }
+
+    /// The type and help of each metric family, as Grafana's editor asks:
+    /// `metric` picks one family, `limit` caps how many are listed.
+    private func metadata(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        var limit = Int.max
+        if let text = parameters["limit"], !text.isEmpty {
+            guard let value = Int(text) else { throw APIError.badParameter("limit", "not a number: \"\(text)\"") }
+            if value >= 0 { limit = value }
+        }
+        var entries = dependencies.catalog.all.sorted { $0.key < $1.key }
+        if let metric = parameters["metric"], !metric.isEmpty { entries = entries.filter { $0.key == metric } }
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":{"#)
+        for (i, (name, entry)) in entries.prefix(limit).enumerated() {
+            if i > 0 { json.raw(",") }
+            json.string(name)
+            json.raw(#":[{"type":"#)
+            json.string(entry.type)
+            json.raw(#","help":"#)
+            json.string(entry.help)
+            json.raw(#","unit":""}]"#)
+        }
+        json.raw("}}")
+        return json
+    }
+
+    /// Tally keeps no exemplars: an empty answer, as Prometheus gives without them.
+    private func queryExemplars(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        _ = try parseQuery(parameters["query"] ?? "")
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":[]}"#)
+        return json
+    }
+
+    /// What Grafana reads to learn the server's version.
+    private func buildInfo() -> JSONWriter {
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":{"application":"tally","version":"#)
+        json.string(dependencies.version)
+        json.raw(#","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":""}}"#)
+        return json
     }
 
     /// The query in Prometheus's canonical form (`sum by (job) (x)`).
@@ -85,7 +144,7 @@ struct PrometheusRoutes: Sendable {
             throw APIError(type: .badData, message: "invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
         let engine = try self.engine(parameters)
-        return render(try run { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) })
+        return render(try await run(engine) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) })
     }
 
     private func series(_ request: Request) async throws -> JSONWriter {
@@ -153,15 +212,17 @@ struct PrometheusRoutes: Sendable {
         return Engine(querier: dependencies.querier, limits: limits)
     }
 
-    /// Runs a query, turning its errors into the API's.
-    private func run(_ body: () throws(PromQLError) -> QueryResult) throws -> QueryResult {
-        do {
-            return try body()
-        } catch {
-            switch error.kind {
-            case .parse, .unsupported: throw APIError.badParameter("query", error.description)
-            case .execution: throw APIError(type: .execution, message: error.description)
-            case .timeout: throw APIError(type: .timeout, message: error.description)
+    /// Runs a query through the gate, turning its errors into the API's.
+    private func run(_ engine: Engine, _ body: @escaping @Sendable () throws(PromQLError) -> QueryResult) async throws -> QueryResult {
+        try await gate.run(timeout: engine.limits.timeout) { () throws -> QueryResult in
+            do throws(PromQLError) {
+                return try body()
+            } catch {
+                switch error.kind {
+                case .parse, .unsupported: throw APIError.badParameter("query", error.description)
+                case .execution: throw APIError(type: .execution, message: error.description)
+                case .timeout: throw APIError(type: .timeout, message: error.description)
+                }
             }
         }
     }

@@ -47,7 +47,8 @@ public final class AggregationService: Service {
     public init(
         shardCount: Int, ringCapacity: Int, config: AggregationConfig, maxSeries: Int,
         flushIntervalMillis: Int64, sink: any SampleSink, clock: any WallClock,
-        metrics: AggregationMetrics, registry: PrometheusCollectorRegistry, logger: Logger
+        metrics: AggregationMetrics, registry: PrometheusCollectorRegistry, logger: Logger,
+        catalog: MetricCatalog? = nil
     ) {
         precondition(shardCount > 0 && flushIntervalMillis > 0)
         group = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
@@ -61,7 +62,7 @@ public final class AggregationService: Service {
         shards = inputs.enumerated().map { index, input in
             ShardState(
                 eventLoop: loops[index % loops.count],
-                shard: AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink),
+                shard: AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog),
                 input: input, nextFlush: firstFlush)
         }
         self.sink = sink
@@ -70,7 +71,8 @@ public final class AggregationService: Service {
         self.logger = logger
         flushDuration = registry.makeDurationHistogram(descriptor: MetricNameDescriptor(
             metricName: "tally_flush_duration", unitName: "seconds",
-            helpText: "Time one shard takes to flush an interval into storage."), buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
+            helpText: "Time one shard takes to flush an interval into storage."),
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
                       .milliseconds(500), .seconds(2), .seconds(10)])
         activeSeries = registry.makeGauge(descriptor: MetricNameDescriptor(
             metricName: "tally_series_active", unitName: "",

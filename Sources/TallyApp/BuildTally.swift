@@ -48,10 +48,11 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let storage = StorageService(db: store, clock: clock, logger: logger)
     let events = MemoryEventStore(capacity: config.maxEvents, registry: registry)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
+    let catalog = MetricCatalog()
     let aggregation = AggregationService(
         shardCount: config.shards, ringCapacity: config.ringCapacity, config: config.aggregation,
         maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,
-        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger)
+        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog)
     var badLineLogger = logger
     badLineLogger[metadataKey: "component"] = "statsd"
     let badLineLog = BadLineLog(clock: clock) { [badLineLogger] message in badLineLogger.warning("\(message)") }
@@ -65,6 +66,10 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     var dependencies = APIDependencies(
         querier: store, events: events, registry: registry, isReady: { ingest.isReady }, clock: clock)
     dependencies.maxEventsPerAnswer = config.maxEvents
+    dependencies.catalog = catalog
+    dependencies.queryLimits = config.query
+    dependencies.maxConcurrentQueries = config.maxConcurrentQueries
+    dependencies.maxPointsPerSeries = config.maxPointsPerSeries
     let app = Application(
         router: buildAPIRouter(dependencies),
         configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "tally"),

@@ -113,6 +113,19 @@ public enum ConfigLoader {
                     default: throw reader.unknown(key, value, path)
                     }
                 }
+            case "query":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "timeout": config.query.timeout = .milliseconds(try reader.duration(value, path, minimum: 1))
+                    case "max_samples": config.query.maxSamples = try reader.int(value, path, range: 1...Int(Int32.max))
+                    case "max_points_per_series": config.maxPointsPerSeries = try reader.int(value, path, range: 1...10_000_000)
+                    case "max_concurrency": config.maxConcurrentQueries = try reader.int(value, path, range: 1...10_000)
+                    case "lookback_delta": config.query.lookbackMillis = try reader.duration(value, path, minimum: 1)
+                    case "default_subquery_step":
+                        config.query.defaultSubqueryStepMillis = try reader.duration(value, path, minimum: 1)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
             case "events":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {

@@ -1,6 +1,7 @@
 import Aggregation
 import IngestServer
 import Logging
+import PromQL
 import TelemetryModel
 import TimeSeriesStorage
 
@@ -30,6 +31,12 @@ public struct TallyConfig: Sendable {
     public var storage = StorageOptions()
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
+    /// PromQL limits: timeout, samples, lookback.
+    public var query = QueryLimits()
+    /// PromQL queries evaluated at once.
+    public var maxConcurrentQueries = 20
+    /// Most points a range query returns per series.
+    public var maxPointsPerSeries = 11_000
 
     public init() {}
 }

@@ -33,7 +33,16 @@ func makeApp(ready: Bool = true) -> some ApplicationProtocol {
         helpText: "A test counter.")).increment(by: Int64(3))
     let dependencies = APIDependencies(querier: store, events: events, registry: registry,
                                        isReady: { ready }, clock: FixedClock(now: 1_020_000))
+    dependencies.catalog.record(family: "req_total", kind: .counter)
+    dependencies.catalog.record(family: "temp", kind: .gauge)
     return Application(router: buildAPIRouter(dependencies))
+}
+
+/// A query-string value, percent-encoded.
+func urlQuery(_ text: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
 }
 
 func json(_ response: TestResponse) throws -> [String: Any] {
@@ -104,6 +113,55 @@ struct PrometheusAPITests {
             ) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains(#""code":"500""#))
+            }
+        }
+    }
+
+    @Test func expressionsAreEvaluatedInEveryResultType() async throws {
+        try await makeApp().test(.router) { client in
+            // Grafana's health check.
+            try await client.execute(uri: "/api/v1/query?query=1%2B1&time=1015", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":{"resultType":"scalar","result":[1015,"2"]}}"#)
+            }
+            try await client.execute(uri: "/api/v1/query?query=sum%20by%20(env)%20(req_total)&time=1015", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"env":"dev"},"value":[1015,"1"]},{"metric":{"env":"prod"},"value":[1015,"12.5"]}]}}"#)
+            }
+            try await client.execute(uri: "/api/v1/query?query=req_total%7Benv%3D%22prod%22%7D%5B1m%5D&time=1015", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"req_total","code":"200","env":"prod"},"values":[[1000,"10"],[1010,"12.5"]]}]}}"#)
+            }
+            try await client.execute(uri: "/api/v1/query?query=%22hello%22&time=1015", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":{"resultType":"string","result":[1015,"hello"]}}"#)
+            }
+            try await client.execute(uri: "/api/v1/query_range?query=rate(req_total%5B1m%5D)&start=1005&end=1015&step=5", method: .get) { response in
+                #expect(String(buffer: response.body).hasPrefix(#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"code":"200","env":"prod"},"values":[[1010,"#))
+            }
+            // A range vector cannot be graphed.
+            try await client.execute(uri: "/api/v1/query_range?query=req_total%5B1m%5D&start=1005&end=1015&step=5", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(#"invalid expression type \"range vector\" for range query"#))
+            }
+            // Two series with the same labels once the name is gone: Prometheus's 422.
+            let query = urlQuery(#"label_replace(label_replace(req_total, "code", "", "code", ".*"), "env", "", "env", ".*")"#)
+            try await client.execute(uri: "/api/v1/query?query=\(query)&time=1005", method: .get) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body) == #"{"status":"error","errorType":"execution","error":"vector cannot contain metrics with the same labelset"}"#)
+            }
+        }
+    }
+
+    @Test func metadataBuildInfoAndExemplarsAnswerAsGrafanaExpects() async throws {
+        try await makeApp().test(.router) { client in
+            try await client.execute(uri: "/api/v1/metadata", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":{"req_total":[{"type":"counter","help":"StatsD counter (c), cumulative since the series was first seen.","unit":""}],"temp":[{"type":"gauge","help":"StatsD gauge (g), the last value.","unit":""}]}}"#)
+            }
+            try await client.execute(uri: "/api/v1/metadata?metric=temp&limit=5", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#""temp""#) && !String(buffer: response.body).contains("req_total"))
+            }
+            try await client.execute(uri: "/api/v1/status/buildinfo", method: .get) { response in
+                #expect(String(buffer: response.body).hasPrefix(#"{"status":"success","data":{"application":"tally","version":""#))
+            }
+            try await client.execute(uri: "/api/v1/query_exemplars?query=req_total&start=0&end=2000", method: .get) { response in
+                #expect(String(buffer: response.body) == #"{"status":"success","data":[]}"#)
             }
         }
     }

@@ -42,6 +42,12 @@ struct ConfigLoaderTests {
         #expect(loaded.storage.groupCacheBytes == defaults.storage.groupCacheBytes)
         #expect(loaded.storage.maxBytes == defaults.storage.maxBytes)
         #expect(loaded.maxEvents == defaults.maxEvents)
+        #expect(loaded.query.timeout == defaults.query.timeout)
+        #expect(loaded.query.maxSamples == defaults.query.maxSamples)
+        #expect(loaded.query.lookbackMillis == defaults.query.lookbackMillis)
+        #expect(loaded.query.defaultSubqueryStepMillis == defaults.query.defaultSubqueryStepMillis)
+        #expect(loaded.maxConcurrentQueries == defaults.maxConcurrentQueries)
+        #expect(loaded.maxPointsPerSeries == defaults.maxPointsPerSeries)
     }
 
     @Test func valuesOverrideDefaults() throws {

@@ -117,6 +117,7 @@ let package = Package(
                 "TallyApp", "TelemetryModel", "TimeSeriesStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

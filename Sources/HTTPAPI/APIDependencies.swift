@@ -16,7 +16,7 @@ public struct APIDependencies: Sendable {
     /// The type of each metric family (`/api/v1/metadata`).
     public var catalog = MetricCatalog()
     /// What `/api/v1/status/buildinfo` reports.
-    public var version = "0.4.0"
+    public var version = "unknown"
     /// PromQL queries evaluated at once; more wait for a slot (up to their timeout).
     public var maxConcurrentQueries = 20
     /// The most points a range query may return per series (Prometheus: 11,000).

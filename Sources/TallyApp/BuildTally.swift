@@ -67,6 +67,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         querier: store, events: events, registry: registry, isReady: { ingest.isReady }, clock: clock)
     dependencies.maxEventsPerAnswer = config.maxEvents
     dependencies.catalog = catalog
+    dependencies.version = TallyVersion.current
     dependencies.queryLimits = config.query
     dependencies.maxConcurrentQueries = config.maxConcurrentQueries
     dependencies.maxPointsPerSeries = config.maxPointsPerSeries

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TallyApp
 
 /// The `tally` executable: a telemetry collector for StatsD metrics, queried
 /// with the Prometheus HTTP API.
@@ -7,8 +8,8 @@ struct TallyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "A telemetry collector: StatsD/DogStatsD in, the Prometheus HTTP API out.",
-        version: "0.1.0",
-        subcommands: [Serve.self, TSDBCommand.self],
+        version: TallyVersion.current,
+        subcommands: [Serve.self, QueryCommand.self, TSDBCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,58 @@
+import Foundation
+import TallyTestKit
+import Testing
+
+/// promtool (Prometheus's own client, from Debian's `prometheus` package) and
+/// `tally query` against a running tally.
+@Suite("Query tools against tally serve", .serialized)
+struct QueryToolsTests {
+    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func promtoolAndTallyQueryReadTheCollector() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // Two flushes of the same counter, so rate() has two points.
+        for round in 0..<2 {
+            try sendUDP(datagram((0..<10).map { _ in "tools.requests:3|c|#env:ci" }), port: tally.statsdPort)
+            _ = try await tally.waitFor("/api/v1/query?query=tools_requests_total") { _, body in body.contains(#""\#(30 * (round + 1))""#) }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        let server = "http://127.0.0.1:\(tally.httpPort)"
+
+        let promtool = try #require(PrometheusServer.tool("promtool"), "promtool is installed by .ci/deps (apt-get install prometheus)")
+        let instant = try run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total[5m]))"])
+        #expect(instant.status == 0, "\(instant.output)")
+        #expect(instant.output.contains("{} =>"), "\(instant.output)")
+        let labels = try run(promtool, ["query", "labels", server, "env"])
+        #expect(labels.status == 0 && labels.output.contains("ci"), "\(labels.output)")
+        let series = try run(promtool, ["query", "series", server, "--match=tools_requests_total"])
+        #expect(series.status == 0 && series.output.contains(#"__name__="tools_requests_total""#), "\(series.output)")
+        let bad = try run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total))"])
+        #expect(bad.status != 0 && bad.output.contains("bad_data"), "\(bad.output)")
+
+        let binary = try TallyProcess.binaryPath()
+        let table = try run(binary, ["query", "sum by (env) (tools_requests_total)", "--server", server])
+        #expect(table.status == 0, "\(table.output)")
+        #expect(table.output.contains("SERIES") && table.output.contains(#"{env="ci"}"#) && table.output.contains("60"), "\(table.output)")
+        let now = Int(Date().timeIntervalSince1970)
+        let range = try run(binary, ["query", "tools_requests_total", "--start", "\(now - 60)", "--end", "\(now)", "--step", "10s", "--server", server])
+        #expect(range.status == 0 && range.output.contains("TIME"), "\(range.output)")
+        let raw = try run(binary, ["query", "1+1", "--json", "--server", server])
+        #expect(raw.output.contains(#""resultType":"scalar""#), "\(raw.output)")
+        let failing = try run(binary, ["query", "rate(x)", "--server", server])
+        #expect(failing.status == 1 && failing.output.contains("bad_data"), "\(failing.output)")
+
+        #expect(await tally.stop() == 0)
+    }
+}

@@ -1,3 +1,5 @@
+import PromQL
+
 /// Writes JSON straight into bytes, for answers that can hold millions of
 /// points, where Codable would cost a microsecond each (SWIFT-NOTES.md).
 struct JSONWriter {
@@ -37,7 +39,26 @@ struct JSONWriter {
     }
 
     mutating func int(_ value: Int64) {
-        raw(String(value))
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            return decimal(value.magnitude)
+        }
+        decimal(UInt64(value))
+    }
+
+    /// Decimal digits of a non-negative number, without a String.
+    private mutating func decimal(_ value: UInt64) {
+        var v = value
+        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &buffer) { raw in
+            var i = raw.count
+            repeat {
+                i -= 1
+                raw[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
+                v /= 10
+            } while v > 0
+            bytes.append(contentsOf: raw[i...])
+        }
     }
 
     /// A timestamp in Unix seconds, as Prometheus writes them: the integer
@@ -48,13 +69,13 @@ struct JSONWriter {
             raw("-")
             t = -t
         }
-        raw(String(t / 1000))
+        decimal(UInt64(t / 1000))
         let fraction = t % 1000
         if fraction != 0 {
             raw(".")
             if fraction < 100 { raw("0") }
             if fraction < 10 { raw("0") }
-            raw(String(fraction))
+            decimal(UInt64(fraction))
         }
     }
 
@@ -62,7 +83,7 @@ struct JSONWriter {
     /// notation (Go's `FormatFloat(v, 'f', -1, 64)`), or `NaN`, `+Inf`, `-Inf`.
     mutating func sampleValue(_ value: Double) {
         bytes.append(UInt8(ascii: "\""))
-        raw(formatSampleValue(value))
+        appendSampleValue(value, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -79,53 +100,4 @@ struct JSONWriter {
         }
         raw("}")
     }
-}
-
-/// The shortest decimal that reads back as `value`, without an exponent.
-func formatSampleValue(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-    if value == 0 { return value.sign == .minus ? "-0" : "0" }
-    let shortest = value.description // e.g. "12.5", "1e-07", "1.5e+20", "3.0"
-    var text = Substring(shortest)
-    var negative = false
-    if text.first == "-" {
-        negative = true
-        text = text.dropFirst()
-    }
-    var mantissa = text
-    var exponent = 0
-    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-        mantissa = text[..<e]
-        exponent = Int(text[text.index(after: e)...]) ?? 0
-    }
-    var digits = ""
-    var pointPosition: Int
-    if let dot = mantissa.firstIndex(of: ".") {
-        digits = String(mantissa[..<dot]) + String(mantissa[mantissa.index(after: dot)...])
-        pointPosition = mantissa.distance(from: mantissa.startIndex, to: dot)
-    } else {
-        digits = String(mantissa)
-        pointPosition = mantissa.count
-    }
-    pointPosition += exponent
-    // Strip leading zeros, adjusting the point.
-    while digits.count > 1, digits.first == "0" {
-        digits.removeFirst()
-        pointPosition -= 1
-    }
-    // Strip trailing zeros of the fraction.
-    while digits.count > max(pointPosition, 1), digits.last == "0" {
-        digits.removeLast()
-    }
-    var out: String
-    if pointPosition <= 0 {
-        out = "0." + String(repeating: "0", count: -pointPosition) + digits
-    } else if pointPosition >= digits.count {
-        out = digits + String(repeating: "0", count: pointPosition - digits.count)
-    } else {
-        let index = digits.index(digits.startIndex, offsetBy: pointPosition)
-        out = String(digits[..<index]) + "." + String(digits[index...])
-    }
-    return negative ? "-" + out : out
 }

@@ -180,26 +180,66 @@ extension Evaluator {
 /// labels (Go's `FormatFloat(v, 'f', -1, 64)`): shortest digits, never an
 /// exponent; `+Inf`, `-Inf`, `NaN`.
 public func formatSampleValue(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-    let text = formatNumber(value)
-    guard let e = text.firstIndex(of: "e") else { return text }
-    // Expand Go's exponent form into plain digits.
-    let negative = text.hasPrefix("-")
-    let mantissa = text[text.index(text.startIndex, offsetBy: negative ? 1 : 0)..<e]
-    let exponent = Int(text[text.index(after: e)...]) ?? 0
-    let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
-    let digits = String(parts[0]) + (parts.count > 1 ? String(parts[1]) : "")
-    let point = parts[0].count + exponent
-    let plain: String
-    if point <= 0 {
-        plain = "0." + String(repeating: "0", count: -point) + digits
-    } else if point >= digits.count {
-        plain = digits + String(repeating: "0", count: point - digits.count)
-    } else {
-        plain = String(digits.prefix(point)) + "." + String(digits.dropFirst(point))
+    var bytes: [UInt8] = []
+    appendSampleValue(value, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Appends `formatSampleValue(value)` to `out` without building strings:
+/// the answer of a range query writes one per point.
+public func appendSampleValue(_ value: Double, to out: inout [UInt8]) {
+    if value.isNaN { return out.append(contentsOf: [0x4E, 0x61, 0x4E]) } // NaN
+    if value.isInfinite { return out.append(contentsOf: value < 0 ? [0x2D, 0x49, 0x6E, 0x66] : [0x2B, 0x49, 0x6E, 0x66]) }
+    if value.sign == .minus { out.append(UInt8(ascii: "-")) }
+    if value == 0 { return out.append(UInt8(ascii: "0")) }
+    // Swift prints the shortest round-trip digits ("12.5", "1e-07", "1.5e+20"); a
+    // double's description fits a small string, so reading it allocates nothing.
+    let text = value.magnitude.description
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { digits in
+        var count = 0
+        var point = 0
+        var seenPoint = false
+        var exponent = 0
+        var exponentSign = 1
+        var inExponent = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "."): seenPoint = true
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
+            case UInt8(ascii: "-") where inExponent: exponentSign = -1
+            case UInt8(ascii: "+"): break
+            default:
+                let d = Int(byte) - 48
+                if inExponent {
+                    exponent = exponent * 10 + d
+                } else if count < 32 {
+                    // Leading zeros carry no digits (0.0012 → digits 12, point -2).
+                    if count == 0 && d == 0 {
+                        if seenPoint { point -= 1 }
+                        continue
+                    }
+                    digits[count] = byte
+                    count += 1
+                    if !seenPoint { point += 1 }
+                }
+            }
+        }
+        point += exponentSign * exponent
+        while count > 0 && digits[count - 1] == UInt8(ascii: "0") { count -= 1 }
+        if point <= 0 {
+            out.append(UInt8(ascii: "0"))
+            out.append(UInt8(ascii: "."))
+            for _ in 0 ..< -point { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<count]))
+        } else if point >= count {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<count]))
+            for _ in 0 ..< point - count { out.append(UInt8(ascii: "0")) }
+        } else {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[0..<point]))
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[point..<count]))
+        }
     }
-    return (negative ? "-" : "") + plain
 }
 
 /// Go's container/heap over series indices, ordered as Prometheus 2.42's

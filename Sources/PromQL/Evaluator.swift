@@ -180,7 +180,7 @@ final class Evaluator {
     // MARK: Helpers
 
     /// The index of the first point after `time` (binary search).
-    static func firstIndex(_ points: [Point], after time: Int64) -> Int {
+    static func firstIndex<Points: RandomAccessCollection<Point>>(_ points: Points, after time: Int64) -> Int where Points.Index == Int {
         var low = 0
         var high = points.count
         while low < high {
@@ -191,7 +191,7 @@ final class Evaluator {
     }
 
     /// The index of the first point at or after `time`.
-    static func firstIndex(_ points: [Point], atOrAfter time: Int64) -> Int {
+    static func firstIndex<Points: RandomAccessCollection<Point>>(_ points: Points, atOrAfter time: Int64) -> Int where Points.Index == Int {
         var low = 0
         var high = points.count
         while low < high {

@@ -8,20 +8,47 @@ import TelemetryModel
 extension Evaluator {
     /// Applies `body` to each series' window at each step; a nil result
     /// leaves the step empty. The metric name is dropped unless `keepName`.
+    /// The window slides over the points (the references never go back), and
+    /// is handed over as a buffer, so a step costs no search and no allocation.
     func overWindows(
         _ data: RangeData, keepName: Bool = false,
-        _ body: (_ window: ArraySlice<Point>, _ reference: Int64, _ step: Int) -> Double?
+        _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int) -> Double?
+    ) throws(PromQLError) -> [StepSeries] {
+        try overWindows(data, keepName: keepName, context: { _ in () }) { w, reference, step, _ in body(w, reference, step) }
+    }
+
+    /// `overWindows` with something computed once per series (from all its
+    /// points) and handed to every window of that series.
+    func overWindows<Context>(
+        _ data: RangeData, keepName: Bool = false, context: (UnsafeBufferPointer<Point>) -> Context,
+        _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
         var out: [StepSeries] = []
+        let sorted = zip(data.references, data.references.dropFirst()).allSatisfy { $0 <= $1 }
         for s in data.series {
             guard !s.points.isEmpty else { continue }
             var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
             var any = false
-            for (i, reference) in data.references.enumerated() {
-                let window = Evaluator.window(s.points, end: reference, range: data.range)
-                guard !window.isEmpty, let value = body(window, reference, i) else { continue }
-                series.set(i, value)
-                any = true
+            s.points.withUnsafeBufferPointer { points in
+                let seriesContext = context(points)
+                var lower = 0
+                var upper = 0
+                for (i, reference) in data.references.enumerated() {
+                    let start = reference - data.range
+                    if sorted {
+                        while lower < points.count && points[lower].timestamp < start { lower += 1 }
+                        if upper < lower { upper = lower }
+                        while upper < points.count && points[upper].timestamp <= reference { upper += 1 }
+                    } else {
+                        lower = Evaluator.firstIndex(points, atOrAfter: start)
+                        upper = Evaluator.firstIndex(points, after: reference)
+                    }
+                    guard lower < upper else { continue }
+                    let window = UnsafeBufferPointer(rebasing: points[lower..<upper])
+                    guard let value = body(window, reference, i, seriesContext) else { continue }
+                    series.set(i, value)
+                    any = true
+                }
             }
             if any { out.append(series) }
         }
@@ -32,8 +59,12 @@ extension Evaluator {
     func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]]) throws(PromQLError) -> [StepSeries]? {
         let range = data.range
         switch name {
-        case "rate": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: true, perSecond: true) }
-        case "increase": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: true, perSecond: false) }
+        case "rate", "increase":
+            // Most counters never reset: those skip the scan of every window for resets.
+            let perSecond = name == "rate"
+            return try overWindows(data, context: { points in zip(points, points.dropFirst()).contains { $1.value < $0.value } }) { w, ref, _, resets in
+                extrapolatedDelta(w, ref, range, counter: true, perSecond: perSecond, mayReset: resets)
+            }
         case "delta": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: false, perSecond: false) }
         case "irate": return try overWindows(data) { w, _, _ in instantDelta(w, rate: true) }
         case "idelta": return try overWindows(data) { w, _, _ in instantDelta(w, rate: false) }
@@ -89,18 +120,8 @@ extension Evaluator {
                 for p in w { (sum, c) = kahanAdd(p.value, sum, c) }
                 return sum.isInfinite ? sum : sum + c
             }
-        case "min_over_time":
-            return try overWindows(data) { w, _, _ in
-                var m = w.first!.value
-                for p in w where p.value < m || m.isNaN { m = p.value }
-                return m
-            }
-        case "max_over_time":
-            return try overWindows(data) { w, _, _ in
-                var m = w.first!.value
-                for p in w where p.value > m || m.isNaN { m = p.value }
-                return m
-            }
+        case "min_over_time": return try slidingExtreme(data, largest: false)
+        case "max_over_time": return try slidingExtreme(data, largest: true)
         case "count_over_time": return try overWindows(data) { w, _, _ in Double(w.count) }
         case "last_over_time": return try overWindows(data, keepName: true) { w, _, _ in w.last!.value }
         case "present_over_time": return try overWindows(data) { _, _, _ in 1 }
@@ -114,15 +135,70 @@ extension Evaluator {
     }
 }
 
+extension Evaluator {
+    /// `max_over_time` and `min_over_time` in O(1) per step: a monotonic
+    /// queue of the window's candidates. Prometheus's answer is the largest
+    /// (smallest) number in the window, the earliest of equals, NaN when the
+    /// window holds only NaN; the queue gives the same.
+    func slidingExtreme(_ data: RangeData, largest: Bool) throws(PromQLError) -> [StepSeries] {
+        guard zip(data.references, data.references.dropFirst()).allSatisfy({ $0 <= $1 }) else {
+            return try overWindows(data) { w, _, _ in
+                var m = w.first!.value
+                for p in w where (largest ? p.value > m : p.value < m) || m.isNaN { m = p.value }
+                return m
+            }
+        }
+        var out: [StepSeries] = []
+        var queue: [Int] = []
+        for s in data.series where !s.points.isEmpty {
+            var series = StepSeries(labels: s.labels.droppingName, steps: data.references.count)
+            var any = false
+            s.points.withUnsafeBufferPointer { points in
+                var lower = 0
+                var upper = 0
+                var head = 0
+                queue.removeAll(keepingCapacity: true)
+                for (i, reference) in data.references.enumerated() {
+                    let start = reference - data.range
+                    while upper < points.count && points[upper].timestamp <= reference {
+                        let v = points[upper].value
+                        if !v.isNaN {
+                            while queue.count > head, largest ? points[queue[queue.count - 1]].value < v : points[queue[queue.count - 1]].value > v {
+                                queue.removeLast()
+                            }
+                            queue.append(upper)
+                        }
+                        upper += 1
+                    }
+                    while lower < upper && points[lower].timestamp < start { lower += 1 }
+                    while head < queue.count && queue[head] < lower { head += 1 }
+                    if head > 4_096 && head * 2 > queue.count {
+                        queue.removeFirst(head)
+                        head = 0
+                    }
+                    guard lower < upper else { continue }
+                    series.set(i, head < queue.count ? points[queue[head]].value : .nan)
+                    any = true
+                }
+            }
+            if any { out.append(series) }
+        }
+        try checkDeadline()
+        return try mergeSameLabels(out)
+    }
+}
+
 /// Prometheus's `extrapolatedRate`: the change over the window (counter
 /// resets added back), extrapolated towards the window's edges when the
 /// first and last samples are close to them, never below zero for counters.
-func extrapolatedDelta(_ w: ArraySlice<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool) -> Double? {
+func extrapolatedDelta(
+    _ w: UnsafeBufferPointer<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool, mayReset: Bool = true
+) -> Double? {
     guard w.count >= 2, let first = w.first, let last = w.last else { return nil }
     let rangeStart = reference - range
     let rangeEnd = reference
     var result = last.value - first.value
-    if counter {
+    if counter && mayReset {
         var previous = first.value
         for p in w.dropFirst() {
             if p.value < previous { result += previous }
@@ -148,7 +224,7 @@ func extrapolatedDelta(_ w: ArraySlice<Point>, _ reference: Int64, _ range: Int6
 }
 
 /// `irate` and `idelta`: from the last two samples.
-func instantDelta(_ w: ArraySlice<Point>, rate: Bool) -> Double? {
+func instantDelta(_ w: UnsafeBufferPointer<Point>, rate: Bool) -> Double? {
     guard w.count >= 2 else { return nil }
     let last = w[w.endIndex - 1]
     let previous = w[w.endIndex - 2]
@@ -178,7 +254,7 @@ func kahanAdd(_ value: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
 }
 
 /// Least-squares slope and intercept of the points, x in seconds from `interceptTime`.
-func linearRegression(_ w: ArraySlice<Point>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
+func linearRegression(_ w: UnsafeBufferPointer<Point>, interceptTime: Int64) -> (slope: Double, intercept: Double) {
     var n = 0.0
     var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
     let initY = w.first!.value
@@ -207,7 +283,7 @@ func linearRegression(_ w: ArraySlice<Point>, interceptTime: Int64) -> (slope: D
 }
 
 /// Population variance, by Welford's method with compensated sums.
-func variance(_ w: ArraySlice<Point>) -> Double {
+func variance(_ w: UnsafeBufferPointer<Point>) -> Double {
     var count = 0.0, mean = 0.0, cMean = 0.0, aux = 0.0, cAux = 0.0
     for p in w {
         count += 1
@@ -236,7 +312,7 @@ func quantile(_ q: Double, _ values: [Double]) -> Double {
 }
 
 /// Double exponential smoothing.
-func holtWinters(_ w: ArraySlice<Point>, smoothing sf: Double, trend tf: Double) -> Double? {
+func holtWinters(_ w: UnsafeBufferPointer<Point>, smoothing sf: Double, trend tf: Double) -> Double? {
     guard sf > 0, sf < 1, tf > 0, tf < 1, w.count >= 2 else { return nil }
     let values = Array(w.map(\.value))
     var s0 = 0.0

@@ -124,6 +124,15 @@ public final class Block: Sendable {
         return (timestamps, values)
     }
 
+    /// The same samples as points.
+    func points(of position: Int, start: Int64, end: Int64) throws(StorageError) -> [Point] {
+        let (timestamps, values) = try samples(of: position, start: start, end: end)
+        var points: [Point] = []
+        points.reserveCapacity(timestamps.count)
+        for i in timestamps.indices { points.append(Point(timestamp: timestamps[i], value: values[i])) }
+        return points
+    }
+
     /// Positions of the series matching every matcher with a chunk in range.
     func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Int] {
         guard meta.maxTime >= start && meta.minTime <= end else { return [] }

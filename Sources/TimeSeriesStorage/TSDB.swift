@@ -1,4 +1,6 @@
 import BlockCodec
+import Dispatch
+import Foundation
 import Logging
 import Prometheus
 import Synchronization
@@ -237,15 +239,29 @@ public final class TSDB: SampleSink, SeriesQuerier {
 
     public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
         var merged: [Labels: [[Point]]] = [:]
-        for block in blocks.withLock({ $0 }) {
-            for position in block.matching(matchers, start: start, end: end) {
-                do {
-                    let (t, v) = try block.samples(of: position, start: start, end: end)
-                    guard !t.isEmpty else { continue }
-                    merged[block.index.series[position].labels, default: []].append(zip(t, v).map { Point(timestamp: $0, value: $1) })
-                } catch {
-                    reportDamage(error, block: block)
+        let work = blocks.withLock { $0 }.flatMap { block in
+            block.matching(matchers, start: start, end: end).map { (block: block, position: $0) }
+        }
+        // Decoding is most of a query's work: spread it over the cores.
+        var decoded = [Result<[Point], StorageError>](repeating: .success([]), count: work.count)
+        decoded.withUnsafeMutableBufferPointer { buffer in
+            let results = DisjointSlots(base: buffer)
+            let parts = work.count < 32 ? 1 : min(work.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                for i in stride(from: part, to: work.count, by: parts) {
+                    results.base[i] = Result { () throws(StorageError) in
+                        try work[i].block.points(of: work[i].position, start: start, end: end)
+                    }
                 }
+            }
+        }
+        for (i, result) in decoded.enumerated() {
+            switch result {
+            case .success(let points):
+                guard !points.isEmpty else { continue }
+                merged[work[i].block.index.series[work[i].position].labels, default: []].append(points)
+            case .failure(let error):
+                reportDamage(error, block: work[i].block)
             }
         }
         for (labels, points) in headSnapshot(matchers, start: start, end: end) where !points.isEmpty {
@@ -600,4 +616,12 @@ func mergeSeries(
         let points = mergeRuns(runs)
         try body(labels, points.map(\.timestamp), points.map(\.value))
     }
+}
+
+/// Result slots that concurrent workers fill, each worker its own indices.
+private struct DisjointSlots<T>: @unchecked Sendable {
+    // Unchecked: every index is written by exactly one worker (indices are
+    // split by stride), nothing reads a slot until `concurrentPerform` has
+    // returned, and the buffer outlives that call.
+    let base: UnsafeMutableBufferPointer<T>
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import Testing
+import PromQL
 import TelemetryModel
 import TimeSeriesStorage
 @testable import HTTPAPI

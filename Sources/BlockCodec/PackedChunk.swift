@@ -107,15 +107,43 @@ public enum PackedChunk {
             throw CodecError(.inconsistent("sample count \(count64) out of range"), offset: headerOffset)
         }
         let count = Int(count64)
-        try decodeTimes(bytes, at: &offset, count: count, timeEncoding, into: &timestamps)
+        // Both arrays grow once, then are filled through pointers: no
+        // per-sample capacity or uniqueness checks.
+        let timeBase = timestamps.count
+        timestamps.append(contentsOf: repeatElement(0, count: count))
+        let times = timestamps.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(CodecError) in
+                try decodeTimes(bytes, at: &offset, count: count, timeEncoding, into: UnsafeMutableBufferPointer(rebasing: buffer[timeBase...]))
+            }
+        }
+        try times.get()
+        let valueBase = values.count
+        values.append(contentsOf: repeatElement(0, count: count))
+        let decoded = values.withUnsafeMutableBufferPointer { buffer in
+            Result { () throws(CodecError) in
+                var out = UnsafeMutableBufferPointer(rebasing: buffer[valueBase...]).baseAddress!
+                try decodeValues(bytes, at: &offset, count: count, valueEncoding) { value in
+                    out.initialize(to: value)
+                    out += 1
+                }
+            }
+        }
+        try decoded.get()
+    }
+
+    /// The values of one chunk, in order, to `emit`.
+    @inline(__always)
+    private static func decodeValues(
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ valueEncoding: ValueEncoding, _ emit: (Double) -> Void
+    ) throws(CodecError) {
         switch valueEncoding {
         case .constant:
             let bits = try FixedWidth.read(UInt64.self, bytes, at: &offset)
-            values.append(contentsOf: repeatElement(Double(bitPattern: bits), count: count))
+            for _ in 0..<count { emit(Double(bitPattern: bits)) }
         case .integerDelta, .integerDeltaOfDelta:
-            try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .integerDeltaOfDelta) { values.append(Double($0)) }
+            try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .integerDeltaOfDelta) { emit(Double($0)) }
         case .integerPredicted:
-            try decodePredicted(bytes, at: &offset, count: count) { values.append(Double($0)) }
+            try decodePredicted(bytes, at: &offset, count: count) { emit(Double($0)) }
         case .decimalDelta, .decimalDeltaOfDelta, .decimalPredicted:
             guard offset < bytes.count else { throw CodecError(.truncated, offset: offset) }
             let exponent = Int(bytes[offset])
@@ -125,14 +153,14 @@ public enum PackedChunk {
             offset += 1
             let scale = powersOfTen[exponent]
             if valueEncoding == .decimalPredicted {
-                try decodePredicted(bytes, at: &offset, count: count) { values.append(Double($0) / scale) }
+                try decodePredicted(bytes, at: &offset, count: count) { emit(Double($0) / scale) }
             } else {
                 try decodeIntegers(bytes, at: &offset, count: count, secondOrder: valueEncoding == .decimalDeltaOfDelta) {
-                    values.append(Double($0) / scale)
+                    emit(Double($0) / scale)
                 }
             }
         case .floatPlanes:
-            try decodeFloatPlanes(bytes, at: &offset, count: count) { values.append(Double(bitPattern: UInt64(bitPattern: $0))) }
+            try decodeFloatPlanes(bytes, at: &offset, count: count) { emit(Double(bitPattern: UInt64(bitPattern: $0))) }
         case .xor:
             let length = Int(truncatingIfNeeded: try Varint.read(bytes, at: &offset))
             guard length >= 0, offset + length <= bytes.count else { throw CodecError(.truncated, offset: offset) }
@@ -140,7 +168,7 @@ public enum PackedChunk {
             var decoder = XORValueDecoder()
             for _ in 0..<count {
                 try decoder.read(from: &reader)
-                values.append(Double(bitPattern: decoder.bits))
+                emit(Double(bitPattern: decoder.bits))
             }
             offset += length
         }
@@ -178,19 +206,19 @@ public enum PackedChunk {
     }
 
     private static func decodeTimes(
-        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ encoding: TimeEncoding, into out: inout [Int64]
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ encoding: TimeEncoding, into out: UnsafeMutableBufferPointer<Int64>
     ) throws(CodecError) {
         var t = try Varint.readSigned(bytes, at: &offset)
-        out.append(t)
+        out[0] = t
         guard count > 1 else { return }
         var delta = try Varint.readSigned(bytes, at: &offset)
         t &+= delta
-        out.append(t)
+        out[1] = t
         guard count > 2 else { return }
-        for _ in 2..<count {
+        for i in 2..<count {
             if encoding == .deltaOfDelta { delta &+= try Varint.readSigned(bytes, at: &offset) }
             t &+= delta
-            out.append(t)
+            out[i] = t
         }
     }
 
@@ -327,6 +355,7 @@ public enum PackedChunk {
         return (out, out.count - residuals.count * width + estimateBits / 8)
     }
 
+    @inline(__always)
     private static func decodeFloatPlanes(
         _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ emit: (Int64) -> Void
     ) throws(CodecError) {
@@ -390,6 +419,7 @@ public enum PackedChunk {
         forEachPrediction(deltas) { Varint.appendSigned($0 &- $1, to: &out) }
     }
 
+    @inline(__always)
     private static func decodePredicted(
         _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ emit: (Int64) -> Void
     ) throws(CodecError) {
@@ -430,6 +460,7 @@ public enum PackedChunk {
         for v in rest { Varint.appendSigned((v &- frame.base) / frame.scale, to: &out) }
     }
 
+    @inline(__always)
     private static func decodeIntegers(
         _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, secondOrder: Bool, _ emit: (Int64) -> Void
     ) throws(CodecError) {

@@ -37,6 +37,7 @@ public enum Varint {
 
     /// Reads an unsigned varint at `offset`, advancing it.
     @inlinable
+    @inline(__always)
     public static func read(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(CodecError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -55,6 +56,7 @@ public enum Varint {
 
     /// Reads a zig-zag signed varint at `offset`, advancing it.
     @inlinable
+    @inline(__always)
     public static func readSigned(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(CodecError) -> Int64 {
         unzigzag(try read(bytes, at: &offset))
     }

@@ -116,18 +116,25 @@ final class Evaluator {
         guard let low = refs.min(), let high = refs.max() else { return [] }
         let lookback = limits.lookbackMillis
         var out: [StepSeries] = []
+        let sorted = zip(refs, refs.dropFirst()).allSatisfy { $0 <= $1 }
         for s in try fetch(selector.matchers, from: low - lookback, to: high) {
             var series = StepSeries(labels: s.labels, steps: refs.count)
-            let points = s.points
             var any = false
-            for (i, ref) in refs.enumerated() {
-                // The last point at or before the reference time.
-                let upper = Evaluator.firstIndex(points, after: ref)
-                guard upper > 0 else { continue }
-                let point = points[upper - 1]
-                guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
-                series.set(i, timestamps ? Double(point.timestamp) / 1000 : point.value)
-                any = true
+            s.points.withUnsafeBufferPointer { points in
+                var upper = 0
+                for (i, ref) in refs.enumerated() {
+                    // The last point at or before the reference time; the references only move forward.
+                    if sorted {
+                        while upper < points.count && points[upper].timestamp <= ref { upper += 1 }
+                    } else {
+                        upper = Evaluator.firstIndex(points, after: ref)
+                    }
+                    guard upper > 0 else { continue }
+                    let point = points[upper - 1]
+                    guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
+                    series.set(i, timestamps ? Double(point.timestamp) / 1000 : point.value)
+                    any = true
+                }
             }
             if any { out.append(series) }
         }

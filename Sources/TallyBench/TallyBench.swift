@@ -39,6 +39,9 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Instead of timing, measure the storage head's memory while it takes in this file (gen-series.py output).")
     var headMemoryFile: String?
 
+    @Option(help: "Time PromQL range queries in-process over this data directory: DIR,START,END (Unix seconds).")
+    var queries: String?
+
     func run() throws {
         if let headMemory {
             let parts = headMemory.split(separator: ",").compactMap { Int($0) }
@@ -47,6 +50,11 @@ struct TallyBench: ParsableCommand {
         }
         if let headMemoryFile {
             try measureHeadMemory(file: headMemoryFile)
+            return
+        }
+        if let queries {
+            let parts = queries.split(separator: ",").map(String.init)
+            try timeQueries(directory: parts[0], start: Int64(parts[1]) ?? 0, end: Int64(parts[2]) ?? 0, runs: repeats)
             return
         }
         if let memory {

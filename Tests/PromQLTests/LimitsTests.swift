@@ -1,0 +1,56 @@
+import TelemetryModel
+import Testing
+@testable import PromQL
+
+/// A querier over fixed series, for the engine's limits.
+private struct FixedQuerier: SeriesQuerier {
+    let data: [SeriesPoints]
+    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
+        data.filter { matchers.allMatch($0.labels) }.map { s in
+            SeriesPoints(labels: s.labels, points: s.points.filter { $0.timestamp >= start && $0.timestamp <= end })
+        }
+    }
+    func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {
+        select(matchers, start: start, end: end).map(\.labels)
+    }
+}
+
+@Suite("Query limits")
+struct LimitsTests {
+    private let querier = FixedQuerier(data: (0..<10).map { s in
+        SeriesPoints(labels: Labels(name: "m", ["s": "\(s)"]),
+                     points: (0..<1_000).map { Point(timestamp: Int64($0) * 15_000, value: Double($0 + s)) })
+    })
+
+    @Test func tooManySamplesFailsWithPrometheussMessage() throws {
+        var limits = QueryLimits()
+        limits.maxSamples = 5_000
+        let engine = Engine(querier: querier, limits: limits)
+        #expect(throws: PromQLError.execution("query processing would load too many samples into memory in query execution")) {
+            try engine.range(try Parser.parse("sum(rate(m[5m]))"), start: 0, end: 15_000_000, step: 15_000)
+        }
+        // Within the limit, the same query runs.
+        limits.maxSamples = 1_000_000
+        _ = try Engine(querier: querier, limits: limits).range(try Parser.parse("sum(rate(m[5m]))"), start: 0, end: 15_000_000, step: 15_000)
+    }
+
+    @Test func aQueryPastItsTimeoutFailsAsATimeout() throws {
+        var limits = QueryLimits()
+        limits.timeout = .seconds(-1)
+        let engine = Engine(querier: querier, limits: limits)
+        do {
+            _ = try engine.instant(try Parser.parse("m"), at: 100_000)
+            Issue.record("the query should have timed out")
+        } catch {
+            #expect(error.kind == .timeout)
+            #expect(error.description == "query timed out in query execution")
+        }
+    }
+
+    @Test func rangeQueriesRefuseRangeVectorsAndStrings() throws {
+        let engine = Engine(querier: querier)
+        for query in ["m[5m]", #""text""#] {
+            #expect(throws: PromQLError.self) { try engine.range(try Parser.parse(query), start: 0, end: 60_000, step: 15_000) }
+        }
+    }
+}

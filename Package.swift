@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
-        .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec"], swiftSettings: strict),
+        .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
         .testTarget(
             name: "TimeSeriesStorageTests",
             dependencies: [

@@ -87,6 +87,15 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// `[time,"value"]`: one sample of an answer.
+    mutating func point(_ milliseconds: Int64, _ value: Double) {
+        raw("[")
+        timestamp(milliseconds)
+        raw(",")
+        sampleValue(value)
+        raw("]")
+    }
+
     /// `{"a":"1","b":"2"}` for a label set.
     mutating func labels(_ labels: some Sequence<(String, String)>) {
         raw("{")

@@ -235,11 +235,7 @@ struct PrometheusRoutes: Sendable {
         json.raw(#"","result":"#)
         switch result {
         case .scalar(let time, let value):
-            json.raw("[")
-            json.timestamp(time)
-            json.raw(",")
-            json.sampleValue(value)
-            json.raw("]")
+            json.point(time, value)
         case .string(let time, let value):
             json.raw("[")
             json.timestamp(time)
@@ -252,11 +248,9 @@ struct PrometheusRoutes: Sendable {
                 if i > 0 { json.raw(",") }
                 json.raw(#"{"metric":"#)
                 json.labels(sample.labels.map { ($0.name, $0.value) })
-                json.raw(#","value":["#)
-                json.timestamp(time)
-                json.raw(",")
-                json.sampleValue(sample.value)
-                json.raw("]}")
+                json.raw(#","value":"#)
+                json.point(time, sample.value)
+                json.raw("}")
             }
             json.raw("]")
         case .matrix(let series):
@@ -268,11 +262,7 @@ struct PrometheusRoutes: Sendable {
                 json.raw(#","values":["#)
                 for (j, point) in s.points.enumerated() {
                     if j > 0 { json.raw(",") }
-                    json.raw("[")
-                    json.timestamp(point.timestamp)
-                    json.raw(",")
-                    json.sampleValue(point.value)
-                    json.raw("]")
+                    json.point(point.timestamp, point.value)
                 }
                 json.raw("]}")
             }

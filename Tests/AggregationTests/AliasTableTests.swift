@@ -1,3 +1,4 @@
+import TallyTestKit
 import Testing
 @testable import Aggregation
 
@@ -7,7 +8,7 @@ struct AliasTableTests {
     @Test func matchesADictionaryUnderChurn() {
         var table = AliasTable(capacity: 8)
         var model: [Int32: UInt64] = [:]
-        var rng = SplitMix(state: 11)
+        var rng = SplitMix64(seed: 11)
         var next: Int32 = 0
         for step in 0..<20_000 {
             if model.isEmpty || rng.next() % 3 != 0 {
@@ -34,4 +35,3 @@ struct AliasTableTests {
     }
 }
 
-extension SplitMix: RandomNumberGenerator {}

@@ -1,21 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TallyTestKit
 import Testing
 @testable import Aggregation
-
-/// A deterministic generator so the accuracy tests are repeatable.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
 
 @Suite("Sketches against exact answers")
 struct SketchAccuracyTests {
@@ -24,16 +12,16 @@ struct SketchAccuracyTests {
     @Test(arguments: [0.01, 0.005])
     func ddsketchMeetsItsRelativeErrorOnSkewedData(alpha: Double) throws {
         let mapping = SketchMapping(relativeAccuracy: alpha)
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         for distribution in ["lognormal", "pareto", "uniform-with-negatives"] {
             var sketch = DDSketch()
             var values: [Double] = []
             for _ in 0..<50_000 {
-                let u = max(rng.uniform(), 1e-12)
+                let u = max(rng.unit(), 1e-12)
                 let v: Double
                 switch distribution {
                 case "lognormal":
-                    let z = sqrt(-2 * log(u)) * cos(2 * .pi * rng.uniform())
+                    let z = sqrt(-2 * log(u)) * cos(2 * .pi * rng.unit())
                     v = exp(3 + 1.5 * z)
                 case "pareto":
                     v = 1 / pow(u, 1 / 1.2)
@@ -75,10 +63,10 @@ struct SketchAccuracyTests {
     @Test(arguments: [5, 30, 2_000])
     func oneWalkForAllQuantilesMatchesOneAtATime(values: Int) {
         let mapping = SketchMapping(relativeAccuracy: 0.01)
-        var rng = SplitMix(state: UInt64(values))
+        var rng = SplitMix64(seed: UInt64(values))
         var sketch = DDSketch()
         for k in 0..<values {
-            let v = k % 7 == 0 ? 0 : (rng.uniform() - 0.2) * 1e4
+            let v = k % 7 == 0 ? 0 : (rng.unit() - 0.2) * 1e4
             sketch.add(v, weight: k % 3 == 0 ? 2.5 : 1, mapping: mapping)
         }
         let qs = [0.0, 0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0]
@@ -118,7 +106,7 @@ struct SketchAccuracyTests {
 
     @Test func setsAreExactUpToTheLimitThenWithinHLLError() {
         var set = SetCardinality(exactLimit: 1000, precision: 14)
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         var hashes: [UInt64] = []
         for _ in 0..<1000 { hashes.append(rng.next()) }
         for h in hashes + hashes { set.add(hash: h) }

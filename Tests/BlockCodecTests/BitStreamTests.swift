@@ -1,3 +1,4 @@
+import TallyTestKit
 import Testing
 import BlockCodec
 
@@ -5,7 +6,7 @@ import BlockCodec
 struct BitStreamTests {
     @Test func writesAndReadsEveryWidth() throws {
         var writer = BitWriter()
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         var written: [(UInt64, Int)] = []
         for width in 0...64 {
             let value = width == 64 ? rng.next() : rng.next() & ((1 << UInt64(width)) - 1)

@@ -1,3 +1,5 @@
+import TallyTestKit
+
 /// Series shapes that stress the encodings: the adversarial cases the
 /// storage issue names, each as timestamps and values.
 struct SeriesFixture: CustomStringConvertible, Sendable {
@@ -7,24 +9,12 @@ struct SeriesFixture: CustomStringConvertible, Sendable {
     var description: String { name }
 }
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func regularTimes(_ count: Int, start: Int64 = 1_704_067_200_000, step: Int64 = 10_000) -> [Int64] {
     (0..<count).map { start + Int64($0) * step }
 }
 
 let encodingFixtures: [SeriesFixture] = {
-    var rng = SplitMix(state: 42)
+    var rng = SplitMix64(seed: 42)
     var fixtures: [SeriesFixture] = []
     fixtures.append(SeriesFixture(name: "one sample", timestamps: [1_704_067_200_123], values: [42.5]))
     fixtures.append(SeriesFixture(name: "two samples", timestamps: [5, 17], values: [1, -1]))

@@ -1,3 +1,4 @@
+import TallyTestKit
 import Testing
 @testable import BlockCodec
 
@@ -41,7 +42,7 @@ struct PackedChunkTests {
     }
 
     @Test func noisyCountersAndPageSizedGaugesStoreSmallResiduals() {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         var counter = 1_000_000.0
         let noisy = (0..<1_000).map { _ in counter += Double(700 + Int.random(in: -40...40, using: &rng)); return counter }
         var memory = 400_000_000.0

@@ -1,4 +1,5 @@
 import Foundation
+import TallyTestKit
 
 /// The data both Prometheus and tally load for the differential tests: an
 /// OpenMetrics file of three hours at a 15 s scrape interval (each instance
@@ -12,20 +13,6 @@ enum DifferentialData {
     static let duration: Int64 = 3 * 3_600_000
     static let interval: Int64 = 15_000
 
-    /// A small deterministic generator (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     struct Family {
         var name: String
         var type: String
@@ -33,7 +20,7 @@ enum DifferentialData {
     }
 
     static func write(to path: String) throws {
-        var random = Random(state: 42)
+        var random = SplitMix64(seed: 42)
         var families: [String: Family] = [:]
         var order: [String] = []
         func family(_ name: String, _ type: String) -> String {

@@ -85,12 +85,26 @@ public enum PackedChunk {
         return Choice(time: timeEncoding, value: valueEncoding)
     }
 
-    /// Decodes the chunk at `offset`, appending its samples, and advances
-    /// `offset` past it.
-    public static func decode(
-        _ bytes: UnsafeRawBufferPointer, at offset: inout Int,
-        timestamps: inout [Int64], values: inout [Double]
-    ) throws(CodecError) {
+    /// Where `decode(_:at:into:)` writes: the timestamps (Int64) from
+    /// `times` and the values (Double) from `values`, each `stride` bytes
+    /// apart, so a caller can decode into two arrays or into one array of
+    /// (time, value) structs without copying.
+    public struct SampleSlots {
+        public var times: UnsafeMutableRawPointer
+        public var values: UnsafeMutableRawPointer
+        public var stride: Int
+
+        public init(times: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer, stride: Int) {
+            self.times = times
+            self.values = values
+            self.stride = stride
+        }
+    }
+
+    /// The chunk's encodings and sample count, from its header.
+    private static func header(
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int
+    ) throws(CodecError) -> (TimeEncoding, ValueEncoding, Int) {
         let headerOffset = offset
         guard offset < bytes.count else { throw CodecError(.truncated, offset: offset) }
         let header = bytes[offset]
@@ -106,29 +120,53 @@ public enum PackedChunk {
         guard count64 >= 1, count64 <= UInt64(maxSamples) else {
             throw CodecError(.inconsistent("sample count \(count64) out of range"), offset: headerOffset)
         }
-        let count = Int(count64)
+        return (timeEncoding, valueEncoding, Int(count64))
+    }
+
+    /// How many samples the chunk at `offset` holds, read from its header.
+    public static func sampleCount(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(CodecError) -> Int {
+        var cursor = offset
+        return try header(bytes, at: &cursor).2
+    }
+
+    /// Decodes the chunk at `offset` into `slots`, which must have room for
+    /// `sampleCount(bytes, at: offset)` samples, and advances `offset` past it.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, at offset: inout Int, into slots: SampleSlots) throws(CodecError) {
+        let (timeEncoding, valueEncoding, count) = try header(bytes, at: &offset)
+        var time = slots.times
+        try decodeTimes(bytes, at: &offset, count: count, timeEncoding) { t in
+            time.storeBytes(of: t, as: Int64.self)
+            time += slots.stride
+        }
+        var value = slots.values
+        try decodeValues(bytes, at: &offset, count: count, valueEncoding) { v in
+            value.storeBytes(of: v, as: Double.self)
+            value += slots.stride
+        }
+    }
+
+    /// Decodes the chunk at `offset`, appending its samples, and advances
+    /// `offset` past it.
+    public static func decode(
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int,
+        timestamps: inout [Int64], values: inout [Double]
+    ) throws(CodecError) {
+        let count = try sampleCount(bytes, at: offset)
         // Both arrays grow once, then are filled through pointers: no
         // per-sample capacity or uniqueness checks.
         let timeBase = timestamps.count
-        timestamps.append(contentsOf: repeatElement(0, count: count))
-        let times = timestamps.withUnsafeMutableBufferPointer { buffer in
-            Result { () throws(CodecError) in
-                try decodeTimes(bytes, at: &offset, count: count, timeEncoding, into: UnsafeMutableBufferPointer(rebasing: buffer[timeBase...]))
-            }
-        }
-        try times.get()
         let valueBase = values.count
+        timestamps.append(contentsOf: repeatElement(0, count: count))
         values.append(contentsOf: repeatElement(0, count: count))
-        let decoded = values.withUnsafeMutableBufferPointer { buffer in
-            Result { () throws(CodecError) in
-                var out = UnsafeMutableBufferPointer(rebasing: buffer[valueBase...]).baseAddress!
-                try decodeValues(bytes, at: &offset, count: count, valueEncoding) { value in
-                    out.initialize(to: value)
-                    out += 1
+        let result = timestamps.withUnsafeMutableBytes { times in
+            values.withUnsafeMutableBytes { values in
+                Result { () throws(CodecError) in
+                    try decode(bytes, at: &offset, into: SampleSlots(
+                        times: times.baseAddress! + timeBase * 8, values: values.baseAddress! + valueBase * 8, stride: 8))
                 }
             }
         }
-        try decoded.get()
+        try result.get()
     }
 
     /// The values of one chunk, in order, to `emit`.
@@ -205,20 +243,21 @@ public enum PackedChunk {
         }
     }
 
+    @inline(__always)
     private static func decodeTimes(
-        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ encoding: TimeEncoding, into out: UnsafeMutableBufferPointer<Int64>
+        _ bytes: UnsafeRawBufferPointer, at offset: inout Int, count: Int, _ encoding: TimeEncoding, _ emit: (Int64) -> Void
     ) throws(CodecError) {
         var t = try Varint.readSigned(bytes, at: &offset)
-        out[0] = t
+        emit(t)
         guard count > 1 else { return }
         var delta = try Varint.readSigned(bytes, at: &offset)
         t &+= delta
-        out[1] = t
+        emit(t)
         guard count > 2 else { return }
-        for i in 2..<count {
+        for _ in 2..<count {
             if encoding == .deltaOfDelta { delta &+= try Varint.readSigned(bytes, at: &offset) }
             t &+= delta
-            out[i] = t
+            emit(t)
         }
     }
 

@@ -148,10 +148,26 @@ final class Evaluator {
             return RangeData(series: [], range: range, references: references, evaluationTimes: times)
         }
         var series = try fetch(matchers, from: low - range, to: high)
-        for i in series.indices where series[i].points.contains(where: { $0.value.isStaleMarker }) {
-            series[i].points.removeAll { $0.value.isStaleMarker }
+        // One pass per series finds staleness markers (dropped) and decreases (counter resets).
+        var decreases = [Bool](repeating: false, count: series.count)
+        for i in series.indices {
+            var stale = false
+            series[i].points.withUnsafeBufferPointer { points in
+                var previous = -Double.infinity
+                for p in points {
+                    if p.value.isStaleMarker { stale = true }
+                    if p.value < previous { decreases[i] = true }
+                    previous = p.value
+                }
+            }
+            if stale {
+                series[i].points.removeAll { $0.value.isStaleMarker }
+                decreases[i] = true
+            }
         }
-        return RangeData(series: series, range: range, references: references, evaluationTimes: times)
+        var data = RangeData(series: series, range: range, references: references, evaluationTimes: times)
+        data.decreases = decreases
+        return data
     }
 
     /// A subquery: the inner expression evaluated at its own step, aligned to

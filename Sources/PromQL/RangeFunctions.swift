@@ -14,23 +14,23 @@ extension Evaluator {
         _ data: RangeData, keepName: Bool = false,
         _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
-        try overWindows(data, keepName: keepName, context: { _ in () }) { w, reference, step, _ in body(w, reference, step) }
+        try overWindows(data, keepName: keepName, context: { _, _ in () }) { w, reference, step, _ in body(w, reference, step) }
     }
 
     /// `overWindows` with something computed once per series (from all its
     /// points) and handed to every window of that series.
     func overWindows<Context>(
-        _ data: RangeData, keepName: Bool = false, context: (UnsafeBufferPointer<Point>) -> Context,
+        _ data: RangeData, keepName: Bool = false, context: (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
         _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
         var out: [StepSeries] = []
         let sorted = zip(data.references, data.references.dropFirst()).allSatisfy { $0 <= $1 }
-        for s in data.series {
+        for (index, s) in data.series.enumerated() {
             guard !s.points.isEmpty else { continue }
             var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
             var any = false
             s.points.withUnsafeBufferPointer { points in
-                let seriesContext = context(points)
+                let seriesContext = context(index, points)
                 var lower = 0
                 var upper = 0
                 for (i, reference) in data.references.enumerated() {
@@ -62,7 +62,7 @@ extension Evaluator {
         case "rate", "increase":
             // Most counters never reset: those skip the scan of every window for resets.
             let perSecond = name == "rate"
-            return try overWindows(data, context: { points in zip(points, points.dropFirst()).contains { $1.value < $0.value } }) { w, ref, _, resets in
+            return try overWindows(data, context: { index, _ in data.mayDecrease(index) }) { w, ref, _, resets in
                 extrapolatedDelta(w, ref, range, counter: true, perSecond: perSecond, mayReset: resets)
             }
         case "delta": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: false, perSecond: false) }

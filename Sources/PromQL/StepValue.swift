@@ -48,6 +48,12 @@ struct RangeData {
     let references: [Int64]
     /// Per step, the evaluation time (the step's, or its `@` time).
     let evaluationTimes: [Int64]
+    /// Per series, whether any value is lower than the one before it (a
+    /// counter reset somewhere); `rate` skips the reset scan where not.
+    var decreases: [Bool] = []
+
+    /// Whether series `i` may hold a counter reset.
+    func mayDecrease(_ i: Int) -> Bool { i < decreases.count ? decreases[i] : true }
 }
 
 /// What evaluating a node over a grid yields.

@@ -124,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "TallyBench",
             dependencies: [
-                "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage", "PromQL",
+                "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage", "PromQL", "TallyApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

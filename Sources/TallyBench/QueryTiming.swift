@@ -1,4 +1,5 @@
 import Foundation
+import TallyApp
 import PromQL
 import TimeSeriesStorage
 
@@ -6,6 +7,7 @@ import TimeSeriesStorage
 /// the store cost, for the profile in BENCHMARKS.md.
 extension TallyBench {
 func timeQueries(directory: String, start: Int64, end: Int64, runs: Int) throws {
+    if ProcessInfo.processInfo.environment["TALLY_DEFAULT_MALLOC"] == nil { AllocatorTuning.apply() }
     let db = try TSDB(directory: directory)
     let engine = Engine(querier: db)
     let queries = [

@@ -124,52 +124,55 @@ public final class Block: Sendable {
         return (timestamps, values)
     }
 
-    /// The same samples as points, decoded straight into them.
+    /// The same samples as points, decoded straight into the array's own
+    /// memory, which is sized once from the chunks' headers.
     func points(of position: Int, start: Int64, end: Int64) throws(StorageError) -> [Point] {
-        var points: [Point] = []
         let stride = MemoryLayout<Point>.stride
         // Offsets of the stored properties: decoding writes into the points' own memory.
         let timeOffset = MemoryLayout<Point>.offset(of: \Point.timestamp)!
         let valueOffset = MemoryLayout<Point>.offset(of: \Point.value)!
-        let chunks = index.series[position].chunks.filter { $0.maxTime >= start && $0.minTime <= end }
-        // Sized once from the chunks' headers: no regrowth, no copies.
+        var chunks: [(chunk: ChunkRef, bytes: [UInt8], count: Int)] = []
         var total = 0
-        for chunk in chunks {
+        for chunk in index.series[position].chunks where chunk.maxTime >= start && chunk.minTime <= end {
             let bytes = try group(at: chunk.group)
-            total += bytes.withUnsafeBytes { raw in (try? PackedChunk.sampleCount(raw, at: Int(chunk.offsetInGroup))) ?? 0 }
+            let count = bytes.withUnsafeBytes { raw in (try? PackedChunk.sampleCount(raw, at: Int(chunk.offsetInGroup))) ?? -1 }
+            guard count >= 0 else { throw StorageError(.corrupt("chunk header"), path: path + "/chunks", offset: Int(chunk.group)) }
+            chunks.append((chunk, bytes, count))
+            total += count
         }
-        points.reserveCapacity(total)
-        for chunk in chunks {
-            let bytes = try group(at: chunk.group)
-            let first = points.count
-            let result = bytes.withUnsafeBytes { raw in
-                Result { () throws(CodecError) in
-                    var offset = Int(chunk.offsetInGroup)
-                    let count = try PackedChunk.sampleCount(raw, at: offset)
-                    points.append(contentsOf: repeatElement(Point(timestamp: 0, value: 0), count: count))
-                    let decoded = points.withUnsafeMutableBytes { memory in
-                        let base = memory.baseAddress! + first * stride
-                        return Result { () throws(CodecError) in
-                            try PackedChunk.decode(raw, at: &offset, into: PackedChunk.SampleSlots(
-                                times: base + timeOffset, values: base + valueOffset, stride: stride))
-                        }
+        var failure: StorageError?
+        let points = [Point](unsafeUninitializedCapacity: total) { buffer, initialized in
+            // Point is a trivial type: its bytes may be written before it is "initialized".
+            let memory = UnsafeMutableRawPointer(buffer.baseAddress!)
+            var filled = 0
+            for (chunk, bytes, count) in chunks {
+                let base = memory + filled * stride
+                let result = bytes.withUnsafeBytes { raw in
+                    Result { () throws(CodecError) in
+                        var offset = Int(chunk.offsetInGroup)
+                        try PackedChunk.decode(raw, at: &offset, into: PackedChunk.SampleSlots(
+                            times: base + timeOffset, values: base + valueOffset, stride: stride))
                     }
-                    try decoded.get()
+                }
+                if case .failure(let error) = result {
+                    failure = StorageError(.corrupt("chunk: \(error)"), path: path + "/chunks", offset: Int(chunk.group))
+                    break
+                }
+                if chunk.minTime < start || chunk.maxTime > end {
+                    // Keep only the part in range.
+                    var keep = filled
+                    for i in filled..<(filled + count) where buffer[i].timestamp >= start && buffer[i].timestamp <= end {
+                        buffer[keep] = buffer[i]
+                        keep += 1
+                    }
+                    filled = keep
+                } else {
+                    filled += count
                 }
             }
-            if case .failure(let error) = result {
-                throw StorageError(.corrupt("chunk: \(error)"), path: path + "/chunks", offset: Int(chunk.group))
-            }
-            if chunk.minTime < start || chunk.maxTime > end {
-                // Keep only the part in range.
-                var keep = first
-                for i in first..<points.count where points[i].timestamp >= start && points[i].timestamp <= end {
-                    points[keep] = points[i]
-                    keep += 1
-                }
-                points.removeSubrange(keep...)
-            }
+            initialized = failure == nil ? filled : 0
         }
+        if let failure { throw failure }
         return points
     }
 

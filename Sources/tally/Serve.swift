@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        AllocatorTuning.apply()
         do {
             let settings = try resolveConfig()
             LoggingSystem.bootstrap { label in

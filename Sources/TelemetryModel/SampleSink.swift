@@ -22,8 +22,8 @@ public struct RefSample: Sendable {
     }
 }
 
-/// Where aggregated samples go at every flush. The in-memory store implements
-/// it now; the on-disk time-series engine and the forwarders implement it later.
+/// Where aggregated samples go at every flush: the on-disk time-series
+/// engine implements it (and, later, the forwarders).
 ///
 /// A writer registers each series once (when it first sees it), appends by
 /// reference at every flush, and releases the reference when the series goes
@@ -54,7 +54,7 @@ extension SampleSink {
     }
 }
 
-/// Reads series back for queries. The HTTP API and, later, PromQL use only
+/// Reads series back for queries. PromQL and the HTTP API use only
 /// this protocol, so the storage engine can change behind it.
 public protocol SeriesQuerier: Sendable {
     /// The series matching every matcher with at least one point in

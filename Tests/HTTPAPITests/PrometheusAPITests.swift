@@ -13,9 +13,28 @@ struct FixedClock: WallClock {
     func nowMillis() -> Int64 { now }
 }
 
+/// The storage engine in a temporary directory, removed when the last
+/// reference (the application's) goes.
+final class ScratchStore: SampleSink, SeriesQuerier {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-api-\(UUID().uuidString.prefix(8))").path
+    let db: TSDB
+
+    init() throws {
+        db = try TSDB(directory: directory)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    func register(_ labels: Labels) -> SeriesRef { db.register(labels) }
+    func release(_ refs: [SeriesRef]) { db.release(refs) }
+    func append(_ samples: [RefSample]) { db.append(samples) }
+    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] { db.select(matchers, start: start, end: end) }
+    func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] { db.series(matchers, start: start, end: end) }
+}
+
 /// An application over a store with known samples.
-func makeApp(ready: Bool = true) -> some ApplicationProtocol {
-    let store = MemorySeriesStore(retentionMillis: 86_400_000)
+func makeApp(ready: Bool = true) throws -> some ApplicationProtocol {
+    let store = try ScratchStore()
     store.append([
         Sample(labels: Labels(name: "req_total", ["env": "prod", "code": "200"]), timestamp: 1_000_000, value: 10),
         Sample(labels: Labels(name: "req_total", ["env": "dev", "code": "500"]), timestamp: 1_000_000, value: 1),

@@ -147,8 +147,36 @@ final class Evaluator {
         guard let low = references.min(), let high = references.max() else {
             return RangeData(series: [], range: range, references: references, evaluationTimes: times)
         }
-        var series = try fetch(matchers, from: low - range, to: high)
-        // One pass per series finds staleness markers (dropped) and decreases (counter resets).
+        return prepareRange(try fetch(matchers, from: low - range, to: high), range: range, references: references, times: times)
+    }
+
+    /// A range function over a range selector, a batch of series at a time,
+    /// so each batch is worked through while its points are in cache.
+    func rangeSelectorInBatches(
+        _ matchers: [LabelMatcher], range: Int64, times: [Int64], offset: Int64,
+        _ body: (RangeData) throws(PromQLError) -> Void
+    ) throws(PromQLError) {
+        let references = times.map { $0 - offset }
+        guard let low = references.min(), let high = references.max() else { return }
+        var failure: PromQLError?
+        querier.select(matchers, start: low - range, end: high, seriesPerBatch: 64) { batch in
+            do throws(PromQLError) {
+                try account(batch.reduce(0) { $0 + $1.points.count })
+                try checkDeadline()
+                try body(prepareRange(batch, range: range, references: references, times: times))
+                return true
+            } catch {
+                failure = error
+                return false
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Drops staleness markers and notes which series ever decrease (counter
+    /// resets), in one pass per series.
+    private func prepareRange(_ fetched: [SeriesPoints], range: Int64, references: [Int64], times: [Int64]) -> RangeData {
+        var series = fetched
         var decreases = [Bool](repeating: false, count: series.count)
         for i in series.indices {
             var stale = false

@@ -82,8 +82,7 @@ extension Evaluator {
             if let math = Evaluator.mathFunctions[function.name] {
                 return .vector(try mapValues(arguments[0], grid) { v, _ in math(v) })
             }
-            guard let matrixIndex = arguments.firstIndex(where: { $0.type == .matrix }),
-                  case .range(let data) = try eval(arguments[matrixIndex], grid) else {
+            guard let matrixIndex = arguments.firstIndex(where: { $0.type == .matrix }) else {
                 throw PromQLError.execution("function \(function.name) is not implemented")
             }
             var scalars: [[Double]] = []
@@ -95,7 +94,21 @@ extension Evaluator {
                     throw PromQLError.execution("invalid \(name), got: \(formatNumber(bad))")
                 }
             }
-            guard let result = try rangeFunction(function.name, data, scalars: scalars) else {
+            if case .matrix(let selector, let range) = arguments[matrixIndex] {
+                // A range selector is read a batch of series at a time.
+                var out: [StepSeries] = []
+                try rangeSelectorInBatches(
+                    selector.matchers, range: range, times: evaluationTimes(grid, at: selector.at), offset: selector.offset
+                ) { data throws(PromQLError) in
+                    guard let part = try rangeFunction(function.name, data, scalars: scalars) else {
+                        throw PromQLError.execution("function \(function.name) is not implemented")
+                    }
+                    out += part
+                }
+                return .vector(try mergeSameLabels(out))
+            }
+            guard case .range(let data) = try eval(arguments[matrixIndex], grid),
+                  let result = try rangeFunction(function.name, data, scalars: scalars) else {
                 throw PromQLError.execution("function \(function.name) is not implemented")
             }
             return .vector(result)

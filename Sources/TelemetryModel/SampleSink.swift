@@ -63,4 +63,16 @@ public protocol SeriesQuerier: Sendable {
 
     /// The label sets of the matching series with a point in `[start, end]`.
     func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels]
+
+    /// The same series as `select`, handed to `body` in batches of at most
+    /// `seriesPerBatch`, so a caller can work through each batch while its
+    /// points are still in cache and let them go; `body` returns false to stop.
+    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool)
+}
+
+extension SeriesQuerier {
+    /// One batch of everything, for stores that keep their points in memory anyway.
+    public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool) {
+        _ = body(select(matchers, start: start, end: end))
+    }
 }

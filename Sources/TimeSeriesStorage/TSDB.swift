@@ -238,37 +238,70 @@ public final class TSDB: SampleSink, SeriesQuerier {
     // MARK: SeriesQuerier
 
     public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
-        var merged: [Labels: [[Point]]] = [:]
-        let work = blocks.withLock { $0 }.flatMap { block in
-            block.matching(matchers, start: start, end: end).map { (block: block, position: $0) }
+        var all: [SeriesPoints] = []
+        select(matchers, start: start, end: end, seriesPerBatch: Int.max) { batch in
+            all += batch
+            return true
         }
-        // Decoding is most of a query's work: spread it over the cores.
-        var decoded = [Result<[Point], StorageError>](repeating: .success([]), count: work.count)
-        decoded.withUnsafeMutableBufferPointer { buffer in
-            let results = DisjointSlots(base: buffer)
-            let parts = work.count < 32 ? 1 : min(work.count, ProcessInfo.processInfo.activeProcessorCount * 4)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                for i in stride(from: part, to: work.count, by: parts) {
-                    results.base[i] = Result { () throws(StorageError) in
-                        try work[i].block.points(of: work[i].position, start: start, end: end)
+        return all
+    }
+
+    /// Series in label order, a batch at a time: each batch's block chunks
+    /// are decoded on all cores, merged with the head's samples, and handed
+    /// over before the next batch is read.
+    public func select(
+        _ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool
+    ) {
+        var sources: [Labels: [(block: Block, position: Int)]] = [:]
+        for block in blocks.withLock({ $0 }) {
+            for position in block.matching(matchers, start: start, end: end) {
+                sources[block.index.series[position].labels, default: []].append((block, position))
+            }
+        }
+        var head: [Labels: [Point]] = [:]
+        for (labels, points) in headSnapshot(matchers, start: start, end: end) where !points.isEmpty {
+            head[labels] = points
+            if sources[labels] == nil { sources[labels] = [] }
+        }
+        let order = sources.keys.sorted(by: labelsPrecede)
+        var next = 0
+        while next < order.count {
+            let batch = order[next..<min(order.count, next + max(1, seriesPerBatch))]
+            next = batch.endIndex
+            let work = batch.flatMap { labels in sources[labels]! } // keys of `sources`
+            // Decoding is most of a query's work: spread it over the cores.
+            var decoded = [Result<[Point], StorageError>](repeating: .success([]), count: work.count)
+            decoded.withUnsafeMutableBufferPointer { buffer in
+                let results = DisjointSlots(base: buffer)
+                let parts = work.count < 8 ? 1 : min(work.count, ProcessInfo.processInfo.activeProcessorCount * 4)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    for i in stride(from: part, to: work.count, by: parts) {
+                        results.base[i] = Result { () throws(StorageError) in
+                            try work[i].block.points(of: work[i].position, start: start, end: end)
+                        }
                     }
                 }
             }
-        }
-        for (i, result) in decoded.enumerated() {
-            switch result {
-            case .success(let points):
-                guard !points.isEmpty else { continue }
-                merged[work[i].block.index.series[work[i].position].labels, default: []].append(points)
-            case .failure(let error):
-                reportDamage(error, block: work[i].block)
+            var runs: [Labels: [[Point]]] = [:]
+            for (i, result) in decoded.enumerated() {
+                switch result {
+                case .success(let points):
+                    guard !points.isEmpty else { continue }
+                    runs[work[i].block.index.series[work[i].position].labels, default: []].append(points)
+                case .failure(let error):
+                    reportDamage(error, block: work[i].block)
+                }
             }
+            var out: [SeriesPoints] = []
+            out.reserveCapacity(batch.count)
+            for labels in batch {
+                var series = runs[labels] ?? []
+                if let points = head[labels] { series.append(points) }
+                guard !series.isEmpty else { continue }
+                out.append(SeriesPoints(labels: labels, points: mergeRuns(series)))
+            }
+            guard body(out) else { return }
         }
-        for (labels, points) in headSnapshot(matchers, start: start, end: end) where !points.isEmpty {
-            merged[labels, default: []].append(points)
-        }
-        return merged.map { SeriesPoints(labels: $0.key, points: mergeRuns($0.value)) }
-            .sorted { labelsPrecede($0.labels, $1.labels) }
     }
 
     public func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {

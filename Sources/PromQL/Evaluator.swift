@@ -1,3 +1,4 @@
+import Dispatch
 import TelemetryModel
 
 /// Evaluates one query: each node over a whole grid of steps at once, so a
@@ -178,20 +179,30 @@ final class Evaluator {
     private func prepareRange(_ fetched: [SeriesPoints], range: Int64, references: [Int64], times: [Int64]) -> RangeData {
         var series = fetched
         var decreases = [Bool](repeating: false, count: series.count)
-        for i in series.indices {
-            var stale = false
-            series[i].points.withUnsafeBufferPointer { points in
-                var previous = -Double.infinity
-                for p in points {
-                    if p.value.isStaleMarker { stale = true }
-                    if p.value < previous { decreases[i] = true }
-                    previous = p.value
+        var stale = [Bool](repeating: false, count: series.count)
+        decreases.withUnsafeMutableBufferPointer { decreasing in
+            stale.withUnsafeMutableBufferPointer { staleness in
+                let d = DisjointSlots(base: decreasing)
+                let st = DisjointSlots(base: staleness)
+                let count = fetched.count
+                let workers = count < 8 ? 1 : min(count, Evaluator.cores)
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for i in stride(from: worker, to: count, by: workers) {
+                        fetched[i].points.withUnsafeBufferPointer { points in
+                            var previous = -Double.infinity
+                            for p in points {
+                                if p.value.isStaleMarker { st.base[i] = true }
+                                if p.value < previous { d.base[i] = true }
+                                previous = p.value
+                            }
+                        }
+                    }
                 }
             }
-            if stale {
-                series[i].points.removeAll { $0.value.isStaleMarker }
-                decreases[i] = true
-            }
+        }
+        for i in series.indices where stale[i] {
+            series[i].points.removeAll { $0.value.isStaleMarker }
+            decreases[i] = true
         }
         var data = RangeData(series: series, range: range, references: references, evaluationTimes: times)
         data.decreases = decreases

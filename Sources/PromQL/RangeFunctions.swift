@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import TelemetryModel
 
 /// The functions of range vectors (`rate`, `*_over_time`, …), each computed
@@ -12,24 +13,49 @@ extension Evaluator {
     /// is handed over as a buffer, so a step costs no search and no allocation.
     func overWindows(
         _ data: RangeData, keepName: Bool = false,
-        _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int) -> Double?
+        _ body: @escaping @Sendable (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
         try overWindows(data, keepName: keepName, context: { _, _ in () }) { w, reference, step, _ in body(w, reference, step) }
     }
 
     /// `overWindows` with something computed once per series (from all its
-    /// points) and handed to every window of that series.
+    /// points) and handed to every window of that series. Series are worked
+    /// through in parallel on all cores.
     func overWindows<Context>(
-        _ data: RangeData, keepName: Bool = false, context: (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
-        _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
+        _ data: RangeData, keepName: Bool = false, context: @escaping @Sendable (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
+        _ body: @escaping @Sendable (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
-        var out: [StepSeries] = []
         let sorted = zip(data.references, data.references.dropFirst()).allSatisfy { $0 <= $1 }
-        for (index, s) in data.series.enumerated() {
-            guard !s.points.isEmpty else { continue }
-            var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
-            var any = false
-            s.points.withUnsafeBufferPointer { points in
+        var results = [StepSeries?](repeating: nil, count: data.series.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointSlots(base: buffer)
+            let count = data.series.count
+            let workers = count < 8 ? 1 : min(count, Evaluator.cores)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: count, by: workers) {
+                    slots.base[index] = Evaluator.windows(
+                        of: data, index: index, sorted: sorted, keepName: keepName, context: context, body)
+                }
+            }
+        }
+        try checkDeadline()
+        return try mergeSameLabels(results.compactMap { $0 })
+    }
+
+    /// The processors queries may use.
+    static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// One series' values at every step, from its windows.
+    private static func windows<Context>(
+        of data: RangeData, index: Int, sorted: Bool, keepName: Bool,
+        context: (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
+        _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
+    ) -> StepSeries? {
+        let s = data.series[index]
+        guard !s.points.isEmpty else { return nil }
+        var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
+        var any = false
+        s.points.withUnsafeBufferPointer { points in
                 let seriesContext = context(index, points)
                 var lower = 0
                 var upper = 0
@@ -49,11 +75,8 @@ extension Evaluator {
                     series.set(i, value)
                     any = true
                 }
-            }
-            if any { out.append(series) }
         }
-        try checkDeadline()
-        return try mergeSameLabels(out)
+        return any ? series : nil
     }
 
     func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]]) throws(PromQLError) -> [StepSeries]? {

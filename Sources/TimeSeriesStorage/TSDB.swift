@@ -651,10 +651,3 @@ func mergeSeries(
     }
 }
 
-/// Result slots that concurrent workers fill, each worker its own indices.
-private struct DisjointSlots<T>: @unchecked Sendable {
-    // Unchecked: every index is written by exactly one worker (indices are
-    // split by stride), nothing reads a slot until `concurrentPerform` has
-    // returned, and the buffer outlives that call.
-    let base: UnsafeMutableBufferPointer<T>
-}

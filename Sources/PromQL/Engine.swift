@@ -86,6 +86,9 @@ public struct Engine: Sendable {
         guard expr.type == .scalar || expr.type == .vector else {
             throw PromQLError.execution("invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
+        guard step > 0, end >= start else {
+            throw PromQLError.execution("a range query needs a positive step and an end not before its start")
+        }
         let evaluator = Evaluator(querier: querier, limits: limits, queryStart: start, queryEnd: end)
         let grid = Grid(start: start, end: end, step: step)
         let series: [StepSeries]

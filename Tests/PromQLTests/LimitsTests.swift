@@ -47,8 +47,10 @@ struct LimitsTests {
         }
     }
 
-    @Test func rangeQueriesRefuseRangeVectorsAndStrings() throws {
+    @Test func rangeQueriesRefuseRangeVectorsStringsAndEmptyGrids() throws {
         let engine = Engine(querier: querier)
+        #expect(throws: PromQLError.self) { try engine.range(try Parser.parse("m"), start: 60_000, end: 0, step: 15_000) }
+        #expect(throws: PromQLError.self) { try engine.range(try Parser.parse("m"), start: 0, end: 60_000, step: 0) }
         for query in ["m[5m]", #""text""#] {
             #expect(throws: PromQLError.self) { try engine.range(try Parser.parse(query), start: 0, end: 60_000, step: 15_000) }
         }

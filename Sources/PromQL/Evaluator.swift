@@ -160,7 +160,7 @@ final class Evaluator {
         let references = times.map { $0 - offset }
         guard let low = references.min(), let high = references.max() else { return }
         var failure: PromQLError?
-        querier.select(matchers, start: low - range, end: high, seriesPerBatch: 64) { batch in
+        querier.select(matchers, start: low - range, end: high, seriesPerBatch: 128) { batch in
             do throws(PromQLError) {
                 try account(batch.reduce(0) { $0 + $1.points.count })
                 try checkDeadline()

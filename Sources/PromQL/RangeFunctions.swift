@@ -83,10 +83,12 @@ extension Evaluator {
         let range = data.range
         switch name {
         case "rate", "increase":
-            // Most counters never reset: those skip the scan of every window for resets.
+            // Where a series resets is found once; each window adds back only the resets inside it.
             let perSecond = name == "rate"
-            return try overWindows(data, context: { index, _ in data.mayDecrease(index) }) { w, ref, _, resets in
-                extrapolatedDelta(w, ref, range, counter: true, perSecond: perSecond, mayReset: resets)
+            return try overWindows(data, context: { index, points in
+                CounterResets(points, mayDecrease: data.mayDecrease(index))
+            }) { w, ref, _, resets in
+                extrapolatedDelta(w, ref, range, counter: true, perSecond: perSecond, resets: resets)
             }
         case "delta": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: false, perSecond: false) }
         case "irate": return try overWindows(data) { w, _, _ in instantDelta(w, rate: true) }
@@ -215,17 +217,23 @@ extension Evaluator {
 /// resets added back), extrapolated towards the window's edges when the
 /// first and last samples are close to them, never below zero for counters.
 func extrapolatedDelta(
-    _ w: UnsafeBufferPointer<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool, mayReset: Bool = true
+    _ w: UnsafeBufferPointer<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool,
+    resets: CounterResets? = nil
 ) -> Double? {
     guard w.count >= 2, let first = w.first, let last = w.last else { return nil }
     let rangeStart = reference - range
     let rangeEnd = reference
     var result = last.value - first.value
-    if counter && mayReset {
-        var previous = first.value
-        for p in w.dropFirst() {
-            if p.value < previous { result += previous }
-            previous = p.value
+    if counter {
+        if let resets {
+            // The same additions, in the same order, as the scan below.
+            resets.forEach(in: w) { previous in result += previous }
+        } else {
+            var previous = first.value
+            for p in w.dropFirst() {
+                if p.value < previous { result += previous }
+                previous = p.value
+            }
         }
     }
     var durationToStart = Double(first.timestamp - rangeStart) / 1000
@@ -244,6 +252,43 @@ func extrapolatedDelta(
     var factor = interval / sampled
     if perSecond { factor /= Double(range) / 1000 }
     return result * factor
+}
+
+/// Where a series' value drops (a counter reset), found once per series so
+/// that each window visits only the resets inside it. Valid while the
+/// series' point buffer is.
+struct CounterResets {
+    let base: UnsafePointer<Point>?
+    /// Indices `i` with `points[i].value < points[i - 1].value`, ascending.
+    let positions: [Int]
+
+    init(_ points: UnsafeBufferPointer<Point>, mayDecrease: Bool) {
+        base = points.baseAddress
+        var positions: [Int] = []
+        if mayDecrease, points.count > 1 {
+            for i in 1..<points.count where points[i].value < points[i - 1].value { positions.append(i) }
+        }
+        self.positions = positions
+    }
+
+    /// Calls `add` with the value before each reset inside the window, in order.
+    func forEach(in window: UnsafeBufferPointer<Point>, _ add: (Double) -> Void) {
+        guard !positions.isEmpty, let base, let start = window.baseAddress else { return }
+        let lower = base.distance(to: start)
+        let upper = lower + window.count
+        // First reset after the window's first point.
+        var low = 0
+        var high = positions.count
+        while low < high {
+            let mid = (low + high) / 2
+            if positions[mid] <= lower { low = mid + 1 } else { high = mid }
+        }
+        var k = low
+        while k < positions.count && positions[k] < upper {
+            add(base[positions[k] - 1].value)
+            k += 1
+        }
+    }
 }
 
 /// `irate` and `idelta`: from the last two samples.

@@ -17,7 +17,8 @@ func timeQueries(directory: String, start: Int64, end: Int64, runs: Int) throws 
         ("max_over_time_1h", "max_over_time(process_resident_memory_bytes[1h])"),
         ("select_only", "http_requests_total"),
     ]
-    for (name, text) in queries {
+    let only = ProcessInfo.processInfo.environment["TALLY_BENCH_QUERY"]
+    for (name, text) in queries where only == nil || only == name {
         let expr = try Parser.parse(text)
         var times: [Double] = []
         for run in 0...max(1, runs) {

@@ -116,30 +116,48 @@ final class Evaluator {
         let refs = references(grid, offset: selector.offset, at: selector.at)
         guard let low = refs.min(), let high = refs.max() else { return [] }
         let lookback = limits.lookbackMillis
-        var out: [StepSeries] = []
         let sorted = zip(refs, refs.dropFirst()).allSatisfy { $0 <= $1 }
-        for s in try fetch(selector.matchers, from: low - lookback, to: high) {
-            var series = StepSeries(labels: s.labels, steps: refs.count)
-            var any = false
-            s.points.withUnsafeBufferPointer { points in
-                var upper = 0
-                for (i, ref) in refs.enumerated() {
-                    // The last point at or before the reference time; the references only move forward.
-                    if sorted {
-                        while upper < points.count && points[upper].timestamp <= ref { upper += 1 }
-                    } else {
-                        upper = Evaluator.firstIndex(points, after: ref)
-                    }
-                    guard upper > 0 else { continue }
-                    let point = points[upper - 1]
-                    guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
-                    series.set(i, timestamps ? Double(point.timestamp) / 1000 : point.value)
-                    any = true
+        let fetched = try fetch(selector.matchers, from: low - lookback, to: high)
+        // Each series' steps on its own core.
+        var results = [StepSeries?](repeating: nil, count: fetched.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointSlots(base: buffer)
+            let count = fetched.count
+            let workers = count < 8 || refs.count < 64 ? 1 : min(count, Evaluator.cores)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: count, by: workers) {
+                    slots.base[index] = Evaluator.latestSamples(
+                        fetched[index], refs: refs, sorted: sorted, lookback: lookback, timestamps: timestamps)
                 }
             }
-            if any { out.append(series) }
         }
-        return out
+        return results.compactMap { $0 }
+    }
+
+    /// One series at each step: its latest sample no older than the
+    /// lookback, unless that is a staleness marker.
+    private static func latestSamples(
+        _ s: SeriesPoints, refs: [Int64], sorted: Bool, lookback: Int64, timestamps: Bool
+    ) -> StepSeries? {
+        var series = StepSeries(labels: s.labels, steps: refs.count)
+        var any = false
+        s.points.withUnsafeBufferPointer { points in
+            var upper = 0
+            for (i, ref) in refs.enumerated() {
+                // The last point at or before the reference time; the references only move forward.
+                if sorted {
+                    while upper < points.count && points[upper].timestamp <= ref { upper += 1 }
+                } else {
+                    upper = Evaluator.firstIndex(points, after: ref)
+                }
+                guard upper > 0 else { continue }
+                let point = points[upper - 1]
+                guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
+                series.set(i, timestamps ? Double(point.timestamp) / 1000 : point.value)
+                any = true
+            }
+        }
+        return any ? series : nil
     }
 
     /// A range selector's series, staleness markers removed.

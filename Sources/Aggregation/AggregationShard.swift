@@ -140,18 +140,24 @@ public final class AggregationShard {
         }
         // The reference of the series' primary output names it exactly.
         let primary = record.kind.isSummary ? labels.setting(Labels.metricName, to: family + "_count") : labels
-        let ref = sink.register(primary)
         let seriesIndex: Int32
-        if let existing = families[ref] {
-            sink.release([ref])
-            seriesIndex = existing
-        } else {
-            guard budget.acquire() else {
+        if budget.acquire() {
+            let ref = sink.register(primary)
+            if let existing = families[ref] {
+                // Another spelling of a series this shard has.
                 sink.release([ref])
+                budget.release(1)
+                seriesIndex = existing
+            } else {
+                seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
+            }
+        } else {
+            // At the cap nothing new may reach the store: only another spelling of a series held passes.
+            guard let known = sink.find(primary), let existing = families[known] else {
                 metrics?.seriesLimitDropped.increment()
                 return nil
             }
-            seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
+            seriesIndex = existing
         }
         let aliasIndex = aliases.place(AliasEntry(lastSeen: 0), reusing: &freeAliases)
         table.insert(AliasTable.Slot(

@@ -42,6 +42,13 @@ public final class CapturingSampleSink: SampleSink {
         }
     }
 
+    public func find(_ labels: Labels) -> SeriesRef? {
+        state.withLock { $0.index[labels].map { SeriesRef(raw: $0) } }
+    }
+
+    /// How many distinct series were ever registered.
+    public var registeredSeries: Int { state.withLock { $0.labels.count } }
+
     public func release(_ refs: [SeriesRef]) {
         state.withLock { state in
             for ref in refs { state.holders[Int(ref.raw)] -= 1 }

@@ -39,12 +39,20 @@ public protocol SampleSink: Sendable {
     /// series once nobody holds a reference and its samples have aged out.
     func release(_ refs: [SeriesRef])
 
+    /// The reference of a series the sink already holds, without creating
+    /// it or taking a reference: how a writer at its series cap recognises
+    /// a series it has, without adding one to the store.
+    func find(_ labels: Labels) -> SeriesRef?
+
     /// Appends one flush's samples. They are all stamped with the same
     /// timestamp (the end of the flushed interval).
     func append(_ samples: [RefSample])
 }
 
 extension SampleSink {
+    /// Sinks without a lookup recognise nothing.
+    public func find(_ labels: Labels) -> SeriesRef? { nil }
+
     /// Appends samples named by their labels: for tests and cold paths
     /// (a register, an append and a release per series).
     public func append(_ samples: [Sample]) {

@@ -104,19 +104,23 @@ struct Head: Sendable {
             }
             if timestamp < last { return .outOfOrder }
         }
-        let open = series[slot]!.open
-        if open.count > 0 {
-            let boundary = (floorDiv(open.minTime, blockDuration) + 1) * blockDuration
-            // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
-            if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
-                || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
-                let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
-                // Memory per series matters more than these rare copies: grow by one, and
-                // size the next chunk after this one, plus an eighth.
-                series[slot]!.closed.reserveCapacity(series[slot]!.closed.count + 1)
-                series[slot]!.closed.append(ref)
-                let size = open.stream.bytes.count
-                series[slot]!.open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
+        // The copy of the open chunk lives only in this scope, so the append
+        // below finds its bytes uniquely referenced and does not copy them.
+        do {
+            let open = series[slot]!.open
+            if open.count > 0 {
+                let boundary = (floorDiv(open.minTime, blockDuration) + 1) * blockDuration
+                // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
+                if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
+                    || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
+                    let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
+                    // Memory per series matters more than these rare copies: grow by one, and
+                    // size the next chunk after this one, plus an eighth.
+                    series[slot]!.closed.reserveCapacity(series[slot]!.closed.count + 1)
+                    series[slot]!.closed.append(ref)
+                    let size = open.stream.bytes.count
+                    series[slot]!.open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
+                }
             }
         }
         series[slot]!.open.append(timestamp, value)

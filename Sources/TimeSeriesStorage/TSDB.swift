@@ -12,11 +12,11 @@ import TelemetryModel
 /// querier of the HTTP API.
 ///
 /// Concurrency: the head, the WAL and the block list each sit behind their
-/// own lock. Appends write the WAL first and then the head, so a sample is
-/// visible only once logged; queries copy what they need from the head
-/// (chunks are copy-on-write values) and decode outside the lock. Only
-/// `register` takes the WAL lock inside the head lock; nothing takes them
-/// the other way round. Maintenance (`maintain`) runs on one task at a time.
+/// own lock. Appends write the WAL and then the head, both under the WAL
+/// lock, so a sample is visible only once logged; queries copy what they
+/// need from the head and decode outside the lock. The head lock is taken
+/// inside the WAL lock, never the other way round. Maintenance (`maintain`)
+/// runs on one task at a time.
 public final class TSDB: SampleSink, SeriesQuerier {
     public let directory: String
     public let options: StorageOptions
@@ -35,9 +35,11 @@ public final class TSDB: SampleSink, SeriesQuerier {
     struct WALState: ~Copyable {
         var log: WAL
         var pending: [[WALRecord]] = []
-        var pendingSamples = 0
-        var fsyncFailed = false
     }
+
+    /// Series created since the last append: logged in front of its samples,
+    /// so registering a series writes nothing while the head is locked.
+    private let unloggedSeries = Mutex<[WALRecord]>([])
 
     /// Batches kept in memory while the WAL cannot be written (disk full, I/O error).
     static let maxPendingBatches = 4_096
@@ -144,10 +146,14 @@ public final class TSDB: SampleSink, SeriesQuerier {
         let slot = head.withLock { head -> Int in
             let (slot, created) = head.getOrCreate(labels)
             head.series[slot]!.holders += 1 // getOrCreate returned a live slot
-            if created { logToWAL([.series(ref: UInt32(slot), labels: labels)], samples: 0) }
+            if created { unloggedSeries.withLock { $0.append(.series(ref: UInt32(slot), labels: labels)) } }
             return slot
         }
         return SeriesRef(raw: UInt32(slot))
+    }
+
+    public func find(_ labels: Labels) -> SeriesRef? {
+        head.withLock { $0.index[labels].map { SeriesRef(raw: UInt32($0)) } }
     }
 
     public func release(_ refs: [SeriesRef]) {
@@ -160,19 +166,27 @@ public final class TSDB: SampleSink, SeriesQuerier {
 
     public func append(_ samples: [RefSample]) {
         guard !samples.isEmpty else { return }
-        let ready = logToWAL([.samples(samples)], samples: samples.count)
-        guard !ready.isEmpty else { return }
         var rejected: [RejectReason: Int] = [:]
         var accepted = 0
-        head.withLock { head in
-            for batch in ready {
-                for record in batch {
-                    guard case .samples(let batchSamples) = record else { continue }
-                    for sample in batchSamples {
-                        if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
-                            rejected[reason, default: 0] += 1
-                        } else {
-                            accepted += 1
+        // Logged and applied under the WAL lock: a checkpoint, which rotates
+        // under it too, never finds a batch that is logged but not yet in the head.
+        wal.withLock { state in
+            let series = unloggedSeries.withLock { queue in
+                defer { queue.removeAll() }
+                return queue
+            }
+            let ready = log(series + [.samples(samples)], into: &state)
+            guard !ready.isEmpty else { return }
+            head.withLock { head in
+                for batch in ready {
+                    for record in batch {
+                        guard case .samples(let batchSamples) = record else { continue }
+                        for sample in batchSamples {
+                            if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
+                                rejected[reason, default: 0] += 1
+                            } else {
+                                accepted += 1
+                            }
                         }
                     }
                 }
@@ -185,38 +199,35 @@ public final class TSDB: SampleSink, SeriesQuerier {
     /// Writes records to the WAL after any still pending; returns the
     /// batches now durable enough to apply (pending ones first), or none
     /// when the WAL refused the write (the batch then waits, bounded).
-    @discardableResult
-    private func logToWAL(_ records: [WALRecord], samples: Int) -> [[WALRecord]] {
-        wal.withLock { state -> [[WALRecord]] in
-            state.pending.append(records)
-            do {
-                try state.log.log(state.pending.flatMap { $0 })
-                if case .always = options.fsync {
-                    try state.log.sync()
-                    metrics.walFsyncs.increment()
-                }
-            } catch {
-                metrics.walErrors.increment()
-                if state.pending.count > TSDB.maxPendingBatches {
-                    state.pending.removeFirst()
-                    metrics.walLostRecords.increment()
-                }
-                metrics.walPendingRecords.set(Int64(state.pending.count))
-                if state.pending.count == 1 || state.pending.count % 1_000 == 0 {
-                    logger.error("cannot write the write-ahead log; batches wait in memory and are retried", metadata: [
-                        "error": "\(error)", "pending": "\(state.pending.count)",
-                    ])
-                }
-                return []
+    private func log(_ records: [WALRecord], into state: inout WALState) -> [[WALRecord]] {
+        state.pending.append(records)
+        do {
+            try state.log.log(state.pending.flatMap { $0 })
+            if case .always = options.fsync {
+                try state.log.sync()
+                metrics.walFsyncs.increment()
             }
-            let ready = state.pending
-            if ready.count > 1 {
-                logger.notice("the write-ahead log accepts writes again", metadata: ["batches": "\(ready.count - 1)"])
+        } catch {
+            metrics.walErrors.increment()
+            if state.pending.count > TSDB.maxPendingBatches {
+                state.pending.removeFirst()
+                metrics.walLostRecords.increment()
             }
-            state.pending.removeAll()
-            metrics.walPendingRecords.set(Int64(0))
-            return ready
+            metrics.walPendingRecords.set(Int64(state.pending.count))
+            if state.pending.count == 1 || state.pending.count % 1_000 == 0 {
+                logger.error("cannot write the write-ahead log; batches wait in memory and are retried", metadata: [
+                    "error": "\(error)", "pending": "\(state.pending.count)",
+                ])
+            }
+            return []
         }
+        let ready = state.pending
+        if ready.count > 1 {
+            logger.notice("the write-ahead log accepts writes again", metadata: ["batches": "\(ready.count - 1)"])
+        }
+        state.pending.removeAll()
+        metrics.walPendingRecords.set(Int64(0))
+        return ready
     }
 
     /// fsyncs the WAL if anything was written since the last time (the

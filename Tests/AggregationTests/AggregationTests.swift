@@ -160,10 +160,17 @@ struct AggregationTests {
 
     @Test func theSeriesCapDropsNewSeriesAndCountsThem() {
         let h = Harness(maxSeries: 2)
-        h.send(["a:1|c", "b:1|c", "c:1|c", "a:1|c"])
+        h.send(["a:1|c|#x:1,y:2", "b:1|c", "c:1|c", "a:1|c|#x:1,y:2"])
         let out = h.flush(at: 10_000)
         #expect(out.count == 2)
         #expect(h.counter("tally_series_limit_dropped_lines_total") == 1)
+        // A refused series never reaches the store; another spelling of a held one still passes.
+        #expect(h.sink.registeredSeries == 2)
+        h.send(["d:1|c", "a:1|c|#y:2,x:1"])
+        let later = h.flush(at: 20_000)
+        #expect(later[#"a_total{x="1", y="2"}"#] == 3)
+        #expect(h.sink.registeredSeries == 2)
+        #expect(h.counter("tally_series_limit_dropped_lines_total") == 2)
     }
 
     @Test func badLinesAreCountedByReasonAndTheRestOfTheDatagramIsTaken() {

@@ -153,12 +153,12 @@ struct TSDBTests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let db = try TSDB(directory: dir.path, options: testOptions())
+        defer { withExtendedLifetime(db) {} }
         #expect {
             _ = try TSDB(directory: dir.path, options: testOptions())
         } throws: { error in
             "\(error)".contains("in use by another tally")
         }
-        _ = db
     }
 
     private func bitwise(_ data: [Labels: [Point]]) -> [Labels: [UInt64]] {

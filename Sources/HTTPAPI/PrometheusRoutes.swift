@@ -176,7 +176,7 @@ struct PrometheusRoutes: Sendable {
 
     private func labelValues(_ request: Request, name: String) async throws -> JSONWriter {
         let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
-        guard isValidLabelName(name) else {
+        guard Labels.isValidName(name) else {
             throw APIError(type: .badData, message: "invalid label name: \"\(name)\"")
         }
         let (start, end) = try range(parameters)
@@ -301,11 +301,6 @@ struct PrometheusRoutes: Sendable {
         json.raw("]}")
         return json
     }
-
-    private func isValidLabelName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-        return name.utf8.allSatisfy { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") || $0 == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
-    }
 }
 
 /// Runs an endpoint and wraps its answer, or its error, as Prometheus does.
@@ -335,14 +330,4 @@ func jsonResponse(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
     var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)
     buffer.writeBytes(bytes)
     return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: buffer))
-}
-
-extension Labels {
-    /// Orders label sets as Prometheus does: pair by pair, name then value.
-    func lexicographicallyPrecedes(_ other: Labels) -> Bool {
-        for (a, b) in zip(self, other) where a != b {
-            return a.name != b.name ? a.name < b.name : a.value < b.value
-        }
-        return count < other.count
-    }
 }

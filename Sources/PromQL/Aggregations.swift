@@ -11,7 +11,7 @@ extension Evaluator {
         if let p = a.parameter {
             if a.op == .countValues {
                 valueLabel = try string(p, grid)
-                guard isValidLabelName(valueLabel) else { throw PromQLError.execution("invalid label name \"\(valueLabel)\"") }
+                guard Labels.isValidName(valueLabel) else { throw PromQLError.execution("invalid label name \"\(valueLabel)\"") }
             } else {
                 parameter = try scalar(p, grid)
             }

@@ -309,9 +309,3 @@ final class Evaluator {
         return out
     }
 }
-
-/// Floor division for possibly negative times.
-func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}

@@ -208,7 +208,7 @@ extension Evaluator {
         } catch {
             throw PromQLError.execution("invalid regular expression in label_replace(): \(pattern)")
         }
-        guard isValidLabelName(destination) else {
+        guard Labels.isValidName(destination) else {
             throw PromQLError.execution("invalid destination label name in label_replace(): \(destination)")
         }
         var out: [StepSeries] = []
@@ -227,7 +227,7 @@ extension Evaluator {
         let separator = try string(arguments[2], grid)
         var sources: [String] = []
         for argument in arguments.dropFirst(3) { sources.append(try string(argument, grid)) }
-        guard isValidLabelName(destination) else {
+        guard Labels.isValidName(destination) else {
             throw PromQLError.execution("invalid destination label name in label_join(): \(destination)")
         }
         var out: [StepSeries] = []
@@ -371,13 +371,6 @@ func goMin(_ x: Double, _ y: Double) -> Double {
     if x.isNaN || y.isNaN { return .nan }
     if x == 0 && y == 0 { return x.sign == .minus ? x : y }
     return x < y ? x : y
-}
-
-func isValidLabelName(_ name: String) -> Bool {
-    guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
-    return name.utf8.allSatisfy { c in
-        (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || (c >= 0x30 && c <= 0x39)
-    }
 }
 
 /// A part of the UTC date and time of `seconds` since the epoch.

@@ -416,7 +416,7 @@ public struct Parser {
         var labels: [String] = []
         while peek.kind != .rightParen {
             let token = peek
-            guard token.kind == .identifier, isLabelName(token.text) else {
+            guard token.kind == .identifier, Labels.isValidName(token.text) else {
                 throw fail("unexpected \(Parser.describe(token)) in grouping opts, expected label", token)
             }
             labels.append(advance().text)
@@ -430,13 +430,6 @@ public struct Parser {
         return labels
     }
 
-    private func isLabelName(_ text: String) -> Bool {
-        guard let first = text.utf8.first, first < 0x30 || first > 0x39 else { return false }
-        return text.utf8.allSatisfy { c in
-            (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || (c >= 0x30 && c <= 0x39)
-        }
-    }
-
     /// `{matchers}` after an optional metric name; at least one matcher
     /// must not match the empty string.
     private mutating func selector(name: String?, at start: Token) throws(PromQLError) -> Selector {
@@ -446,7 +439,7 @@ public struct Parser {
             _ = advance()
             while peek.kind != .rightBrace {
                 let nameToken = peek
-                guard nameToken.kind == .identifier && isLabelName(nameToken.text) || nameToken.kind == .string else {
+                guard nameToken.kind == .identifier && Labels.isValidName(nameToken.text) || nameToken.kind == .string else {
                     throw fail("unexpected \(Parser.describe(nameToken)) in label matching, expected label name", nameToken)
                 }
                 _ = advance()

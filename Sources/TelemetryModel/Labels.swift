@@ -117,3 +117,15 @@ public func escapeLabelValue(_ value: String) -> String {
     }
     return out
 }
+
+extension Labels {
+    /// Whether `name` is a valid label name, `[a-zA-Z_][a-zA-Z0-9_]*`, as
+    /// Prometheus requires of grouping labels, `label_replace` targets and
+    /// the `/label/<name>/values` endpoint.
+    public static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
+        return name.utf8.allSatisfy { c in
+            (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || (c >= 0x30 && c <= 0x39)
+        }
+    }
+}

@@ -88,9 +88,8 @@ public final class Block: Sendable {
         return bytes
     }
 
-    /// Decodes one chunk, appending its samples.
-    func decode(_ chunk: ChunkRef, timestamps: inout [Int64], values: inout [Double]) throws(StorageError) {
-        let bytes = try group(at: chunk.group)
+    /// Decodes one chunk from its group's bytes, appending its samples.
+    private func decode(_ chunk: ChunkRef, in bytes: [UInt8], timestamps: inout [Int64], values: inout [Double]) throws(StorageError) {
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(CodecError) in
                 var offset = Int(chunk.offsetInGroup)
@@ -100,28 +99,6 @@ public final class Block: Sendable {
         if case .failure(let error) = result {
             throw StorageError(.corrupt("chunk: \(error)"), path: path + "/chunks", offset: Int(chunk.group))
         }
-    }
-
-    /// Every sample of the series at `position` within `[start, end]`.
-    func samples(of position: Int, start: Int64, end: Int64) throws(StorageError) -> (timestamps: [Int64], values: [Double]) {
-        var timestamps: [Int64] = []
-        var values: [Double] = []
-        for chunk in index.series[position].chunks where chunk.maxTime >= start && chunk.minTime <= end {
-            let first = timestamps.count
-            try decode(chunk, timestamps: &timestamps, values: &values)
-            if chunk.minTime < start || chunk.maxTime > end {
-                // Keep only the part in range.
-                var keep = first
-                for i in first..<timestamps.count where timestamps[i] >= start && timestamps[i] <= end {
-                    timestamps[keep] = timestamps[i]
-                    values[keep] = values[i]
-                    keep += 1
-                }
-                timestamps.removeSubrange(keep...)
-                values.removeSubrange(keep...)
-            }
-        }
-        return (timestamps, values)
     }
 
     /// The same samples as points, decoded straight into the array's own
@@ -188,15 +165,17 @@ public final class Block: Sendable {
     /// Reads and checks every group and decodes every chunk; the first
     /// damage found is thrown.
     public func verify() throws(StorageError) {
-        var checked = Set<Int64>()
+        // Each group read (and its checksum checked) once, then every chunk in it decoded.
+        var byGroup: [Int64: [ChunkRef]] = [:]
         for s in index.series {
-            for chunk in s.chunks {
-                if checked.insert(chunk.group).inserted {
-                    _ = try group(at: chunk.group)
-                }
+            for chunk in s.chunks { byGroup[chunk.group, default: []].append(chunk) }
+        }
+        for (offset, chunks) in byGroup.sorted(by: { $0.key < $1.key }) {
+            let bytes = try group(at: offset)
+            for chunk in chunks {
                 var t: [Int64] = []
                 var v: [Double] = []
-                try decode(chunk, timestamps: &t, values: &v)
+                try decode(chunk, in: bytes, timestamps: &t, values: &v)
                 guard t.count == Int(chunk.count), t.first == chunk.minTime, t.last == chunk.maxTime else {
                     throw StorageError(.corrupt("chunk does not match its index entry"), path: path + "/chunks", offset: Int(chunk.group))
                 }

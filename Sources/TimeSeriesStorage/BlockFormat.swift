@@ -69,14 +69,6 @@ func intersectSorted(_ a: [Int32], _ b: [Int32]) -> [Int32] {
     return out
 }
 
-/// The order of series in blocks and merges: label pairs compared in turn.
-func labelsPrecede(_ a: Labels, _ b: Labels) -> Bool {
-    for (x, y) in zip(a.pairs, b.pairs) where x != y {
-        return x < y
-    }
-    return a.count < b.count
-}
-
 // MARK: Index encoding
 
 extension BlockIndex {

@@ -67,7 +67,7 @@ final class BlockWriter {
     func add(_ labels: Labels, timestamps: [Int64], values: [Double]) throws(StorageError) {
         precondition(timestamps.count == values.count)
         guard !timestamps.isEmpty else { return }
-        if let lastLabels { precondition(labelsPrecede(lastLabels, labels), "series out of order") }
+        if let lastLabels { precondition(lastLabels.lexicographicallyPrecedes(labels), "series out of order") }
         lastLabels = labels
         let position = Int32(series.count)
         series.append(IndexedSeries(labels: labels, chunks: []))

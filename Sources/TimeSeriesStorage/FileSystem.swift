@@ -37,6 +37,20 @@ enum FileSystem {
         }
     }
 
+    /// Writes all of `bytes` at `offset`, leaving the file position alone.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(StorageError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress!.advanced(by: done), bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("write", path)
+            }
+            if n == 0 { throw StorageError(.io(operation: "write", errno: EIO), path: path) }
+            done += n
+        }
+    }
+
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
         guard !bytes.isEmpty else { return }
         let result = bytes.withUnsafeBytes { raw in

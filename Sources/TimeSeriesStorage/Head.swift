@@ -109,7 +109,7 @@ struct Head: Sendable {
         do {
             let open = series[slot]!.open
             if open.count > 0 {
-                let boundary = (floorDiv(open.minTime, blockDuration) + 1) * blockDuration
+                let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
                 // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
                 if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
                     || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
@@ -199,10 +199,4 @@ struct Head: Sendable {
         if let result { return result.sorted() }
         return Array(series.indices)
     }
-}
-
-/// Floor division for possibly negative times.
-func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-    let q = a / b
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }

@@ -146,18 +146,9 @@ final class HeadChunkFile: Sendable {
     private func flush(_ state: inout State) {
         do throws(StorageError) {
             if !state.buffer.isEmpty {
+                let (fd, at, path) = (state.active.fd, state.written, state.active.path)
                 let result = state.buffer.withUnsafeBytes { raw in
-                    Result { () throws(StorageError) in
-                        var done = 0
-                        while done < raw.count {
-                            let n = pwrite(state.active.fd, raw.baseAddress!.advanced(by: done), raw.count - done, off_t(state.written + done))
-                            if n < 0 {
-                                if errno == EINTR { continue }
-                                throw FileSystem.fail("write", state.active.path)
-                            }
-                            done += n
-                        }
-                    }
+                    Result { () throws(StorageError) in try FileSystem.writeAll(fd, raw, at: at, path: path) }
                 }
                 try result.get()
                 state.written += state.buffer.count

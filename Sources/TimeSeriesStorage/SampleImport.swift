@@ -37,11 +37,11 @@ public enum SampleImport {
         let duplicates = collector.sortAndDeduplicate()
         let range = options.compactionRangesMillis.max() ?? options.blockDurationMillis
         let level = options.compactionRangesMillis.count + 1
-        let order = collector.series.indices.sorted { labelsPrecede(collector.series[$0].labels, collector.series[$1].labels) }
+        let order = collector.series.indices.sorted { collector.series[$0].labels.lexicographicallyPrecedes(collector.series[$1].labels) }
         var windows = Set<Int64>()
         for s in collector.series {
             guard let first = s.timestamps.first, let last = s.timestamps.last else { continue }
-            for w in floorDiv(first, range)...floorDiv(last, range) { windows.insert(w) }
+            for w in floorDivide(first, range)...floorDivide(last, range) { windows.insert(w) }
         }
         var blocks: [BlockMeta] = []
         for window in windows.sorted() {

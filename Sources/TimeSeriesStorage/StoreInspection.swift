@@ -31,15 +31,9 @@ public enum StoreInspection {
             var samplesBy: [String: Int] = [:]
             var bytesBy: [String: Int] = [:]
             for position in block.index.series.indices {
-                let (timestamps, values) = try block.samples(of: position, start: .min, end: .max)
-                var start = 0
-                while start < timestamps.count {
-                    var chunk = XORChunk()
-                    let end = min(start + 120, timestamps.count)
-                    for i in start..<end { chunk.append(timestamps[i], values[i]) }
-                    gorilla += chunk.bytes.count + 2 // Prometheus adds a 2-byte sample count
-                    start = end
-                }
+                // Each chunk decoded once: its samples feed the Gorilla comparison, its end its size.
+                var timestamps: [Int64] = []
+                var values: [Double] = []
                 for chunk in block.index.series[position].chunks {
                     let group = try block.group(at: chunk.group)
                     let tag = PackedChunk.ValueEncoding(rawValue: group[Int(chunk.offsetInGroup)] & 0x0F)
@@ -47,13 +41,19 @@ public enum StoreInspection {
                     encodings[name, default: 0] += 1
                     samplesBy[name, default: 0] += Int(chunk.count)
                     var end = Int(chunk.offsetInGroup)
-                    var t: [Int64] = []
-                    var v: [Double] = []
                     let result = group.withUnsafeBytes { raw in
-                        Result { () throws(CodecError) in try PackedChunk.decode(raw, at: &end, timestamps: &t, values: &v) }
+                        Result { () throws(CodecError) in try PackedChunk.decode(raw, at: &end, timestamps: &timestamps, values: &values) }
                     }
                     try result.get()
                     bytesBy[name, default: 0] += end - Int(chunk.offsetInGroup)
+                }
+                var start = 0
+                while start < timestamps.count {
+                    var chunk = XORChunk()
+                    let end = min(start + 120, timestamps.count)
+                    for i in start..<end { chunk.append(timestamps[i], values[i]) }
+                    gorilla += chunk.bytes.count + 2 // Prometheus adds a 2-byte sample count
+                    start = end
                 }
             }
             reports.append(BlockReport(

@@ -79,7 +79,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
         chunkFile = try HeadChunkFile(directory: directory + "/chunks_head", errors: metrics.headChunkErrors)
         var state = Head(options: options, chunks: chunkFile)
         if let newest = opened.map(\.meta.maxTime).max() {
-            state.minValidTime = (floorDiv(newest, state.blockDuration) + 1) * state.blockDuration
+            state.minValidTime = (floorDivide(newest, state.blockDuration) + 1) * state.blockDuration
         }
         let walDirectory = directory + "/wal"
         let replay = try WALReplay.run(directory: walDirectory) { record in
@@ -274,7 +274,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
             head[labels] = points
             if sources[labels] == nil { sources[labels] = [] }
         }
-        let order = sources.keys.sorted(by: labelsPrecede)
+        let order = sources.keys.sorted { $0.lexicographicallyPrecedes($1) }
         var next = 0
         while next < order.count {
             let batch = order[next..<min(order.count, next + max(1, seriesPerBatch))]
@@ -330,7 +330,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 if inRange { found.insert(s.labels) }
             }
         }
-        return found.sorted(by: labelsPrecede)
+        return found.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     /// The head's samples in range for matching series: chunks copied under
@@ -455,7 +455,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
     private func persistHead(now: Int64) throws(StorageError) {
         let duration = options.blockDurationMillis
         while let range = head.withLock({ $0.timeRange }), range.max - range.min >= duration + duration / 2 {
-            let start = floorDiv(range.min, duration) * duration
+            let start = floorDivide(range.min, duration) * duration
             let end = start + duration
             let snapshot = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
                 head.series.compactMap { s -> (Labels, [HeadChunkCopy])? in
@@ -463,7 +463,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
                     let chunks = head.copies(of: s, start: .min, end: end - 1)
                     return chunks.isEmpty ? nil : (s.labels, chunks)
                 }
-            }.sorted { labelsPrecede($0.0, $1.0) }
+            }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
             let writer = try BlockWriter(parent: directory, options: options, now: now)
             for (labels, chunks) in snapshot {
                 var timestamps: [Int64] = []
@@ -536,8 +536,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 let current = blocks.withLock { $0 }
                 var windows: [Int64: [Block]] = [:]
                 for block in current {
-                    let window = floorDiv(block.meta.minTime, range)
-                    guard floorDiv(block.meta.maxTime, range) == window else { continue }
+                    let window = floorDivide(block.meta.minTime, range)
+                    guard floorDivide(block.meta.maxTime, range) == window else { continue }
                     windows[window, default: []].append(block)
                 }
                 guard let (_, group) = windows.filter({ $0.value.count > 1 && ($0.key + 1) * range <= completeBefore })
@@ -651,11 +651,10 @@ func mergeSeries(
     for (b, block) in ordered.enumerated() {
         for (position, s) in block.index.series.enumerated() { all[s.labels, default: []].append((b, position)) }
     }
-    for labels in all.keys.sorted(by: labelsPrecede) {
+    for labels in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
         var runs: [[Point]] = []
         for (b, position) in all[labels]! { // keys come from `all`
-            let (t, v) = try ordered[b].samples(of: position, start: .min, end: .max)
-            runs.append(zip(t, v).map { Point(timestamp: $0, value: $1) })
+            runs.append(try ordered[b].points(of: position, start: .min, end: .max))
         }
         let points = mergeRuns(runs)
         try body(labels, points.map(\.timestamp), points.map(\.value))

@@ -118,6 +118,10 @@ extension Evaluator {
         _ top: Bool, _ k: [Double], _ series: [StepSeries], _ groups: [(labels: Labels, members: [Int])], steps: Int
     ) throws(PromQLError) -> [StepSeries] {
         var out = series.map { StepSeries(labels: $0.labels, steps: steps) }
+        // As Prometheus: a k that is no int64 fails the query, whether or not there is input.
+        if let bad = k.first(where: { !($0 >= -9.223372036854775808e18 && $0 <= 9.223372036854775807e18) }) {
+            throw PromQLError.execution("Scalar value \(formatNumber(bad)) overflows int64")
+        }
         var firstStepOrder: [Int] = []
         for group in groups {
             for i in 0..<steps {

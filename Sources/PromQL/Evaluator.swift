@@ -164,7 +164,7 @@ final class Evaluator {
     func rangeSelector(_ matchers: [LabelMatcher], range: Int64, times: [Int64], offset: Int64) throws(PromQLError) -> RangeData {
         let references = times.map { $0 - offset }
         guard let low = references.min(), let high = references.max() else {
-            return RangeData(series: [], range: range, references: references, evaluationTimes: times)
+            return RangeData(series: [], range: range, references: references)
         }
         return prepareRange(try fetch(matchers, from: low - range, to: high), range: range, references: references, times: times)
     }
@@ -222,7 +222,7 @@ final class Evaluator {
             series[i].points.removeAll { $0.value.isStaleMarker }
             decreases[i] = true
         }
-        var data = RangeData(series: series, range: range, references: references, evaluationTimes: times)
+        var data = RangeData(series: series, range: range, references: references)
         data.decreases = decreases
         return data
     }
@@ -233,14 +233,14 @@ final class Evaluator {
         let times = evaluationTimes(grid, at: subquery.at)
         let refs = times.map { $0 - subquery.offset }
         guard let low = refs.min(), let high = refs.max() else {
-            return RangeData(series: [], range: subquery.range, references: refs, evaluationTimes: times)
+            return RangeData(series: [], range: subquery.range, references: refs)
         }
         let step = subquery.step ?? limits.defaultSubqueryStepMillis
         guard step > 0 else { throw PromQLError.execution("subquery step must be positive") }
         let from = low - subquery.range
         var start = floorDivide(from, step) * step
         if start < from { start += step }
-        guard start <= high else { return RangeData(series: [], range: subquery.range, references: refs, evaluationTimes: times) }
+        guard start <= high else { return RangeData(series: [], range: subquery.range, references: refs) }
         let inner = Grid(start: start, end: high, step: step)
         let series: [StepSeries]
         switch try eval(subquery.expr, inner) {
@@ -254,7 +254,7 @@ final class Evaluator {
             })
         }
         try account(points.reduce(0) { $0 + $1.points.count })
-        return RangeData(series: points, range: subquery.range, references: refs, evaluationTimes: times)
+        return RangeData(series: points, range: subquery.range, references: refs)
     }
 
     // MARK: Helpers

@@ -100,7 +100,7 @@ extension Evaluator {
                 try rangeSelectorInBatches(
                     selector.matchers, range: range, times: evaluationTimes(grid, at: selector.at), offset: selector.offset
                 ) { data throws(PromQLError) in
-                    guard let part = try rangeFunction(function.name, data, scalars: scalars) else {
+                    guard let part = try rangeFunction(function.name, data, scalars: scalars, grid: grid) else {
                         throw PromQLError.execution("function \(function.name) is not implemented")
                     }
                     out += part
@@ -108,7 +108,7 @@ extension Evaluator {
                 return .vector(try mergeSameLabels(out))
             }
             guard case .range(let data) = try eval(arguments[matrixIndex], grid),
-                  let result = try rangeFunction(function.name, data, scalars: scalars) else {
+                  let result = try rangeFunction(function.name, data, scalars: scalars, grid: grid) else {
                 throw PromQLError.execution("function \(function.name) is not implemented")
             }
             return .vector(result)
@@ -183,16 +183,27 @@ extension Evaluator {
         return series.isEmpty ? [] : [series]
     }
 
+    /// Prometheus's rule, matcher by matcher: the first `=` of a name sets it,
+    /// any later matcher of that name (or a non-`=` one before it) clears it.
     private func absentLabels(_ argument: Expr) -> Labels {
+        var inner = argument
+        while case .paren(let e) = inner { inner = e }
         let matchers: [LabelMatcher]
-        switch argument {
+        switch inner {
         case .selector(let s), .matrix(let s, _): matchers = s.matchers
         default: return Labels([])
         }
-        var seen: [String: Int] = [:]
-        for m in matchers where m.op == .equal && m.name != Labels.metricName { seen[m.name, default: 0] += 1 }
-        return Labels(matchers.filter { $0.op == .equal && $0.name != Labels.metricName && seen[$0.name] == 1 }
-            .map { Label($0.name, $0.value) })
+        var labels: [String: String] = [:]
+        var seen = Set<String>()
+        for m in matchers where m.name != Labels.metricName {
+            if m.op == .equal && !seen.contains(m.name) {
+                labels[m.name] = m.value
+                seen.insert(m.name)
+            } else {
+                labels[m.name] = nil
+            }
+        }
+        return Labels(labels.map { Label($0.key, $0.value) })
     }
 
     // MARK: Labels

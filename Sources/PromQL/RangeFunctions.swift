@@ -79,7 +79,7 @@ extension Evaluator {
         return any ? series : nil
     }
 
-    func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]]) throws(PromQLError) -> [StepSeries]? {
+    func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]], grid: Grid) throws(PromQLError) -> [StepSeries]? {
         let range = data.range
         switch name {
         case "rate", "increase":
@@ -100,8 +100,8 @@ extension Evaluator {
         case "predict_linear":
             return try overWindows(data) { w, _, i in
                 guard w.count >= 2 else { return nil }
-                // Regressed around the evaluation time, not the offset window's end.
-                let (slope, intercept) = linearRegression(w, interceptTime: data.evaluationTimes[i])
+                // Regressed around the step's own time, even when `@` moved the window (as Prometheus).
+                let (slope, intercept) = linearRegression(w, interceptTime: grid.time(i))
                 return slope * scalars[0][i] + intercept
             }
         case "holt_winters":

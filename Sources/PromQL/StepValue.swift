@@ -46,8 +46,6 @@ struct RangeData {
     let range: Int64
     /// Per step, the window's end (the step's time, or its `@` time, minus the offset).
     let references: [Int64]
-    /// Per step, the evaluation time (the step's, or its `@` time).
-    let evaluationTimes: [Int64]
     /// Per series, whether any value is lower than the one before it (a
     /// counter reset somewhere); `rate` skips the reset scan where not.
     var decreases: [Bool] = []

@@ -87,12 +87,24 @@ struct DifferentialTests {
               "\(gauge) offset -5m", "sum(\(gauge) @ end())", "\(gauge) @ start()", "max_over_time(\(gauge)[10m] @ 1704071000 offset 5m)",
               "\(gauge)[5m]", "\(counter)[1m] offset 1m"]
         q += ["absent(nonexistent)", #"absent(nonexistent{job="x", instance="y"})"#, "absent(\(gauge))", #"absent(up{job="api"} == 2)"#,
-              #"absent(nonexistent{job="x", job="y"})"#]
+              #"absent(nonexistent{job="x", job="y"})"#, #"absent(nonexistent{job="a", job!="b"})"#,
+              #"absent(nonexistent{job!="b", job="a"})"#, #"absent((nonexistent{job="a"}))"#,
+              "predict_linear(\(gauge)[30m] @ 1704072000, 600)", "topk(NaN, \(gauge))", "topk(1e20, \(gauge))",
+              "bottomk(-1e300, \(gauge))"]
         // Errors both must report.
         q += [#"{__name__=~"edge_.*"} * 1"#, #"rate({__name__=~"edge_.*"}[5m])"#, "edge_a + on() group_left edge_b",
               #"up * on(job) build_info"#]
         return q
     }
+
+    /// Where tally deliberately answers otherwise (docs/promql.md, "Where tally
+    /// differs"): range queries of `predict_linear` over a selector with `@`.
+    /// Prometheus 2.42's step loop reads such a selector at the step times
+    /// over data loaded only around the `@` time, and answers for a few early
+    /// steps only; its instant queries, which tally matches, evaluate the
+    /// window at the `@` time and regress around the step's time, and tally
+    /// does that at every step of a range query too.
+    static let rangeDifferences: Set<String> = ["predict_linear(\(gauge)[30m] @ 1704072000, 600)"]
 
     /// Instant query times: after the restart, inside web-1's gap, between
     /// samples, after the last sample (within and beyond the lookback).
@@ -128,7 +140,7 @@ struct DifferentialTests {
                     mismatches.append("\(query) @ \(seconds(time)): \(problem)")
                 }
             }
-            for range in DifferentialTests.ranges {
+            for range in DifferentialTests.ranges where !DifferentialTests.rangeDifferences.contains(query) {
                 let path = "/api/v1/query_range?query=\(urlEncoded(query))&start=\(seconds(range.start))&end=\(seconds(range.end))&step=\(seconds(range.step))"
                 let theirs = try await prometheusAnswer(prometheus, path)
                 let ours = tallyAnswer { () throws(PromQLError) in

@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel",
+                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel", "TallyTestKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -46,7 +46,7 @@ extension Evaluator {
                 for i in 0..<steps {
                     values.removeAll(keepingCapacity: true)
                     for m in group.members where series[m].present[i] { values.append(series[m].values[i]) }
-                    if !values.isEmpty { out.set(i, quantile(parameter[i], values)) }
+                    if !values.isEmpty { out.set(i, quantile(parameter[i], &values)) }
                 }
                 return out.isEmpty ? nil : out
             }

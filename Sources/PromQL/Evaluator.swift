@@ -116,7 +116,6 @@ final class Evaluator {
         let refs = references(grid, offset: selector.offset, at: selector.at)
         guard let low = refs.min(), let high = refs.max() else { return [] }
         let lookback = limits.lookbackMillis
-        let sorted = zip(refs, refs.dropFirst()).allSatisfy { $0 <= $1 }
         let fetched = try fetch(selector.matchers, from: low - lookback, to: high)
         // Each series' steps on its own core.
         var results = [StepSeries?](repeating: nil, count: fetched.count)
@@ -127,7 +126,7 @@ final class Evaluator {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for index in stride(from: worker, to: count, by: workers) {
                     slots.base[index] = Evaluator.latestSamples(
-                        fetched[index], refs: refs, sorted: sorted, lookback: lookback, timestamps: timestamps)
+                        fetched[index], refs: refs, lookback: lookback, timestamps: timestamps)
                 }
             }
         }
@@ -137,7 +136,7 @@ final class Evaluator {
     /// One series at each step: its latest sample no older than the
     /// lookback, unless that is a staleness marker.
     private static func latestSamples(
-        _ s: SeriesPoints, refs: [Int64], sorted: Bool, lookback: Int64, timestamps: Bool
+        _ s: SeriesPoints, refs: [Int64], lookback: Int64, timestamps: Bool
     ) -> StepSeries? {
         var series = StepSeries(labels: s.labels, steps: refs.count)
         var any = false
@@ -145,11 +144,7 @@ final class Evaluator {
             var upper = 0
             for (i, ref) in refs.enumerated() {
                 // The last point at or before the reference time; the references only move forward.
-                if sorted {
-                    while upper < points.count && points[upper].timestamp <= ref { upper += 1 }
-                } else {
-                    upper = Evaluator.firstIndex(points, after: ref)
-                }
+                while upper < points.count && points[upper].timestamp <= ref { upper += 1 }
                 guard upper > 0 else { continue }
                 let point = points[upper - 1]
                 guard point.timestamp >= ref - lookback, !point.value.isStaleMarker else { continue }
@@ -245,8 +240,7 @@ final class Evaluator {
         let series: [StepSeries]
         switch try eval(subquery.expr, inner) {
         case .vector(let v): series = v
-        case .scalar(let values): series = [StepSeries(labels: Labels([]), values: values, present: [Bool](repeating: true, count: values.count))]
-        default: throw PromQLError.execution("subquery of a \(subquery.expr.type)")
+        default: throw PromQLError.execution("subquery of a \(subquery.expr.type)") // the parser allows instant vectors only
         }
         let points = series.map { s in
             SeriesPoints(labels: s.labels, points: s.present.indices.compactMap { i in

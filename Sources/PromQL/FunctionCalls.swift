@@ -111,7 +111,7 @@ extension Evaluator {
                   let result = try rangeFunction(function.name, data, scalars: scalars, grid: grid) else {
                 throw PromQLError.execution("function \(function.name) is not implemented")
             }
-            return .vector(result)
+            return .vector(try mergeSameLabels(result))
         }
     }
 
@@ -333,39 +333,41 @@ func bucketQuantile(_ q: Double, _ buckets: inout [(bound: Double, count: Double
     if q < 0 { return -.infinity }
     if q > 1 { return .infinity }
     guard let last = buckets.last, last.bound == .infinity else { return .nan }
-    // Coalesce equal bounds.
-    var merged: [(bound: Double, count: Double)] = []
-    for b in buckets {
-        if let l = merged.last, l.bound == b.bound {
-            merged[merged.count - 1].count += b.count
+    // Coalesce equal bounds, in place (the caller's scratch array).
+    var kept = 0
+    for b in buckets.indices {
+        if kept > 0 && buckets[kept - 1].bound == buckets[b].bound {
+            buckets[kept - 1].count += buckets[b].count
         } else {
-            merged.append(b)
+            buckets[kept] = buckets[b]
+            kept += 1
         }
     }
+    buckets.removeSubrange(kept...)
     // Ensure monotonic counts.
     var maximum = -Double.infinity
-    for i in merged.indices {
-        if merged[i].count > maximum {
-            maximum = merged[i].count
-        } else if merged[i].count < maximum {
-            merged[i].count = maximum
+    for i in buckets.indices {
+        if buckets[i].count > maximum {
+            maximum = buckets[i].count
+        } else if buckets[i].count < maximum {
+            buckets[i].count = maximum
         }
     }
-    guard merged.count >= 2 else { return .nan }
-    let observations = merged[merged.count - 1].count
+    guard buckets.count >= 2 else { return .nan }
+    let observations = buckets[buckets.count - 1].count
     if observations == 0 { return .nan }
     var rank = q * observations
     var b = 0
-    while b < merged.count - 1 && !(merged[b].count >= rank) { b += 1 }
-    if b == merged.count - 1 { return merged[merged.count - 2].bound }
-    if b == 0 && merged[0].bound <= 0 { return merged[0].bound }
+    while b < buckets.count - 1 && !(buckets[b].count >= rank) { b += 1 }
+    if b == buckets.count - 1 { return buckets[buckets.count - 2].bound }
+    if b == 0 && buckets[0].bound <= 0 { return buckets[0].bound }
     var start = 0.0
-    let end = merged[b].bound
-    var count = merged[b].count
+    let end = buckets[b].bound
+    var count = buckets[b].count
     if b > 0 {
-        start = merged[b - 1].bound
-        count -= merged[b - 1].count
-        rank -= merged[b - 1].count
+        start = buckets[b - 1].bound
+        count -= buckets[b - 1].count
+        rank -= buckets[b - 1].count
     }
     return start + (end - start) * (rank / count)
 }

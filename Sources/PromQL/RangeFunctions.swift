@@ -25,7 +25,6 @@ extension Evaluator {
         _ data: RangeData, keepName: Bool = false, context: @escaping @Sendable (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
         _ body: @escaping @Sendable (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
-        let sorted = zip(data.references, data.references.dropFirst()).allSatisfy { $0 <= $1 }
         var results = [StepSeries?](repeating: nil, count: data.series.count)
         results.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointSlots(base: buffer)
@@ -34,20 +33,22 @@ extension Evaluator {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for index in stride(from: worker, to: count, by: workers) {
                     slots.base[index] = Evaluator.windows(
-                        of: data, index: index, sorted: sorted, keepName: keepName, context: context, body)
+                        of: data, index: index, keepName: keepName, context: context, body)
                 }
             }
         }
         try checkDeadline()
-        return try mergeSameLabels(results.compactMap { $0 })
+        // Series that lost their name may now coincide: `call` merges them, once, over all batches.
+        return results.compactMap { $0 }
     }
 
     /// The processors queries may use.
     static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-    /// One series' values at every step, from its windows.
+    /// One series' values at every step, from its windows, which slide
+    /// forward with the references (never decreasing: steps, or one `@` time).
     private static func windows<Context>(
-        of data: RangeData, index: Int, sorted: Bool, keepName: Bool,
+        of data: RangeData, index: Int, keepName: Bool,
         context: (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
         _ body: (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) -> StepSeries? {
@@ -56,25 +57,20 @@ extension Evaluator {
         var series = StepSeries(labels: keepName ? s.labels : s.labels.droppingName, steps: data.references.count)
         var any = false
         s.points.withUnsafeBufferPointer { points in
-                let seriesContext = context(index, points)
-                var lower = 0
-                var upper = 0
-                for (i, reference) in data.references.enumerated() {
-                    let start = reference - data.range
-                    if sorted {
-                        while lower < points.count && points[lower].timestamp < start { lower += 1 }
-                        if upper < lower { upper = lower }
-                        while upper < points.count && points[upper].timestamp <= reference { upper += 1 }
-                    } else {
-                        lower = Evaluator.firstIndex(points, atOrAfter: start)
-                        upper = Evaluator.firstIndex(points, after: reference)
-                    }
-                    guard lower < upper else { continue }
-                    let window = UnsafeBufferPointer(rebasing: points[lower..<upper])
-                    guard let value = body(window, reference, i, seriesContext) else { continue }
-                    series.set(i, value)
-                    any = true
-                }
+            let seriesContext = context(index, points)
+            var lower = 0
+            var upper = 0
+            for (i, reference) in data.references.enumerated() {
+                let start = reference - data.range
+                while lower < points.count && points[lower].timestamp < start { lower += 1 }
+                if upper < lower { upper = lower }
+                while upper < points.count && points[upper].timestamp <= reference { upper += 1 }
+                guard lower < upper else { continue }
+                let window = UnsafeBufferPointer(rebasing: points[lower..<upper])
+                guard let value = body(window, reference, i, seriesContext) else { continue }
+                series.set(i, value)
+                any = true
+            }
         }
         return any ? series : nil
     }
@@ -153,7 +149,10 @@ extension Evaluator {
         case "stddev_over_time": return try overWindows(data) { w, _, _ in variance(w).squareRoot() }
         case "stdvar_over_time": return try overWindows(data) { w, _, _ in variance(w) }
         case "quantile_over_time":
-            return try overWindows(data) { w, _, i in quantile(scalars[0][i], w.map(\.value)) }
+            return try overWindows(data) { w, _, i in
+                var values = w.map(\.value)
+                return quantile(scalars[0][i], &values)
+            }
         default:
             return nil
         }
@@ -166,13 +165,6 @@ extension Evaluator {
     /// (smallest) number in the window, the earliest of equals, NaN when the
     /// window holds only NaN; the queue gives the same.
     func slidingExtreme(_ data: RangeData, largest: Bool) throws(PromQLError) -> [StepSeries] {
-        guard zip(data.references, data.references.dropFirst()).allSatisfy({ $0 <= $1 }) else {
-            return try overWindows(data) { w, _, _ in
-                var m = w.first!.value
-                for p in w where (largest ? p.value > m : p.value < m) || m.isNaN { m = p.value }
-                return m
-            }
-        }
         var out: [StepSeries] = []
         var queue: [Int] = []
         for s in data.series where !s.points.isEmpty {
@@ -209,7 +201,7 @@ extension Evaluator {
             if any { out.append(series) }
         }
         try checkDeadline()
-        return try mergeSameLabels(out)
+        return out
     }
 }
 
@@ -363,14 +355,16 @@ func variance(_ w: UnsafeBufferPointer<Point>) -> Double {
 }
 
 /// The φ-quantile of the values, interpolating between neighbours; NaNs sort first.
-func quantile(_ q: Double, _ values: [Double]) -> Double {
+/// Sorts `values` in place (callers hand over a scratch array).
+func quantile(_ q: Double, _ values: inout [Double]) -> Double {
     if values.isEmpty || q.isNaN { return .nan }
     if q < 0 { return -.infinity }
     if q > 1 { return .infinity }
-    let sorted = values.sorted { a, b in
+    values.sort { a, b in
         if a.isNaN { return !b.isNaN }
         return !b.isNaN && a < b
     }
+    let sorted = values
     let n = Double(sorted.count)
     let rank = q * (n - 1)
     let lower = max(0, rank.rounded(.down))
@@ -382,13 +376,12 @@ func quantile(_ q: Double, _ values: [Double]) -> Double {
 /// Double exponential smoothing.
 func holtWinters(_ w: UnsafeBufferPointer<Point>, smoothing sf: Double, trend tf: Double) -> Double? {
     guard sf > 0, sf < 1, tf > 0, tf < 1, w.count >= 2 else { return nil }
-    let values = Array(w.map(\.value))
     var s0 = 0.0
-    var s1 = values[0]
-    var b = values[1] - values[0]
-    for i in 1..<values.count {
+    var s1 = w[0].value
+    var b = w[1].value - w[0].value
+    for i in 1..<w.count {
         // Scale the raw value against the smoothing factor.
-        let x = sf * values[i]
+        let x = sf * w[i].value
         // Scale the last smoothed value with the trend at this point.
         if i > 1 { b = tf * (s1 - s0) + (1 - tf) * b }
         let y = (1 - sf) * (s1 + b)

@@ -10,6 +10,7 @@ struct AliasTableTests {
         var model: [Int32: UInt64] = [:]
         var rng = SplitMix64(seed: 11)
         var next: Int32 = 0
+        var removed: [Int32: UInt64] = [:]
         for step in 0..<20_000 {
             if model.isEmpty || rng.next() % 3 != 0 {
                 // Few distinct hash values: long probe runs and wrap-around.
@@ -21,6 +22,7 @@ struct AliasTableTests {
             } else {
                 let victim = model.keys.randomElement(using: &rng)!
                 table.remove(model[victim]!, alias: victim)
+                removed[victim] = model[victim]
                 model[victim] = nil
             }
             if step % 997 == 0 {
@@ -30,7 +32,11 @@ struct AliasTableTests {
                 #expect(table.count == model.count)
             }
         }
-        #expect(table.find(999_999) { _ in true } == nil)
+        // Removed aliases are gone, even where their hash is still in use.
+        #expect(!removed.isEmpty)
+        for (alias, hash) in removed {
+            #expect(table.find(hash) { $0.alias == alias } == nil)
+        }
         table.free()
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Prometheus
+import TallyTestKit
 import Testing
 import PromQL
 import TelemetryModel
@@ -16,14 +17,15 @@ struct FixedClock: WallClock {
 /// The storage engine in a temporary directory, removed when the last
 /// reference (the application's) goes.
 final class ScratchStore: SampleSink, SeriesQuerier {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-api-\(UUID().uuidString.prefix(8))").path
+    let directory: TemporaryDirectory
     let db: TSDB
 
     init() throws {
-        db = try TSDB(directory: directory)
+        directory = try TemporaryDirectory(prefix: "tally-api")
+        db = try TSDB(directory: directory.path)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
+    deinit { directory.remove() }
 
     func register(_ labels: Labels) -> SeriesRef { db.register(labels) }
     func release(_ refs: [SeriesRef]) { db.release(refs) }
@@ -56,13 +58,6 @@ func makeApp(ready: Bool = true) throws -> some ApplicationProtocol {
     dependencies.catalog.record(family: "req_total", kind: .counter)
     dependencies.catalog.record(family: "temp", kind: .gauge)
     return Application(router: buildAPIRouter(dependencies))
-}
-
-/// A query-string value, percent-encoded.
-func urlQuery(_ text: String) -> String {
-    var allowed = CharacterSet.alphanumerics
-    allowed.insert(charactersIn: "-._~")
-    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
 }
 
 func json(_ response: TestResponse) throws -> [String: Any] {
@@ -161,7 +156,7 @@ struct PrometheusAPITests {
                 #expect(String(buffer: response.body).contains(#"invalid expression type \"range vector\" for range query"#))
             }
             // Two series with the same labels once the name is gone: Prometheus's 422.
-            let query = urlQuery(#"label_replace(label_replace(req_total, "code", "", "code", ".*"), "env", "", "env", ".*")"#)
+            let query = urlEncoded(#"label_replace(label_replace(req_total, "code", "", "code", ".*"), "env", "", "env", ".*")"#)
             try await client.execute(uri: "/api/v1/query?query=\(query)&time=1005", method: .get) { response in
                 #expect(response.status == .unprocessableContent)
                 #expect(String(buffer: response.body) == #"{"status":"error","errorType":"execution","error":"vector cannot contain metrics with the same labelset"}"#)

@@ -33,8 +33,7 @@ struct CrashRecoveryTests {
                 try sendUDP(Array("crash.seq:\(sequence)|g\ncrash.hits:1|c\n".utf8), port: tally.statsdPort)
                 try await Task.sleep(for: .milliseconds(5))
             }
-            let seen = try await tally.waitFor("/api/v1/query?query=crash_seq") { _, body in body.contains("crash_seq") }
-            _ = seen
+            _ = try await tally.waitFor("/api/v1/query?query=crash_seq") { _, body in body.contains("crash_seq") }
             if firstStep == nil {
                 let answer = try await query(tally, from: 0, lookForFirst: true)
                 firstStep = answer.keys.compactMap { Int64($0) }.min()

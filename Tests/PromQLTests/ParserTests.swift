@@ -81,9 +81,11 @@ struct ParserTests {
         }
         #expect(b.matching?.cardinality == .manyToOne && b.matching?.labels == ["x", "y"] && b.matching?.on == true)
         #expect(b.matching?.include == ["z"])
-        guard case .binary(let set) = try parse("a and b") else { return }
+        guard case .binary(let set) = try parse("a and b"), case .binary(let scalar) = try parse("a + 1") else {
+            Issue.record("not binary")
+            return
+        }
         #expect(set.matching?.cardinality == .manyToMany)
-        guard case .binary(let scalar) = try parse("a + 1") else { return }
         #expect(scalar.matching == nil)
     }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import TelemetryModel
 
 /// Evaluates one query: each node over a whole grid of steps at once, so a
@@ -117,20 +116,10 @@ final class Evaluator {
         guard let low = refs.min(), let high = refs.max() else { return [] }
         let lookback = limits.lookbackMillis
         let fetched = try fetch(selector.matchers, from: low - lookback, to: high)
-        // Each series' steps on its own core.
-        var results = [StepSeries?](repeating: nil, count: fetched.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = DisjointSlots(base: buffer)
-            let count = fetched.count
-            let workers = count < 8 || refs.count < 64 ? 1 : min(count, Evaluator.cores)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: count, by: workers) {
-                    slots.base[index] = Evaluator.latestSamples(
-                        fetched[index], refs: refs, lookback: lookback, timestamps: timestamps)
-                }
-            }
-        }
-        return results.compactMap { $0 }
+        // Each series' steps on its own core (an instant query's single step is not worth a hand-off).
+        return parallelMap(count: fetched.count, serialBelow: refs.count < 64 ? .max : 8) { index in
+            Evaluator.latestSamples(fetched[index], refs: refs, lookback: lookback, timestamps: timestamps)
+        }.compactMap { $0 }
     }
 
     /// One series at each step: its latest sample no older than the
@@ -190,33 +179,23 @@ final class Evaluator {
     /// Drops staleness markers and notes which series ever decrease (counter
     /// resets), in one pass per series.
     private func prepareRange(_ fetched: [SeriesPoints], range: Int64, references: [Int64], times: [Int64]) -> RangeData {
-        var series = fetched
-        var decreases = [Bool](repeating: false, count: series.count)
-        var stale = [Bool](repeating: false, count: series.count)
-        decreases.withUnsafeMutableBufferPointer { decreasing in
-            stale.withUnsafeMutableBufferPointer { staleness in
-                let d = DisjointSlots(base: decreasing)
-                let st = DisjointSlots(base: staleness)
-                let count = fetched.count
-                let workers = count < 8 ? 1 : min(count, Evaluator.cores)
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    for i in stride(from: worker, to: count, by: workers) {
-                        fetched[i].points.withUnsafeBufferPointer { points in
-                            var previous = -Double.infinity
-                            for p in points {
-                                if p.value.isStaleMarker { st.base[i] = true }
-                                if p.value < previous { d.base[i] = true }
-                                previous = p.value
-                            }
-                        }
-                    }
+        let cleaned = parallelMap(count: fetched.count) { i -> (series: SeriesPoints, decreases: Bool) in
+            var s = fetched[i]
+            var stale = false
+            var decreases = false
+            s.points.withUnsafeBufferPointer { points in
+                var previous = -Double.infinity
+                for p in points {
+                    if p.value.isStaleMarker { stale = true }
+                    if p.value < previous { decreases = true }
+                    previous = p.value
                 }
             }
+            if stale { s.points.removeAll { $0.value.isStaleMarker } }
+            return (s, decreases || stale)
         }
-        for i in series.indices where stale[i] {
-            series[i].points.removeAll { $0.value.isStaleMarker }
-            decreases[i] = true
-        }
+        let series = cleaned.map(\.series)
+        let decreases = cleaned.map(\.decreases)
         var data = RangeData(series: series, range: range, references: references)
         data.decreases = decreases
         return data

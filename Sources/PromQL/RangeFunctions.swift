@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 import TelemetryModel
 
 /// The functions of range vectors (`rate`, `*_over_time`, …), each computed
@@ -25,25 +24,13 @@ extension Evaluator {
         _ data: RangeData, keepName: Bool = false, context: @escaping @Sendable (_ series: Int, UnsafeBufferPointer<Point>) -> Context,
         _ body: @escaping @Sendable (_ window: UnsafeBufferPointer<Point>, _ reference: Int64, _ step: Int, _ context: Context) -> Double?
     ) throws(PromQLError) -> [StepSeries] {
-        var results = [StepSeries?](repeating: nil, count: data.series.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = DisjointSlots(base: buffer)
-            let count = data.series.count
-            let workers = count < 8 ? 1 : min(count, Evaluator.cores)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: count, by: workers) {
-                    slots.base[index] = Evaluator.windows(
-                        of: data, index: index, keepName: keepName, context: context, body)
-                }
-            }
+        let results = parallelMap(count: data.series.count) { index in
+            Evaluator.windows(of: data, index: index, keepName: keepName, context: context, body)
         }
         try checkDeadline()
         // Series that lost their name may now coincide: `call` merges them, once, over all batches.
         return results.compactMap { $0 }
     }
-
-    /// The processors queries may use.
-    static let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
     /// One series' values at every step, from its windows, which slide
     /// forward with the references (never decreasing: steps, or one `@` time).

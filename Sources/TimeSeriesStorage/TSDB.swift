@@ -1,6 +1,4 @@
 import BlockCodec
-import Dispatch
-import Foundation
 import Logging
 import Prometheus
 import Synchronization
@@ -281,17 +279,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
             next = batch.endIndex
             let work = batch.flatMap { labels in sources[labels]! } // keys of `sources`
             // Decoding is most of a query's work: spread it over the cores.
-            var decoded = [Result<[Point], StorageError>](repeating: .success([]), count: work.count)
-            decoded.withUnsafeMutableBufferPointer { buffer in
-                let results = DisjointSlots(base: buffer)
-                let parts = work.count < 8 ? 1 : min(work.count, ProcessInfo.processInfo.activeProcessorCount * 4)
-                DispatchQueue.concurrentPerform(iterations: parts) { part in
-                    for i in stride(from: part, to: work.count, by: parts) {
-                        results.base[i] = Result { () throws(StorageError) in
-                            try work[i].block.points(of: work[i].position, start: start, end: end)
-                        }
-                    }
-                }
+            let decoded = parallelMap(count: work.count) { i in
+                Result { () throws(StorageError) in try work[i].block.points(of: work[i].position, start: start, end: end) }
             }
             var runs: [Labels: [[Point]]] = [:]
             for (i, result) in decoded.enumerated() {

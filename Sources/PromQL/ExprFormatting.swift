@@ -79,49 +79,6 @@ func formatMillisAsSeconds(_ millis: Int64) -> String {
     return sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
 }
 
-/// A number as Prometheus prints it in expressions (Go's `%v`): the
-/// shortest digits that read back to the same double, in exponent form when
-/// the exponent is below -4 or at least 6 (`1e+06`, `1e-05`, `123456.5`);
-/// `+Inf`, `-Inf`, `NaN`.
-func formatNumber(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-    let sign = value.sign == .minus ? "-" : ""
-    let (digits, point) = shortestDigits(value.magnitude)
-    if digits.isEmpty { return sign + "0" }
-    let exponent = point - 1
-    if exponent < -4 || exponent >= 6 {
-        let mantissa = digits.count > 1 ? String(digits.prefix(1)) + "." + String(digits.dropFirst()) : digits
-        let e = String(abs(exponent))
-        return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + (e.count < 2 ? "0" : "") + e
-    }
-    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
-    if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) }
-    return sign + String(digits.prefix(point)) + "." + String(digits.dropFirst(point))
-}
-
-/// The shortest round-trip decimal digits of a non-negative finite double
-/// (no leading or trailing zeros; empty for zero) and where the decimal
-/// point goes: the value is 0.DIGITS × 10^point.
-private func shortestDigits(_ value: Double) -> (digits: String, point: Int) {
-    let text = value.description
-    var mantissa = Substring(text)
-    var exponent = 0
-    if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
-        mantissa = text[..<e]
-        exponent = Int(text[text.index(after: e)...]) ?? 0
-    }
-    let dot = mantissa.firstIndex(of: ".") ?? mantissa.endIndex
-    var digits = String(mantissa[..<dot]) + String(mantissa[dot...].dropFirst())
-    var point = mantissa.distance(from: mantissa.startIndex, to: dot) + exponent
-    while digits.hasPrefix("0") {
-        digits.removeFirst()
-        point -= 1
-    }
-    while digits.hasSuffix("0") { digits.removeLast() }
-    return (digits, point)
-}
-
 /// A string in double quotes with Go's escapes, as Prometheus prints them.
 func quote(_ text: String) -> String {
     var out = "\""

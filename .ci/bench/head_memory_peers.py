@@ -11,17 +11,11 @@ Needs: apt-get install prometheus victoria-metrics; pip install cramjam (snappy)
 swift build -c release --product tally-bench.
   .ci/bench/head_memory_peers.py FILE.csv FILE.openmetrics     (gen-series.py output, same args)
 """
-import csv, json, os, shutil, signal, socket, struct, subprocess, sys, tempfile, time, urllib.parse, urllib.request
+import csv, json, os, shutil, signal, struct, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 
 import cramjam
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchlib import ROOT, free_port
 
 
 def rss_kb(pid):

@@ -10,14 +10,11 @@ public struct BitReader {
 
     /// Reads `bitCount` bits from `bytes` (all of them when nil). The buffer
     /// must outlive the reader.
-    public init(_ bytes: UnsafeRawBufferPointer, bitCount: Int? = nil, startingAt position: Int = 0) {
+    public init(_ bytes: UnsafeRawBufferPointer, bitCount: Int? = nil) {
         base = bytes
         limit = min(bitCount ?? bytes.count * 8, bytes.count * 8)
-        self.position = position
+        position = 0
     }
-
-    /// The byte offset of the next read, rounded up to a whole byte.
-    public var byteOffset: Int { (position + 7) >> 3 }
 
     public mutating func readBit() throws(CodecError) -> Bool {
         guard position < limit else { throw CodecError(.truncated, offset: position >> 3) }
@@ -44,10 +41,5 @@ public struct BitReader {
             position += take
         }
         return result
-    }
-
-    /// Skips to the next whole byte.
-    public mutating func alignToByte() {
-        position = (position + 7) & ~7
     }
 }

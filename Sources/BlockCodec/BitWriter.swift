@@ -14,13 +14,6 @@ public struct BitWriter: Sendable {
         bitCount = 0
     }
 
-    /// Resumes writing after the given bytes and bit count.
-    public init(bytes: [UInt8], bitCount: Int) {
-        precondition(bitCount <= bytes.count * 8 && bitCount > (bytes.count - 1) * 8 || (bytes.isEmpty && bitCount == 0))
-        self.bytes = bytes
-        self.bitCount = bitCount
-    }
-
     /// Writes one bit.
     @inlinable
     public mutating func writeBit(_ bit: Bool) {
@@ -42,10 +35,5 @@ public struct BitWriter: Sendable {
             remaining -= take
             bitCount += take
         }
-    }
-
-    /// Pads the last byte with zero bits so the next write starts a byte.
-    public mutating func alignToByte() {
-        bitCount = bytes.count * 8
     }
 }

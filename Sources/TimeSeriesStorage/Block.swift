@@ -182,7 +182,4 @@ public final class Block: Sendable {
             }
         }
     }
-
-    /// The label sets in the block, in order.
-    var seriesLabels: [Labels] { index.series.map(\.labels) }
 }

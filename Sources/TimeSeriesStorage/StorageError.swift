@@ -44,10 +44,4 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
             return "\(path)\(at): unsupported format version \(version)"
         }
     }
-
-    /// True when the failure is the disk being full (or over quota).
-    public var isDiskFull: Bool {
-        if case .io(_, let errno) = code { return errno == ENOSPC || errno == EDQUOT }
-        return false
-    }
 }

@@ -44,7 +44,6 @@ struct WALReplay {
                 for later in segments[(position + 1)...] {
                     try FileSystem.removeTree(directory + "/" + WAL.segmentName(later))
                 }
-                report.repaired = (path, damage.offset, damage.reason)
                 break
             }
         }

@@ -2,7 +2,7 @@ import PromQL
 
 /// Writes JSON straight into bytes, for answers that can hold millions of
 /// points, where Codable would cost a microsecond each (SWIFT-NOTES.md).
-struct JSONWriter {
+struct JSONWriter: Sendable {
     private(set) var bytes: [UInt8] = []
 
     init(capacity: Int = 1024) {

@@ -54,7 +54,7 @@ struct PrometheusRoutes: Sendable {
         let expr = try parseQuery(parameters["query"] ?? "")
         let time = try parameters.time("time", default: dependencies.clock.nowMillis())
         let engine = try self.engine(parameters)
-        return render(try await run(engine) { () throws(PromQLError) in try engine.instant(expr, at: time) })
+        return try await run(engine) { () throws(PromQLError) in try engine.instant(expr, at: time) }
     }
 
     /// The type and help of each metric family, as Grafana's editor asks:
@@ -144,7 +144,7 @@ struct PrometheusRoutes: Sendable {
             throw APIError(type: .badData, message: "invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
         let engine = try self.engine(parameters)
-        return render(try await run(engine) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) })
+        return try await run(engine) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) }
     }
 
     private func series(_ request: Request) async throws -> JSONWriter {
@@ -212,11 +212,13 @@ struct PrometheusRoutes: Sendable {
         return Engine(querier: dependencies.querier, limits: limits)
     }
 
-    /// Runs a query through the gate, turning its errors into the API's.
-    private func run(_ engine: Engine, _ body: @escaping @Sendable () throws(PromQLError) -> QueryResult) async throws -> QueryResult {
-        try await gate.run(timeout: engine.limits.timeout) { () throws -> QueryResult in
+    /// Runs a query through the gate and renders its answer there too, so a
+    /// large answer is encoded on the thread pool rather than on an event loop;
+    /// turns the engine's errors into the API's.
+    private func run(_ engine: Engine, _ body: @escaping @Sendable () throws(PromQLError) -> QueryResult) async throws -> JSONWriter {
+        try await gate.run(timeout: engine.limits.timeout) { [self] () throws -> JSONWriter in
             do throws(PromQLError) {
-                return try body()
+                return render(try body())
             } catch {
                 switch error.kind {
                 case .parse, .unsupported: throw APIError.badParameter("query", error.description)

@@ -3,7 +3,6 @@ import TallyApp
 
 /// The `tally` executable: a telemetry collector for StatsD metrics, queried
 /// with the Prometheus HTTP API.
-@main
 struct TallyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",

@@ -39,6 +39,7 @@ let package = Package(
 
         // MARK: Wire formats (parse in place, no I/O).
         .target(name: "StatsDWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
+        .target(name: "LogWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
 
         // MARK: Lock-free plumbing.
         .target(name: "RingBuffers", swiftSettings: hotPath),
@@ -147,6 +148,7 @@ let package = Package(
         // MARK: Tests, beside the module they test.
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),

@@ -13,68 +13,95 @@ public func parseTimestamp(_ text: String) throws(TimeParseError) -> Int64 {
 
 /// Parses an RFC 3339 date-time to milliseconds since the epoch.
 public func parseRFC3339(_ text: String) throws(TimeParseError) -> Int64 {
-    let b = Array(text.utf8)
-    func fail(_ reason: String) -> TimeParseError { TimeParseError(input: text, reason: reason) }
-    func digits(_ at: Int, _ count: Int) throws(TimeParseError) -> Int {
-        guard at + count <= b.count else { throw fail("too short for RFC 3339") }
+    let bytes = Array(text.utf8)
+    switch bytes.withUnsafeBytes({ parseRFC3339Parts($0) }) {
+    case .success(let parts): return parts.seconds * 1000 + Int64(parts.nanoseconds / 1_000_000)
+    case .failure(let failure): throw TimeParseError(input: text, reason: failure.reason)
+    }
+}
+
+/// Why bytes are not an RFC 3339 date-time, and where.
+public struct RFC3339Failure: Error, Sendable, Equatable {
+    public var reason: String
+}
+
+/// Parses an RFC 3339 date-time (`2026-11-29T04:47:43.123456789Z`, `…+02:00`;
+/// `t` or a space may stand for `T`) to nanoseconds since the epoch. Works
+/// on the received bytes, for log records whose time is in the text. Years
+/// outside 1678...2261 do not fit in 64-bit nanoseconds and are refused.
+public func parseRFC3339Nanoseconds(_ b: UnsafeRawBufferPointer) -> Result<Int64, RFC3339Failure> {
+    parseRFC3339Parts(b).flatMap { parts in
+        let (scaled, overflow) = parts.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, overflow2) = scaled.addingReportingOverflow(Int64(parts.nanoseconds))
+        guard !overflow, !overflow2 else { return .failure(RFC3339Failure(reason: "out of range for nanoseconds")) }
+        return .success(sum)
+    }
+}
+
+/// Seconds since the epoch and the nanoseconds beyond them.
+private func parseRFC3339Parts(_ b: UnsafeRawBufferPointer) -> Result<(seconds: Int64, nanoseconds: Int), RFC3339Failure> {
+    func fail(_ reason: String) -> Result<(seconds: Int64, nanoseconds: Int), RFC3339Failure> {
+        .failure(RFC3339Failure(reason: reason))
+    }
+    func digits(_ at: Int, _ count: Int) -> Int? {
+        guard at + count <= b.count else { return nil }
         var value = 0
         for i in at..<at + count {
-            guard b[i] >= 48, b[i] <= 57 else { throw fail("expected a digit at offset \(i)") }
+            guard b[i] >= 48, b[i] <= 57 else { return nil }
             value = value * 10 + Int(b[i] - 48)
         }
         return value
     }
-    func expect(_ at: Int, _ chars: String) throws(TimeParseError) {
-        guard at < b.count, chars.utf8.contains(b[at]) else {
-            throw fail("expected '\(chars.first.map(String.init) ?? "")' at offset \(at)")
-        }
+    func isByte(_ at: Int, _ a: UInt8, _ c: UInt8 = 0, _ d: UInt8 = 0) -> Bool {
+        at < b.count && (b[at] == a || (c != 0 && b[at] == c) || (d != 0 && b[at] == d))
     }
-    let year = try digits(0, 4)
-    try expect(4, "-")
-    let month = try digits(5, 2)
-    try expect(7, "-")
-    let day = try digits(8, 2)
-    try expect(10, "Tt ")
-    let hour = try digits(11, 2)
-    try expect(13, ":")
-    let minute = try digits(14, 2)
-    try expect(16, ":")
-    let second = try digits(17, 2)
+    guard b.count >= 19 else { return fail("too short for RFC 3339") }
+    guard let year = digits(0, 4) else { return fail("expected a digit at offset 0") }
+    guard isByte(4, UInt8(ascii: "-")) else { return fail("expected '-' at offset 4") }
+    guard let month = digits(5, 2) else { return fail("expected a digit at offset 5") }
+    guard isByte(7, UInt8(ascii: "-")) else { return fail("expected '-' at offset 7") }
+    guard let day = digits(8, 2) else { return fail("expected a digit at offset 8") }
+    guard isByte(10, UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")) else { return fail("expected 'T' at offset 10") }
+    guard let hour = digits(11, 2) else { return fail("expected a digit at offset 11") }
+    guard isByte(13, UInt8(ascii: ":")) else { return fail("expected ':' at offset 13") }
+    guard let minute = digits(14, 2) else { return fail("expected a digit at offset 14") }
+    guard isByte(16, UInt8(ascii: ":")) else { return fail("expected ':' at offset 16") }
+    guard let second = digits(17, 2) else { return fail("expected a digit at offset 17") }
     guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else {
-        throw fail("field out of range")
+        return fail("field out of range")
     }
     var index = 19
-    var millis = 0
-    if index < b.count, b[index] == UInt8(ascii: ".") {
+    var nanos = 0
+    if isByte(index, UInt8(ascii: ".")) {
         index += 1
-        var scale = 100
+        var scale = 100_000_000
         let start = index
         while index < b.count, b[index] >= 48, b[index] <= 57 {
-            millis += Int(b[index] - 48) * scale
+            nanos += Int(b[index] - 48) * scale
             scale /= 10
             index += 1
         }
-        guard index > start else { throw fail("expected fraction digits at offset \(start)") }
+        guard index > start else { return fail("expected fraction digits at offset \(start)") }
     }
-    guard index < b.count else { throw fail("missing time zone (Z or ±hh:mm)") }
+    guard index < b.count else { return fail("missing time zone (Z or ±hh:mm)") }
     var offsetSeconds = 0
     switch b[index] {
     case UInt8(ascii: "Z"), UInt8(ascii: "z"):
         index += 1
     case UInt8(ascii: "+"), UInt8(ascii: "-"):
         let sign = b[index] == UInt8(ascii: "-") ? -1 : 1
-        let oh = try digits(index + 1, 2)
-        try expect(index + 3, ":")
-        let om = try digits(index + 4, 2)
+        guard let oh = digits(index + 1, 2) else { return fail("expected a digit at offset \(index + 1)") }
+        guard isByte(index + 3, UInt8(ascii: ":")) else { return fail("expected ':' at offset \(index + 3)") }
+        guard let om = digits(index + 4, 2) else { return fail("expected a digit at offset \(index + 4)") }
         offsetSeconds = sign * (oh * 3600 + om * 60)
         index += 6
     default:
-        throw fail("expected a time zone at offset \(index)")
+        return fail("expected a time zone at offset \(index)")
     }
-    guard index == b.count else { throw fail("unexpected text at offset \(index)") }
+    guard index == b.count else { return fail("unexpected text at offset \(index)") }
     let days = daysFromCivil(year: year, month: month, day: day)
     let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-    return seconds * 1000 + Int64(millis)
+    return .success((seconds, nanos))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -14,9 +14,9 @@ public final class MemoryEventStore: EventSink, EventQuerier {
     public init(capacity: Int, registry: PrometheusCollectorRegistry? = nil) {
         self.capacity = max(1, capacity)
         events = Mutex([])
-        dropped = registry?.makeCounter(
-            name: "tally_events_dropped_total",
-            help: "Events and service checks dropped from memory because max_events was reached.")
+        dropped = registry?.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_events_dropped", unitName: "total",
+            helpText: "Events and service checks dropped from memory because max_events was reached."))
     }
 
     public func record(_ event: TelemetryEvent) {

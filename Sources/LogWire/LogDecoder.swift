@@ -1,0 +1,127 @@
+/// Decodes log lines into `DecodedLog`s: JSON objects and logfmt on the
+/// logs port (told apart by the first byte), JSON alone for the HTTP JSON
+/// lines API, and syslog. A line that is not what it claims is kept raw
+/// with a `parse_error` label naming the format; invalid UTF-8 is replaced
+/// by U+FFFD first. Nothing is allocated per line once the `DecodedLog`'s
+/// buffers have grown.
+public struct LogDecoder: Sendable {
+    public let config: LogLabelConfig
+    let rules: FieldRules
+
+    public init(config: LogLabelConfig = LogLabelConfig()) {
+        self.config = config
+        rules = FieldRules(config: config)
+    }
+
+    /// A line from the logs port: a JSON object when it starts with `{`,
+    /// otherwise logfmt; neither, it is kept raw (source `raw`).
+    /// `truncatedBytes` says how much of an over-long line the framing cut.
+    public func decodeLine(_ input: UnsafeRawBufferPointer, truncatedBytes: Int = 0, into log: inout DecodedLog) {
+        decode(input, truncatedBytes: truncatedBytes, into: &log) { text, log in
+            var start = 0
+            while start < text.count, text[start] == 0x20 || text[start] == 0x09 { start += 1 }
+            if start < text.count, text[start] == UInt8(ascii: "{") {
+                readJSON(text, into: &log)
+            } else {
+                readLogfmt(text, into: &log)
+            }
+        }
+    }
+
+    /// A line that must be a JSON object (`POST /api/v1/logs`).
+    public func decodeJSONLine(_ input: UnsafeRawBufferPointer, truncatedBytes: Int = 0, into log: inout DecodedLog) {
+        decode(input, truncatedBytes: truncatedBytes, into: &log) { text, log in readJSON(text, into: &log) }
+    }
+
+    /// One syslog message (RFC 5424, or RFC 3164 as BSD syslog and
+    /// `logger --rfc3164` send it), without its framing. `now` (nanoseconds)
+    /// supplies the year RFC 3164 leaves out.
+    public func decodeSyslog(_ input: UnsafeRawBufferPointer, now: Int64, truncatedBytes: Int = 0, into log: inout DecodedLog) {
+        decode(input, truncatedBytes: truncatedBytes, into: &log) { text, log in
+            var reader = SyslogReader(input: text, rules: rules, now: now)
+            do throws(LogParseError) {
+                try reader.read(into: &log)
+            } catch {
+                keepRaw(text, error: error, into: &log)
+            }
+        }
+    }
+
+    // MARK: Shared steps
+
+    /// Resets `log`, repairs the UTF-8 if it must, runs `body` over the text, and marks truncation.
+    private func decode(
+        _ input: UnsafeRawBufferPointer, truncatedBytes: Int, into log: inout DecodedLog,
+        _ body: (UnsafeRawBufferPointer, inout DecodedLog) -> Void
+    ) {
+        log.reset()
+        log.truncatedBytes = truncatedBytes
+        if UTF8Repair.isValid(input) {
+            body(input, &log)
+        } else {
+            // The scratch is moved out while it is read, so `log` can grow meanwhile.
+            var scratch = log.repairScratch
+            log.repairScratch = []
+            UTF8Repair.repair(input, into: &scratch)
+            scratch.withUnsafeBytes { body($0, &log) }
+            log.repairScratch = scratch
+            log.repairedUTF8 = true
+        }
+        if truncatedBytes > 0 { markTruncated(&log) }
+        log.sortLabels()
+    }
+
+    private func readJSON(_ text: UnsafeRawBufferPointer, into log: inout DecodedLog) {
+        log.line = log.append(text)
+        var reader = JSONRecordReader(input: text, rules: rules)
+        do {
+            try reader.read(into: &log)
+            rules.finish(source: .json, into: &log)
+        } catch {
+            keepRaw(text, error: error, into: &log)
+        }
+    }
+
+    private func readLogfmt(_ text: UnsafeRawBufferPointer, into log: inout DecodedLog) {
+        log.line = log.append(text)
+        var reader = LogfmtReader(input: text, rules: rules)
+        do {
+            try reader.read(into: &log)
+            rules.finish(source: .logfmt, into: &log)
+        } catch {
+            keepRaw(text, error: error, into: &log, source: .raw)
+        }
+    }
+
+    /// Drops whatever was read and keeps the line as it came.
+    private func keepRaw(_ text: UnsafeRawBufferPointer, error: LogParseError, into log: inout DecodedLog, source: LogSource? = nil) {
+        let truncated = log.truncatedBytes
+        let repaired = log.repairedUTF8
+        log.reset()
+        log.truncatedBytes = truncated
+        log.repairedUTF8 = repaired
+        log.line = log.append(text)
+        log.parseError = error
+        let name = log.append("parse_error")
+        let value = log.append(error.format.staticName)
+        log.labels.append(LogPair(name: name, value: value))
+        rules.finish(source: source ?? error.format, into: &log)
+    }
+
+    /// Appends ` [truncated N bytes]` to the line (the line's bytes are the last copied before any name).
+    private func markTruncated(_ log: inout DecodedLog) {
+        // The line is copied first, so a copy of it with the marker goes at the end.
+        let start = log.bytes.count
+        for k in log.line { log.bytes.append(log.bytes[k]) }
+        _ = log.append(" [truncated ")
+        var digits: [UInt8] = []
+        var n = log.truncatedBytes
+        repeat {
+            digits.append(UInt8(48 + n % 10))
+            n /= 10
+        } while n > 0
+        log.bytes.append(contentsOf: digits.reversed())
+        _ = log.append(" bytes]")
+        log.line = start..<log.bytes.count
+    }
+}

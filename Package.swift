@@ -58,11 +58,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "BlockCodec", dependencies: ["CZlib"], swiftSettings: strict),
 
+        // MARK: Files both stores share: POSIX wrappers, directory lock, WAL framing and replay.
+        .target(name: "DurableFiles", dependencies: ["BlockCodec"], swiftSettings: strict),
+
         // MARK: Storage: WAL, head, blocks, compaction, retention.
         .target(
             name: "TimeSeriesStorage",
             dependencies: [
-                "TelemetryModel", "BlockCodec",
+                "TelemetryModel", "BlockCodec", "DurableFiles",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,6 +105,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
+                "DurableFiles",
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,6 +131,7 @@ let package = Package(
         .executableTarget(
             name: "TallyBench",
             dependencies: [
+                "DurableFiles",
                 "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage", "PromQL", "TallyApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -155,6 +160,7 @@ let package = Package(
         .testTarget(
             name: "TimeSeriesStorageTests",
             dependencies: [
+                "DurableFiles",
                 "TimeSeriesStorage", "TelemetryModel", "BlockCodec", "TallyTestKit",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

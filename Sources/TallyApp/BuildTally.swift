@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Aggregation
+import DurableFiles
 import HTTPAPI
 import Hummingbird
 import IngestServer

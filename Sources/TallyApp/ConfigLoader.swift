@@ -1,3 +1,4 @@
+import DurableFiles
 import IngestServer
 import Logging
 import TelemetryModel

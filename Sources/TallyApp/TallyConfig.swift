@@ -1,4 +1,5 @@
 import Aggregation
+import DurableFiles
 import IngestServer
 import Logging
 import PromQL

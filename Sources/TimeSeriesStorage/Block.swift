@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// An immutable block on disk, opened for queries: its meta and index in

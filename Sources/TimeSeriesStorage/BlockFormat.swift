@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// Constants and small pieces of the block format shared by the writer and

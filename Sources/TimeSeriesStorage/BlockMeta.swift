@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 /// A block's `meta.json`: what it holds and how it came to be. Layout and

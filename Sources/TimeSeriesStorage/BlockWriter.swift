@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// Writes one block, series by series in label order: chunks re-encoded in

@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// One series in the head: its labels, where its closed chunks are in the

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BlockCodec
+import DurableFiles
 import Prometheus
 import Synchronization
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DurableFiles
 import TelemetryModel
 
 /// `tally tsdb import`: reads a file of samples and writes blocks directly,

@@ -1,3 +1,4 @@
+import DurableFiles
 import Prometheus
 
 /// The storage engine's own counters and gauges in `/metrics`: every

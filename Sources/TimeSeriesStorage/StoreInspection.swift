@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// What `tally tsdb inspect` and `tally tsdb verify` report, computed from
@@ -87,7 +88,9 @@ public enum StoreInspection {
             }
         }
         do {
-            let report = try WALReplay.run(directory: directory + "/wal", repair: false) { _ in }
+            let report = try WALReplay.run(directory: directory + "/wal", repair: false) { kind, payload in
+                (try? WALRecord.decode(kind: kind, payload)) != nil
+            }
             if let damage = report.repaired {
                 problems.append(Problem(block: "wal", detail: "\(damage.path) at byte \(damage.offset): \(damage.reason)"))
             }

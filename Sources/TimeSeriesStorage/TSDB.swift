@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import Logging
 import Prometheus
 import Synchronization
@@ -80,7 +81,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
             state.minValidTime = (floorDivide(newest, state.blockDuration) + 1) * state.blockDuration
         }
         let walDirectory = directory + "/wal"
-        let replay = try WALReplay.run(directory: walDirectory) { record in
+        let replay = try WALReplay.run(directory: walDirectory) { kind, payload in
+            guard let record = try? WALRecord.decode(kind: kind, payload) else { return false }
             switch record {
             case .series(let ref, let labels):
                 state.restore(labels, at: Int(ref))
@@ -92,6 +94,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
             case .chunk(let ref, let count, let minTime, let maxTime, let bytes):
                 state.restoreChunk(slot: Int(ref), bytes: bytes, count: count, minTime: minTime, maxTime: maxTime)
             }
+            return true
         }
         report.walRecords = replay.records
         if let repaired = replay.repaired {

@@ -1,9 +1,10 @@
 import BlockCodec
+import DurableFiles
 import TelemetryModel
 
 /// The records of the write-ahead log and its checkpoints. Byte layout:
 /// docs/format/wal.md.
-enum WALRecord {
+enum WALRecord: WALEntry {
     /// Record types (the first byte of every record's frame).
     enum Kind: UInt8 {
         /// A series' reference and labels, logged before its first sample.
@@ -26,8 +27,10 @@ enum WALRecord {
         }
     }
 
+    var walKind: UInt8 { kind.rawValue }
+
     /// The payload bytes (without the frame).
-    func encode(into out: inout [UInt8]) {
+    func encodePayload(into out: inout [UInt8]) {
         switch self {
         case .series(let ref, let labels):
             Varint.append(UInt64(ref), to: &out)

@@ -1,8 +1,9 @@
+import DurableFiles
 import Foundation
 import Prometheus
-import Testing
 import TallyTestKit
 import TelemetryModel
+import Testing
 @testable import TimeSeriesStorage
 
 @Suite("Storage faults: torn WAL, damaged blocks, retention")

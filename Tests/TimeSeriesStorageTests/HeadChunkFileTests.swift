@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import Foundation
 import TallyTestKit
 import Testing

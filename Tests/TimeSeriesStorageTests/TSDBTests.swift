@@ -1,7 +1,8 @@
+import DurableFiles
 import Foundation
-import Testing
 import TallyTestKit
 import TelemetryModel
+import Testing
 @testable import TimeSeriesStorage
 
 @Suite("Storage engine: WAL, head, blocks")

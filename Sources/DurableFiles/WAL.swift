@@ -5,27 +5,34 @@ import Darwin
 #endif
 import BlockCodec
 
+/// A record the write-ahead log can hold: a kind byte and a payload.
+package protocol WALEntry {
+    var walKind: UInt8 { get }
+    /// Appends the payload bytes (without the frame).
+    func encodePayload(into out: inout [UInt8])
+}
+
 /// The write-ahead log: numbered segment files in `DIR/wal`, each a header
 /// and a run of framed records (kind, length, CRC-32, payload), rotated at a
 /// size; a checkpoint file stands for every segment up to its number.
 /// docs/format/wal.md has the layout. Not thread-safe: the storage engine
 /// calls it under its own lock.
-final class WAL {
-    static let magic: [UInt8] = Array("TLYW".utf8)
-    static let version: UInt8 = 1
-    static let headerSize = 8
-    static let frameSize = 9
+package final class WAL {
+    package static let magic: [UInt8] = Array("TLYW".utf8)
+    package static let version: UInt8 = 1
+    package static let headerSize = 8
+    package static let frameSize = 9
 
-    let directory: String
-    let segmentBytes: Int
-    private(set) var segment: Int
+    package let directory: String
+    package let segmentBytes: Int
+    package private(set) var segment: Int
     private var fd: Int32
     private var written: Int
     /// Bytes written since the last fsync.
-    private(set) var dirty = false
+    package private(set) var dirty = false
 
     /// Opens the log for appending in a new segment after the existing ones.
-    init(directory: String, segmentBytes: Int) throws(StorageError) {
+    package init(directory: String, segmentBytes: Int) throws(StorageError) {
         self.directory = directory
         self.segmentBytes = segmentBytes
         try FileSystem.makeDirectory(directory)
@@ -40,22 +47,22 @@ final class WAL {
         if fd >= 0 { close(fd) }
     }
 
-    static func segmentName(_ number: Int) -> String {
+    package static func segmentName(_ number: Int) -> String {
         let digits = String(number)
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 
-    static func checkpointName(_ number: Int) -> String { "checkpoint." + segmentName(number) }
+    package static func checkpointName(_ number: Int) -> String { "checkpoint." + segmentName(number) }
 
     /// Segment numbers present, ascending.
-    static func segments(in directory: String) throws(StorageError) -> [Int] {
+    package static func segments(in directory: String) throws(StorageError) -> [Int] {
         try FileSystem.list(directory).compactMap { name in
             name.count == 8 && name.allSatisfy(\.isNumber) ? Int(name) : nil
         }.sorted()
     }
 
     /// The newest complete checkpoint's number, if any.
-    static func checkpoint(in directory: String) throws(StorageError) -> Int? {
+    package static func checkpoint(in directory: String) throws(StorageError) -> Int? {
         try FileSystem.list(directory).compactMap { name -> Int? in
             guard name.hasPrefix("checkpoint."), !name.hasSuffix(".tmp") else { return nil }
             return Int(name.dropFirst("checkpoint.".count))
@@ -83,7 +90,7 @@ final class WAL {
     }
 
     /// Appends records as one write. Rotates first when the segment is full.
-    func log(_ records: [WALRecord]) throws(StorageError) {
+    package func log(_ records: [some WALEntry]) throws(StorageError) {
         var bytes: [UInt8] = []
         for record in records { WAL.frame(record, into: &bytes) }
         if written > WAL.headerSize && written + bytes.count > segmentBytes {
@@ -106,11 +113,11 @@ final class WAL {
     }
 
     /// Frames one record: kind, payload length, CRC-32 of kind and payload, payload.
-    static func frame(_ record: WALRecord, into bytes: inout [UInt8]) {
+    package static func frame(_ record: some WALEntry, into bytes: inout [UInt8]) {
         let start = bytes.count
-        bytes.append(record.kind.rawValue)
+        bytes.append(record.walKind)
         bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
-        record.encode(into: &bytes)
+        record.encodePayload(into: &bytes)
         let length = UInt32(bytes.count - start - frameSize)
         let crc = bytes.withUnsafeBytes { raw in
             let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[start..<(start + 1)]))
@@ -120,7 +127,7 @@ final class WAL {
         withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((start + 5)..<(start + 9), with: $0) }
     }
 
-    func sync() throws(StorageError) {
+    package func sync() throws(StorageError) {
         guard dirty else { return }
         try FileSystem.sync(fd, path: directory + "/" + WAL.segmentName(segment))
         dirty = false
@@ -129,7 +136,7 @@ final class WAL {
     /// Closes the current segment and starts the next; returns the number of
     /// the segment closed.
     @discardableResult
-    func rotate() throws(StorageError) -> Int {
+    package func rotate() throws(StorageError) -> Int {
         let closed = segment
         segment += 1
         do {
@@ -145,7 +152,7 @@ final class WAL {
     /// deletes those segments and older checkpoints. The checkpoint is
     /// written to a temporary name, fsynced and renamed, so a crash leaves
     /// either the old state or the new one.
-    func checkpoint(through: Int, records: [WALRecord]) throws(StorageError) {
+    package func checkpoint(through: Int, records: [some WALEntry]) throws(StorageError) {
         let name = WAL.checkpointName(through)
         let temporary = directory + "/" + name + ".tmp"
         var bytes = WAL.magic + [WAL.version, 0, 0, 0]

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-func systemErrorMessage(_ code: Int32) -> String {
+package func systemErrorMessage(_ code: Int32) -> String {
     String(cString: strerror(code))
 }
 
@@ -12,19 +12,19 @@ func systemErrorMessage(_ code: Int32) -> String {
 /// writes, positioned reads, fsync of files and directories, atomic renames.
 /// Everything here is blocking I/O, called from storage threads, never from
 /// an event loop.
-enum FileSystem {
-    static func fail(_ operation: String, _ path: String) -> StorageError {
+package enum FileSystem {
+    package static func fail(_ operation: String, _ path: String) -> StorageError {
         StorageError(.io(operation: operation, errno: errno), path: path)
     }
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(StorageError) -> Int32 {
+    package static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(StorageError) -> Int32 {
         let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw fail("open", path) }
         return fd
     }
 
     /// Writes all of `bytes` at the file's current position.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StorageError) {
         var done = 0
         while done < bytes.count {
             let n = Glibc.write(fd, bytes.baseAddress!.advanced(by: done), bytes.count - done)
@@ -38,7 +38,7 @@ enum FileSystem {
     }
 
     /// Writes all of `bytes` at `offset`, leaving the file position alone.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(StorageError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(StorageError) {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress!.advanced(by: done), bytes.count - done, off_t(offset + done))
@@ -51,7 +51,7 @@ enum FileSystem {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
+    package static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StorageError) {
         guard !bytes.isEmpty else { return }
         let result = bytes.withUnsafeBytes { raw in
             Result { () throws(StorageError) in try writeAll(fd, raw, path: path) }
@@ -60,7 +60,7 @@ enum FileSystem {
     }
 
     /// Reads exactly `count` bytes at `offset`; fewer available is corruption.
-    static func read(_ fd: Int32, offset: Int, count: Int, path: String) throws(StorageError) -> [UInt8] {
+    package static func read(_ fd: Int32, offset: Int, count: Int, path: String) throws(StorageError) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
@@ -79,56 +79,56 @@ enum FileSystem {
     }
 
     /// The whole file.
-    static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
+    package static func readFile(_ path: String) throws(StorageError) -> [UInt8] {
         let fd = try open(path, flags: O_RDONLY)
         defer { close(fd) }
         return try read(fd, offset: 0, count: try size(fd, path: path), path: path)
     }
 
-    static func size(_ fd: Int32, path: String) throws(StorageError) -> Int {
+    package static func size(_ fd: Int32, path: String) throws(StorageError) -> Int {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw fail("stat", path) }
         return Int(info.st_size)
     }
 
-    static func sync(_ fd: Int32, path: String) throws(StorageError) {
+    package static func sync(_ fd: Int32, path: String) throws(StorageError) {
         guard fsync(fd) == 0 else { throw fail("fsync", path) }
     }
 
     /// fsyncs a directory, so the names created or renamed in it are durable.
-    static func syncDirectory(_ path: String) throws(StorageError) {
+    package static func syncDirectory(_ path: String) throws(StorageError) {
         let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try sync(fd, path: path)
     }
 
     /// Writes a whole file durably: contents fsynced before it is closed.
-    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
+    package static func writeFile(_ path: String, _ bytes: [UInt8]) throws(StorageError) {
         let fd = try open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
         try sync(fd, path: path)
     }
 
-    static func rename(_ from: String, _ to: String) throws(StorageError) {
+    package static func rename(_ from: String, _ to: String) throws(StorageError) {
         guard Glibc.rename(from, to) == 0 else { throw fail("rename to \(to)", from) }
     }
 
-    static func makeDirectory(_ path: String) throws(StorageError) {
+    package static func makeDirectory(_ path: String) throws(StorageError) {
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw fail("mkdir", path) }
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// The names in a directory, sorted, without `.` and `..`.
-    static func list(_ path: String) throws(StorageError) -> [String] {
+    package static func list(_ path: String) throws(StorageError) -> [String] {
         guard let dir = opendir(path) else { throw fail("opendir", path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -142,7 +142,7 @@ enum FileSystem {
     }
 
     /// Removes a file or a directory tree.
-    static func removeTree(_ path: String) throws(StorageError) {
+    package static func removeTree(_ path: String) throws(StorageError) {
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }
@@ -157,7 +157,7 @@ enum FileSystem {
     }
 
     /// Bytes a directory tree takes (file sizes).
-    static func treeSize(_ path: String) -> Int {
+    package static func treeSize(_ path: String) -> Int {
         var info = stat()
         guard lstat(path, &info) == 0 else { return 0 }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { return Int(info.st_size) }
@@ -165,7 +165,7 @@ enum FileSystem {
         return names.reduce(0) { $0 + treeSize(path + "/" + $1) }
     }
 
-    static func truncate(_ path: String, to length: Int) throws(StorageError) {
+    package static func truncate(_ path: String, to length: Int) throws(StorageError) {
         guard Glibc.truncate(path, off_t(length)) == 0 else { throw fail("truncate", path) }
     }
 }

@@ -5,19 +5,23 @@ import BlockCodec
 /// whose CRC does not match ends the log: the file is truncated there and
 /// any later segment removed, so every record before it survives and the
 /// damage is not read twice. docs/format/wal.md.
-struct WALReplay {
+package struct WALReplay {
     /// What the replay found, for the log and `/metrics`.
-    struct Report: Sendable {
-        var checkpoint: Int?
-        var segments = 0
-        var records = 0
+    package struct Report: Sendable {
+        package var checkpoint: Int?
+        package var segments = 0
+        package var records = 0
         /// Where the log was cut, when it was: file and byte offset, and why.
-        var repaired: (path: String, offset: Int, reason: String)?
+        package var repaired: (path: String, offset: Int, reason: String)?
     }
 
-    /// Replays the log; with `repair` false (for `tally tsdb verify`) the
-    /// files are only read, and damage is reported, not cut off.
-    static func run(directory: String, repair: Bool = true, _ apply: (WALRecord) -> Void) throws(StorageError) -> Report {
+    /// Replays the log, handing each record's kind and payload to `apply`,
+    /// which returns false when the payload does not decode (that ends the
+    /// log like a bad checksum). With `repair` false (for `tally tsdb
+    /// verify`) the files are only read, and damage is reported, not cut off.
+    package static func run(
+        directory: String, repair: Bool = true, _ apply: (UInt8, UnsafeRawBufferPointer) -> Bool
+    ) throws(StorageError) -> Report {
         var report = Report()
         guard FileSystem.isDirectory(directory) else { return report }
         // Remove leftovers of a checkpoint interrupted before its rename.
@@ -53,7 +57,7 @@ struct WALReplay {
     /// Applies every valid record of one file; returns where and why it
     /// stopped early, or nil when the whole file was read.
     private static func replayFile(
-        _ path: String, _ report: inout Report, _ apply: (WALRecord) -> Void
+        _ path: String, _ report: inout Report, _ apply: (UInt8, UnsafeRawBufferPointer) -> Bool
     ) throws(StorageError) -> (offset: Int, reason: String)? {
         let bytes = try FileSystem.readFile(path)
         return bytes.withUnsafeBytes { raw -> (offset: Int, reason: String)? in
@@ -72,8 +76,7 @@ struct WALReplay {
                 let payload = UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)])
                 let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 1)]))
                 guard CRC32.checksum(payload, initial: kindCRC) == crc else { return (offset, "record checksum mismatch") }
-                guard let record = try? WALRecord.decode(kind: kind, payload) else { return (offset, "record does not decode") }
-                apply(record)
+                guard apply(kind, payload) else { return (offset, "record does not decode") }
                 report.records += 1
                 offset = cursor + length
             }

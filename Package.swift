@@ -73,6 +73,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Log store: WAL, head, compressed chunks in segment files, retention.
+        .target(
+            name: "LogStorage",
+            dependencies: [
+                "TelemetryModel", "BlockCodec", "DurableFiles", "LogWire",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Query languages.
         .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),
 
@@ -154,6 +165,7 @@ let package = Package(
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),

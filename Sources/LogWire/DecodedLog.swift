@@ -22,6 +22,8 @@ public struct DecodedLog: Sendable {
     public internal(set) var parseError: LogParseError?
     /// Bytes of the line left out because it was longer than the limit.
     public internal(set) var truncatedBytes = 0
+    /// The path the record came by (its `source` label).
+    public internal(set) var source: LogSource = .raw
     /// Set when invalid UTF-8 was replaced by U+FFFD.
     public internal(set) var repairedUTF8 = false
     /// Where `bytes` are repaired before decoding; kept for reuse.

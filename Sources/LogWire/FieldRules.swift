@@ -65,6 +65,7 @@ struct FieldRules: Sendable {
     /// levels are labels and the record had none.
     func finish(source: LogSource, into log: inout DecodedLog) {
         if levelIsLabel, log.parseError == nil { setLevel(.unknown, into: &log) }
+        log.source = source
         let name = log.append("source")
         let value = log.append(source.staticName)
         log.labels.append(LogPair(name: name, value: value))

@@ -26,4 +26,8 @@ public enum LogSource: String, Sendable, CaseIterable {
         case .statsdEvent: "statsd_event"
         }
     }
+
+    /// Whether a record's fields must be stored beside its line: those of
+    /// JSON and logfmt lines are in the line itself, read back by the decoder.
+    public var fieldsNeedStoring: Bool { self != .json && self != .logfmt }
 }

@@ -1,0 +1,48 @@
+import TelemetryModel
+
+/// A chunk cut from a stream's open entries: raw until it is compressed
+/// (outside the store's lock), then compressed until a segment takes it.
+struct HeadChunk: Sendable {
+    enum Body: Sendable {
+        case raw(ChunkEntries)
+        case compressed(ChunkMeta, [UInt8])
+    }
+
+    /// Tells this chunk from the stream's others when its compressed form is swapped in.
+    let serial: Int
+    var minTime: Int64
+    var maxTime: Int64
+    var body: Body
+
+    var footprint: Int {
+        switch body {
+        case .raw(let entries): entries.bytes.count + entries.count * 28
+        case .compressed(_, let bytes): bytes.count
+        }
+    }
+}
+
+/// One stream in the head: its labels, its entries not yet cut, and the
+/// chunks cut since the last segment was written.
+struct HeadStream: Sendable {
+    let id: UInt32
+    let labels: Labels
+    /// The label bytes as a `LogBatch` lays them out: the stream's identity on the ingest path.
+    let key: [UInt8]
+    var open = OpenChunk()
+    var chunks: [HeadChunk] = []
+    /// The newest entry's time, for the out-of-order window.
+    var newest = Int64.min
+    /// Wall-clock time of the last append (nanoseconds).
+    var lastAppend: Int64 = 0
+    /// Whether the stream's record is in the WAL.
+    var logged = false
+
+    init(id: UInt32, labels: Labels, key: [UInt8]) {
+        self.id = id
+        self.labels = labels
+        self.key = key
+    }
+
+    var footprint: Int { open.footprint + chunks.reduce(0) { $0 + $1.footprint } }
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DurableFiles
+import TelemetryModel
+
+extension LogStore {
+    /// Periodic upkeep, from a timer off the event loops: writes the head's
+    /// chunks out as a segment when the segment period has passed or the
+    /// head has grown past its limits, then applies retention.
+    public func maintain(now: Int64) {
+        let due = state.withLock { state -> Bool in
+            guard !state.sealing else { return false }
+            let compressed = state.streams.values.reduce(0) { total, stream in
+                total + stream.chunks.reduce(0) { $0 + $1.footprint }
+            }
+            let hasData = state.streams.values.contains { !$0.open.isEmpty || !$0.chunks.isEmpty }
+            return hasData
+                && (now - state.lastSeal >= options.segmentDurationNanos || compressed >= options.segmentMaxBytes
+                    || state.headBytes >= options.headMaxBytes)
+        }
+        if due { writeSegment(now: now) }
+        applyRetention(now: now)
+        updateGauges()
+    }
+
+    /// Cuts every stream's open entries and writes all the head's chunks as
+    /// one segment; then checkpoints the WAL, which from then on needs to
+    /// hold only what came after. A failure leaves the chunks in the head
+    /// (and the WAL intact) for the next attempt.
+    public func writeSegment(now: Int64) {
+        // 1. Rotate the WAL and cut: everything logged so far is in the chunks taken here.
+        let prepared: (closed: Int, number: Int, streams: [(UInt32, Labels)], chunks: [UInt32: [Int]], cut: [(UInt32, Int)])?
+        prepared = state.withLock { state in
+            guard !state.sealing else { return nil }
+            let closed: Int
+            do {
+                closed = try state.wal.rotate()
+            } catch {
+                metrics.walErrors.increment()
+                logger.error("cannot rotate the log WAL; the segment waits", metadata: ["error": "\(error)"])
+                return nil
+            }
+            state.sealing = true
+            var cut: [(UInt32, Int)] = []
+            for id in Array(state.streams.keys) {
+                if let serial = self.cut(id, state: &state) { cut.append((id, serial)) }
+            }
+            var chunks: [UInt32: [Int]] = [:]
+            for (id, stream) in state.streams where !stream.chunks.isEmpty { chunks[id] = stream.chunks.map(\.serial) }
+            let streams = state.streams.values.map { ($0.id, $0.labels) }
+            let number = state.nextSegment
+            state.nextSegment += 1
+            return (closed, number, streams, chunks, cut)
+        }
+        guard let prepared else { return }
+        compress(prepared.cut)
+        // 2. Gather the compressed chunks, by stream.
+        let contents: [(labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])] = state.withLock { state in
+            var contents: [(labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])] = []
+            for (id, serials) in prepared.chunks {
+                guard let stream = state.streams[id] else { continue }
+                var chunks: [(meta: ChunkMeta, bytes: [UInt8])] = []
+                for chunk in stream.chunks where serials.contains(chunk.serial) {
+                    switch chunk.body {
+                    case .compressed(let meta, let bytes): chunks.append((meta, bytes))
+                    case .raw(let entries): chunks.append(LogChunkCodec.compress(entries, level: options.compressionLevel))
+                    }
+                }
+                chunks.sort { $0.meta.minTime < $1.meta.minTime }
+                if !chunks.isEmpty { contents.append((stream.labels, chunks)) }
+            }
+            return contents.sorted { $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs) }
+        }
+        // 3. Write the segment, outside the lock.
+        let path = directory + "/segments/" + LogStore.segmentName(prepared.number)
+        let segment: LogSegment
+        do {
+            try LogSegment.write(path: path, streams: contents)
+            segment = try LogSegment(path: path, number: prepared.number)
+        } catch {
+            metrics.segmentErrors.increment()
+            logger.error("cannot write a log segment; its chunks stay in the head and the WAL", metadata: ["error": "\(error)"])
+            state.withLock { $0.sealing = false }
+            return
+        }
+        metrics.segmentsWritten.increment()
+        // 4. The segment is durable: drop its chunks from the head, and shrink the WAL.
+        state.withLock { state in
+            state.segments.append(segment)
+            for (id, serials) in prepared.chunks {
+                state.streams[id]?.chunks.removeAll { serials.contains($0.serial) }
+            }
+            // Streams with nothing left that have been idle for a whole period leave the head.
+            for (id, stream) in state.streams
+            where stream.open.isEmpty && stream.chunks.isEmpty && now - stream.lastAppend >= options.segmentDurationNanos {
+                state.streams[id] = nil
+                let hash = LogStore.hash(stream.key)
+                state.byHash[hash]?.removeAll { $0 == id }
+                if state.byHash[hash]?.isEmpty == true { state.byHash[hash] = nil }
+            }
+            let records = prepared.streams.filter { state.streams[$0.0] != nil }.map { LogWALRecord.stream(id: $0.0, labels: $0.1) }
+            do {
+                try state.wal.checkpoint(through: prepared.closed, records: records)
+            } catch {
+                // The old WAL segments stay; replaying them again only repeats entries the reader dedupes.
+                metrics.walErrors.increment()
+                logger.error("cannot checkpoint the log WAL; it keeps its segments", metadata: ["error": "\(error)"])
+            }
+            state.headBytes = state.streams.values.reduce(0) { $0 + $1.footprint }
+            state.lastSeal = now
+            state.sealing = false
+        }
+    }
+
+    static func segmentName(_ number: Int) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".seg"
+    }
+
+    /// Deletes segments wholly older than the retention period, then the
+    /// oldest while the segments take more than `max_bytes`.
+    func applyRetention(now: Int64) {
+        let doomed: [LogSegment] = state.withLock { state in
+            var doomed = state.segments.filter { $0.maxTime < now - options.retentionNanos }
+            var kept = state.segments.filter { $0.maxTime >= now - options.retentionNanos }
+            if options.maxBytes > 0 {
+                var total = kept.reduce(0) { $0 + Int64($1.sizeBytes) }
+                while total > options.maxBytes, !kept.isEmpty {
+                    let oldest = kept.removeFirst()
+                    total -= Int64(oldest.sizeBytes)
+                    doomed.append(oldest)
+                }
+            }
+            state.segments = kept
+            return doomed
+        }
+        for segment in doomed {
+            // Queries holding the segment keep reading it through their open descriptor.
+            if unlink(segment.path) == 0 || errno == ENOENT {
+                metrics.retentionDeletions.increment()
+            } else {
+                logger.error("cannot delete an expired log segment", metadata: ["path": "\(segment.path)", "errno": "\(errno)"])
+            }
+        }
+    }
+}

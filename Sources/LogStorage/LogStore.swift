@@ -1,0 +1,340 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BlockCodec
+import DurableFiles
+import Logging
+import LogWire
+import Prometheus
+import Synchronization
+import TelemetryModel
+
+/// The log store: streams of entries in a WAL-backed head, cut into
+/// zlib-compressed chunks, written out as immutable segment files with an
+/// index of streams and their chunks' times (docs/format/logs.md).
+///
+/// Thread-safe: writers, queries and maintenance share one lock, which is
+/// never held while a chunk is compressed or a segment written.
+public final class LogStore: Sendable {
+    public let directory: String
+    let options: LogStoreOptions
+    let metrics: LogStoreMetrics
+    let logger: Logger
+    let state: Mutex<State>
+    private let lock: DirectoryLock
+
+    struct State: ~Copyable {
+        var streams: [UInt32: HeadStream] = [:]
+        var byHash: [UInt64: [UInt32]] = [:]
+        var nextID: UInt32 = 1
+        var nextSerial = 0
+        var segments: [LogSegment] = []
+        var nextSegment = 1
+        var wal: WAL
+        /// Bytes of the head's entries, raw and compressed.
+        var headBytes = 0
+        /// When the head's chunks were last written out (nanoseconds, wall clock).
+        var lastSeal: Int64
+        /// True while a segment is being written, so only one is.
+        var sealing = false
+    }
+
+    /// What opening the store found.
+    public struct OpenReport: Sendable {
+        public var segments = 0
+        public var damagedSegments: [String] = []
+        public var walRecords = 0
+        public var walRepaired: String?
+        public var streams = 0
+    }
+
+    public let openReport: OpenReport
+
+    /// Opens (or creates) the store in `directory`: its lock, its segments
+    /// (a damaged one is renamed `.damaged` and left out), and the WAL replayed into the head.
+    public init(
+        directory: String, options: LogStoreOptions = LogStoreOptions(), now: Int64,
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger = Logger(label: "tally.logs")
+    ) throws(StorageError) {
+        self.directory = directory
+        self.options = options
+        self.logger = logger
+        metrics = LogStoreMetrics(registry: registry)
+        try FileSystem.makeDirectory(directory)
+        lock = try DirectoryLock(directory: directory)
+        var report = OpenReport()
+        let segmentDirectory = directory + "/segments"
+        try FileSystem.makeDirectory(segmentDirectory)
+        var segments: [LogSegment] = []
+        for name in try FileSystem.list(segmentDirectory).sorted() {
+            let path = segmentDirectory + "/" + name
+            if name.hasSuffix(".tmp") {
+                try FileSystem.removeTree(path)
+                continue
+            }
+            guard name.hasSuffix(".seg"), let number = Int(name.dropLast(4)) else { continue }
+            do {
+                segments.append(try LogSegment(path: path, number: number))
+            } catch {
+                report.damagedSegments.append("\(error)")
+                metrics.corruptions.increment()
+                logger.error("a log segment is damaged; it is set aside and left out", metadata: ["error": "\(error)"])
+                try? FileSystem.rename(path, path + ".damaged")
+            }
+        }
+        report.segments = segments.count
+
+        let walDirectory = directory + "/wal"
+        var head = HeadReplay(options: options)
+        let replay = try WALReplay.run(directory: walDirectory) { kind, payload in
+            head.apply(kind: kind, payload)
+        }
+        report.walRecords = replay.records
+        if let repaired = replay.repaired {
+            report.walRepaired = "\(repaired.path) at byte \(repaired.offset): \(repaired.reason)"
+            metrics.walRepairs.increment()
+            logger.warning("cut the log WAL at a damaged record; every record before it was replayed", metadata: [
+                "file": "\(repaired.path)", "offset": "\(repaired.offset)", "reason": "\(repaired.reason)",
+            ])
+        }
+        report.streams = head.streams.count
+        let wal = try WAL(directory: walDirectory, segmentBytes: options.walSegmentBytes)
+        var state = State(wal: wal, lastSeal: now)
+        for (id, var stream) in head.streams {
+            stream.logged = true
+            stream.lastAppend = now
+            state.byHash[LogStore.hash(stream.key), default: []].append(id)
+            state.streams[id] = stream
+        }
+        state.nextID = (head.streams.keys.max() ?? 0) + 1
+        state.segments = segments
+        state.nextSegment = (segments.map(\.number).max() ?? 0) + 1
+        state.nextSerial = head.nextSerial
+        state.headBytes = state.streams.values.reduce(0) { $0 + $1.footprint }
+        self.state = Mutex(state)
+        openReport = report
+        updateGauges()
+    }
+
+    static func hash(_ key: [UInt8]) -> UInt64 {
+        key.withUnsafeBytes { LogBatch.streamHash($0) }
+    }
+
+    static func key(_ labels: Labels) -> [UInt8] {
+        LogBatch.streamKey(labels.map { ($0.name, $0.value) })
+    }
+
+    // MARK: Appending
+
+    /// An error that kept a whole batch out: the WAL could not be written.
+    public struct AppendFailure: Error, CustomStringConvertible, Sendable {
+        public let underlying: StorageError
+        public var description: String { "cannot write the log WAL: \(underlying)" }
+    }
+
+    /// Stores a batch: every entry the rules accept is written to the WAL
+    /// (fsynced first under `fsync: always`) and then becomes readable; the
+    /// others are counted by reason. `now` (nanoseconds) stamps entries
+    /// without a time of their own and anchors the limits.
+    @discardableResult
+    public func append(_ batch: LogBatch, now: Int64) throws(AppendFailure) -> LogAppendResult {
+        var result = LogAppendResult()
+        guard !batch.isEmpty else { return result }
+        var toCompress: [(UInt32, Int)] = []
+        try state.withLock { state throws(AppendFailure) in
+            // Pass 1: decide each entry, logging new streams and encoding the WAL payload.
+            var targets: [UInt32] = []
+            targets.reserveCapacity(batch.count)
+            var records: [LogWALRecord] = []
+            var payload: [UInt8] = []
+            payload.reserveCapacity(batch.bytes.count)
+            var fields: [UInt8] = []
+            var newestInBatch: [UInt32: Int64] = [:]
+            batch.forEach { entry in
+                let decision = decide(entry, now: now, state: &state, newest: &newestInBatch, records: &records)
+                switch decision {
+                case .failure(let reason, let message):
+                    result.rejected[reason, default: 0] += 1
+                    if result.firstRejection == nil { result.firstRejection = message }
+                    targets.append(0)
+                case .success(let (id, time)):
+                    targets.append(id)
+                    Self.encodeFields(entry, into: &fields)
+                    fields.withUnsafeBytes { LogWALRecord.appendEntry(id: id, time: time, line: entry.line, fields: $0, to: &payload) }
+                }
+            }
+            if !payload.isEmpty { records.append(.entries(payload)) }
+            guard !records.isEmpty else { return }
+            do throws(StorageError) {
+                try state.wal.log(records)
+                if case .always = options.fsync {
+                    try state.wal.sync()
+                    metrics.walFsyncs.increment()
+                }
+            } catch {
+                metrics.walErrors.increment()
+                // Streams created for this batch stay, unlogged: their record goes with their next entries.
+                throw AppendFailure(underlying: error)
+            }
+            for case .stream(let id, _) in records { state.streams[id]?.logged = true }
+            // Pass 2: apply what was logged.
+            var index = 0
+            var bytes = 0
+            batch.forEach { entry in
+                let id = targets[index]
+                index += 1
+                guard id != 0 else { return }
+                let time = entry.timestamp ?? now
+                let before = state.streams[id]!.footprint
+                Self.encodeFields(entry, into: &fields)
+                fields.withUnsafeBytes { encoded in
+                    state.streams[id]!.open.append(time: time, line: entry.line) { $0.append(contentsOf: encoded) }
+                }
+                state.streams[id]!.newest = max(state.streams[id]!.newest, time)
+                state.streams[id]!.lastAppend = now
+                if state.streams[id]!.open.bytes.count >= options.chunkTargetBytes,
+                    let serial = cut(id, state: &state)
+                {
+                    toCompress.append((id, serial))
+                }
+                state.headBytes += state.streams[id]!.footprint - before
+                bytes += entry.line.count
+                result.accepted += 1
+            }
+            metrics.appendedBytes.increment(by: Int64(bytes))
+        }
+        metrics.appended.increment(by: Int64(result.accepted))
+        for (reason, count) in result.rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }
+        compress(toCompress)
+        return result
+    }
+
+    private enum Decision {
+        case success((UInt32, Int64))
+        case failure(LogRejectReason, String)
+    }
+
+    /// Finds or creates the entry's stream and checks the entry against the limits.
+    private func decide(
+        _ entry: LogBatchEntry, now: Int64, state: inout State, newest: inout [UInt32: Int64], records: inout [LogWALRecord]
+    ) -> Decision {
+        let time = entry.timestamp ?? now
+        if time > now + options.maxFutureNanos {
+            return .failure(.tooFarInFuture, "entry at \(formatNanos(time)) is more than \(options.maxFutureNanos / 1_000_000_000)s ahead of the clock")
+        }
+        if time < now - options.retentionNanos {
+            return .failure(.tooOld, "entry at \(formatNanos(time)) is older than the retention period")
+        }
+        let key = entry.labelBytes
+        let hash = entry.streamHash
+        var id: UInt32?
+        for candidate in state.byHash[hash] ?? [] where state.streams[candidate]!.key.elementsEqual(key) {
+            id = candidate
+        }
+        if id == nil {
+            guard entry.labelCount <= options.maxLabelsPerStream else {
+                return .failure(.tooManyLabels, "stream has \(entry.labelCount) labels, at most \(options.maxLabelsPerStream) are allowed")
+            }
+            guard state.streams.count < options.maxStreams else {
+                return .failure(.streamLimit, "new stream refused: \(options.maxStreams) streams is the limit (max_streams)")
+            }
+            var labels: [Label] = []
+            entry.forEachLabel { name, value in
+                labels.append(Label(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            }
+            let newID = state.nextID
+            state.nextID += 1
+            let stream = HeadStream(id: newID, labels: Labels(labels), key: Array(key))
+            state.streams[newID] = stream
+            state.byHash[hash, default: []].append(newID)
+            id = newID
+        }
+        let streamID = id!
+        if !state.streams[streamID]!.logged, !records.contains(where: { if case .stream(let logged, _) = $0 { logged == streamID } else { false } }) {
+            records.append(.stream(id: streamID, labels: state.streams[streamID]!.labels))
+        }
+        let newestSoFar = max(state.streams[streamID]!.newest, newest[streamID] ?? .min)
+        if newestSoFar != .min, time < newestSoFar - options.outOfOrderWindowNanos {
+            return .failure(.outOfOrder, "entry at \(formatNanos(time)) is more than \(options.outOfOrderWindowNanos / 1_000_000_000)s behind its stream's newest entry")
+        }
+        newest[streamID] = max(newestSoFar, time)
+        return .success((streamID, time))
+    }
+
+    /// Re-encodes a batch entry's fields in the chunks' form.
+    static func encodeFields(_ entry: LogBatchEntry, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        guard entry.fieldCount > 0 else { return }
+        Varint.append(UInt64(entry.fieldCount), to: &out)
+        entry.forEachField { name, value in
+            Varint.append(UInt64(name.count), to: &out)
+            out.append(contentsOf: name)
+            Varint.append(UInt64(value.count), to: &out)
+            out.append(contentsOf: value)
+        }
+    }
+
+    /// Moves a stream's open entries into a raw chunk; returns its serial, or nil when there was nothing.
+    func cut(_ id: UInt32, state: inout State) -> Int? {
+        guard var stream = state.streams[id], !stream.open.isEmpty else { return nil }
+        let entries = stream.open.sortedEntries()
+        let serial = state.nextSerial
+        state.nextSerial += 1
+        stream.chunks.append(HeadChunk(serial: serial, minTime: stream.open.minTime, maxTime: stream.open.maxTime, body: .raw(entries)))
+        stream.open = OpenChunk()
+        state.streams[id] = stream
+        return serial
+    }
+
+    /// Compresses cut chunks outside the lock, then swaps them in.
+    func compress(_ chunks: [(UInt32, Int)]) {
+        for (id, serial) in chunks {
+            let raw: ChunkEntries? = state.withLock { state in
+                guard let chunk = state.streams[id]?.chunks.first(where: { $0.serial == serial }), case .raw(let entries) = chunk.body else {
+                    return nil
+                }
+                return entries
+            }
+            guard let raw else { continue }
+            let (meta, bytes) = LogChunkCodec.compress(raw, level: options.compressionLevel)
+            state.withLock { state in
+                guard let index = state.streams[id]?.chunks.firstIndex(where: { $0.serial == serial }) else { return }
+                let before = state.streams[id]!.chunks[index].footprint
+                state.streams[id]!.chunks[index].body = .compressed(meta, bytes)
+                state.headBytes += state.streams[id]!.chunks[index].footprint - before
+            }
+        }
+    }
+
+    /// fsyncs the WAL if anything was written since the last time.
+    public func syncWAL() {
+        state.withLock { state in
+            guard state.wal.dirty else { return }
+            do {
+                try state.wal.sync()
+                metrics.walFsyncs.increment()
+            } catch {
+                metrics.walErrors.increment()
+                logger.error("cannot fsync the log WAL; retrying", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func updateGauges() {
+        let (streams, headBytes, segments, segmentBytes) = state.withLock { state in
+            (state.streams.count, state.headBytes, state.segments.count, state.segments.reduce(0) { $0 + $1.sizeBytes })
+        }
+        metrics.streams.set(Int64(streams))
+        metrics.headBytes.set(Int64(headBytes))
+        metrics.segments.set(Int64(segments))
+        metrics.segmentBytes.set(Int64(segmentBytes))
+    }
+}
+
+/// RFC 3339 with nanoseconds trimmed to milliseconds, for messages.
+func formatNanos(_ nanos: Int64) -> String {
+    formatRFC3339(floorDivide(nanos, 1_000_000))
+}

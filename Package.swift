@@ -142,6 +142,7 @@ let package = Package(
         .executableTarget(
             name: "TallyBench",
             dependencies: [
+                "LogStorage", "LogWire",
                 "DurableFiles",
                 "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage", "PromQL", "TallyApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

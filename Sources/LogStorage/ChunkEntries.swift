@@ -12,6 +12,9 @@ struct ChunkEntries: Sendable {
     /// Fields run from `lineEnd[i]` (for open chunks) or from here (stored chunks) to `fieldEnd[i]`.
     var fieldStart: [Int32] = []
     var fieldEnd: [Int32] = []
+    /// Where each entry's time is written in its line (`TimeText`), or -1;
+    /// only chunks not yet compressed keep it.
+    var timeText: [Int64] = []
 
     var count: Int { times.count }
 

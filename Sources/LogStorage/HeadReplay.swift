@@ -26,12 +26,12 @@ struct HeadReplay {
             return true
         case LogWALRecord.entriesKind:
             do {
-                try LogWALRecord.forEachEntry(payload) { id, time, line, fields in
+                try LogWALRecord.forEachEntry(payload) { id, time, timeText, line, fields in
                     guard streams[id] != nil else {
                         orphans += 1
                         return
                     }
-                    streams[id]!.open.append(time: time, line: line) { $0.append(contentsOf: fields) }
+                    streams[id]!.open.append(time: time, line: line, timeText: timeText) { $0.append(contentsOf: fields) }
                     streams[id]!.newest = max(streams[id]!.newest, time)
                     if streams[id]!.open.bytes.count >= options.chunkTargetBytes { cut(id) }
                 }

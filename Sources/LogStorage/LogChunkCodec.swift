@@ -1,4 +1,5 @@
 import BlockCodec
+import LogWire
 
 /// Where a compressed chunk's entries lie in time, and how big it is.
 struct ChunkMeta: Sendable, Equatable {
@@ -15,15 +16,19 @@ struct ChunkMeta: Sendable, Equatable {
     var offset: Int = 0
 }
 
-/// A chunk's byte layout, before zlib (docs/format/logs.md):
+/// A chunk is up to three zlib streams, one per kind of column, each framed
+/// as `u32 inflated length, u32 compressed length, bytes` (little-endian);
+/// kept apart, the lines compress as well as text alone does
+/// (docs/format/logs.md):
 /// ```
-/// uvarint count | u8 flags (bit 0: times in milliseconds, bit 1: fields present)
-/// times: zigzag(first - minTime), then zigzag deltas, in the unit
-/// uvarint line length × count | lines back to back
-/// if fields: per entry uvarint length + the entry's encoded fields
+/// meta:   uvarint count | u8 flags (bit 0: time deltas in milliseconds, bit 1: fields present)
+///         uvarint line length × count
+///         per entry, its time: uvarint 0 and a zigzag delta from the previous entry's time, or
+///         uvarint (offset + 1) and uvarint length of the time's text in the line, read back
+///         with the decoder's own time parser (it is stored once, in the line)
+/// lines:  the lines back to back
+/// fields: (bit 1 only) per entry uvarint length + its encoded fields
 /// ```
-/// Columns rather than rows: the lines then lie together, which zlib
-/// compresses best.
 enum LogChunkCodec {
     static let millisecondTimes: UInt8 = 1
     static let hasFields: UInt8 = 2
@@ -32,34 +37,53 @@ enum LogChunkCodec {
     static func compress(_ entries: ChunkEntries, level: Int32) -> (meta: ChunkMeta, bytes: [UInt8]) {
         let n = entries.count
         let minTime = entries.times.first ?? 0
-        var raw: [UInt8] = []
-        raw.reserveCapacity(entries.bytes.count + n * 4 + 16)
-        Varint.append(UInt64(n), to: &raw)
+        var meta: [UInt8] = []
+        var lines: [UInt8] = []
+        var fields: [UInt8] = []
+        meta.reserveCapacity(n * 4 + 16)
+        lines.reserveCapacity(entries.bytes.count)
+        Varint.append(UInt64(n), to: &meta)
         let inMillis = entries.times.allSatisfy { ($0 - minTime) % 1_000_000 == 0 }
         let anyFields = (0..<n).contains { entries.fieldEnd[$0] > entries.fieldStart[$0] }
-        raw.append((inMillis ? millisecondTimes : 0) | (anyFields ? hasFields : 0))
+        meta.append((inMillis ? millisecondTimes : 0) | (anyFields ? hasFields : 0))
+        for i in 0..<n { Varint.append(UInt64(entries.lineEnd[i] - entries.lineStart[i]), to: &meta) }
         let unit: Int64 = inMillis ? 1_000_000 : 1
         var previous = minTime
-        for time in entries.times {
-            Varint.appendSigned((time - previous) / unit, to: &raw)
-            previous = time
-        }
-        for i in 0..<n { Varint.append(UInt64(entries.lineEnd[i] - entries.lineStart[i]), to: &raw) }
         entries.bytes.withUnsafeBytes { source in
-            for i in 0..<n { raw.append(contentsOf: entries.line(i, source)) }
-            if anyFields {
-                for i in 0..<n {
-                    let fields = entries.fields(i, source)
-                    Varint.append(UInt64(fields.count), to: &raw)
-                    raw.append(contentsOf: fields)
+            for i in 0..<n {
+                let line = entries.line(i, source)
+                let time = entries.times[i]
+                // A reference to the time's text, when that text reads back as exactly this time.
+                if i < entries.timeText.count, let text = TimeText.unpack(entries.timeText[i]), text.upperBound <= line.count,
+                    RecordTimestamp.nanoseconds(UnsafeRawBufferPointer(rebasing: line[text])) == time,
+                    (time - previous) % unit == 0
+                {
+                    Varint.append(UInt64(text.lowerBound + 1), to: &meta)
+                    Varint.append(UInt64(text.count), to: &meta)
+                } else {
+                    meta.append(0)
+                    Varint.appendSigned((time - previous) / unit, to: &meta)
+                }
+                previous = time
+                lines.append(contentsOf: line)
+                if anyFields {
+                    let encoded = entries.fields(i, source)
+                    Varint.append(UInt64(encoded.count), to: &fields)
+                    fields.append(contentsOf: encoded)
                 }
             }
         }
-        let compressed = Deflate.compress(raw, level: level)
-        let meta = ChunkMeta(
-            minTime: minTime, maxTime: entries.times.last ?? 0, count: n, rawLength: raw.count,
-            length: compressed.count, crc: CRC32.checksum(compressed))
-        return (meta, compressed)
+        var out: [UInt8] = []
+        for stream in anyFields ? [meta, lines, fields] : [meta, lines] {
+            let compressed = Deflate.compress(stream, level: level)
+            FixedWidth.append(UInt32(stream.count), to: &out)
+            FixedWidth.append(UInt32(compressed.count), to: &out)
+            out.append(contentsOf: compressed)
+        }
+        let chunkMeta = ChunkMeta(
+            minTime: minTime, maxTime: entries.times.last ?? 0, count: n, rawLength: meta.count + lines.count + fields.count,
+            length: out.count, crc: CRC32.checksum(out))
+        return (chunkMeta, out)
     }
 
     /// Checks and inflates a chunk, then indexes its entries.
@@ -67,57 +91,83 @@ enum LogChunkCodec {
         guard CRC32.checksum(compressed) == meta.crc else {
             throw CodecError(.inconsistent("chunk checksum mismatch"), offset: 0)
         }
-        let raw = try Deflate.decompress(compressed, expectedLength: meta.rawLength)
-        return try decode(raw, meta: meta)
+        var offset = 0
+        var streams: [[UInt8]] = []
+        while offset < compressed.count {
+            let rawLength = Int(try FixedWidth.read(UInt32.self, compressed, at: &offset))
+            let length = Int(try FixedWidth.read(UInt32.self, compressed, at: &offset))
+            guard length <= compressed.count - offset else { throw CodecError(.truncated, offset: offset) }
+            streams.append(try Deflate.decompress(UnsafeRawBufferPointer(rebasing: compressed[offset..<offset + length]), expectedLength: rawLength))
+            offset += length
+        }
+        guard streams.count == 2 || streams.count == 3 else {
+            throw CodecError(.inconsistent("chunk has \(streams.count) column streams"), offset: 0)
+        }
+        return try decode(meta: streams[0], lines: streams[1], fields: streams.count == 3 ? streams[2] : [], chunk: meta)
     }
 
     /// Indexes the entries of an inflated chunk, checking every length against the bytes.
-    static func decode(_ raw: [UInt8], meta: ChunkMeta) throws(CodecError) -> ChunkEntries {
+    static func decode(meta metaBytes: [UInt8], lines: [UInt8], fields: [UInt8], chunk: ChunkMeta) throws(CodecError) -> ChunkEntries {
         var out = ChunkEntries()
-        try raw.withUnsafeBytes { bytes in Result { () throws(CodecError) in
+        // One buffer for the reader: the lines, then the fields.
+        var bytes = lines
+        bytes.append(contentsOf: fields)
+        try metaBytes.withUnsafeBytes { m in bytes.withUnsafeBytes { b in Result { () throws(CodecError) in
             var offset = 0
-            let n = try length(bytes, &offset)
-            guard n == meta.count, offset < bytes.count else {
-                throw CodecError(.inconsistent("chunk holds \(n) entries, its index says \(meta.count)"), offset: offset)
+            let n = try length(m, &offset)
+            guard n == chunk.count, offset < m.count else {
+                throw CodecError(.inconsistent("chunk holds \(n) entries, its index says \(chunk.count)"), offset: offset)
             }
-            let flags = bytes[offset]
+            let flags = m[offset]
             offset += 1
-            let unit: Int64 = flags & millisecondTimes != 0 ? 1_000_000 : 1
-            out.times.reserveCapacity(n)
-            var time = meta.minTime
-            for _ in 0..<n {
-                time &+= try Varint.readSigned(bytes, at: &offset) &* unit
-                out.times.append(time)
-            }
-            var lengths: [Int] = []
-            lengths.reserveCapacity(n)
-            for _ in 0..<n { lengths.append(try length(bytes, &offset)) }
             out.lineStart.reserveCapacity(n)
             out.lineEnd.reserveCapacity(n)
-            for length in lengths {
-                guard length <= bytes.count - offset else { throw CodecError(.truncated, offset: offset) }
-                out.lineStart.append(Int32(offset))
-                offset += length
-                out.lineEnd.append(Int32(offset))
+            var position = 0
+            for _ in 0..<n {
+                let lineLength = try length(m, &offset)
+                guard lineLength <= lines.count - position else { throw CodecError(.truncated, offset: offset) }
+                out.lineStart.append(Int32(position))
+                position += lineLength
+                out.lineEnd.append(Int32(position))
             }
-            if flags & hasFields != 0 {
-                for _ in 0..<n {
-                    let length = try length(bytes, &offset)
-                    guard length <= bytes.count - offset else { throw CodecError(.truncated, offset: offset) }
-                    try checkFields(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), at: offset)
-                    out.fieldStart.append(Int32(offset))
-                    offset += length
-                    out.fieldEnd.append(Int32(offset))
+            guard position == lines.count else { throw CodecError(.inconsistent("lines do not fill their column"), offset: offset) }
+            let unit: Int64 = flags & millisecondTimes != 0 ? 1_000_000 : 1
+            out.times.reserveCapacity(n)
+            var time = chunk.minTime
+            for i in 0..<n {
+                let tag = try length(m, &offset)
+                if tag == 0 {
+                    time &+= try Varint.readSigned(m, at: &offset) &* unit
+                } else {
+                    let textLength = try length(m, &offset)
+                    let start = Int(out.lineStart[i]) + tag - 1
+                    guard start + textLength <= Int(out.lineEnd[i]),
+                        let parsed = RecordTimestamp.nanoseconds(UnsafeRawBufferPointer(rebasing: b[start..<start + textLength]))
+                    else { throw CodecError(.inconsistent("entry \(i): its time's text does not read as a time"), offset: offset) }
+                    time = parsed
                 }
+                out.times.append(time)
+            }
+            guard offset == m.count else { throw CodecError(.inconsistent("bytes after the time column"), offset: offset) }
+            if flags & hasFields != 0 {
+                var at = lines.count
+                for _ in 0..<n {
+                    var local = at - lines.count
+                    let fieldsLength = try length(UnsafeRawBufferPointer(rebasing: b[lines.count...]), &local)
+                    at = lines.count + local
+                    guard fieldsLength <= b.count - at else { throw CodecError(.truncated, offset: at) }
+                    try checkFields(UnsafeRawBufferPointer(rebasing: b[at..<at + fieldsLength]), at: at)
+                    out.fieldStart.append(Int32(at))
+                    at += fieldsLength
+                    out.fieldEnd.append(Int32(at))
+                }
+                guard at == b.count else { throw CodecError(.inconsistent("fields do not fill their column"), offset: at) }
             } else {
                 out.fieldStart = out.lineEnd
                 out.fieldEnd = out.lineEnd
             }
-            guard offset == bytes.count else {
-                throw CodecError(.inconsistent("\(bytes.count - offset) bytes after the last column"), offset: offset)
-            }
-        } }.get()
-        out.bytes = raw
+        } } }.get()
+        out.bytes = bytes
         return out
     }
 

@@ -163,7 +163,10 @@ public final class LogStore: Sendable {
                 case .success(let (id, time)):
                     targets.append(id)
                     Self.encodeFields(entry, into: &fields)
-                    fields.withUnsafeBytes { LogWALRecord.appendEntry(id: id, time: time, line: entry.line, fields: $0, to: &payload) }
+                    let text = entry.timestamp == nil ? nil : entry.timestampText
+                    fields.withUnsafeBytes {
+                        LogWALRecord.appendEntry(id: id, time: time, timeText: text, line: entry.line, fields: $0, to: &payload)
+                    }
                 }
             }
             if !payload.isEmpty { records.append(.entries(payload)) }
@@ -191,7 +194,9 @@ public final class LogStore: Sendable {
                 let before = state.streams[id]!.footprint
                 Self.encodeFields(entry, into: &fields)
                 fields.withUnsafeBytes { encoded in
-                    state.streams[id]!.open.append(time: time, line: entry.line) { $0.append(contentsOf: encoded) }
+                    state.streams[id]!.open.append(time: time, line: entry.line, timeText: entry.timestampText) {
+                        $0.append(contentsOf: encoded)
+                    }
                 }
                 state.streams[id]!.newest = max(state.streams[id]!.newest, time)
                 state.streams[id]!.lastAppend = now

@@ -4,7 +4,7 @@ import DurableFiles
 /// documents each one and its default).
 public struct LogStoreOptions: Sendable {
     /// Raw bytes of a stream's entries before its chunk is cut and compressed.
-    public var chunkTargetBytes = 512 << 10
+    public var chunkTargetBytes = 1 << 20
     /// How often the cut chunks are written out as a segment file (nanoseconds).
     public var segmentDurationNanos: Int64 = 3_600_000_000_000
     /// A segment is written early once its chunks take this many compressed bytes.

@@ -8,7 +8,8 @@ enum LogWALRecord: WALEntry {
     /// A stream's id and labels, logged before its first entries.
     case stream(id: UInt32, labels: Labels)
     /// Entries, already encoded: per entry `uvarint stream id, zigzag time,
-    /// uvarint line length, line, uvarint fields length, encoded fields`.
+    /// uvarint (offset + 1 of the time's text in the line, or 0), uvarint its
+    /// length, uvarint line length, line, uvarint fields length, encoded fields`.
     case entries([UInt8])
 
     static let streamKind: UInt8 = 1
@@ -38,9 +39,14 @@ enum LogWALRecord: WALEntry {
     }
 
     /// Appends one entry to an entries payload.
-    static func appendEntry(id: UInt32, time: Int64, line: UnsafeRawBufferPointer, fields: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+    static func appendEntry(
+        id: UInt32, time: Int64, timeText: Range<Int>?, line: UnsafeRawBufferPointer, fields: UnsafeRawBufferPointer,
+        to out: inout [UInt8]
+    ) {
         Varint.append(UInt64(id), to: &out)
         Varint.appendSigned(time, to: &out)
+        Varint.append(UInt64(timeText.map { $0.lowerBound + 1 } ?? 0), to: &out)
+        Varint.append(UInt64(timeText?.count ?? 0), to: &out)
         Varint.append(UInt64(line.count), to: &out)
         out.append(contentsOf: line)
         Varint.append(UInt64(fields.count), to: &out)
@@ -69,13 +75,15 @@ enum LogWALRecord: WALEntry {
     /// Calls `body` with each entry of an entries payload, after checking it all decodes.
     static func forEachEntry(
         _ raw: UnsafeRawBufferPointer,
-        _ body: (UInt32, Int64, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void
+        _ body: (UInt32, Int64, Range<Int>?, UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void
     ) throws(CodecError) {
-        var entries: [(UInt32, Int64, Range<Int>, Range<Int>)] = []
+        var entries: [(UInt32, Int64, Range<Int>?, Range<Int>, Range<Int>)] = []
         var offset = 0
         while offset < raw.count {
             let id = try LogChunkCodec.length(raw, &offset)
             let time = try Varint.readSigned(raw, at: &offset)
+            let textStart = try LogChunkCodec.length(raw, &offset)
+            let textLength = try LogChunkCodec.length(raw, &offset)
             let lineLength = try LogChunkCodec.length(raw, &offset)
             guard lineLength <= raw.count - offset else { throw CodecError(.truncated, offset: offset) }
             let line = offset..<offset + lineLength
@@ -84,10 +92,11 @@ enum LogWALRecord: WALEntry {
             guard fieldsLength <= raw.count - offset else { throw CodecError(.truncated, offset: offset) }
             let fields = offset..<offset + fieldsLength
             offset += fieldsLength
-            entries.append((UInt32(truncatingIfNeeded: id), time, line, fields))
+            let text = textStart > 0 ? (textStart - 1)..<(textStart - 1 + textLength) : nil
+            entries.append((UInt32(truncatingIfNeeded: id), time, text, line, fields))
         }
-        for (id, time, line, fields) in entries {
-            body(id, time, UnsafeRawBufferPointer(rebasing: raw[line]), UnsafeRawBufferPointer(rebasing: raw[fields]))
+        for (id, time, text, line, fields) in entries {
+            body(id, time, text, UnsafeRawBufferPointer(rebasing: raw[line]), UnsafeRawBufferPointer(rebasing: raw[fields]))
         }
     }
 }

@@ -18,6 +18,9 @@ public struct DecodedLog: Sendable {
     public internal(set) var fields: [LogPair] = []
     /// Nanoseconds since the epoch, when the record carries its time.
     public internal(set) var timestamp: Int64?
+    /// Where in the line (offsets from its start) the text of the time is,
+    /// when the time was read from the line itself.
+    public internal(set) var timestampText: Range<Int>?
     /// Set when the line was not the format it claimed; the line is then kept raw.
     public internal(set) var parseError: LogParseError?
     /// Bytes of the line left out because it was longer than the limit.
@@ -42,6 +45,7 @@ public struct DecodedLog: Sendable {
         labels.removeAll(keepingCapacity: true)
         fields.removeAll(keepingCapacity: true)
         timestamp = nil
+        timestampText = nil
         parseError = nil
         truncatedBytes = 0
         repairedUTF8 = false

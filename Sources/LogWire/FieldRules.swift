@@ -18,12 +18,19 @@ struct FieldRules: Sendable {
     /// Files one field whose name and value are in `log.bytes`. Only
     /// top-level fields can be the time, the level or a label;
     /// `timestampKey` says the key, as it came, was one of the time keys.
-    func take(name: Range<Int>, value: Range<Int>, topLevel: Bool, timestampKey: Bool, into log: inout DecodedLog) {
+    /// `valueInLine` is where the value's text lies in the line, when it
+    /// lies there unchanged (no escapes): a time read from it is stored as a
+    /// reference to that text rather than a second time.
+    func take(
+        name: Range<Int>, value: Range<Int>, topLevel: Bool, timestampKey: Bool, valueInLine: Range<Int>? = nil,
+        into log: inout DecodedLog
+    ) {
         if topLevel {
             if log.timestamp == nil, timestampKey {
                 let nanos = log.bytes.withUnsafeBytes { RecordTimestamp.nanoseconds(UnsafeRawBufferPointer(rebasing: $0[value])) }
                 if let nanos {
                     log.timestamp = nanos
+                    if let valueInLine, valueInLine.count == value.count { log.timestampText = valueInLine }
                     return
                 }
             }

@@ -61,9 +61,14 @@ struct JSONRecordReader {
             case UInt8(ascii: "n"):
                 try expectWord("null")
             default:
+                let from = i
                 let value = try readValue(depth: depth, into: &log)
+                // The text in the line: inside the quotes of a string.
+                let text = input[from] == UInt8(ascii: "\"") ? (from + 1)..<(i - 1) : from..<i
                 if !name.isEmpty {
-                    rules.take(name: name, value: value, topLevel: prefix == nil, timestampKey: timestampKey, into: &log)
+                    rules.take(
+                        name: name, value: value, topLevel: prefix == nil, timestampKey: timestampKey, valueInLine: text,
+                        into: &log)
                 }
             }
             skipSpace()

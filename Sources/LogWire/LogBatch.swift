@@ -6,6 +6,7 @@
 /// u32 entry length (after this field)   u64 stream hash (`streamHash` of the label bytes)
 /// i64 time (ns; Int64.min: none, the store uses arrival time)
 /// u16 label count   u16 field count   u32 line length
+/// u32 offset of the time's text in the line (0xFFFFFFFF: none)   u16 its length
 /// labels: u16 name length, name, u16 value length, value (sorted by name)
 /// line bytes
 /// fields: u16 name length, name, u32 value length, value
@@ -15,7 +16,7 @@ public struct LogBatch: Sendable {
     public private(set) var count = 0
 
     public static let noTime = Int64.min
-    static let headerSize = 24
+    static let headerSize = 30
 
     public init(capacity: Int = 64 * 1024) {
         bytes.reserveCapacity(capacity)
@@ -55,6 +56,9 @@ public struct LogBatch: Sendable {
         store(UInt16(log.labels.count), at: start + 20)
         store(UInt16(keepFields ? min(log.fields.count, Int(UInt16.max)) : 0), at: start + 22)
         store(UInt32(line.count), at: start + 24)
+        let text = log.timestampText.flatMap { $0.upperBound <= line.count && $0.count <= Int(UInt16.max) ? $0 : nil }
+        store(UInt32(text?.lowerBound ?? Int(UInt32.max)), at: start + 28)
+        store(UInt16(text?.count ?? 0), at: start + 32)
         count += 1
     }
 
@@ -125,6 +129,13 @@ public struct LogBatchEntry {
     public var labelCount: Int { Int(raw.loadUnaligned(fromByteOffset: 16, as: UInt16.self).littleEndian) }
     public var fieldCount: Int { Int(raw.loadUnaligned(fromByteOffset: 18, as: UInt16.self).littleEndian) }
     var lineLength: Int { Int(raw.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian) }
+    /// Where in the line the text of the time is, when the time came from the line.
+    public var timestampText: Range<Int>? {
+        let start = raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self).littleEndian
+        guard start != UInt32.max else { return nil }
+        let length = Int(raw.loadUnaligned(fromByteOffset: 28, as: UInt16.self).littleEndian)
+        return Int(start)..<Int(start) + length
+    }
 
     /// The label bytes as they are laid out (for hashing and comparing stream keys).
     public var labelBytes: UnsafeRawBufferPointer {

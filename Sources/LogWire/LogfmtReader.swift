@@ -30,11 +30,14 @@ struct LogfmtReader {
             let timestampKey = rules.isTimestampKey(rawKey, in: log)
             let name = rules.sanitize(rawKey, in: &log)
             var value = log.bytes.count..<log.bytes.count
+            var text: Range<Int>?
             if i < input.count, input[i] == UInt8(ascii: "=") {
                 i += 1
                 pairs += 1
                 if i < input.count, input[i] == UInt8(ascii: "\"") {
+                    let from = i
                     value = try readQuoted(into: &log)
+                    text = (from + 1)..<(i - 1)
                     guard i == input.count || input[i] <= 0x20 else { throw fail("expected a space after a quoted value") }
                 } else {
                     let from = i
@@ -43,9 +46,10 @@ struct LogfmtReader {
                         i += 1
                     }
                     value = log.append(UnsafeRawBufferPointer(rebasing: input[from..<i]))
+                    text = from..<i
                 }
             }
-            rules.take(name: name, value: value, topLevel: true, timestampKey: timestampKey, into: &log)
+            rules.take(name: name, value: value, topLevel: true, timestampKey: timestampKey, valueInLine: text, into: &log)
         }
         guard pairs > 0 else {
             i = 0

@@ -4,9 +4,9 @@ import TelemetryModel
 /// or `@timestamp` field: RFC 3339, or a Unix time whose unit is told by its
 /// size (below 1e11 seconds, below 1e14 milliseconds, below 1e17
 /// microseconds, else nanoseconds), with or without a fraction.
-enum RecordTimestamp {
+public enum RecordTimestamp {
     /// Nanoseconds since the epoch, or nil when the text is no time.
-    static func nanoseconds(_ text: UnsafeRawBufferPointer) -> Int64? {
+    public static func nanoseconds(_ text: UnsafeRawBufferPointer) -> Int64? {
         guard let first = text.first else { return nil }
         if first >= 48, first <= 57, text.count >= 19, text[4] == UInt8(ascii: "-") {
             if case .success(let nanos) = parseRFC3339Nanoseconds(text) { return nanos }

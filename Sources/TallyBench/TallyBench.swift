@@ -42,7 +42,14 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Time PromQL range queries in-process over this data directory: DIR,START,END (Unix seconds).")
     var queries: String?
 
+    @Option(help: "Time decoding and storing this log file (gen-logs.py output) and report its size on disk.")
+    var logFile: String?
+
     func run() throws {
+        if let logFile {
+            try timeLogStore(file: logFile, decodeRepeats: repeats)
+            return
+        }
         if let headMemory {
             let parts = headMemory.split(separator: ",").compactMap { Int($0) }
             try measureHeadMemory(series: parts.first ?? 100_000, samples: parts.count > 1 ? parts[1] : 720)

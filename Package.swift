@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "IngestServer",
             dependencies: [
-                "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation",
+                "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation", "LogWire", "LogStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,6 +116,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
+                "LogStorage", "LogWire",
                 "DurableFiles",
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
                 .product(name: "Yams", package: "Yams"),
@@ -201,7 +202,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "TallyAppTests", dependencies: ["TallyApp", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "TallyAppTests", dependencies: ["TallyApp", "TelemetryModel", "IngestServer", "LogStorage"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

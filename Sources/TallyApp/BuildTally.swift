@@ -9,6 +9,7 @@ import HTTPAPI
 import Hummingbird
 import IngestServer
 import Logging
+import LogStorage
 import NIOCore
 import NIOPosix
 import Prometheus
@@ -22,6 +23,7 @@ import TimeSeriesStorage
 public struct Tally: Sendable {
     public let group: ServiceGroup
     public let statsd: StatsDIngestService.BoundAddresses
+    public let logs: LogIngestService.BoundAddresses
     public let http: HostPort
 }
 
@@ -46,7 +48,29 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         "dir": "\(config.dataDir)", "blocks": "\(report.blocks)", "wal_records": "\(report.walRecords)",
         "head_series": "\(report.headSeries)",
     ])
-    let storage = StorageService(db: store, clock: clock, logger: logger)
+    let storage = StorageService(
+        name: "the metrics store", fsync: store.options.fsync, sync: { store.syncWAL() }, maintain: { store.maintain(now: $0) },
+        clock: clock, logger: logger)
+    let logStore: LogStore
+    do {
+        logStore = try LogStore(
+            directory: config.dataDir + "/logs", options: config.logStore, now: clock.nowNanos(), registry: registry,
+            logger: logger)
+    } catch {
+        throw StartupError(description: "cannot open the log store: \(error)")
+    }
+    logger.info("opened the log store", metadata: [
+        "segments": "\(logStore.openReport.segments)", "wal_records": "\(logStore.openReport.walRecords)",
+        "streams": "\(logStore.openReport.streams)",
+    ])
+    let logStorage = StorageService(
+        name: "the log store", fsync: config.logStore.fsync, sync: { logStore.syncWAL() },
+        maintain: { logStore.maintain(now: $0 * 1_000_000) }, clock: clock, logger: logger, maintenanceIntervalMillis: 5_000)
+    let logMetrics = LogIngestMetrics(registry: registry)
+    let logWriters = LogWriters(
+        store: logStore, lanes: config.logs.writers, ringCapacity: config.logs.ringCapacity, clock: clock, metrics: logMetrics,
+        logger: logger)
+    let logIngest = LogIngestService(config: config.logs, writers: logWriters, metrics: logMetrics, clock: clock, logger: logger)
     let events = MemoryEventStore(capacity: config.maxEvents, registry: registry)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
     let catalog = MetricCatalog()
@@ -63,9 +87,10 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let ingest = StatsDIngestService(
         config: config.statsd, factory: factory, metrics: IngestMetrics(registry: registry), clock: clock, logger: logger)
     let bound = try await ingest.bind()
+    let logsBound = try await logIngest.bind()
 
     var dependencies = APIDependencies(
-        querier: store, events: events, registry: registry, isReady: { ingest.isReady }, clock: clock)
+        querier: store, events: events, registry: registry, isReady: { ingest.isReady && logIngest.isReady }, clock: clock)
     dependencies.maxEventsPerAnswer = config.maxEvents
     dependencies.catalog = catalog
     dependencies.version = TallyVersion.current
@@ -84,15 +109,17 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         configuration: .init(
             services: [
                 .init(service: storage),
+                .init(service: logStorage),
                 .init(service: aggregation),
                 .init(service: ingest),
+                .init(service: logIngest),
                 .init(service: app),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
     )
-    return Tally(group: group, statsd: bound, http: config.http)
+    return Tally(group: group, statsd: bound, logs: logsBound, http: config.http)
 }
 
 /// A startup problem that needs no stack trace: one line for the operator.

@@ -1,6 +1,7 @@
 import DurableFiles
 import IngestServer
 import Logging
+import LogStorage
 import TelemetryModel
 import TimeSeriesStorage
 import Yams
@@ -33,6 +34,7 @@ public enum ConfigLoader {
         guard let root else { return config } // an empty file: all defaults
         let reader = Reader(file: file)
         var fsyncInterval: Int64?
+        var logFsyncInterval: Int64?
         try reader.section(root, path: "") { key, value, path throws(ConfigError) in
             switch key {
             case "data_dir": config.dataDir = try reader.string(value, path)
@@ -127,6 +129,30 @@ public enum ConfigLoader {
                     default: throw reader.unknown(key, value, path)
                     }
                 }
+            case "logs":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "tcp": config.logs.tcp = try reader.address(value, path)
+                    case "udp": config.logs.udp = try reader.address(value, path)
+                    case "syslog_tcp": config.logs.syslogTCP = try reader.address(value, path)
+                    case "syslog_udp": config.logs.syslogUDP = try reader.address(value, path)
+                    case "max_line_length": config.logs.maxLineBytes = try reader.bytes(value, path, range: 256...(64 << 20))
+                    case "max_tcp_connections": config.logs.maxTCPConnections = try reader.int(value, path, range: 1...1_000_000)
+                    case "receive_buffer": config.logs.receiveBufferBytes = try reader.bytes(value, path, range: 4096...(1 << 30))
+                    case "writers": config.logs.writers = try reader.int(value, path, range: 1...256)
+                    case "ring_capacity": config.logs.ringCapacity = try reader.int(value, path, range: 2...(1 << 20))
+                    case "label_fields":
+                        config.logs.labels.labelFields = try reader.strings(value, path)
+                        if let problem = config.logs.labels.problem { throw reader.error(value, path, problem) }
+                    case "max_label_value_length":
+                        config.logs.labels.maxLabelValueBytes = try reader.int(value, path, range: 1...65_535)
+                    case "storage":
+                        try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                            try readLogStore(key, value, path, reader: reader, into: &config.logStore, fsyncInterval: &logFsyncInterval)
+                        }
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
             case "events":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {
@@ -139,6 +165,7 @@ public enum ConfigLoader {
             }
         }
         if let fsyncInterval, case .interval = config.storage.fsync { config.storage.fsync = .interval(fsyncInterval) }
+        if let logFsyncInterval, case .interval = config.logStore.fsync { config.logStore.fsync = .interval(logFsyncInterval) }
         return config
     }
 }
@@ -217,6 +244,14 @@ struct Reader {
         }
     }
 
+    /// A list of strings.
+    func strings(_ node: Node, _ path: String) throws(ConfigError) -> [String] {
+        guard let sequence = node.sequence else { throw error(node, path, "expected a list such as [service, level]") }
+        var values: [String] = []
+        for item in sequence { values.append(try string(item, path)) }
+        return values
+    }
+
     /// A list of durations, ascending, each a multiple of the one before.
     func durations(_ node: Node, _ path: String) throws(ConfigError) -> [Int64] {
         guard let sequence = node.sequence else { throw error(node, path, "expected a list such as [12h, 3d]") }
@@ -270,5 +305,31 @@ extension Substring {
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " { s = s.dropLast() }
         return s
+    }
+}
+
+/// One key of `logs.storage`.
+private func readLogStore(
+    _ key: String, _ value: Node, _ path: String, reader: Reader, into options: inout LogStoreOptions, fsyncInterval: inout Int64?
+) throws(ConfigError) {
+    let nanos: Int64 = 1_000_000
+    switch key {
+    case "retention": options.retentionNanos = try reader.duration(value, path, minimum: 60_000) * nanos
+    case "max_bytes":
+        let text = try reader.string(value, path)
+        options.maxBytes = text == "0" ? 0 : Int64(try reader.bytes(value, path, range: (1 << 20)...Int.max))
+    case "max_streams": options.maxStreams = try reader.int(value, path, range: 1...10_000_000)
+    case "max_labels_per_stream": options.maxLabelsPerStream = try reader.int(value, path, range: 1...64)
+    case "out_of_order_window": options.outOfOrderWindowNanos = try reader.duration(value, path, minimum: 0) * nanos
+    case "max_future": options.maxFutureNanos = try reader.duration(value, path, minimum: 0) * nanos
+    case "chunk_size": options.chunkTargetBytes = try reader.bytes(value, path, range: (4 << 10)...(64 << 20))
+    case "segment_duration": options.segmentDurationNanos = try reader.duration(value, path, minimum: 1_000) * nanos
+    case "segment_max_size": options.segmentMaxBytes = try reader.bytes(value, path, range: (1 << 20)...(16 << 30))
+    case "head_max_size": options.headMaxBytes = try reader.bytes(value, path, range: (1 << 20)...(64 << 30))
+    case "compression_level": options.compressionLevel = Int32(try reader.int(value, path, range: 1...9))
+    case "wal_fsync": options.fsync = try reader.fsyncPolicy(value, path)
+    case "wal_fsync_interval": fsyncInterval = try reader.duration(value, path, minimum: 1)
+    case "wal_segment_size": options.walSegmentBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
+    default: throw reader.unknown(key, value, path)
     }
 }

@@ -2,6 +2,7 @@ import Aggregation
 import DurableFiles
 import IngestServer
 import Logging
+import LogStorage
 import PromQL
 import TelemetryModel
 import TimeSeriesStorage
@@ -30,6 +31,10 @@ public struct TallyConfig: Sendable {
     public var aggregation = AggregationConfig()
     /// The storage engine: WAL, head, blocks, compaction, retention.
     public var storage = StorageOptions()
+    /// The log listeners and their writers.
+    public var logs = LogListenerConfig()
+    /// The log store: chunks, segments, WAL, retention.
+    public var logStore = LogStoreOptions()
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
     /// PromQL limits: timeout, samples, lookback.

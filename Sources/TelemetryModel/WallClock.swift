@@ -9,6 +9,12 @@ import Darwin
 public protocol WallClock: Sendable {
     /// Milliseconds since the Unix epoch.
     func nowMillis() -> Int64
+    /// Nanoseconds since the Unix epoch (log entries keep them).
+    func nowNanos() -> Int64
+}
+
+extension WallClock {
+    public func nowNanos() -> Int64 { nowMillis() * 1_000_000 }
 }
 
 /// The system's real-time clock.
@@ -19,6 +25,12 @@ public struct SystemClock: WallClock {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    public func nowNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }
 

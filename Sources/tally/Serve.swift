@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Settings come from the built-in defaults, then from --config FILE (see Config/tally.yaml, \
         which lists every key), then from these flags. Defaults: StatsD on UDP and TCP 0.0.0.0:8125, \
-        HTTP on 0.0.0.0:9470, flush every 10s, data in ./data. On SIGINT or SIGTERM tally stops \
+        logs (JSON lines, logfmt) on UDP and TCP 0.0.0.0:5170, syslog on UDP and TCP 0.0.0.0:5514, HTTP on 0.0.0.0:9470, flush every 10s, data in ./data. On SIGINT or SIGTERM tally stops \
         reading, drains its queues, flushes the open interval and exits with status 0.
         """
     )
@@ -35,6 +35,18 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("statsd-unix"), help: ArgumentHelp("A Unix datagram socket path for DogStatsD (default: none).", valueName: "path"))
     var statsdUnix: String?
+
+    @Option(name: .customLong("logs-tcp"), help: ArgumentHelp("JSON-lines and logfmt logs over TCP, or 'off' (default 0.0.0.0:5170).", valueName: "host:port"))
+    var logsTCP: String?
+
+    @Option(name: .customLong("logs-udp"), help: ArgumentHelp("JSON-lines and logfmt logs over UDP, or 'off' (default 0.0.0.0:5170).", valueName: "host:port"))
+    var logsUDP: String?
+
+    @Option(name: .customLong("syslog-tcp"), help: ArgumentHelp("Syslog (RFC 5424/3164) over TCP, or 'off' (default 0.0.0.0:5514).", valueName: "host:port"))
+    var syslogTCP: String?
+
+    @Option(name: .customLong("syslog-udp"), help: ArgumentHelp("Syslog (RFC 5424/3164) over UDP, or 'off' (default 0.0.0.0:5514).", valueName: "host:port"))
+    var syslogUDP: String?
 
     @Option(name: .long, help: ArgumentHelp("HTTP API address (default 0.0.0.0:9470).", valueName: "host:port"))
     var http: String?
@@ -79,6 +91,10 @@ struct Serve: AsyncParsableCommand {
         if let statsdUDP { settings.statsd.udp = try address(statsdUDP, flag: "--statsd-udp") }
         if let statsdTCP { settings.statsd.tcp = try address(statsdTCP, flag: "--statsd-tcp") }
         if let statsdUnix { settings.statsd.unixPath = statsdUnix.isEmpty ? nil : statsdUnix }
+        if let logsTCP { settings.logs.tcp = try address(logsTCP, flag: "--logs-tcp") }
+        if let logsUDP { settings.logs.udp = try address(logsUDP, flag: "--logs-udp") }
+        if let syslogTCP { settings.logs.syslogTCP = try address(syslogTCP, flag: "--syslog-tcp") }
+        if let syslogUDP { settings.logs.syslogUDP = try address(syslogUDP, flag: "--syslog-udp") }
         if let http {
             guard let parsed = HostPort(parsing: http) else {
                 throw StartupError(description: "--http: expected HOST:PORT, got \"\(http)\"")

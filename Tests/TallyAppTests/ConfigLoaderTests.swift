@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import IngestServer
+import LogStorage
 @testable import TallyApp
 
 /// The repository's Config/tally.yaml, found from this file's path.
@@ -48,6 +49,35 @@ struct ConfigLoaderTests {
         #expect(loaded.query.defaultSubqueryStepMillis == defaults.query.defaultSubqueryStepMillis)
         #expect(loaded.maxConcurrentQueries == defaults.maxConcurrentQueries)
         #expect(loaded.maxPointsPerSeries == defaults.maxPointsPerSeries)
+        #expect(loaded.logs.tcp == defaults.logs.tcp)
+        #expect(loaded.logs.udp == defaults.logs.udp)
+        #expect(loaded.logs.syslogTCP == defaults.logs.syslogTCP)
+        #expect(loaded.logs.syslogUDP == defaults.logs.syslogUDP)
+        #expect(loaded.logs.maxLineBytes == defaults.logs.maxLineBytes)
+        #expect(loaded.logs.maxTCPConnections == defaults.logs.maxTCPConnections)
+        #expect(loaded.logs.receiveBufferBytes == defaults.logs.receiveBufferBytes)
+        #expect(loaded.logs.writers == defaults.logs.writers)
+        #expect(loaded.logs.ringCapacity == defaults.logs.ringCapacity)
+        #expect(loaded.logs.labels == defaults.logs.labels)
+        let store = loaded.logStore, storeDefaults = defaults.logStore
+        #expect(store.retentionNanos == storeDefaults.retentionNanos)
+        #expect(store.maxBytes == storeDefaults.maxBytes)
+        #expect(store.maxStreams == storeDefaults.maxStreams)
+        #expect(store.maxLabelsPerStream == storeDefaults.maxLabelsPerStream)
+        #expect(store.outOfOrderWindowNanos == storeDefaults.outOfOrderWindowNanos)
+        #expect(store.maxFutureNanos == storeDefaults.maxFutureNanos)
+        #expect(store.chunkTargetBytes == storeDefaults.chunkTargetBytes)
+        #expect(store.segmentDurationNanos == storeDefaults.segmentDurationNanos)
+        #expect(store.segmentMaxBytes == storeDefaults.segmentMaxBytes)
+        #expect(store.headMaxBytes == storeDefaults.headMaxBytes)
+        #expect(store.compressionLevel == storeDefaults.compressionLevel)
+        #expect(store.fsync == storeDefaults.fsync)
+        #expect(store.walSegmentBytes == storeDefaults.walSegmentBytes)
+    }
+
+    @Test func logLabelFieldsAreChecked() {
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "logs:\n  label_fields: [ok, not-ok]\n", file: "t.yaml") }
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "logs:\n  storage:\n    chunk_size: 1KiB\n", file: "t.yaml") }
     }
 
     @Test func valuesOverrideDefaults() throws {

@@ -1,0 +1,181 @@
+import NIOCore
+import TelemetryModel
+
+/// Reads log lines (or syslog messages) from a TCP connection: the framer
+/// cuts them, the router decodes them into batches. When a writer's ring is
+/// full, reading stops until the batches have gone, so TCP's window slows
+/// the sender; memory stays bounded and nothing read is dropped.
+final class LogStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private var framer: MessageFramer
+    private let router: LogLineRouter
+    private let clock: any WallClock
+    private let metrics: LogIngestMetrics
+    private let limiter: ConnectionLimiter
+    private var paused = false
+    private var admitted = false
+
+    init(framer: MessageFramer, router: LogLineRouter, clock: any WallClock, metrics: LogIngestMetrics, limiter: ConnectionLimiter) {
+        self.framer = framer
+        self.router = router
+        self.clock = clock
+        self.metrics = metrics
+        self.limiter = limiter
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard limiter.admit() else {
+            metrics.tcpRejectedConnections.increment()
+            context.close(promise: nil)
+            return
+        }
+        admitted = true
+        metrics.tcpConnections.set(Int64(limiter.current))
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        let now = clock.nowNanos()
+        let router = self.router
+        buffer.withUnsafeReadableBytes { bytes in
+            framer.feed(bytes) { message, truncated in router.ingest(message, truncated: truncated, now: now) }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        pushOrPause(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            finishStream()
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finishStream()
+        if router.hasPending {
+            limiter.backlogStarted()
+            retryAfterClose(on: context.eventLoop)
+        }
+        if admitted {
+            limiter.leave()
+            admitted = false
+            metrics.tcpConnections.set(Int64(limiter.current))
+        }
+        context.fireChannelInactive()
+    }
+
+    private func finishStream() {
+        let now = clock.nowNanos()
+        let router = self.router
+        framer.finish { message, truncated in router.ingest(message, truncated: truncated, now: now) }
+        router.flush()
+    }
+
+    private func pushOrPause(context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
+        if router.flush() {
+            if paused {
+                paused = false
+                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                context.read()
+            }
+            return
+        }
+        if !paused {
+            paused = true
+            metrics.tcpBackpressurePauses.increment()
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(1)) {
+            let (handler, context) = loopBound.value
+            handler.pushOrPause(context: context)
+        }
+    }
+
+    /// Lines of a closed connection still go to the writers once there is room.
+    private func retryAfterClose(on eventLoop: any EventLoop) {
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.scheduleTask(in: .milliseconds(1)) {
+            let handler = loopBound.value
+            if handler.router.flush() {
+                handler.limiter.backlogCleared()
+            } else {
+                handler.retryAfterClose(on: eventLoop)
+            }
+        }
+    }
+}
+
+/// Receives log lines or syslog messages over UDP: each datagram is one
+/// syslog message, or one or more newline-separated log lines. A full ring
+/// drops the batch and counts its lines: a datagram sender cannot be slowed.
+final class LogDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let router: LogLineRouter
+    private let clock: any WallClock
+    private let syslog: Bool
+    private let maxBytes: Int
+    private var flushScheduled = false
+
+    init(router: LogLineRouter, clock: any WallClock, syslog: Bool, maxBytes: Int) {
+        self.router = router
+        self.clock = clock
+        self.syslog = syslog
+        self.maxBytes = maxBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let now = clock.nowNanos()
+        envelope.data.withUnsafeReadableBytes { bytes in
+            if syslog {
+                var message = bytes
+                while let last = message.last, last == 0x0A || last == 0x0D || last == 0 {
+                    message = UnsafeRawBufferPointer(rebasing: message.dropLast())
+                }
+                if !message.isEmpty { ingest(message, now: now) }
+            } else {
+                var start = 0
+                for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+                    var line = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                    if line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+                    if !line.isEmpty { ingest(line, now: now) }
+                    start = i + 1
+                }
+            }
+        }
+    }
+
+    private func ingest(_ message: UnsafeRawBufferPointer, now: Int64) {
+        let cut = max(0, message.count - maxBytes)
+        router.ingest(UnsafeRawBufferPointer(rebasing: message.prefix(maxBytes)), truncated: cut, now: now)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // A burst is handed over at once; a trickle within a millisecond.
+        if !flushScheduled {
+            flushScheduled = true
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: .milliseconds(1)) {
+                let handler = loopBound.value
+                handler.flushScheduled = false
+                handler.router.flush()
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        router.flush()
+        context.fireChannelInactive()
+    }
+}

@@ -86,6 +86,7 @@ let package = Package(
 
         // MARK: Query languages.
         .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),
+        .target(name: "LogQL", dependencies: ["TelemetryModel", "LogWire", "LogStorage"], swiftSettings: strict),
 
         // MARK: Network edges.
         .target(
@@ -167,6 +168,7 @@ let package = Package(
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),

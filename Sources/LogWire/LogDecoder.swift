@@ -33,6 +33,11 @@ public struct LogDecoder: Sendable {
         decode(input, truncatedBytes: truncatedBytes, into: &log) { text, log in readJSON(text, into: &log) }
     }
 
+    /// A line that must be logfmt (LogQL's `| logfmt`).
+    public func decodeLogfmtLine(_ input: UnsafeRawBufferPointer, into log: inout DecodedLog) {
+        decode(input, truncatedBytes: 0, into: &log) { text, log in readLogfmt(text, into: &log) }
+    }
+
     /// One syslog message (RFC 5424, or RFC 3164 as BSD syslog and
     /// `logger --rfc3164` send it), without its framing. `now` (nanoseconds)
     /// supplies the year RFC 3164 leaves out.

@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "TelemetryModel", "PromQL",
+                "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,6 +117,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
+                "LogQL",
                 "LogStorage", "LogWire",
                 "DurableFiles",
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",

@@ -45,3 +45,43 @@ public enum Deflate {
         return output
     }
 }
+
+/// Inflating a request body that came gzip- or zlib-encoded (`Content-Encoding:
+/// gzip` or `deflate`), to at most a given size: a small body cannot grow
+/// without bound.
+public enum Inflate {
+    public enum Failure: Error, Sendable, Equatable {
+        /// The data is not gzip or zlib, or is damaged (the zlib status).
+        case corrupt(Int32)
+        /// It inflates to more than the limit.
+        case tooLarge(limit: Int)
+    }
+
+    /// Inflates gzip or zlib data (told by its header) to at most `limit` bytes.
+    public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int) -> Result<[UInt8], Failure> {
+        var stream = z_stream()
+        // 15 window bits, +32: detect a gzip or zlib header.
+        guard tally_inflateInit2(&stream, 15 + 32) == Z_OK else {
+            return .failure(.corrupt(Z_STREAM_ERROR))
+        }
+        defer { inflateEnd(&stream) }
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        guard let base = input.baseAddress else { return .success([]) }
+        stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        while true {
+            let status = chunk.withUnsafeMutableBytes { out -> Int32 in
+                stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(out.count)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            let produced = chunk.count - Int(stream.avail_out)
+            output.append(contentsOf: chunk[0..<produced])
+            if output.count > limit { return .failure(.tooLarge(limit: limit)) }
+            if status == Z_STREAM_END { return .success(output) }
+            guard status == Z_OK else { return .failure(.corrupt(status)) }
+            if stream.avail_in == 0, produced == 0 { return .failure(.corrupt(Z_BUF_ERROR)) }
+        }
+    }
+}

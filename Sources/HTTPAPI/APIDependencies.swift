@@ -1,3 +1,6 @@
+import LogQL
+import LogStorage
+import LogWire
 import Prometheus
 import PromQL
 import TelemetryModel
@@ -25,6 +28,19 @@ public struct APIDependencies: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// The most events one `/api/v1/events` answer holds.
     public var maxEventsPerAnswer: Int = 10_000
+
+    /// The log store, for the Loki API (nil: no log endpoints).
+    public var logStore: LogStore?
+    /// Limits of LogQL queries.
+    public var logLimits = LogQLLimits()
+    /// How pushed and posted log records become streams.
+    public var logLabels = LogLabelConfig()
+    /// Longest log line kept whole from a push.
+    public var maxLogLineBytes = 256 << 10
+    /// The largest log push body accepted (after decompression), in bytes.
+    public var maxPushBytes = 64 << 20
+    /// Log pushes stored at once; more are answered 429.
+    public var maxConcurrentPushes = 16
 
     public init(querier: any SeriesQuerier, events: any EventQuerier, registry: PrometheusCollectorRegistry,
                 isReady: @escaping @Sendable () -> Bool, clock: any WallClock) {

@@ -6,5 +6,8 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicReque
     PrometheusRoutes(dependencies: dependencies).register(on: router)
     EventRoutes(dependencies: dependencies).register(on: router)
     OperationalRoutes(dependencies: dependencies).register(on: router)
+    if let store = dependencies.logStore {
+        LokiRoutes(dependencies: dependencies, store: store).register(on: router)
+    }
     return router
 }

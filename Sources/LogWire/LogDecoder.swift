@@ -52,6 +52,61 @@ public struct LogDecoder: Sendable {
         }
     }
 
+    /// A record given whole rather than as a line to decode (Loki's push
+    /// API, StatsD events): stream labels, line, time (nanoseconds, or nil
+    /// for arrival time) and fields. The `source` label is set to `source`
+    /// whatever the labels say. Returns why the record cannot be taken (a
+    /// label name that is not valid), or nil.
+    public func makeRecord(
+        labels: [(String, String)], line: String, timestamp: Int64?, fields: [(String, String)], source: LogSource,
+        maxLineBytes: Int = 256 << 10, into log: inout DecodedLog
+    ) -> String? {
+        log.reset()
+        for (name, _) in labels where !LogDecoder.isValidLabelName(name) {
+            return "invalid label name \"\(name)\""
+        }
+        var text = Array(line.utf8)
+        if text.count > maxLineBytes {
+            log.truncatedBytes = text.count - maxLineBytes
+            text.removeLast(text.count - maxLineBytes)
+            // Back off to a whole UTF-8 sequence.
+            while let last = text.last, last & 0xC0 == 0x80 { text.removeLast() }
+            if let last = text.last, last >= 0xC0 { text.removeLast() }
+        }
+        text.withUnsafeBytes { log.line = log.append($0) }
+        if log.truncatedBytes > 0 {
+            _ = log.append(" [truncated ")
+            log.bytes.append(contentsOf: Array(String(log.truncatedBytes).utf8))
+            _ = log.append(" bytes]")
+            log.line = log.line.lowerBound..<log.bytes.count
+        }
+        for (name, value) in labels where !value.isEmpty && name != "source" {
+            let n = Array(name.utf8).withUnsafeBytes { log.append($0) }
+            let v = Array(value.utf8).withUnsafeBytes { log.append($0) }
+            log.labels.append(LogPair(name: n, value: v))
+        }
+        for (name, value) in fields {
+            let n = Array(name.utf8).withUnsafeBytes { log.append($0) }
+            let v = Array(value.utf8).withUnsafeBytes { log.append($0) }
+            log.fields.append(LogPair(name: n, value: v))
+        }
+        log.timestamp = timestamp
+        let name = log.append("source")
+        let value = log.append(source.staticName)
+        log.labels.append(LogPair(name: name, value: value))
+        log.source = source
+        log.sortLabels()
+        return nil
+    }
+
+    /// Prometheus's rule for label names, without the reserved `__` prefix.
+    static func isValidLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(first >= 48 && first <= 57), !name.hasPrefix("__") else { return false }
+        return name.utf8.allSatisfy { c in
+            (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || (c >= 48 && c <= 57)
+        }
+    }
+
     // MARK: Shared steps
 
     /// Resets `log`, repairs the UTF-8 if it must, runs `body` over the text, and marks truncation.

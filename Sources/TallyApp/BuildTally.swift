@@ -97,6 +97,12 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.queryLimits = config.query
     dependencies.maxConcurrentQueries = config.maxConcurrentQueries
     dependencies.maxPointsPerSeries = config.maxPointsPerSeries
+    dependencies.logStore = logStore
+    dependencies.logLimits = config.logQuery
+    dependencies.logLabels = config.logs.labels
+    dependencies.maxLogLineBytes = config.logs.maxLineBytes
+    dependencies.maxPushBytes = config.maxPushBytes
+    dependencies.maxConcurrentPushes = config.maxConcurrentPushes
     let app = Application(
         router: buildAPIRouter(dependencies),
         configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "tally"),

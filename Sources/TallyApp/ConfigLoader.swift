@@ -144,6 +144,11 @@ public enum ConfigLoader {
                     case "label_fields":
                         config.logs.labels.labelFields = try reader.strings(value, path)
                         if let problem = config.logs.labels.problem { throw reader.error(value, path, problem) }
+                    case "max_entries_limit_per_query": config.logQuery.maxEntries = try reader.int(value, path, range: 1...10_000_000)
+                    case "max_query_series": config.logQuery.maxSeries = try reader.int(value, path, range: 1...10_000_000)
+                    case "query_timeout": config.logQuery.timeout = .milliseconds(try reader.duration(value, path, minimum: 1))
+                    case "max_push_size": config.maxPushBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
+                    case "max_concurrent_pushes": config.maxConcurrentPushes = try reader.int(value, path, range: 1...10_000)
                     case "max_label_value_length":
                         config.logs.labels.maxLabelValueBytes = try reader.int(value, path, range: 1...65_535)
                     case "storage":

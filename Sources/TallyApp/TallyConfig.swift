@@ -2,6 +2,7 @@ import Aggregation
 import DurableFiles
 import IngestServer
 import Logging
+import LogQL
 import LogStorage
 import PromQL
 import TelemetryModel
@@ -35,6 +36,12 @@ public struct TallyConfig: Sendable {
     public var logs = LogListenerConfig()
     /// The log store: chunks, segments, WAL, retention.
     public var logStore = LogStoreOptions()
+    /// LogQL limits: lines per query, series, timeout.
+    public var logQuery = LogQLLimits()
+    /// The largest Loki push or `/api/v1/logs` body, after decompression.
+    public var maxPushBytes = 64 << 20
+    /// Pushes stored at once; more are answered 429.
+    public var maxConcurrentPushes = 16
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
     /// PromQL limits: timeout, samples, lookback.

@@ -59,6 +59,11 @@ struct ConfigLoaderTests {
         #expect(loaded.logs.writers == defaults.logs.writers)
         #expect(loaded.logs.ringCapacity == defaults.logs.ringCapacity)
         #expect(loaded.logs.labels == defaults.logs.labels)
+        #expect(loaded.logQuery.maxEntries == defaults.logQuery.maxEntries)
+        #expect(loaded.logQuery.maxSeries == defaults.logQuery.maxSeries)
+        #expect(loaded.logQuery.timeout == defaults.logQuery.timeout)
+        #expect(loaded.maxPushBytes == defaults.maxPushBytes)
+        #expect(loaded.maxConcurrentPushes == defaults.maxConcurrentPushes)
         let store = loaded.logStore, storeDefaults = defaults.logStore
         #expect(store.retentionNanos == storeDefaults.retentionNanos)
         #expect(store.maxBytes == storeDefaults.maxBytes)

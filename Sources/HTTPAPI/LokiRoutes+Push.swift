@@ -1,0 +1,176 @@
+import BlockCodec
+import Foundation
+import Hummingbird
+import LogStorage
+import LogWire
+import NIOCore
+import NIOPosix
+import Synchronization
+import TelemetryModel
+
+/// Admits at most `limit` pushes at once; the others are told to retry
+/// (429), so a flood of pushes cannot pile up in memory.
+final class PushGate: Sendable {
+    private let running = Atomic<Int>(0)
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    func enter() -> Bool {
+        if running.add(1, ordering: .relaxed).newValue > limit {
+            running.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func leave() {
+        running.subtract(1, ordering: .relaxed)
+    }
+}
+
+extension LokiRoutes {
+    /// 204 when every entry was stored; 400 listing the refusals otherwise
+    /// (the accepted entries are stored all the same, as Loki does).
+    func pushAnswer(_ body: () async throws -> LogAppendResult) async throws -> Response {
+        do {
+            let result = try await body()
+            guard result.rejectedCount == 0 else {
+                let reasons = result.rejected.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }
+                return textResponse(.badRequest, "\(result.rejectedCount) errors like: \(result.firstRejection ?? "refused") (\(reasons.joined(separator: ", ")); \(result.accepted) entries stored)")
+            }
+            return Response(status: .noContent)
+        } catch let error as LokiError {
+            return textResponse(error.status, error.message)
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            return textResponse(.internalServerError, "\(error)")
+        }
+    }
+
+    /// The request body, inflated when it came gzip- or deflate-encoded.
+    private func body(_ request: Request) async throws -> [UInt8] {
+        var request = request
+        let limit = dependencies.maxPushBytes
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw LokiError(status: .contentTooLarge, message: "the push body is larger than \(limit) bytes (logs.max_push_size)")
+        }
+        let raw = Array(buffer.readableBytesView)
+        switch (request.headers[.contentEncoding] ?? "").lowercased() {
+        case "", "identity":
+            return raw
+        case "gzip", "deflate":
+            switch raw.withUnsafeBytes({ Inflate.decompress($0, limit: limit) }) {
+            case .success(let bytes): return bytes
+            case .failure(.tooLarge): throw LokiError(status: .contentTooLarge, message: "the push body inflates to more than \(limit) bytes")
+            case .failure(.corrupt(let status)): throw LokiError.bad("the push body is not valid gzip or zlib data (zlib status \(status))")
+            }
+        case let other:
+            throw LokiError(status: .unsupportedMediaType, message: "unsupported Content-Encoding \"\(other)\": tally takes gzip, deflate or none")
+        }
+    }
+
+    /// Stores a batch off the event loop; 429 when too many pushes are being stored already.
+    private func store(_ batch: LogBatch) async throws -> LogAppendResult {
+        guard pushGate.enter() else {
+            throw LokiError(status: .tooManyRequests, message: "too many concurrent pushes (\(pushGate.limit)); retry later")
+        }
+        defer { pushGate.leave() }
+        let store = self.store
+        let now = dependencies.clock.nowNanos()
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { try store.append(batch, now: now) }
+        } catch let failure as LogStore.AppendFailure {
+            throw LokiError(status: .internalServerError, message: failure.description)
+        }
+    }
+
+    /// `POST /loki/api/v1/push`, JSON: `{"streams":[{"stream":{…},"values":[["<ns>","line",{metadata}]]}]}`.
+    func push(_ request: Request) async throws -> LogAppendResult {
+        let contentType = (request.headers[.contentType] ?? "application/json").lowercased()
+        guard contentType.hasPrefix("application/json") else {
+            throw LokiError(status: .unsupportedMediaType,
+                message: "unsupported Content-Type \"\(contentType)\": tally takes Loki's JSON push (protobuf pushes are not supported yet)")
+        }
+        let bytes = try await body(request)
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: Data(bytes))
+        } catch {
+            throw LokiError.bad("the push body is not valid JSON: \(error.localizedDescription)")
+        }
+        guard let object = root as? [String: Any], let streams = object["streams"] as? [Any] else {
+            throw LokiError.bad("the push body must be an object with a \"streams\" array")
+        }
+        let decoder = LogDecoder(config: dependencies.logLabels)
+        var batch = LogBatch(capacity: bytes.count + 1024)
+        var log = DecodedLog()
+        for (s, item) in streams.enumerated() {
+            guard let stream = item as? [String: Any], let labels = stream["stream"] as? [String: Any], let values = stream["values"] as? [Any] else {
+                throw LokiError.bad("streams[\(s)]: expected {\"stream\": {…}, \"values\": […]}")
+            }
+            var pairs: [(String, String)] = []
+            for (name, value) in labels {
+                guard let text = value as? String else { throw LokiError.bad("streams[\(s)].stream.\(name): label values must be strings") }
+                pairs.append((name, text))
+            }
+            for (v, entry) in values.enumerated() {
+                guard let parts = entry as? [Any], parts.count >= 2, let time = parts[0] as? String, let line = parts[1] as? String else {
+                    throw LokiError.bad("streams[\(s)].values[\(v)]: expected [\"<unix nanoseconds>\", \"<line>\"]")
+                }
+                guard let nanos = Int64(time) else {
+                    throw LokiError.bad("streams[\(s)].values[\(v)]: timestamp \"\(time)\" is not a whole number of nanoseconds")
+                }
+                var metadata: [(String, String)] = []
+                if parts.count >= 3 {
+                    guard let fields = parts[2] as? [String: Any] else {
+                        throw LokiError.bad("streams[\(s)].values[\(v)]: structured metadata must be an object of strings")
+                    }
+                    for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+                        guard let text = value as? String else {
+                            throw LokiError.bad("streams[\(s)].values[\(v)]: structured metadata value \(name) must be a string")
+                        }
+                        metadata.append((name, text))
+                    }
+                }
+                if let problem = decoder.makeRecord(
+                    labels: pairs, line: line, timestamp: nanos, fields: metadata, source: .loki,
+                    maxLineBytes: dependencies.maxLogLineBytes, into: &log)
+                {
+                    throw LokiError.bad("streams[\(s)]: \(problem)")
+                }
+                batch.append(log)
+            }
+        }
+        return try await store(batch)
+    }
+
+    /// `POST /api/v1/logs`: JSON objects, one per line, as the logs port takes them.
+    func postLines(_ request: Request) async throws -> LogAppendResult {
+        let bytes = try await body(request)
+        let decoder = LogDecoder(config: dependencies.logLabels)
+        var batch = LogBatch(capacity: bytes.count + 1024)
+        var log = DecodedLog()
+        let limit = dependencies.maxLogLineBytes
+        bytes.withUnsafeBytes { raw in
+            var start = 0
+            for i in 0...raw.count where i == raw.count || raw[i] == 0x0A {
+                var line = UnsafeRawBufferPointer(rebasing: raw[start..<i])
+                start = i + 1
+                if line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+                guard !line.isEmpty else { continue }
+                let cut = max(0, line.count - limit)
+                decoder.decodeJSONLine(UnsafeRawBufferPointer(rebasing: line.prefix(limit)), truncatedBytes: cut, into: &log)
+                batch.append(log)
+            }
+        }
+        guard !batch.isEmpty else { throw LokiError.bad("the body holds no log lines") }
+        return try await store(batch)
+    }
+}

@@ -55,7 +55,7 @@ public struct LogDecoder: Sendable {
     /// A record given whole rather than as a line to decode (Loki's push
     /// API, StatsD events): stream labels, line, time (nanoseconds, or nil
     /// for arrival time) and fields. The `source` label is set to `source`
-    /// whatever the labels say. Returns why the record cannot be taken (a
+    /// whatever the labels say, and the level normalised. Returns why the record cannot be taken (a
     /// label name that is not valid), or nil.
     public func makeRecord(
         labels: [(String, String)], line: String, timestamp: Int64?, fields: [(String, String)], source: LogSource,
@@ -80,10 +80,18 @@ public struct LogDecoder: Sendable {
             _ = log.append(" bytes]")
             log.line = log.line.lowerBound..<log.bytes.count
         }
-        for (name, value) in labels where !value.isEmpty && name != "source" {
+        // The level is normalised as for decoded records: a `level` label is
+        // rewritten, or one is added from `severity`, `lvl` or `loglevel`.
+        let levelSource = rules.levelIsLabel
+            ? ["level", "lvl", "severity", "loglevel"].lazy.compactMap { key in labels.first { $0.0 == key && !$0.1.isEmpty } }.first
+            : nil
+        for (name, value) in labels where !value.isEmpty && name != "source" && !(name == "level" && levelSource != nil) {
             let n = Array(name.utf8).withUnsafeBytes { log.append($0) }
             let v = Array(value.utf8).withUnsafeBytes { log.append($0) }
             log.labels.append(LogPair(name: n, value: v))
+        }
+        if let (_, value) = levelSource {
+            rules.setLevel(Array(value.utf8).withUnsafeBytes { LogLevel(text: $0) }, into: &log)
         }
         for (name, value) in fields {
             let n = Array(name.utf8).withUnsafeBytes { log.append($0) }

@@ -9,6 +9,9 @@ public final class TallyProcess: @unchecked Sendable {
     // Foundation's Process is thread-safe for terminate/wait.
     public let statsdPort: Int
     public let httpPort: Int
+    /// JSON-lines/logfmt (TCP and UDP) and syslog (TCP and UDP) ports.
+    public let logsPort: Int
+    public let syslogPort: Int
     public let directory: String
     public let unixSocket: String
     private let process: Process
@@ -27,16 +30,44 @@ public final class TallyProcess: @unchecked Sendable {
         throw SocketError(description: "cannot find the tally executable near \(testBinary.path); run `swift build` first or set TALLY_BINARY")
     }
 
-    public init(extraArguments: [String] = [], flushInterval: String = "200ms") throws {
-        statsdPort = freePort()
-        var http = freePort()
-        // Two free ports asked one after the other can be the same one.
-        while http == statsdPort { http = freePort() }
-        httpPort = http
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
+    public convenience init(extraArguments: [String] = [], flushInterval: String = "200ms") throws {
+        var taken: Set<Int> = []
+        // Free ports asked one after the other can be the same one.
+        func another() -> Int {
+            var port = freePort()
+            while taken.contains(port) { port = freePort() }
+            taken.insert(port)
+            return port
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try self.init(
+            ports: (another(), another(), another(), another()), directory: directory, ownsDirectory: true,
+            extraArguments: extraArguments, flushInterval: flushInterval)
+    }
+
+    /// A new process on the ports and data of a stopped one (a restart); the
+    /// first one keeps the directory and removes it.
+    public convenience init(reusing stopped: TallyProcess, extraArguments: [String] = [], flushInterval: String = "200ms") throws {
+        try self.init(
+            ports: (stopped.statsdPort, stopped.httpPort, stopped.logsPort, stopped.syslogPort), directory: stopped.directory,
+            ownsDirectory: false, extraArguments: extraArguments, flushInterval: flushInterval)
+    }
+
+    private let ownsDirectory: Bool
+
+    private init(
+        ports: (statsd: Int, http: Int, logs: Int, syslog: Int), directory: String, ownsDirectory: Bool, extraArguments: [String],
+        flushInterval: String
+    ) throws {
+        statsdPort = ports.statsd
+        httpPort = ports.http
+        logsPort = ports.logs
+        syslogPort = ports.syslog
+        self.directory = directory
+        self.ownsDirectory = ownsDirectory
         unixSocket = directory + "/dsd.sock"
-        logPath = directory + "/stderr.log"
+        logPath = directory + "/stderr\(ownsDirectory ? "" : "-restart").log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
@@ -46,6 +77,8 @@ public final class TallyProcess: @unchecked Sendable {
             "--statsd-tcp", "127.0.0.1:\(statsdPort)",
             "--statsd-unix", unixSocket,
             "--http", "127.0.0.1:\(httpPort)",
+            "--logs-tcp", "127.0.0.1:\(logsPort)", "--logs-udp", "127.0.0.1:\(logsPort)",
+            "--syslog-tcp", "127.0.0.1:\(syslogPort)", "--syslog-udp", "127.0.0.1:\(syslogPort)",
             "--data-dir", directory + "/data",
             "--flush-interval", flushInterval,
         ] + extraArguments
@@ -87,6 +120,17 @@ public final class TallyProcess: @unchecked Sendable {
         return (Int(response.status.code), String(buffer: body))
     }
 
+    /// POSTs a body to a path on tally's HTTP port.
+    public func post(_ path: String, body: [UInt8], headers: [(String, String)] = []) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(httpPort)\(path)")
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), String(buffer: answer))
+    }
+
     /// Polls until `condition` holds on a GET's answer, or fails after the timeout.
     public func waitFor(_ path: String, timeout: Duration = .seconds(30),
                         _ condition: (Int, String) -> Bool) async throws -> String {
@@ -107,6 +151,6 @@ public final class TallyProcess: @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(atPath: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

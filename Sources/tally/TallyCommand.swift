@@ -6,9 +6,9 @@ import TallyApp
 struct TallyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
-        abstract: "A telemetry collector: StatsD/DogStatsD in, the Prometheus HTTP API out.",
+        abstract: "A telemetry collector: StatsD/DogStatsD metrics and structured logs in, the Prometheus and Loki HTTP APIs out.",
         version: TallyVersion.current,
-        subcommands: [Serve.self, QueryCommand.self, TSDBCommand.self],
+        subcommands: [Serve.self, QueryCommand.self, LogsCommand.self, TSDBCommand.self],
         defaultSubcommand: nil
     )
 }

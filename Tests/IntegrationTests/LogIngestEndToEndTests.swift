@@ -1,0 +1,151 @@
+import Foundation
+import TallyTestKit
+import Testing
+
+/// Logs into `tally serve` from real clients on loopback: util-linux's
+/// `logger` (syslog over UDP and TCP), Python's standard `logging` writing
+/// JSON lines over TCP, and the `python-logging-loki` package (PyPI) pushing
+/// to the Loki API; read back through the Loki API.
+@Suite("Logs from real clients, end to end", .serialized)
+struct LogIngestEndToEndTests {
+    private func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    private func lines(_ tally: TallyProcess, _ query: String) async throws -> String {
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+        return try await tally.get("/loki/api/v1/query_range?limit=1000&query=\(encoded)").body
+    }
+
+    @Test func loggerPythonLoggingAndALokiClientAreReadBack() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+
+        // util-linux logger: RFC 5424 over UDP, over TCP (octet counting), RFC 3164 over UDP.
+        let logger = "/usr/bin/logger"
+        let port = "\(tally.syslogPort)"
+        for arguments in [
+            ["--udp", "-t", "payments", "-p", "local0.err", "card declined over udp"],
+            ["--tcp", "--octet-count", "-t", "payments", "-p", "local0.warning", "slow provider over tcp"],
+            ["--udp", "--rfc3164", "-t", "cron", "-p", "cron.info", "nightly job done"],
+        ] {
+            let result = try run(logger, ["--server", "127.0.0.1", "--port", port] + arguments)
+            #expect(result.status == 0, "\(result.output)")
+        }
+
+        // Python's logging, JSON lines over TCP.
+        let python = """
+            import json, logging, socket, sys
+            class JSONLines(logging.Handler):
+                def __init__(self, port):
+                    super().__init__()
+                    self.sock = socket.create_connection(("127.0.0.1", port))
+                def emit(self, record):
+                    line = {"ts": record.created, "level": record.levelname, "service": "checkout",
+                            "logger": record.name, "msg": record.getMessage(), "status": getattr(record, "status", 0)}
+                    self.sock.sendall((json.dumps(line) + "\\n").encode())
+                def close(self):
+                    self.sock.close()
+                    super().close()
+            log = logging.getLogger("checkout.api")
+            log.setLevel(logging.DEBUG)
+            log.addHandler(JSONLines(int(sys.argv[1])))
+            log.info("order placed", extra={"status": 201})
+            log.error("payment timeout", extra={"status": 504})
+            log.warning("retrying payment", extra={"status": 503})
+            logging.shutdown()
+            """
+        let pyLogging = try run("/usr/bin/env", ["python3", "-c", python, "\(tally.logsPort)"])
+        #expect(pyLogging.status == 0, "\(pyLogging.output)")
+
+        // A Loki client from PyPI (installed by .ci/deps).
+        let loki = """
+            import logging, sys, logging_loki
+            handler = logging_loki.LokiHandler(url=sys.argv[1], tags={"service": "inventory"}, version="1")
+            log = logging.getLogger("inventory")
+            log.addHandler(handler)
+            log.error("stock below threshold", extra={"tags": {"env": "ci"}})
+            """
+        let pushed = try run("/usr/bin/env", ["python3", "-c", loki, "http://127.0.0.1:\(tally.httpPort)/loki/api/v1/push"])
+        #expect(pushed.status == 0, "python-logging-loki is installed by .ci/deps: \(pushed.output)")
+
+        let all = try await tally.waitFor("/loki/api/v1/query_range?limit=1000&query=%7Bsource%3D~%22.%2B%22%7D") { _, body in
+            body.contains("card declined") && body.contains("slow provider") && body.contains("nightly job")
+                && body.contains("payment timeout") && body.contains("stock below threshold")
+        }
+        #expect(all.contains(#""service":"payments""#) && all.contains(#""source":"syslog""#))
+        #expect(all.contains(#""service":"cron""#))
+
+        let errors = try await lines(tally, #"{level="error"}"#)
+        #expect(errors.contains("card declined over udp"), "\(errors)")
+        #expect(errors.contains("payment timeout"), "\(errors)")
+        #expect(errors.contains("stock below threshold"), "\(errors)")
+        #expect(!errors.contains("order placed"), "\(errors)")
+
+        let slow = try await lines(tally, #"{service="checkout"} | status >= 500 | line_format "{{.msg}}""#)
+        #expect(slow.contains("payment timeout") && slow.contains("retrying payment") && !slow.contains("order placed"), "\(slow)")
+
+        let loki2 = try await lines(tally, #"{service="inventory", source="loki"}"#)
+        #expect(loki2.contains("stock below threshold"), "\(loki2)")
+
+        let counted = try await tally.get("/loki/api/v1/query?query=" + (#"sum by (service) (count_over_time({source=~".+"}[10m]))"#
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")).body
+        #expect(counted.contains(#"{"service":"checkout"},"value":["#) && counted.contains(#""3"]"#), "\(counted)")
+
+        let metrics = try await tally.get("/metrics").body
+        #expect(metrics.contains(#"tally_logs_received_lines_total{listener="syslog_tcp"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"tally_logs_received_lines_total{listener="logs_tcp"} 3"#))
+        #expect(await tally.stop() == 0)
+    }
+
+    @Test func badLinesAreKeptAndCountedAndLogsSurviveARestart() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        var junk: [UInt8] = Array("{\"msg\": broken json\n".utf8) + Array("plain text, not logfmt\n".utf8)
+        junk += Array("service=web msg=\"bad utf8 ".utf8) + [0xFF, 0xFE] + Array("\"\n".utf8)
+        junk += Array("service=web msg=".utf8) + Array(repeating: UInt8(ascii: "x"), count: 300_000) + [0x0A]
+        try sendTCP(junk, port: tally.logsPort)
+        let body = try await tally.waitFor("/loki/api/v1/query_range?limit=100&query=%7Bsource%3D~%22.%2B%22%7D") { _, body in
+            body.components(separatedBy: "\"values\"").count - 1 >= 3 && body.contains("bad utf8")
+        }
+        #expect(body.contains(#""parse_error":"json""#))
+        #expect(body.contains(#""parse_error":"logfmt""#) && body.contains("plain text, not logfmt"))
+        #expect(body.contains("bad utf8 \u{FFFD}\u{FFFD}"))
+        #expect(body.contains("[truncated "))
+        let metrics = try await tally.get("/metrics").body
+        #expect(metrics.contains(#"tally_logs_parse_errors_total{format="json"} 1"#))
+        #expect(metrics.contains("tally_logs_truncated_lines_total 1"))
+        #expect(metrics.contains("tally_logs_invalid_utf8_lines_total 1"))
+
+        // A bad push is refused with a reason.
+        let refused = try await tally.post(
+            "/loki/api/v1/push", body: Array(#"{"streams":[{"stream":{"bad-name":"x"},"values":[["1","y"]]}]}"#.utf8),
+            headers: [("Content-Type", "application/json")])
+        #expect(refused.status == 400)
+        #expect(refused.body.contains(#"invalid label name "bad-name""#), "\(refused.body)")
+
+        // Everything acknowledged is still there after a restart (WAL replay).
+        #expect(await tally.stop() == 0)
+        let again = try TallyProcess(reusing: tally)
+        let after = try await again.waitFor("/loki/api/v1/query_range?limit=100&query=%7Bsource%3D~%22.%2B%22%7D") { _, body in
+            body.contains("bad utf8")
+        }
+        #expect(after.contains("plain text, not logfmt"))
+        #expect(await again.stop() == 0)
+    }
+}

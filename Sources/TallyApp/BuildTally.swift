@@ -71,7 +71,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         store: logStore, lanes: config.logs.writers, ringCapacity: config.logs.ringCapacity, clock: clock, metrics: logMetrics,
         logger: logger)
     let logIngest = LogIngestService(config: config.logs, writers: logWriters, metrics: logMetrics, clock: clock, logger: logger)
-    let events = MemoryEventStore(capacity: config.maxEvents, registry: registry)
+    let events = LogEventStore(writers: logWriters, store: logStore, labels: config.logs.labels, metrics: logMetrics)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
     let catalog = MetricCatalog()
     let aggregation = AggregationService(

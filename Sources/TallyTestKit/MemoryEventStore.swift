@@ -3,9 +3,8 @@ import Prometheus
 import Synchronization
 import TelemetryModel
 
-/// The newest events and service checks, in memory, up to a fixed count;
-/// the oldest are dropped (and counted) past it. The log store will keep
-/// them durably in a later version.
+/// The newest events and service checks, in memory, up to a fixed count:
+/// an event querier for route tests that need no log store.
 public final class MemoryEventStore: EventSink, EventQuerier {
     public let capacity: Int
     private let events: Mutex<Deque<TelemetryEvent>>

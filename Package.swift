@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
@@ -106,6 +107,7 @@ let package = Package(
             dependencies: [
                 "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,6 +119,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "LogQL",
                 "LogStorage", "LogWire",
                 "DurableFiles",

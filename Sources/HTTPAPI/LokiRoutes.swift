@@ -47,6 +47,15 @@ struct LokiRoutes: Sendable {
                 try await answer { try await indexStats(request) }
             }
         }
+        // A tail request that reaches the router was not upgraded: say why.
+        router.get("\(LokiTail.path)") { request, _ in
+            let tail = LokiTail(dependencies: dependencies)
+            let problem: String? = tail.flatMap { tail in
+                if case .failure(let error) = tail.parse(request.uri.query ?? "", now: dependencies.clock.nowNanos()) { return error.message }
+                return nil
+            }
+            return textResponse(.badRequest, problem ?? "/loki/api/v1/tail streams over a WebSocket: send an Upgrade: websocket request")
+        }
         router.post("/loki/api/v1/push") { request, _ in
             try await pushAnswer { try await push(request) }
         }

@@ -7,6 +7,7 @@ import Aggregation
 import DurableFiles
 import HTTPAPI
 import Hummingbird
+import HummingbirdWebSocket
 import IngestServer
 import Logging
 import LogStorage
@@ -103,8 +104,12 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxLogLineBytes = config.logs.maxLineBytes
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
+    let tail = LokiTail(dependencies: dependencies)
     let app = Application(
         router: buildAPIRouter(dependencies),
+        server: .http1WebSocketUpgrade { head, channel, logger in
+            tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
+        },
         configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "tally"),
         onServerRunning: { channel in
             logger.info("serving the HTTP API", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])

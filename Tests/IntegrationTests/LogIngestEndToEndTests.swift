@@ -156,4 +156,49 @@ struct LogIngestEndToEndTests {
         #expect(deploys.contains("Deploy v1.2"), "\(deploys)")
         #expect(await again.stop() == 0)
     }
+
+    /// `/loki/api/v1/tail` over a WebSocket, read by a minimal client (RFC 6455 handshake and frames).
+    @Test func tailStreamsExistingThenNewLines() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        try sendTCP(Array(#"{"service":"tailme","msg":"before the tail"}\#n"#.utf8), port: tally.logsPort)
+        _ = try await tally.waitFor("/loki/api/v1/query_range?query=%7Bservice%3D%22tailme%22%7D") { _, body in body.contains("before the tail") }
+        let client = """
+            import base64, os, socket, sys, time
+            port, logs = int(sys.argv[1]), int(sys.argv[2])
+            s = socket.create_connection(("127.0.0.1", port), timeout=20)
+            key = base64.b64encode(os.urandom(16)).decode()
+            path = "/loki/api/v1/tail?query=%7Bservice%3D%22tailme%22%7D&delay_for=0"
+            s.sendall(f"GET {path} HTTP/1.1\\r\\nHost: t\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: {key}\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n".encode())
+            head = b""
+            while b"\\r\\n\\r\\n" not in head:
+                head += s.recv(1)
+            print(head.split(b"\\r\\n")[0].decode(), flush=True)
+            def exact(n):
+                out = b""
+                while len(out) < n:
+                    out += s.recv(n - len(out))
+                return out
+            def frame():
+                b1, b2 = exact(2)
+                n = b2 & 0x7F
+                if n == 126: n = int.from_bytes(exact(2), "big")
+                elif n == 127: n = int.from_bytes(exact(8), "big")
+                return exact(n).decode()
+            print(frame(), flush=True)
+            c = socket.create_connection(("127.0.0.1", logs))
+            c.sendall(b'{"service":"tailme","msg":"after the tail"}\\n')
+            c.close()
+            print(frame(), flush=True)
+            """
+        let result = try run("/usr/bin/env", ["python3", "-c", client, "\(tally.httpPort)", "\(tally.logsPort)"])
+        #expect(result.status == 0, "\(result.output)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.first?.contains(" 101 ") == true, "\(result.output)")
+        #expect(lines.count >= 3 && lines[1].contains("before the tail") && lines[1].hasPrefix(#"{"streams":[{"stream":{"#), "\(result.output)")
+        #expect(lines.count >= 3 && lines[2].contains("after the tail") && !lines[2].contains("before the tail"), "\(result.output)")
+        let refused = try await tally.get("/loki/api/v1/tail?query=sum(rate(%7Ba%3D%22b%22%7D%5B1m%5D))")
+        #expect(refused.status == 400 && refused.body.contains("tail needs a log query"), "\(refused.body)")
+        #expect(await tally.stop() == 0)
+    }
 }

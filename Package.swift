@@ -57,7 +57,8 @@ let package = Package(
 
         // MARK: Compression and checksums from the system's libz.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "BlockCodec", dependencies: ["CZlib"], swiftSettings: strict),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .target(name: "BlockCodec", dependencies: ["CZlib", "CSnappy"], swiftSettings: strict),
 
         // MARK: Files both stores share: POSIX wrappers, directory lock, WAL framing and replay.
         .target(name: "DurableFiles", dependencies: ["BlockCodec"], swiftSettings: strict),
@@ -214,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TallyTestKit", "TelemetryModel",
+                "TallyTestKit", "TelemetryModel", "BlockCodec",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -91,14 +91,12 @@ extension LokiRoutes {
         }
     }
 
-    /// `POST /loki/api/v1/push`, JSON: `{"streams":[{"stream":{…},"values":[["<ns>","line",{metadata}]]}]}`.
+    /// `POST /loki/api/v1/push`: JSON (`{"streams":[{"stream":{…},"values":[["<ns>","line",{metadata}]]}]}`)
+    /// or, for any other Content-Type, Loki's snappy-compressed protobuf.
     func push(_ request: Request) async throws -> LogAppendResult {
         let contentType = (request.headers[.contentType] ?? "application/json").lowercased()
-        guard contentType.hasPrefix("application/json") else {
-            throw LokiError(status: .unsupportedMediaType,
-                message: "unsupported Content-Type \"\(contentType)\": tally takes Loki's JSON push (protobuf pushes are not supported yet)")
-        }
         let bytes = try await body(request)
+        if !contentType.hasPrefix("application/json") { return try await pushProtobuf(bytes) }
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(bytes))
@@ -141,6 +139,36 @@ extension LokiRoutes {
                 }
                 if let problem = decoder.makeRecord(
                     labels: pairs, line: line, timestamp: nanos, fields: metadata, source: .loki,
+                    maxLineBytes: dependencies.maxLogLineBytes, into: &log)
+                {
+                    throw LokiError.bad("streams[\(s)]: \(problem)")
+                }
+                batch.append(log)
+            }
+        }
+        return try await store(batch)
+    }
+
+    private func pushProtobuf(_ compressed: [UInt8]) async throws -> LogAppendResult {
+        let bytes: [UInt8]
+        switch compressed.withUnsafeBytes({ Snappy.decompress($0, limit: dependencies.maxPushBytes) }) {
+        case .success(let inflated): bytes = inflated
+        case .failure(.tooLarge): throw LokiError(status: .contentTooLarge, message: "the push body decompresses to more than \(dependencies.maxPushBytes) bytes")
+        case .failure(.corrupt): throw LokiError.bad("the push body is not snappy-compressed protobuf (send Content-Type: application/json for JSON)")
+        }
+        let streams: [LokiPushProtobuf.Stream]
+        do {
+            streams = try LokiPushProtobuf.decode(bytes)
+        } catch {
+            throw LokiError.bad("invalid protobuf push: \(error.message)")
+        }
+        let decoder = LogDecoder(config: dependencies.logLabels)
+        var batch = LogBatch(capacity: bytes.count + 1024)
+        var log = DecodedLog()
+        for (s, stream) in streams.enumerated() {
+            for entry in stream.entries {
+                if let problem = decoder.makeRecord(
+                    labels: stream.labels, line: entry.line, timestamp: entry.nanos, fields: entry.metadata, source: .loki,
                     maxLineBytes: dependencies.maxLogLineBytes, into: &log)
                 {
                     throw LokiError.bad("streams[\(s)]: \(problem)")

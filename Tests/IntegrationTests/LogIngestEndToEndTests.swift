@@ -1,3 +1,4 @@
+import BlockCodec
 import Foundation
 import TallyTestKit
 import Testing
@@ -199,6 +200,39 @@ struct LogIngestEndToEndTests {
         #expect(lines.count >= 3 && lines[2].contains("after the tail") && !lines[2].contains("before the tail"), "\(result.output)")
         let refused = try await tally.get("/loki/api/v1/tail?query=sum(rate(%7Ba%3D%22b%22%7D%5B1m%5D))")
         #expect(refused.status == 400 && refused.body.contains("tail needs a log query"), "\(refused.body)")
+        #expect(await tally.stop() == 0)
+    }
+
+    /// Loki's protobuf push, snappy-compressed, as Promtail and Grafana Alloy send it.
+    @Test func aProtobufPushAsPromtailSendsIt() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        func varint(_ value: UInt64) -> [UInt8] {
+            var v = value
+            var out: [UInt8] = []
+            while v >= 0x80 {
+                out.append(UInt8(v & 0x7F) | 0x80)
+                v >>= 7
+            }
+            return out + [UInt8(v)]
+        }
+        func bytes(_ field: UInt64, _ payload: [UInt8]) -> [UInt8] { varint(field << 3 | 2) + varint(UInt64(payload.count)) + payload }
+        func number(_ field: UInt64, _ value: UInt64) -> [UInt8] { varint(field << 3) + varint(value) }
+        let now = UInt64(Date().timeIntervalSince1970)
+        let entry = bytes(1, number(1, now) + number(2, 123_456_789)) + bytes(2, Array("proto line with \"quotes\"".utf8))
+            + bytes(3, bytes(1, Array("trace_id".utf8)) + bytes(2, Array("abc123".utf8)))
+        let stream = bytes(1, Array(#"{job="promtail", service="edge", level="WARN"}"#.utf8)) + bytes(2, entry) + number(3, 42)
+        let body = Snappy.compress(bytes(1, stream))
+        let pushed = try await tally.post("/loki/api/v1/push", body: body, headers: [("Content-Type", "application/x-protobuf")])
+        #expect(pushed.status == 204, "\(pushed.body)")
+        let got = try await tally.waitFor("/loki/api/v1/query_range?query=%7Bservice%3D%22edge%22%7D") { _, body in body.contains("proto line") }
+        #expect(got.contains(#""job":"promtail""#) && got.contains(#""level":"warn""#) && got.contains(#""source":"loki""#), "\(got)")
+        #expect(got.contains("\(now)123456789"), "\(got)")
+        let traced = try await tally.get("/loki/api/v1/query_range?query=" + (#"{service="edge"} | trace_id="abc123""#
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+        #expect(traced.body.contains("proto line"), "\(traced.body)")
+        let garbage = try await tally.post("/loki/api/v1/push", body: [1, 2, 3, 4], headers: [("Content-Type", "application/x-protobuf")])
+        #expect(garbage.status == 400, "\(garbage.body)")
         #expect(await tally.stop() == 0)
     }
 }

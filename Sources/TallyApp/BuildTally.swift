@@ -66,7 +66,8 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     ])
     let logStorage = StorageService(
         name: "the log store", fsync: config.logStore.fsync, sync: { logStore.syncWAL() },
-        maintain: { logStore.maintain(now: $0 * 1_000_000) }, clock: clock, logger: logger, maintenanceIntervalMillis: 5_000)
+        maintain: { logStore.maintain(now: $0 * 1_000_000) }, clock: clock, logger: logger,
+        maintenanceIntervalMillis: max(100, min(5_000, config.logStore.segmentDurationNanos / 1_000_000)))
     let logMetrics = LogIngestMetrics(registry: registry)
     let logWriters = LogWriters(
         store: logStore, lanes: config.logs.writers, ringCapacity: config.logs.ringCapacity, clock: clock, metrics: logMetrics,

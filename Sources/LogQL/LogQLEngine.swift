@@ -80,6 +80,11 @@ public struct LogQLEngine: Sendable {
                 throw LogQLError(kind: .storage, message: "\(error)")
             }
             if expired { throw LogQLError(kind: .limit, message: "query timed out after \(limits.timeout)") }
+            // Only the `limit` best so far can be in the answer: memory stays bounded by it.
+            if found.count > 2 * limit {
+                found.sort { backward ? $0.time > $1.time : $0.time < $1.time }
+                found.removeLast(found.count - limit)
+            }
         }
         // The `limit` newest (or oldest) lines across every stream.
         found.sort { backward ? $0.time > $1.time : $0.time < $1.time }

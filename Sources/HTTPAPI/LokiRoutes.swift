@@ -256,23 +256,9 @@ struct LokiRoutes: Sendable {
 
     static func render(_ streams: [LogStreamResult]) -> JSONWriter {
         var json = JSONWriter(capacity: 64 * 1024)
-        json.raw(#"{"status":"success","data":{"resultType":"streams","result":["#)
-        for (i, stream) in streams.enumerated() {
-            if i > 0 { json.raw(",") }
-            json.raw(#"{"stream":"#)
-            json.labels(stream.labels.map { ($0.name, $0.value) })
-            json.raw(#","values":["#)
-            for (k, (time, line)) in stream.entries.enumerated() {
-                if k > 0 { json.raw(",") }
-                json.raw(#"[""#)
-                json.int(time)
-                json.raw(#"","#)
-                json.string(line)
-                json.raw("]")
-            }
-            json.raw("]}")
-        }
-        json.raw("]}}")
+        json.raw(#"{"status":"success","data":{"resultType":"streams","result":"#)
+        json.lokiStreams(streams)
+        json.raw("}}")
         return json
     }
 
@@ -320,4 +306,27 @@ func textResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
     buffer.writeString(text)
     buffer.writeString("\n")
     return Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+}
+
+extension JSONWriter {
+    /// `[{"stream":{…},"values":[["<ns>","line"],…]},…]`, as Loki writes streams.
+    mutating func lokiStreams(_ streams: [LogStreamResult]) {
+        raw("[")
+        for (i, stream) in streams.enumerated() {
+            if i > 0 { raw(",") }
+            raw(#"{"stream":"#)
+            labels(stream.labels.map { ($0.name, $0.value) })
+            raw(#","values":["#)
+            for (k, (time, line)) in stream.entries.enumerated() {
+                if k > 0 { raw(",") }
+                raw(#"[""#)
+                int(time)
+                raw(#"","#)
+                string(line)
+                raw("]")
+            }
+            raw("]}")
+        }
+        raw("]")
+    }
 }

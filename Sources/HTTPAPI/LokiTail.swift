@@ -108,23 +108,9 @@ public struct LokiTail: Sendable {
 
     static func frame(_ streams: [LogStreamResult]) -> String {
         var json = JSONWriter(capacity: 4096)
-        json.raw(#"{"streams":["#)
-        for (i, stream) in streams.enumerated() {
-            if i > 0 { json.raw(",") }
-            json.raw(#"{"stream":"#)
-            json.labels(stream.labels.map { ($0.name, $0.value) })
-            json.raw(#","values":["#)
-            for (k, (time, line)) in stream.entries.enumerated() {
-                if k > 0 { json.raw(",") }
-                json.raw(#"[""#)
-                json.int(time)
-                json.raw(#"","#)
-                json.string(line)
-                json.raw("]")
-            }
-            json.raw("]}")
-        }
-        json.raw("]}")
+        json.raw(#"{"streams":"#)
+        json.lokiStreams(streams)
+        json.raw("}")
         return String(decoding: json.bytes, as: UTF8.self)
     }
 }

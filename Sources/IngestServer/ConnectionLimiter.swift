@@ -32,4 +32,14 @@ public final class ConnectionLimiter: Sendable {
 
     /// True when no closed connection still holds lines.
     var backlogIsEmpty: Bool { closingWithBacklog.load(ordering: .relaxed) == 0 }
+
+    /// Waits until no closed connection holds lines, or `timeout` passes;
+    /// true when the backlog emptied.
+    func waitForBacklog(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !backlogIsEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return backlogIsEmpty
+    }
 }

@@ -65,11 +65,7 @@ public final class LogIngestService: Service {
         writers.start()
         try? await gracefulShutdown()
         await closeAll()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !limiter.backlogIsEmpty, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        if !limiter.backlogIsEmpty {
+        if await !limiter.waitForBacklog(timeout: .seconds(10)) {
             logger.error("lines of closed log connections could not be handed to the writers before shutdown")
         }
         await writers.stop()

@@ -13,7 +13,7 @@ final class LogStreamHandler: ChannelInboundHandler {
     private let clock: any WallClock
     private let metrics: LogIngestMetrics
     private let limiter: ConnectionLimiter
-    private var paused = false
+    private let pause: ReadPause
     private var admitted = false
 
     init(framer: MessageFramer, router: LogLineRouter, clock: any WallClock, metrics: LogIngestMetrics, limiter: ConnectionLimiter) {
@@ -22,6 +22,7 @@ final class LogStreamHandler: ChannelInboundHandler {
         self.clock = clock
         self.metrics = metrics
         self.limiter = limiter
+        pause = ReadPause(pauses: metrics.tcpBackpressurePauses)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -45,7 +46,7 @@ final class LogStreamHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        pushOrPause(context: context)
+        pause.flushOrPause(context: context) { [router] in router.flush() }
         context.fireChannelReadComplete()
     }
 
@@ -61,7 +62,7 @@ final class LogStreamHandler: ChannelInboundHandler {
         finishStream()
         if router.hasPending {
             limiter.backlogStarted()
-            retryAfterClose(on: context.eventLoop)
+            ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
         }
         if admitted {
             limiter.leave()
@@ -78,40 +79,6 @@ final class LogStreamHandler: ChannelInboundHandler {
         router.flush()
     }
 
-    private func pushOrPause(context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        if router.flush() {
-            if paused {
-                paused = false
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                context.read()
-            }
-            return
-        }
-        if !paused {
-            paused = true
-            metrics.tcpBackpressurePauses.increment()
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .milliseconds(1)) {
-            let (handler, context) = loopBound.value
-            handler.pushOrPause(context: context)
-        }
-    }
-
-    /// Lines of a closed connection still go to the writers once there is room.
-    private func retryAfterClose(on eventLoop: any EventLoop) {
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.scheduleTask(in: .milliseconds(1)) {
-            let handler = loopBound.value
-            if handler.router.flush() {
-                handler.limiter.backlogCleared()
-            } else {
-                handler.retryAfterClose(on: eventLoop)
-            }
-        }
-    }
 }
 
 /// Receives log lines or syslog messages over UDP: each datagram is one

@@ -78,11 +78,7 @@ public final class StatsDIngestService: Service {
         await closeAll()
         // Closed TCP connections may still hold lines a full ring refused;
         // the shards are still running, so give those lines time to go.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !limiter.backlogIsEmpty, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        if !limiter.backlogIsEmpty {
+        if await !limiter.waitForBacklog(timeout: .seconds(10)) {
             logger.error("lines of closed TCP connections could not be handed to the shards before shutdown")
         }
         try await group.shutdownGracefully()

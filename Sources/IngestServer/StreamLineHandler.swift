@@ -23,7 +23,7 @@ final class StreamLineHandler: ChannelInboundHandler {
     private var partial: ByteBuffer?
     /// True while skipping the rest of an over-long line.
     private var discarding = false
-    private var paused = false
+    private let pause: ReadPause
     private var admitted = false
     private var tally = TransportTally()
 
@@ -34,6 +34,7 @@ final class StreamLineHandler: ChannelInboundHandler {
         self.clock = clock
         maxLineBytes = factory.maxLineBytes
         self.limiter = limiter
+        pause = ReadPause(pauses: metrics.tcpBackpressurePauses)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -51,7 +52,7 @@ final class StreamLineHandler: ChannelInboundHandler {
         finishStream()
         if router.pendingRecords > 0 {
             limiter.backlogStarted()
-            retryAfterClose(on: context.eventLoop)
+            ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
         }
         if admitted {
             limiter.leave()
@@ -77,7 +78,7 @@ final class StreamLineHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        pushOrPause(context: context)
+        pause.flushOrPause(context: context) { [router] in router.flush() }
         publish()
         context.fireChannelReadComplete()
     }
@@ -144,42 +145,6 @@ final class StreamLineHandler: ChannelInboundHandler {
         }
         router.flush()
         publish()
-    }
-
-    private func pushOrPause(context: ChannelHandlerContext) {
-        guard context.channel.isActive else { return }
-        if router.flush() {
-            if paused {
-                paused = false
-                context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                context.read()
-            }
-            return
-        }
-        if !paused {
-            paused = true
-            ingestMetrics.tcpBackpressurePauses.increment()
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        }
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.scheduleTask(in: .milliseconds(1)) {
-            let (handler, context) = loopBound.value
-            handler.pushOrPause(context: context)
-        }
-    }
-
-    /// Lines of a closed connection still go to the shards once there is
-    /// room; shutdown waits for them (`ConnectionLimiter.backlogIsEmpty`).
-    private func retryAfterClose(on eventLoop: any EventLoop) {
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.scheduleTask(in: .milliseconds(1)) {
-            let handler = loopBound.value
-            if handler.router.flush() {
-                handler.limiter.backlogCleared()
-            } else {
-                handler.retryAfterClose(on: eventLoop)
-            }
-        }
     }
 
     private func publish() {

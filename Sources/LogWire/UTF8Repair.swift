@@ -1,27 +1,9 @@
+import TelemetryModel
+
 /// UTF-8 checks and repair over received bytes.
 enum UTF8Repair {
-    /// The length of the valid UTF-8 sequence starting at `i`, or 0 when the
-    /// byte there does not start one.
     static func sequenceLength(_ bytes: UnsafeRawBufferPointer, at i: Int) -> Int {
-        let b = bytes[i]
-        if b < 0x80 { return 1 }
-        let need: Int
-        var minimum: UInt32
-        var scalar: UInt32
-        switch b {
-        case 0xC2...0xDF: need = 1; minimum = 0x80; scalar = UInt32(b & 0x1F)
-        case 0xE0...0xEF: need = 2; minimum = 0x800; scalar = UInt32(b & 0x0F)
-        case 0xF0...0xF4: need = 3; minimum = 0x10000; scalar = UInt32(b & 0x07)
-        default: return 0
-        }
-        guard i + need < bytes.count else { return 0 }
-        for k in 1...need {
-            let c = bytes[i + k]
-            guard c & 0xC0 == 0x80 else { return 0 }
-            scalar = scalar << 6 | UInt32(c & 0x3F)
-        }
-        if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return 0 }
-        return need + 1
+        utf8SequenceLength(bytes, at: i, end: bytes.count)
     }
 
     /// True when every byte belongs to a valid UTF-8 sequence.

@@ -9,23 +9,8 @@ import Testing
 /// to the Loki API; read back through the Loki API.
 @Suite("Logs from real clients, end to end", .serialized)
 struct LogIngestEndToEndTests {
-    private func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let stdin = Pipe()
-        if input != nil { process.standardInput = stdin }
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        try runProcess(executable, arguments)
     }
 
     private func lines(_ tally: TallyProcess, _ query: String) async throws -> String {

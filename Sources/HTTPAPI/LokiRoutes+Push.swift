@@ -51,8 +51,8 @@ extension LokiRoutes {
         }
     }
 
-    /// The request body, inflated when it came gzip- or deflate-encoded.
-    private func body(_ request: Request) async throws -> [UInt8] {
+    /// The request body as it came, and its Content-Encoding.
+    private func body(_ request: Request) async throws -> (bytes: [UInt8], encoding: String) {
         var request = request
         let limit = dependencies.maxPushBytes
         let buffer: ByteBuffer
@@ -61,8 +61,13 @@ extension LokiRoutes {
         } catch {
             throw LokiError(status: .contentTooLarge, message: "the push body is larger than \(limit) bytes (logs.max_push_size)")
         }
-        let raw = Array(buffer.readableBytesView)
-        switch (request.headers[.contentEncoding] ?? "").lowercased() {
+        return (Array(buffer.readableBytesView), (request.headers[.contentEncoding] ?? "").lowercased())
+    }
+
+    /// The body inflated when it came gzip- or deflate-encoded (on the thread pool).
+    private static func inflated(_ body: (bytes: [UInt8], encoding: String), limit: Int) throws -> [UInt8] {
+        let raw = body.bytes
+        switch body.encoding {
         case "", "identity":
             return raw
         case "gzip", "deflate":
@@ -95,8 +100,30 @@ extension LokiRoutes {
     /// or, for any other Content-Type, Loki's snappy-compressed protobuf.
     func push(_ request: Request) async throws -> LogAppendResult {
         let contentType = (request.headers[.contentType] ?? "application/json").lowercased()
-        let bytes = try await body(request)
-        if !contentType.hasPrefix("application/json") { return try await pushProtobuf(bytes) }
+        let received = try await body(request)
+        let settings = PushSettings(dependencies)
+        // Inflating and decoding a large body is CPU work: it runs on the thread pool, never on an event loop.
+        let batch = try await NIOThreadPool.singleton.runIfActive {
+            let bytes = try Self.inflated(received, limit: settings.maxPushBytes)
+            return contentType.hasPrefix("application/json") ? try Self.jsonBatch(bytes, settings) : try Self.protobufBatch(bytes, settings)
+        }
+        return try await store(batch)
+    }
+
+    /// What decoding a push needs from the dependencies.
+    struct PushSettings: Sendable {
+        let labels: LogLabelConfig
+        let maxLineBytes: Int
+        let maxPushBytes: Int
+
+        init(_ dependencies: APIDependencies) {
+            labels = dependencies.logLabels
+            maxLineBytes = dependencies.maxLogLineBytes
+            maxPushBytes = dependencies.maxPushBytes
+        }
+    }
+
+    private static func jsonBatch(_ bytes: [UInt8], _ settings: PushSettings) throws -> LogBatch {
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: Data(bytes))
@@ -106,7 +133,7 @@ extension LokiRoutes {
         guard let object = root as? [String: Any], let streams = object["streams"] as? [Any] else {
             throw LokiError.bad("the push body must be an object with a \"streams\" array")
         }
-        let decoder = LogDecoder(config: dependencies.logLabels)
+        let decoder = LogDecoder(config: settings.labels)
         var batch = LogBatch(capacity: bytes.count + 1024)
         var log = DecodedLog()
         for (s, item) in streams.enumerated() {
@@ -139,21 +166,21 @@ extension LokiRoutes {
                 }
                 if let problem = decoder.makeRecord(
                     labels: pairs, line: line, timestamp: nanos, fields: metadata, source: .loki,
-                    maxLineBytes: dependencies.maxLogLineBytes, into: &log)
+                    maxLineBytes: settings.maxLineBytes, into: &log)
                 {
                     throw LokiError.bad("streams[\(s)]: \(problem)")
                 }
                 batch.append(log)
             }
         }
-        return try await store(batch)
+        return batch
     }
 
-    private func pushProtobuf(_ compressed: [UInt8]) async throws -> LogAppendResult {
+    private static func protobufBatch(_ compressed: [UInt8], _ settings: PushSettings) throws -> LogBatch {
         let bytes: [UInt8]
-        switch compressed.withUnsafeBytes({ Snappy.decompress($0, limit: dependencies.maxPushBytes) }) {
+        switch compressed.withUnsafeBytes({ Snappy.decompress($0, limit: settings.maxPushBytes) }) {
         case .success(let inflated): bytes = inflated
-        case .failure(.tooLarge): throw LokiError(status: .contentTooLarge, message: "the push body decompresses to more than \(dependencies.maxPushBytes) bytes")
+        case .failure(.tooLarge): throw LokiError(status: .contentTooLarge, message: "the push body decompresses to more than \(settings.maxPushBytes) bytes")
         case .failure(.corrupt): throw LokiError.bad("the push body is not snappy-compressed protobuf (send Content-Type: application/json for JSON)")
         }
         let streams: [LokiPushProtobuf.Stream]
@@ -162,30 +189,38 @@ extension LokiRoutes {
         } catch {
             throw LokiError.bad("invalid protobuf push: \(error.message)")
         }
-        let decoder = LogDecoder(config: dependencies.logLabels)
+        let decoder = LogDecoder(config: settings.labels)
         var batch = LogBatch(capacity: bytes.count + 1024)
         var log = DecodedLog()
         for (s, stream) in streams.enumerated() {
             for entry in stream.entries {
                 if let problem = decoder.makeRecord(
                     labels: stream.labels, line: entry.line, timestamp: entry.nanos, fields: entry.metadata, source: .loki,
-                    maxLineBytes: dependencies.maxLogLineBytes, into: &log)
+                    maxLineBytes: settings.maxLineBytes, into: &log)
                 {
                     throw LokiError.bad("streams[\(s)]: \(problem)")
                 }
                 batch.append(log)
             }
         }
-        return try await store(batch)
+        return batch
     }
 
     /// `POST /api/v1/logs`: JSON objects, one per line, as the logs port takes them.
     func postLines(_ request: Request) async throws -> LogAppendResult {
-        let bytes = try await body(request)
-        let decoder = LogDecoder(config: dependencies.logLabels)
+        let received = try await body(request)
+        let settings = PushSettings(dependencies)
+        let batch = try await NIOThreadPool.singleton.runIfActive {
+            try Self.linesBatch(try Self.inflated(received, limit: settings.maxPushBytes), settings)
+        }
+        return try await store(batch)
+    }
+
+    private static func linesBatch(_ bytes: [UInt8], _ settings: PushSettings) throws -> LogBatch {
+        let decoder = LogDecoder(config: settings.labels)
         var batch = LogBatch(capacity: bytes.count + 1024)
         var log = DecodedLog()
-        let limit = dependencies.maxLogLineBytes
+        let limit = settings.maxLineBytes
         bytes.withUnsafeBytes { raw in
             var start = 0
             for i in 0...raw.count where i == raw.count || raw[i] == 0x0A {
@@ -199,6 +234,6 @@ extension LokiRoutes {
             }
         }
         guard !batch.isEmpty else { throw LokiError.bad("the body holds no log lines") }
-        return try await store(batch)
+        return batch
     }
 }

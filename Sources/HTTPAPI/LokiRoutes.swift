@@ -189,25 +189,35 @@ struct LokiRoutes: Sendable {
         let parameters = try await parameters(request)
         let (start, end) = try range(parameters)
         let matchers = try selector(parameters["query"])
-        let names = matchers.isEmpty
-            ? store.labelNames(start: start, end: end)
-            : Array(Set(store.streamLabels(matchers, start: start, end: end).flatMap { $0.map(\.name) })).sorted()
+        let store = self.store
+        let names = try await NIOThreadPool.singleton.runIfActive {
+            matchers.isEmpty
+                ? store.labelNames(start: start, end: end)
+                : Array(Set(store.streamLabels(matchers, start: start, end: end).flatMap { $0.map(\.name) })).sorted()
+        }
         return Self.stringList(names)
     }
 
     private func labelValues(_ request: Request, name: String) async throws -> JSONWriter {
         let parameters = try await parameters(request)
         let (start, end) = try range(parameters)
-        return Self.stringList(store.labelValues(name, matchers: try selector(parameters["query"]), start: start, end: end))
+        let matchers = try selector(parameters["query"])
+        let store = self.store
+        return Self.stringList(try await NIOThreadPool.singleton.runIfActive {
+            store.labelValues(name, matchers: matchers, start: start, end: end)
+        })
     }
 
     private func series(_ request: Request) async throws -> JSONWriter {
         let parameters = try await parameters(request)
         let (start, end) = try range(parameters)
-        var found = Set<Labels>()
-        let selectors = parameters.all("match[]") + parameters.all("match")
-        for text in selectors.isEmpty ? ["{}"] : selectors {
-            found.formUnion(store.streamLabels(try selector(text), start: start, end: end))
+        let texts = parameters.all("match[]") + parameters.all("match")
+        let selectors = try (texts.isEmpty ? ["{}"] : texts).map { try selector($0) }
+        let store = self.store
+        let found = try await NIOThreadPool.singleton.runIfActive {
+            var found = Set<Labels>()
+            for matchers in selectors { found.formUnion(store.streamLabels(matchers, start: start, end: end)) }
+            return found
         }
         var json = JSONWriter()
         json.raw(#"{"status":"success","data":["#)
@@ -222,7 +232,9 @@ struct LokiRoutes: Sendable {
     private func indexStats(_ request: Request) async throws -> JSONWriter {
         let parameters = try await parameters(request)
         let (start, end) = try range(parameters)
-        let selections = store.select(try selector(parameters["query"]), start: start, end: end)
+        let matchers = try selector(parameters["query"])
+        let store = self.store
+        let selections = try await NIOThreadPool.singleton.runIfActive { store.select(matchers, start: start, end: end) }
         var json = JSONWriter()
         json.raw(#"{"streams":"#)
         json.int(Int64(selections.count))

@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import NIOPosix
 import PromQL
 import TelemetryModel
 
@@ -152,7 +153,7 @@ struct PrometheusRoutes: Sendable {
         let selectors = try parameters.matchSelectors()
         guard !selectors.isEmpty else { throw APIError(type: .badData, message: "no match[] parameter provided") }
         let (start, end) = try range(parameters)
-        let found = matchingSeries(selectors, start: start, end: end)
+        let found = try await matchingSeries(selectors, start: start, end: end)
         var json = JSONWriter()
         json.raw(#"{"status":"success","data":["#)
         for (k, labels) in found.enumerated() {
@@ -168,7 +169,7 @@ struct PrometheusRoutes: Sendable {
         let (start, end) = try range(parameters)
         let selectors = try parameters.matchSelectors()
         var names = Set<String>()
-        for labels in matchingSeries(selectors, start: start, end: end) {
+        for labels in try await matchingSeries(selectors, start: start, end: end) {
             for label in labels { names.insert(label.name) }
         }
         return stringList(names.sorted())
@@ -182,7 +183,7 @@ struct PrometheusRoutes: Sendable {
         let (start, end) = try range(parameters)
         let selectors = try parameters.matchSelectors()
         var values = Set<String>()
-        for labels in matchingSeries(selectors, start: start, end: end) {
+        for labels in try await matchingSeries(selectors, start: start, end: end) {
             if let value = labels[name] { values.insert(value) }
         }
         return stringList(values.sorted())
@@ -281,16 +282,20 @@ struct PrometheusRoutes: Sendable {
         return (start, end)
     }
 
-    /// Series matching any of the selectors (all series when there are none), sorted.
-    private func matchingSeries(_ selectors: [[LabelMatcher]], start: Int64, end: Int64) -> [Labels] {
-        var found = Set<Labels>()
-        if selectors.isEmpty {
-            found.formUnion(dependencies.querier.series([], start: start, end: end))
+    /// Series matching any of the selectors (all series when there are none),
+    /// sorted; read on the thread pool, as a store's index can be large.
+    private func matchingSeries(_ selectors: [[LabelMatcher]], start: Int64, end: Int64) async throws -> [Labels] {
+        let querier = dependencies.querier
+        return try await NIOThreadPool.singleton.runIfActive {
+            var found = Set<Labels>()
+            if selectors.isEmpty {
+                found.formUnion(querier.series([], start: start, end: end))
+            }
+            for matchers in selectors {
+                found.formUnion(querier.series(matchers, start: start, end: end))
+            }
+            return found.sorted { $0.lexicographicallyPrecedes($1) }
         }
-        for matchers in selectors {
-            found.formUnion(dependencies.querier.series(matchers, start: start, end: end))
-        }
-        return found.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     private func stringList(_ values: [String]) -> JSONWriter {

@@ -90,6 +90,9 @@ let package = Package(
         .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .target(name: "LogQL", dependencies: ["TelemetryModel", "LogWire", "LogStorage"], swiftSettings: strict),
 
+        // MARK: The daily retrospective: the four keys and service health.
+        .target(name: "Retrospective", dependencies: ["TelemetryModel", "LogStorage", "LogQL", "PromQL"], swiftSettings: strict),
+
         // MARK: Network edges.
         .target(
             name: "IngestServer",
@@ -175,6 +178,7 @@ let package = Package(
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "RetrospectiveTests", dependencies: ["Retrospective", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),

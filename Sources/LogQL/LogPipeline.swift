@@ -18,12 +18,12 @@ import TelemetryModel
 final class PipelineRunner {
     let stages: [PipelineStage]
     let streamLabels: Labels
-    private let derivesFields: Bool
     /// Whether any stage changes labels (else every entry keeps its stream's labels).
     let changesLabels: Bool
     /// Whether any stage needs the line as a String.
     private let fieldDecoder = LogDecoder(config: LogLabelConfig(labelFields: []))
     private var scratch = DecodedLog()
+    private var recordFields = RecordFields()
 
     // Per entry.
     private(set) var extracted: [(String, String)] = []
@@ -40,8 +40,6 @@ final class PipelineRunner {
     init(stages: [PipelineStage], streamLabels: Labels) {
         self.stages = stages
         self.streamLabels = streamLabels
-        let source = streamLabels["source"] ?? ""
-        derivesFields = source == "json" || source == "logfmt"
         changesLabels = stages.contains { stage in
             switch stage {
             case .lineFilter, .lineFormat, .decolorize: false
@@ -198,18 +196,12 @@ final class PipelineRunner {
 
     private func structuredFields() -> [(String, String)] {
         if let fields { return fields }
-        var out: [(String, String)] = []
-        currentFields?.forEach { name, value in
-            out.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-        }
-        if derivesFields {
-            let source = streamLabels["source"]
-            if source == "json" {
-                fieldDecoder.decodeJSONLine(currentLine, into: &scratch)
-            } else {
-                fieldDecoder.decodeLogfmtLine(currentLine, into: &scratch)
-            }
-            if scratch.parseError == nil { out.append(contentsOf: scratch.fieldPairs.map { ($0.name, $0.value) }) }
+        let out: [(String, String)]
+        if let currentFields {
+            out = recordFields.fields(of: LogEntry(timestamp: 0, line: currentLine, fields: currentFields), streamLabels: streamLabels)
+                .map { ($0.name, $0.value) }
+        } else {
+            out = []
         }
         fields = out
         return out

@@ -9,8 +9,14 @@ public struct LogEntry {
     public let timestamp: Int64
     public let line: UnsafeRawBufferPointer
     /// Fields stored beside the line (empty for JSON and logfmt records,
-    /// whose fields are in the line).
+    /// whose fields are in the line: `RecordFields` reads both).
     public let fields: EncodedFields
+
+    public init(timestamp: Int64, line: UnsafeRawBufferPointer, fields: EncodedFields) {
+        self.timestamp = timestamp
+        self.line = line
+        self.fields = fields
+    }
 }
 
 /// Where one chunk of a selected stream is.

@@ -8,6 +8,9 @@ struct FieldRules: Sendable {
     static let timestampKeys: [[UInt8]] = ["ts", "time", "timestamp", "@timestamp"].map { Array($0.utf8) }
     static let levelKeys: [[UInt8]] = ["level", "lvl", "severity", "loglevel"].map { Array($0.utf8) }
     static let levelName = Array("level".utf8)
+    static let eventName = Array("event".utf8)
+    /// The `event` values that make a record a delivery event, and the field a label.
+    static let deliveryKinds: [[UInt8]] = ["deployment", "incident"].map { Array($0.utf8) }
 
     init(config: LogLabelConfig) {
         labelNames = config.labelFields.filter { $0 != "source" && $0 != "parse_error" && $0 != "level" }.map { Array($0.utf8) }
@@ -37,6 +40,13 @@ struct FieldRules: Sendable {
             if levelIsLabel, Self.levelKeys.contains(where: { log.bytes(name, equal: $0) }), !log.hasLabel(Self.levelName) {
                 let level = log.bytes.withUnsafeBytes { LogLevel(text: UnsafeRawBufferPointer(rebasing: $0[value])) }
                 setLevel(level, into: &log)
+                return
+            }
+            // Delivery events (docs/events.md) are found by their stream: `event` is a label for them.
+            if log.bytes(name, equal: Self.eventName), Self.deliveryKinds.contains(where: { log.bytes(value, equal: $0) }),
+                !log.hasLabel(Self.eventName)
+            {
+                log.labels.append(LogPair(name: name, value: value))
                 return
             }
             if !value.isEmpty, value.count <= maxLabelValueBytes,

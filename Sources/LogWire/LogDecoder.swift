@@ -85,6 +85,13 @@ public struct LogDecoder: Sendable {
         let levelSource = rules.levelIsLabel
             ? ["level", "lvl", "severity", "loglevel"].lazy.compactMap { key in labels.first { $0.0 == key && !$0.1.isEmpty } }.first
             : nil
+        var labels = labels
+        // A delivery event's kind is a label, as for decoded records (docs/events.md).
+        if let kind = fields.first(where: { $0.0 == "event" })?.1, ["deployment", "incident"].contains(kind),
+            !labels.contains(where: { $0.0 == "event" })
+        {
+            labels.append(("event", kind))
+        }
         for (name, value) in labels where !value.isEmpty && name != "source" && !(name == "level" && levelSource != nil) {
             let n = Array(name.utf8).withUnsafeBytes { log.append($0) }
             let v = Array(value.utf8).withUnsafeBytes { log.append($0) }

@@ -1,0 +1,249 @@
+import Foundation
+import TelemetryModel
+
+/// The daily retrospective, as `/api/v1/report/daily` gives it in JSON
+/// (docs/retrospective.md documents every field).
+public struct DailyReport: Sendable, Codable, Equatable {
+    public var date: String
+    public var timezone: String
+    /// Deployments and incident events on the day (after duplicates are dropped).
+    public var events: EventCounts
+    public var fourKeys: KeysReport
+    public var services: [String: ServiceReport]
+    public var openIncidents: [OpenIncident]
+    /// What the reader should know: a day without events, events refused.
+    public var notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case date, timezone, events, services, notes
+        case fourKeys = "four_keys"
+        case openIncidents = "open_incidents"
+    }
+
+    public struct EventCounts: Sendable, Codable, Equatable {
+        public var deployments: Int
+        public var incidents: Int
+    }
+
+    public struct ServiceReport: Sendable, Codable, Equatable {
+        public var fourKeys: KeysReport
+        public var health: Health
+
+        enum CodingKeys: String, CodingKey {
+            case health
+            case fourKeys = "four_keys"
+        }
+    }
+
+    /// A service's health for the day.
+    public struct Health: Sendable, Codable, Equatable {
+        /// Log lines by normalised level.
+        public var logLinesByLevel: [String: Int]
+
+        enum CodingKeys: String, CodingKey {
+            case logLinesByLevel = "log_lines_by_level"
+        }
+    }
+
+    public struct OpenIncident: Sendable, Codable, Equatable {
+        public var incidentID: String
+        public var service: String
+        public var severity: String?
+        public var openedAt: String
+        public var ageSeconds: Int64
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(incidentID, forKey: .incidentID)
+            try c.encode(service, forKey: .service)
+            try c.encode(severity, forKey: .severity)
+            try c.encode(openedAt, forKey: .openedAt)
+            try c.encode(ageSeconds, forKey: .ageSeconds)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case service, severity
+            case incidentID = "incident_id"
+            case openedAt = "opened_at"
+            case ageSeconds = "age_seconds"
+        }
+    }
+}
+
+/// The four keys of one period with its previous period and the trend;
+/// the day's, plus the rolling 7 and 30 days.
+public struct PeriodKeys: Sendable, Codable, Equatable {
+    public var deploymentFrequency: FourKeys.DeploymentFrequency
+    public var leadTimeSeconds: FourKeys.LeadTime
+    public var changeFailureRate: FourKeys.ChangeFailureRate
+    public var timeToRestoreSeconds: FourKeys.TimeToRestore
+    /// The same keys over the period just before.
+    public var previous: FourKeys
+    public var trend: Trend
+
+    init(_ keys: FourKeys, previous: FourKeys) {
+        deploymentFrequency = keys.deploymentFrequency
+        leadTimeSeconds = keys.leadTimeSeconds
+        changeFailureRate = keys.changeFailureRate
+        timeToRestoreSeconds = keys.timeToRestoreSeconds
+        self.previous = previous
+        trend = Trend(keys, previous)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case previous, trend
+        case deploymentFrequency = "deployment_frequency"
+        case leadTimeSeconds = "lead_time_seconds"
+        case changeFailureRate = "change_failure_rate"
+        case timeToRestoreSeconds = "time_to_restore_seconds"
+    }
+}
+
+/// The day's keys (at the top, in the shape the report promises), then the rolling windows.
+public struct KeysReport: Sendable, Codable, Equatable {
+    public var day: PeriodKeys
+    public var last7Days: PeriodKeys
+    public var last30Days: PeriodKeys
+
+    enum CodingKeys: String, CodingKey {
+        case deploymentFrequency = "deployment_frequency"
+        case leadTimeSeconds = "lead_time_seconds"
+        case changeFailureRate = "change_failure_rate"
+        case timeToRestoreSeconds = "time_to_restore_seconds"
+        case previousDay = "previous_day"
+        case trend
+        case last7Days = "last_7_days"
+        case last30Days = "last_30_days"
+    }
+
+    init(day: PeriodKeys, last7Days: PeriodKeys, last30Days: PeriodKeys) {
+        self.day = day
+        self.last7Days = last7Days
+        self.last30Days = last30Days
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(day.deploymentFrequency, forKey: .deploymentFrequency)
+        try c.encode(day.leadTimeSeconds, forKey: .leadTimeSeconds)
+        try c.encode(day.changeFailureRate, forKey: .changeFailureRate)
+        try c.encode(day.timeToRestoreSeconds, forKey: .timeToRestoreSeconds)
+        try c.encode(day.previous, forKey: .previousDay)
+        try c.encode(day.trend, forKey: .trend)
+        try c.encode(last7Days, forKey: .last7Days)
+        try c.encode(last30Days, forKey: .last30Days)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let keys = FourKeys(
+            deploymentFrequency: try c.decode(FourKeys.DeploymentFrequency.self, forKey: .deploymentFrequency),
+            leadTimeSeconds: try c.decode(FourKeys.LeadTime.self, forKey: .leadTimeSeconds),
+            changeFailureRate: try c.decode(FourKeys.ChangeFailureRate.self, forKey: .changeFailureRate),
+            timeToRestoreSeconds: try c.decode(FourKeys.TimeToRestore.self, forKey: .timeToRestoreSeconds))
+        day = PeriodKeys(keys, previous: try c.decode(FourKeys.self, forKey: .previousDay))
+        last7Days = try c.decode(PeriodKeys.self, forKey: .last7Days)
+        last30Days = try c.decode(PeriodKeys.self, forKey: .last30Days)
+    }
+}
+
+/// Whether each key got better or worse than in the previous period (nil when either has no value).
+public struct Trend: Sendable, Codable, Equatable {
+    public enum Direction: String, Sendable, Codable {
+        case better, worse, same
+    }
+
+    public var deploymentFrequency: Direction?
+    public var leadTime: Direction?
+    public var changeFailureRate: Direction?
+    public var timeToRestore: Direction?
+
+    enum CodingKeys: String, CodingKey {
+        case deploymentFrequency = "deployment_frequency"
+        case leadTime = "lead_time"
+        case changeFailureRate = "change_failure_rate"
+        case timeToRestore = "time_to_restore"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(deploymentFrequency, forKey: .deploymentFrequency)
+        try c.encode(leadTime, forKey: .leadTime)
+        try c.encode(changeFailureRate, forKey: .changeFailureRate)
+        try c.encode(timeToRestore, forKey: .timeToRestore)
+    }
+
+    init(_ now: FourKeys, _ before: FourKeys) {
+        func compare(_ a: Double?, _ b: Double?, higherIsBetter: Bool) -> Direction? {
+            guard let a, let b else { return nil }
+            if a == b { return .same }
+            return (a > b) == higherIsBetter ? .better : .worse
+        }
+        deploymentFrequency = compare(Double(now.deploymentFrequency.deploys), Double(before.deploymentFrequency.deploys), higherIsBetter: true)
+        leadTime = compare(now.leadTimeSeconds.median, before.leadTimeSeconds.median, higherIsBetter: false)
+        changeFailureRate = compare(now.changeFailureRate.value, before.changeFailureRate.value, higherIsBetter: false)
+        timeToRestore = compare(now.timeToRestoreSeconds.median, before.timeToRestoreSeconds.median, higherIsBetter: false)
+    }
+}
+
+/// Why a report cannot be made for a date.
+public struct ReportDateError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+}
+
+/// A calendar day in a time zone.
+public struct ReportDay: Sendable, Equatable {
+    public let year: Int
+    public let month: Int
+    public let day: Int
+    public let timeZone: TimeZone
+
+    /// Parses `YYYY-MM-DD`; refuses malformed dates and days that have not begun at `now` (ms).
+    public init(_ text: String, timeZone: TimeZone, now: Int64) throws(ReportDateError) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), (1...31).contains(d)
+        else { throw ReportDateError(description: "date must be YYYY-MM-DD, got \"\(text)\"") }
+        let back = civilFromDays(daysFromCivil(year: y, month: m, day: d))
+        guard back.year == y, back.month == m, back.day == d else { throw ReportDateError(description: "no such date: \(text)") }
+        year = y
+        month = m
+        day = d
+        self.timeZone = timeZone
+        guard start <= now else { throw ReportDateError(description: "\(text) is in the future") }
+    }
+
+    /// The day before the one holding `now` (ms): the report a morning run makes.
+    public init(yesterdayOf now: Int64, timeZone: TimeZone) {
+        let local = Self.localDay(of: now, timeZone) - 1
+        let (y, m, d) = civilFromDays(local)
+        year = y
+        month = m
+        day = d
+        self.timeZone = timeZone
+    }
+
+    public var text: String {
+        String(format: "%04d-%02d-%02d", year, month, day)
+    }
+
+    /// Local midnight as milliseconds since the epoch.
+    public var start: Int64 { Self.midnight(daysFromCivil(year: year, month: month, day: day), timeZone) }
+    /// The next local midnight.
+    public var end: Int64 { Self.midnight(daysFromCivil(year: year, month: month, day: day) + 1, timeZone) }
+
+    /// The local calendar day (days since 1970-01-01) of a time (ms).
+    public static func localDay(of millis: Int64, _ timeZone: TimeZone) -> Int {
+        let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(millis) / 1000))
+        return Int(floorDivide(millis / 1000 + Int64(offset), 86_400))
+    }
+
+    /// Local midnight starting a day (days since 1970-01-01), in ms.
+    static func midnight(_ day: Int, _ timeZone: TimeZone) -> Int64 {
+        let utc = Int64(day) * 86_400
+        // The offset in force at local midnight: try the offset at the UTC guess, then settle.
+        var offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc))))
+        offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(utc - offset))))
+        return (utc - offset) * 1000
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import TelemetryModel
+
+/// Builds the daily report from the delivery events and the day's log
+/// volume. Pure: the caller reads the stores.
+public struct DailyReportBuilder: Sendable {
+    public let calculator: FourKeysCalculator
+
+    public init(events: [DeliveryEvent], failureWindowMillis: Int64 = 86_400_000) {
+        calculator = FourKeysCalculator(events: events, failureWindowMillis: failureWindowMillis)
+    }
+
+    /// The report for `day`; `logLines` is the day's log lines by service and level; `now` ages open incidents (ms).
+    public func build(day: ReportDay, logLines: [String: [String: Int]] = [:], refusedEvents: Int = 0, now: Int64) -> DailyReport {
+        let zone = day.timeZone
+        let dayOf: (Int64) -> Int = { ReportDay.localDay(of: $0, zone) }
+        let start = day.start
+        let end = day.end
+        func period(_ days: Int64, service: String?) -> PeriodKeys {
+            // Windows are whole local days ending with the report's day.
+            let windowStart = days == 1 ? start : ReportDay.midnight(dayOf(start) - Int(days) + 1, zone)
+            let previousStart = ReportDay.midnight(dayOf(windowStart) - Int(days), zone)
+            let span: Int64? = days == 1 ? 7 * 86_400_000 : nil
+            let keys = calculator.keys(start: windowStart, end: end, service: service, deployDaysSpan: span, dayOf: dayOf)
+            let previous = calculator.keys(start: previousStart, end: windowStart, service: service, deployDaysSpan: span, dayOf: dayOf)
+            return PeriodKeys(keys, previous: previous)
+        }
+        func report(_ service: String?) -> KeysReport {
+            KeysReport(day: period(1, service: service), last7Days: period(7, service: service), last30Days: period(30, service: service))
+        }
+        let horizon = ReportDay.midnight(dayOf(start) - 59, zone)
+        var services = Set(calculator.deployments.filter { $0.time >= horizon && $0.time < end }.map(\.service))
+        services.formUnion(calculator.incidents.filter { $0.time >= horizon && $0.time < end }.map(\.service))
+        services.formUnion(logLines.keys)
+        var perService: [String: DailyReport.ServiceReport] = [:]
+        for service in services {
+            perService[service] = DailyReport.ServiceReport(
+                fourKeys: report(service), health: DailyReport.Health(logLinesByLevel: logLines[service] ?? [:]))
+        }
+        let deploysToday = calculator.deployments.filter { $0.time >= start && $0.time < end }.count
+        let incidentsToday = calculator.incidents.filter { $0.time >= start && $0.time < end }.count
+        let open = calculator.openIncidents(at: end).map { incident in
+            DailyReport.OpenIncident(
+                incidentID: incident.id, service: incident.service, severity: incident.severity,
+                openedAt: formatRFC3339(incident.time), ageSeconds: max(0, (min(now, end) - incident.time) / 1000))
+        }
+        var notes: [String] = []
+        if deploysToday == 0 && incidentsToday == 0 { notes.append("No deployments or incidents were reported on \(day.text).") }
+        if refusedEvents > 0 { notes.append("\(refusedEvents) stored events were left out because a field was missing or malformed.") }
+        return DailyReport(
+            date: day.text, timezone: zone.identifier,
+            events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
+            fourKeys: report(nil), services: perService, openIncidents: open, notes: notes)
+    }
+}
+
+extension DailyReport {
+    /// The report as JSON, keys sorted (stable, for files and golden tests).
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // Every field is a plain value: encoding cannot fail.
+        return (try? encoder.encode(self)) ?? Data("{}".utf8)
+    }
+}

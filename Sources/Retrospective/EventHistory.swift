@@ -1,0 +1,48 @@
+import LogStorage
+import TelemetryModel
+
+/// What the report reads from the log store: the delivery events (records
+/// of the `event="deployment"` and `event="incident"` streams, whichever way
+/// they came in) and the log volume by service and level.
+public enum EventHistory {
+    /// The events with times in `start..<end` (ms), and how many stored records did not read as events.
+    public static func events(in store: LogStore, start: Int64, end: Int64) -> (events: [DeliveryEvent], refused: Int) {
+        guard let matcher = try? LabelMatcher("event", .regexMatch, "deployment|incident") else { return ([], 0) }
+        var events: [DeliveryEvent] = []
+        var refused = 0
+        var reader = RecordFields()
+        for stream in store.select([matcher], start: start * 1_000_000, end: end * 1_000_000) {
+            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { entry in
+                var fields: [String: String] = [:]
+                for (name, value) in reader.fields(of: entry, streamLabels: stream.labels) where fields[name] == nil {
+                    fields[name] = value
+                }
+                // Labels the record was filed under stand for its fields (service, event).
+                for label in stream.labels where fields[label.name] == nil { fields[label.name] = label.value }
+                switch DeliveryEvent.parse(fields, time: floorDivide(entry.timestamp, 1_000_000)) {
+                case .success(let event): events.append(event)
+                case .failure: refused += 1
+                }
+                return true
+            }
+        }
+        return (events, refused)
+    }
+
+    /// Log lines in `start..<end` (ms) by `service` label and `level` label.
+    public static func logVolume(in store: LogStore, start: Int64, end: Int64) -> [String: [String: Int]] {
+        guard let matcher = try? LabelMatcher("service", .regexMatch, ".+") else { return [:] }
+        var volume: [String: [String: Int]] = [:]
+        for stream in store.select([matcher], start: start * 1_000_000, end: end * 1_000_000) {
+            guard let service = stream.labels["service"] else { continue }
+            let level = stream.labels["level"] ?? "unknown"
+            var count = 0
+            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { _ in
+                count += 1
+                return true
+            }
+            if count > 0 { volume[service, default: [:]][level, default: 0] += count }
+        }
+        return volume
+    }
+}

@@ -178,7 +178,9 @@ let package = Package(
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
-        .testTarget(name: "RetrospectiveTests", dependencies: ["Retrospective", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "RetrospectiveTests", dependencies: ["Retrospective", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"],
+            exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),

@@ -223,6 +223,11 @@ public struct ReportDay: Sendable, Equatable {
         self.timeZone = timeZone
     }
 
+    /// The zone's name as configured (`UTC` rather than Foundation's `GMT`).
+    public var timeZoneName: String {
+        timeZone.identifier == "GMT" ? "UTC" : timeZone.identifier
+    }
+
     public var text: String {
         String(format: "%04d-%02d-%02d", year, month, day)
     }

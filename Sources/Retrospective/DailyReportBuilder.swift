@@ -48,7 +48,7 @@ public struct DailyReportBuilder: Sendable {
         if deploysToday == 0 && incidentsToday == 0 { notes.append("No deployments or incidents were reported on \(day.text).") }
         if refusedEvents > 0 { notes.append("\(refusedEvents) stored events were left out because a field was missing or malformed.") }
         return DailyReport(
-            date: day.text, timezone: zone.identifier,
+            date: day.text, timezone: day.timeZoneName,
             events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
             fourKeys: report(nil), services: perService, openIncidents: open, notes: notes)
     }

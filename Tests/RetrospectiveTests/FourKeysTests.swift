@@ -115,6 +115,16 @@ struct FourKeysTests {
         #expect(decoded == report)
     }
 
+    @Test func theMarkdownMatchesTheGoldenFile() throws {
+        let day = try ReportDay("2026-11-20", timeZone: utc, now: reportNow)
+        let report = DailyReportBuilder(events: history).build(
+            day: day, logLines: ["api": ["info": 120, "error": 3]], now: reportNow)
+        let markdown = MarkdownReport.render(report)
+        let path = "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Golden/daily-2026-11-20.md"
+        if ProcessInfo.processInfo.environment["TALLY_RECORD_GOLDEN"] == "1" { try markdown.write(toFile: path, atomically: true, encoding: .utf8) }
+        #expect(markdown == (try String(contentsOfFile: path, encoding: .utf8)), "\(markdown)")
+    }
+
     @Test func aDayWithoutEventsSaysSo() throws {
         let day = try ReportDay("2026-10-01", timeZone: utc, now: reportNow)
         let report = DailyReportBuilder(events: history).build(day: day, now: reportNow)

@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec",
+                "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -123,6 +123,7 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
+                "Retrospective",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 "LogQL",
                 "LogStorage", "LogWire",
@@ -140,6 +141,7 @@ let package = Package(
         .executableTarget(
             name: "tally",
             dependencies: [
+                "Retrospective",
                 "TallyApp", "TelemetryModel", "TimeSeriesStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import LogQL
 import LogStorage
 import LogWire
 import Prometheus
+import Retrospective
 import PromQL
 import TelemetryModel
 
@@ -39,6 +40,8 @@ public struct APIDependencies: Sendable {
     public var maxLogLineBytes = 256 << 10
     /// The largest log push body accepted (after decompression), in bytes.
     public var maxPushBytes = 64 << 20
+    /// The retrospective's time zone and failure window.
+    public var report = ReportConfig()
     /// Log pushes stored at once; more are answered 429.
     public var maxConcurrentPushes = 16
 

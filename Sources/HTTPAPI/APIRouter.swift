@@ -8,6 +8,7 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicReque
     OperationalRoutes(dependencies: dependencies).register(on: router)
     if let store = dependencies.logStore {
         LokiRoutes(dependencies: dependencies, store: store).register(on: router)
+        RetrospectiveRoutes(dependencies: dependencies, store: store).register(on: router)
     }
     return router
 }

@@ -24,8 +24,18 @@ public final class LogEventStore: EventSink, EventQuerier {
         self.metrics = metrics
     }
 
-    /// Hands the event to a log writer; never blocks (a full ring drops it, counted).
+    /// Hands the event to a log writer; never blocks (a full ring drops it,
+    /// counted). An event tagged `event:deployment` or `event:incident` must
+    /// carry the fields docs/events.md lists, or it is refused and counted.
     public func record(_ event: TelemetryEvent) {
+        if let kind = event.tags.first(where: { $0.name == "event" })?.value, kind == "deployment" || kind == "incident" {
+            var fields: [String: String] = [:]
+            for tag in event.tags where fields[tag.name] == nil { fields[tag.name] = tag.value }
+            if case .failure(let error) = DeliveryEvent.parse(fields, time: event.timestamp) {
+                metrics.refusedDeliveryEvents[error.kind]?.increment()
+                return
+            }
+        }
         var labels: [(String, String)] = event.tags.filter { decoder.config.labelFields.contains($0.name) }.map { ($0.name, $0.value) }
         if let host = event.hostname, decoder.config.labelFields.contains("host"), !labels.contains(where: { $0.0 == "host" }) {
             labels.append(("host", host))

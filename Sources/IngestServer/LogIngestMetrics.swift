@@ -19,6 +19,8 @@ public struct LogIngestMetrics: Sendable {
     let tcpRejectedConnections: Counter
     let tcpBackpressurePauses: Counter
     let writeFailures: Counter
+    /// DogStatsD events tagged as deployments or incidents whose fields do not check out, by reason.
+    let refusedDeliveryEvents: [String: Counter]
 
     public static let listenerNames = ["logs_tcp", "logs_udp", "syslog_tcp", "syslog_udp", "http"]
 
@@ -58,5 +60,13 @@ public struct LogIngestMetrics: Sendable {
             "tally_logs_tcp_backpressure_pauses", "Times a log TCP connection stopped reading because a writer's ring was full.")
         writeFailures = counter(
             "tally_logs_write_failures", "Batches a log writer could not store (WAL errors); retried until they go.")
+        var refused: [String: Counter] = [:]
+        for reason in ["missing_field", "bad_time", "bad_value"] {
+            refused[reason] = registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_delivery_events_refused", unitName: "total",
+                helpText: "DogStatsD deployment and incident events refused for a missing or malformed field (docs/events.md)."),
+                labels: [("reason", reason)])
+        }
+        refusedDeliveryEvents = refused
     }
 }

@@ -1,3 +1,5 @@
+import TelemetryModel
+
 /// The four key metrics over one period, as the report's JSON gives them.
 public struct FourKeys: Sendable, Codable, Equatable {
     public struct DeploymentFrequency: Sendable, Codable, Equatable {
@@ -189,14 +191,5 @@ public struct FourKeysCalculator: Sendable {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((p * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]
-    }
-}
-
-extension DeliveryEvent {
-    var time: Int64 {
-        switch self {
-        case .deployment(let deploy): deploy.time
-        case .incident(let incident): incident.time
-        }
     }
 }

@@ -100,6 +100,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxConcurrentQueries = config.maxConcurrentQueries
     dependencies.maxPointsPerSeries = config.maxPointsPerSeries
     dependencies.logStore = logStore
+    dependencies.report = config.report
     dependencies.logLimits = config.logQuery
     dependencies.logLabels = config.logs.labels
     dependencies.maxLogLineBytes = config.logs.maxLineBytes

@@ -1,7 +1,9 @@
 import DurableFiles
+import Foundation
 import IngestServer
 import Logging
 import LogStorage
+import Retrospective
 import TelemetryModel
 import TimeSeriesStorage
 import Yams
@@ -155,6 +157,19 @@ public enum ConfigLoader {
                         try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                             try readLogStore(key, value, path, reader: reader, into: &config.logStore, fsyncInterval: &logFsyncInterval)
                         }
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
+            case "report":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "timezone":
+                        let name = try reader.string(value, path)
+                        guard let zone = TimeZone(identifier: name) else {
+                            throw reader.error(value, path, "unknown time zone \"\(name)\" (an IANA name such as Europe/Berlin, or UTC)")
+                        }
+                        config.report.timeZone = zone
+                    case "failure_window": config.report.failureWindowMillis = try reader.duration(value, path, minimum: 0)
                     default: throw reader.unknown(key, value, path)
                     }
                 }

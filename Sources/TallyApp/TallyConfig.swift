@@ -2,6 +2,7 @@ import Aggregation
 import DurableFiles
 import IngestServer
 import Logging
+import Retrospective
 import LogQL
 import LogStorage
 import PromQL
@@ -42,6 +43,8 @@ public struct TallyConfig: Sendable {
     public var maxPushBytes = 64 << 20
     /// Pushes stored at once; more are answered 429.
     public var maxConcurrentPushes = 16
+    /// The daily retrospective: its time zone and failure window.
+    public var report = ReportConfig()
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
     /// PromQL limits: timeout, samples, lookback.

@@ -125,9 +125,15 @@ struct LogIngestEndToEndTests {
         #expect(refused.status == 400)
         #expect(refused.body.contains(#"invalid label name "bad-name""#), "\(refused.body)")
 
-        // A DogStatsD event is a log record of its own stream.
-        try sendUDP(datagram(["_e{6,11}:Deploy|api v1.2 ok|t:success|#service:api,version:v1.2,event:deployment"]), port: tally.statsdPort)
+        // A DogStatsD event is a log record of its own stream; one tagged as a deployment must carry
+        // the deployment's fields, or it is refused and counted.
+        let commitTime = Int(Date().timeIntervalSince1970) - 3_600
+        try sendUDP(datagram([
+            "_e{6,11}:Deploy|api v1.2 ok|t:success|#service:api,version:v1.2,event:deployment,commit_sha:abc123,commit_time:\(commitTime),status:success",
+            "_e{6,6}:Deploy|broken|#service:api,event:deployment,version:v9",
+        ]), port: tally.statsdPort)
         _ = try await tally.waitFor("/api/v1/events") { _, body in body.contains("Deploy") }
+        _ = try await tally.waitFor("/metrics") { _, body in body.contains(#"tally_delivery_events_refused_total{reason="missing_field"} 1"#) }
 
         // Everything acknowledged is still there after a restart (WAL replay).
         #expect(await tally.stop() == 0)

@@ -64,6 +64,8 @@ struct ConfigLoaderTests {
         #expect(loaded.logQuery.timeout == defaults.logQuery.timeout)
         #expect(loaded.maxPushBytes == defaults.maxPushBytes)
         #expect(loaded.maxConcurrentPushes == defaults.maxConcurrentPushes)
+        #expect(loaded.report.timeZone == defaults.report.timeZone)
+        #expect(loaded.report.failureWindowMillis == defaults.report.failureWindowMillis)
         let store = loaded.logStore, storeDefaults = defaults.logStore
         #expect(store.retentionNanos == storeDefaults.retentionNanos)
         #expect(store.maxBytes == storeDefaults.maxBytes)
@@ -78,6 +80,11 @@ struct ConfigLoaderTests {
         #expect(store.compressionLevel == storeDefaults.compressionLevel)
         #expect(store.fsync == storeDefaults.fsync)
         #expect(store.walSegmentBytes == storeDefaults.walSegmentBytes)
+    }
+
+    @Test func reportTimeZonesAreChecked() throws {
+        #expect(try ConfigLoader.load(yaml: "report:\n  timezone: Europe/Berlin\n", file: "t.yaml").report.timeZone.identifier == "Europe/Berlin")
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  timezone: Mars/Olympus\n", file: "t.yaml") }
     }
 
     @Test func logLabelFieldsAreChecked() {

@@ -1,5 +1,3 @@
-import Foundation
-import TelemetryModel
 
 /// A production deployment or an incident, as a pipeline reports it
 /// (docs/events.md): the input of the four key metrics.
@@ -88,7 +86,7 @@ extension DeliveryEvent {
     /// them). `time` is the record's own time when the fields have none (ms).
     public static func parse(_ fields: [String: String], time recordTime: Int64) -> Result<DeliveryEvent, EventError> {
         func required(_ name: String) -> Result<String, EventError> {
-            guard let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+            guard let value = fields[name].map({ $0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed() }), !value.isEmpty else {
                 return .failure(EventError(field: name, reason: "missing"))
             }
             return .success(String(value))
@@ -135,6 +133,16 @@ extension DeliveryEvent {
             return .failure(error)
         } catch {
             return .failure(EventError(field: "event", reason: "\(error)"))
+        }
+    }
+}
+
+extension DeliveryEvent {
+    /// When it happened (milliseconds).
+    public var time: Int64 {
+        switch self {
+        case .deployment(let deploy): deploy.time
+        case .incident(let incident): incident.time
         }
     }
 }

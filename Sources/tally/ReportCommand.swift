@@ -1,0 +1,82 @@
+import AsyncHTTPClient
+import ArgumentParser
+import Foundation
+import NIOCore
+import Retrospective
+
+/// `tally report daily`: the daily retrospective from a running tally.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Reports from a running tally.",
+        subcommands: [DailyReportCommand.self]
+    )
+}
+
+struct DailyReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daily",
+        abstract: "The daily retrospective: the four key metrics and service health.",
+        discussion: """
+        Asks a running tally for a day's report (default: yesterday in the server's report.timezone) \
+        and prints it as Markdown (fit for a chat or a wiki) or JSON (docs/retrospective.md).
+        """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The day, YYYY-MM-DD.", valueName: "date"))
+    var date: String?
+
+    @Option(name: .long, help: "md or json.")
+    var format = "md"
+
+    @Option(name: .long, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var out: String?
+
+    @Option(name: .long, help: ArgumentHelp("The server.", valueName: "url"))
+    var server = "http://127.0.0.1:9470"
+
+    func validate() throws {
+        guard ["md", "json"].contains(format) else { throw ValidationError("--format: md or json") }
+    }
+
+    func run() async throws {
+        var url = server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/v1/report/daily"
+        if let date { url += "?date=" + (date.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? date) }
+        let body: Data
+        let status: UInt
+        do {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .minutes(5))
+            status = response.status.code
+            body = Data(buffer: try await response.body.collect(upTo: 256 << 20))
+        } catch {
+            FileHandle.standardError.write(Data("tally report: cannot reach \(server): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        guard status == 200 else {
+            let message = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? String
+            FileHandle.standardError.write(Data("tally report: \(message ?? String(decoding: body, as: UTF8.self))\n".utf8))
+            throw ExitCode(1)
+        }
+        let output: Data
+        if format == "json" {
+            output = body
+        } else {
+            guard let report = try? JSONDecoder().decode(DailyReport.self, from: body) else {
+                FileHandle.standardError.write(Data("tally report: the server's answer is not a daily report\n".utf8))
+                throw ExitCode(1)
+            }
+            output = Data(MarkdownReport.render(report).utf8)
+        }
+        if let out {
+            do {
+                try output.write(to: URL(fileURLWithPath: out))
+            } catch {
+                FileHandle.standardError.write(Data("tally report: cannot write \(out): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(1)
+            }
+        } else {
+            FileHandle.standardOutput.write(output)
+            if format == "json" { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        }
+    }
+}

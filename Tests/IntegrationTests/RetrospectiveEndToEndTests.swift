@@ -1,0 +1,76 @@
+import Foundation
+import TallyTestKit
+import Testing
+
+/// Deployments and incidents in through every path, the daily report out
+/// through the API and `tally report daily`.
+@Suite("Retrospective, end to end", .serialized)
+struct RetrospectiveEndToEndTests {
+    @Test func eventsInReportOut() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let now = Int(Date().timeIntervalSince1970)
+        // Every event falls within the hour before t, all on one UTC day: today, or
+        // yesterday's last hour when today is less than two hours old.
+        let dayStart = now - now % 86_400
+        let t = now - dayStart < 7_200 ? dayStart - 60 : now - 60
+        func iso(_ seconds: Int) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
+        }
+        let today = String(iso(t).prefix(10))
+
+        // 1. POST /api/v1/events: an array, checked whole.
+        let events = """
+            [{"event":"deployment","service":"api","version":"v1","commit_sha":"a1","commit_time":"\(iso(t - 7_200))","status":"success","time":"\(iso(t - 3_600))"},
+             {"event":"deployment","service":"api","version":"v2","commit_sha":"a2","commit_time":\(t - 1_800),"status":"rolled_back","time":\(t - 900)},
+             {"event":"incident","service":"api","incident_id":"INC-7","state":"opened","severity":"sev1","time":"\(iso(t - 600))"},
+             {"event":"incident","service":"api","incident_id":"INC-7","state":"resolved","time":"\(iso(t - 60))"}]
+            """
+        let posted = try await tally.post("/api/v1/events", body: Array(events.utf8), headers: [("Content-Type", "application/json")])
+        #expect(posted.status == 200 && posted.body.contains(#""accepted":4"#), "\(posted.body)")
+        let bad = #"[{"event":"deployment","service":"api","version":"v3","commit_sha":"a3","status":"success"},{"event":"incident"}]"#
+        let refused = try await tally.post("/api/v1/events", body: Array(bad.utf8), headers: [("Content-Type", "application/json")])
+        #expect(refused.status == 400, "\(refused.body)")
+        #expect(refused.body.contains("events[0].commit_time: missing") && refused.body.contains("events[1].service: missing"), "\(refused.body)")
+        let late = """
+            {"event":"deployment","service":"api","version":"v4","commit_sha":"a4","commit_time":"\(iso(t))","status":"success","time":"\(iso(t - 60))"}
+            """
+        let backwards = try await tally.post("/api/v1/events", body: Array(late.utf8), headers: [("Content-Type", "application/json")])
+        #expect(backwards.status == 400 && backwards.body.contains("commit_time: is after the deploy time"), "\(backwards.body)")
+
+        // 2. A structured log line with an event field, as gen-logs.py writes one (the duplicate counts once).
+        let line = #"{"ts":"\#(iso(t - 300))","service":"web","level":"info","event":"deployment","version":"w1","commit_sha":"b1","commit_time":"\#(iso(t - 5_000))","status":"success","msg":"deployed web"}"#
+        try sendTCP(Array((line + "\n" + line + "\n").utf8), port: tally.logsPort)
+
+        let report = try await tally.waitFor("/api/v1/report/daily?date=\(today)") { status, body in
+            // The log line reaches the store through a writer's ring: wait for its deployment.
+            status == 200 && body.contains(#""deployments" : 3"#)
+        }
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        let keys = try #require(json["four_keys"] as? [String: Any])
+        let frequency = try #require(keys["deployment_frequency"] as? [String: Any])
+        #expect(frequency["deploys"] as? Int == 2, "\(report)") // v1 and w1 succeeded; v2 rolled back
+        let failure = try #require(keys["change_failure_rate"] as? [String: Any])
+        // v2 rolled back; v1 preceded INC-7 by 50 minutes: both failed; w1 came after the incident opened.
+        #expect(failure["deploys"] as? Int == 3 && failure["failed"] as? Int == 2, "\(report)")
+        let restore = try #require(keys["time_to_restore_seconds"] as? [String: Any])
+        #expect(restore["median"] as? Double == 540 && restore["resolved"] as? Int == 1, "\(report)")
+        let lead = try #require(keys["lead_time_seconds"] as? [String: Any])
+        #expect(lead["deploys"] as? Int == 2, "\(report)")
+        #expect((json["services"] as? [String: Any])?.keys.sorted() == ["api", "web"], "\(report)")
+
+        // 3. The CLI, as Markdown, and the date checks.
+        let markdown = try runProcess(try TallyProcess.binaryPath(), [
+            "report", "daily", "--date", today, "--server", "http://127.0.0.1:\(tally.httpPort)",
+        ])
+        #expect(markdown.status == 0 && markdown.output.contains("# Retrospective for \(today) (UTC)"), "\(markdown.output)")
+        #expect(markdown.output.contains("| Change failure rate | 66.67% (2/3)"), "\(markdown.output)")
+        let future = try await tally.get("/api/v1/report/daily?date=2999-01-01")
+        #expect(future.status == 400 && future.body.contains("is in the future"), "\(future.body)")
+        let malformed = try await tally.get("/api/v1/report/daily?date=01%2F02%2F2026")
+        #expect(malformed.status == 400 && malformed.body.contains("YYYY-MM-DD"), "\(malformed.body)")
+        #expect(await tally.stop() == 0)
+    }
+}

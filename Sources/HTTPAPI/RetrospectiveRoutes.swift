@@ -8,8 +8,9 @@ import Retrospective
 import TelemetryModel
 
 /// `POST /api/v1/events` (deployments and incidents from a pipeline, stored
-/// as log records) and `GET /api/v1/report/daily?date=` (the retrospective
-/// as JSON). docs/events.md and docs/retrospective.md.
+/// as log records), `GET /api/v1/report/daily?date=` (the retrospective as
+/// JSON) and `GET /report/daily?date=` (as a page). docs/events.md and
+/// docs/retrospective.md.
 struct RetrospectiveRoutes: Sendable {
     let dependencies: APIDependencies
     let store: LogStore
@@ -17,6 +18,16 @@ struct RetrospectiveRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.post("/api/v1/events") { request, _ in
             try await respond { try await postEvents(request) }
+        }
+        router.get("/report/daily") { request, _ in
+            do {
+                let report = try await dailyReport(request)
+                var buffer = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+                buffer.writeString(HTMLReport.render(report))
+                return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+            } catch let error as APIError {
+                return textResponse(error.status, error.message)
+            }
         }
         router.get("/api/v1/report/daily") { request, _ in
             do {

@@ -13,11 +13,60 @@ public struct DailyReport: Sendable, Codable, Equatable {
     public var openIncidents: [OpenIncident]
     /// What the reader should know: a day without events, events refused.
     public var notes: [String]
+    /// The series the HTML page draws, over the 30 days ending with the report's day.
+    public var history: History
 
     enum CodingKeys: String, CodingKey {
-        case date, timezone, events, services, notes
+        case date, timezone, events, services, notes, history
         case fourKeys = "four_keys"
         case openIncidents = "open_incidents"
+    }
+
+    /// The last 30 days, day by day.
+    public struct History: Sendable, Codable, Equatable {
+        /// Production deploys per day, oldest first.
+        public var days: [Day]
+        /// Lead times (seconds) of the successful production deploys, in deploy order.
+        public var leadTimesSeconds: [Double]
+        /// Incidents opened in the 30 days (or still open), oldest first.
+        public var incidents: [IncidentSpan]
+
+        enum CodingKeys: String, CodingKey {
+            case days, incidents
+            case leadTimesSeconds = "lead_times_seconds"
+        }
+    }
+
+    public struct Day: Sendable, Codable, Equatable {
+        public var date: String
+        public var deploys: Int
+        public var failed: Int
+    }
+
+    public struct IncidentSpan: Sendable, Codable, Equatable {
+        public var incidentID: String
+        public var service: String
+        public var openedAt: String
+        /// Nil while it is open.
+        public var resolvedAt: String?
+        public var durationSeconds: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case service
+            case incidentID = "incident_id"
+            case openedAt = "opened_at"
+            case resolvedAt = "resolved_at"
+            case durationSeconds = "duration_seconds"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(incidentID, forKey: .incidentID)
+            try c.encode(service, forKey: .service)
+            try c.encode(openedAt, forKey: .openedAt)
+            try c.encode(resolvedAt, forKey: .resolvedAt)
+            try c.encode(durationSeconds, forKey: .durationSeconds)
+        }
     }
 
     public struct EventCounts: Sendable, Codable, Equatable {
@@ -28,10 +77,13 @@ public struct DailyReport: Sendable, Codable, Equatable {
     public struct ServiceReport: Sendable, Codable, Equatable {
         public var fourKeys: KeysReport
         public var health: Health
+        /// Successful production deploys per day over the last 30 days (the sparkline).
+        public var deploysPerDay: [Int]
 
         enum CodingKeys: String, CodingKey {
             case health
             case fourKeys = "four_keys"
+            case deploysPerDay = "deploys_per_day"
         }
     }
 

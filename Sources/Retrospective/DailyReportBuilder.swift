@@ -32,11 +32,50 @@ public struct DailyReportBuilder: Sendable {
         var services = Set(calculator.deployments.filter { $0.time >= horizon && $0.time < end }.map(\.service))
         services.formUnion(calculator.incidents.filter { $0.time >= horizon && $0.time < end }.map(\.service))
         services.formUnion(logLines.keys)
+        // The 30 days ending with the report's day, for the charts.
+        let lastDay = dayOf(start)
+        let firstDay = lastDay - 29
+        let windowStart = ReportDay.midnight(firstDay, zone)
+        let recent = calculator.deployments.filter { $0.isProduction && $0.time >= windowStart && $0.time < end }
+        func perDay(_ deploys: [Deployment], failedOnly: Bool = false) -> [Int] {
+            var counts = [Int](repeating: 0, count: 30)
+            for deploy in deploys {
+                let index = dayOf(deploy.time) - firstDay
+                guard (0..<30).contains(index) else { continue }
+                if failedOnly ? calculator.failed(deploy) : deploy.status == .success { counts[index] += 1 }
+            }
+            return counts
+        }
         var perService: [String: DailyReport.ServiceReport] = [:]
         for service in services {
             perService[service] = DailyReport.ServiceReport(
-                fourKeys: report(service), health: DailyReport.Health(logLinesByLevel: logLines[service] ?? [:]))
+                fourKeys: report(service), health: DailyReport.Health(logLinesByLevel: logLines[service] ?? [:]),
+                deploysPerDay: perDay(recent.filter { $0.service == service }))
         }
+        let successes = perDay(recent)
+        let failures = perDay(recent, failedOnly: true)
+        let days = (0..<30).map { index in
+            let (y, m, d) = civilFromDays(firstDay + index)
+            return DailyReport.Day(date: String(format: "%04d-%02d-%02d", y, m, d), deploys: successes[index], failed: failures[index])
+        }
+        var resolvedAt: [String: Int64] = [:]
+        for incident in calculator.incidents where incident.state == .resolved && incident.time < end {
+            resolvedAt[incident.id] = resolvedAt[incident.id] ?? incident.time
+        }
+        var seen = Set<String>()
+        let spans = calculator.incidents.filter { incident in
+            incident.state == .opened && incident.time < end && seen.insert(incident.id).inserted
+                && (incident.time >= windowStart || (resolvedAt[incident.id].map { $0 >= windowStart } ?? true))
+        }.map { incident in
+            let resolved = resolvedAt[incident.id]
+            return DailyReport.IncidentSpan(
+                incidentID: incident.id, service: incident.service, openedAt: formatRFC3339(incident.time),
+                resolvedAt: resolved.map(formatRFC3339), durationSeconds: resolved.map { ($0 - incident.time) / 1000 })
+        }
+        let history = DailyReport.History(
+            days: days,
+            leadTimesSeconds: recent.filter { $0.status == .success }.map { Double($0.time - $0.commitTime) / 1000 },
+            incidents: spans)
         let deploysToday = calculator.deployments.filter { $0.time >= start && $0.time < end }.count
         let incidentsToday = calculator.incidents.filter { $0.time >= start && $0.time < end }.count
         let open = calculator.openIncidents(at: end).map { incident in
@@ -50,7 +89,7 @@ public struct DailyReportBuilder: Sendable {
         return DailyReport(
             date: day.text, timezone: day.timeZoneName,
             events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
-            fourKeys: report(nil), services: perService, openIncidents: open, notes: notes)
+            fourKeys: report(nil), services: perService, openIncidents: open, notes: notes, history: history)
     }
 }
 

@@ -19,14 +19,15 @@ struct DailyReportCommand: AsyncParsableCommand {
         abstract: "The daily retrospective: the four key metrics and service health.",
         discussion: """
         Asks a running tally for a day's report (default: yesterday in the server's report.timezone) \
-        and prints it as Markdown (fit for a chat or a wiki) or JSON (docs/retrospective.md).
+        and prints it as Markdown (fit for a chat or a wiki), a self-contained HTML page, or JSON \
+        (docs/retrospective.md).
         """
     )
 
     @Option(name: .long, help: ArgumentHelp("The day, YYYY-MM-DD.", valueName: "date"))
     var date: String?
 
-    @Option(name: .long, help: "md or json.")
+    @Option(name: .long, help: "md, html or json.")
     var format = "md"
 
     @Option(name: .long, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
@@ -36,7 +37,7 @@ struct DailyReportCommand: AsyncParsableCommand {
     var server = "http://127.0.0.1:9470"
 
     func validate() throws {
-        guard ["md", "json"].contains(format) else { throw ValidationError("--format: md or json") }
+        guard ["md", "html", "json"].contains(format) else { throw ValidationError("--format: md, html or json") }
     }
 
     func run() async throws {
@@ -65,7 +66,7 @@ struct DailyReportCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("tally report: the server's answer is not a daily report\n".utf8))
                 throw ExitCode(1)
             }
-            output = Data(MarkdownReport.render(report).utf8)
+            output = Data((format == "html" ? HTMLReport.render(report) : MarkdownReport.render(report)).utf8)
         }
         if let out {
             do {

@@ -67,6 +67,32 @@ struct RetrospectiveEndToEndTests {
         ])
         #expect(markdown.status == 0 && markdown.output.contains("# Retrospective for \(today) (UTC)"), "\(markdown.output)")
         #expect(markdown.output.contains("| Change failure rate | 66.67% (2/3)"), "\(markdown.output)")
+        // 4. The page, opened in headless Chromium (Debian's, installed by .ci/deps): no console
+        //    error, the four keys in its text, and a screenshot CI keeps in .ci/artifacts/.
+        let page = try await tally.get("/report/daily?date=\(today)")
+        #expect(page.status == 200 && page.body.hasPrefix("<!doctype html>"))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-report-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("report.html")
+        try page.body.write(to: file, atomically: true, encoding: .utf8)
+        let chromium = "/usr/bin/chromium"
+        #expect(FileManager.default.isExecutableFile(atPath: chromium), "chromium is installed by .ci/deps")
+        let browser = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(directory.path)/profile"]
+        let dom = try runProcess(chromium, browser + ["--enable-logging=stderr", "--v=0", "--dump-dom", file.absoluteString])
+        #expect(dom.status == 0, "\(dom.output.suffix(2_000))")
+        #expect(!dom.output.contains("CONSOLE") && !dom.output.contains("Uncaught"), "console messages: \(dom.output.suffix(2_000))")
+        for text in ["Deployment frequency", "2 deploys", "Lead time for changes", "Change failure rate", "66.67%", "Time to restore service", "9 min"] {
+            #expect(dom.output.contains(text), "\(text) is not in the page")
+        }
+        let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        let screenshot = root + "/.ci/artifacts/report-daily.png"
+        try FileManager.default.createDirectory(atPath: root + "/.ci/artifacts", withIntermediateDirectories: true)
+        let shot = try runProcess(chromium, browser + ["--hide-scrollbars", "--window-size=1100,1900", "--screenshot=\(screenshot)", file.absoluteString])
+        #expect(shot.status == 0, "\(shot.output.suffix(2_000))")
+        let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+        #expect(size > 10_000, "the screenshot is \(size) bytes")
+
         let future = try await tally.get("/api/v1/report/daily?date=2999-01-01")
         #expect(future.status == 400 && future.body.contains("is in the future"), "\(future.body)")
         let malformed = try await tally.get("/api/v1/report/daily?date=01%2F02%2F2026")

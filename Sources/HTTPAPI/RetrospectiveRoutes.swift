@@ -57,25 +57,30 @@ struct RetrospectiveRoutes: Sendable {
             let objects: [Any] = (root as? [Any]) ?? [root]
             guard !objects.isEmpty else { throw APIError(type: .badData, message: "no event in the body") }
             var problems: [String] = []
-            var lines: [String] = []
+            var lines: [(time: Int64, line: String)] = []
             for (i, item) in objects.enumerated() {
                 guard let object = item as? [String: Any] else {
                     problems.append("events[\(i)]: expected an object")
                     continue
                 }
                 let fields = object.mapValues(Self.text)
-                if case .failure(let error) = DeliveryEvent.parse(fields, time: now) {
+                let event: DeliveryEvent
+                switch DeliveryEvent.parse(fields, time: now) {
+                case .success(let parsed): event = parsed
+                case .failure(let error):
                     problems.append("events[\(i)].\(error)")
                     continue
                 }
                 let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-                lines.append(String(decoding: data, as: UTF8.self))
+                lines.append((event.time, String(decoding: data, as: UTF8.self)))
             }
+            // Oldest first, so that a batch is in order within each stream.
+            lines.sort { $0.time < $1.time }
             guard problems.isEmpty else { throw APIError(type: .badData, message: problems.joined(separator: "; ")) }
             let decoder = LogDecoder(config: labels)
             var batch = LogBatch()
             var log = DecodedLog()
-            for line in lines {
+            for (_, line) in lines {
                 Array(line.utf8).withUnsafeBytes { decoder.decodeJSONLine($0, into: &log) }
                 batch.append(log)
             }

@@ -131,12 +131,9 @@ struct RetrospectiveRoutes: Sendable {
             day = ReportDay(yesterdayOf: now, timeZone: config.timeZone)
         }
         let store = self.store
+        let querier = dependencies.querier
         return try await NIOThreadPool.singleton.runIfActive {
-            let history = EventHistory.events(
-                in: store, start: day.start - ReportConfig.historyMillis, end: day.end + config.failureWindowMillis)
-            let volume = EventHistory.logVolume(in: store, start: day.start, end: day.end)
-            return DailyReportBuilder(events: history.events, failureWindowMillis: config.failureWindowMillis)
-                .build(day: day, logLines: volume, refusedEvents: history.refused, now: now)
+            DailyReportMaker(store: store, querier: querier, config: config).report(for: day, now: now)
         }
     }
 }

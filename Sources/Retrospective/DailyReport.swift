@@ -15,9 +15,11 @@ public struct DailyReport: Sendable, Codable, Equatable {
     public var notes: [String]
     /// The series the HTML page draws, over the 30 days ending with the report's day.
     public var history: History
+    /// The largest moves against the day before: error lines, log lines, request rate, error ratio, p99.
+    public var movers: [Mover]
 
     enum CodingKeys: String, CodingKey {
-        case date, timezone, events, services, notes, history
+        case date, timezone, events, services, notes, history, movers
         case fourKeys = "four_keys"
         case openIncidents = "open_incidents"
     }
@@ -91,9 +93,84 @@ public struct DailyReport: Sendable, Codable, Equatable {
     public struct Health: Sendable, Codable, Equatable {
         /// Log lines by normalised level.
         public var logLinesByLevel: [String: Int]
+        /// Requests per second over the day, from `report.health.request_rate`.
+        public var requestRate: Double?
+        /// Failed ÷ all requests over the day, from `report.health.error_ratio`.
+        public var errorRatio: Double?
+        /// The 99th percentile latency in seconds, from `report.health.p99_latency`.
+        public var p99LatencySeconds: Double?
+        /// The day's error lines clustered into templates, largest first.
+        public var errorTemplates: [LogTemplate]
+        /// The error budget spent, where an objective is configured.
+        public var slo: SLOBurn?
+
+        public init(
+            logLinesByLevel: [String: Int], requestRate: Double? = nil, errorRatio: Double? = nil, p99LatencySeconds: Double? = nil,
+            errorTemplates: [LogTemplate] = [], slo: SLOBurn? = nil
+        ) {
+            self.logLinesByLevel = logLinesByLevel
+            self.requestRate = requestRate
+            self.errorRatio = errorRatio
+            self.p99LatencySeconds = p99LatencySeconds
+            self.errorTemplates = errorTemplates
+            self.slo = slo
+        }
 
         enum CodingKeys: String, CodingKey {
+            case slo
             case logLinesByLevel = "log_lines_by_level"
+            case requestRate = "request_rate"
+            case errorRatio = "error_ratio"
+            case p99LatencySeconds = "p99_latency_seconds"
+            case errorTemplates = "error_templates"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(logLinesByLevel, forKey: .logLinesByLevel)
+            try c.encode(requestRate, forKey: .requestRate)
+            try c.encode(errorRatio, forKey: .errorRatio)
+            try c.encode(p99LatencySeconds, forKey: .p99LatencySeconds)
+            try c.encode(errorTemplates, forKey: .errorTemplates)
+            try c.encode(slo, forKey: .slo)
+        }
+    }
+
+    /// An availability objective and how much of its error budget the day spent.
+    public struct SLOBurn: Sendable, Codable, Equatable {
+        /// The objective, such as 0.999.
+        public var objective: Double
+        /// The day's error ratio ÷ the budget (1 − objective): above 1, the budget burns faster than it allows.
+        public var burnRate: Double
+        public var status: String
+
+        enum CodingKeys: String, CodingKey {
+            case objective, status
+            case burnRate = "burn_rate"
+        }
+    }
+
+    /// A service whose figure moved most against the day before.
+    public struct Mover: Sendable, Codable, Equatable {
+        public var service: String
+        public var measure: String
+        public var today: Double
+        public var yesterday: Double
+        /// (today − yesterday) ÷ yesterday × 100; nil when yesterday was 0.
+        public var changePercent: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case service, measure, today, yesterday
+            case changePercent = "change_percent"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(service, forKey: .service)
+            try c.encode(measure, forKey: .measure)
+            try c.encode(today, forKey: .today)
+            try c.encode(yesterday, forKey: .yesterday)
+            try c.encode(changePercent, forKey: .changePercent)
         }
     }
 

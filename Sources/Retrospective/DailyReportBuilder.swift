@@ -10,8 +10,37 @@ public struct DailyReportBuilder: Sendable {
         calculator = FourKeysCalculator(events: events, failureWindowMillis: failureWindowMillis)
     }
 
-    /// The report for `day`; `logLines` is the day's log lines by service and level; `now` ages open incidents (ms).
+    /// What the stores say of one service's health, today and the day before.
+    public struct ServiceSignals: Sendable {
+        public var logLines: [String: Int] = [:]
+        public var previousLogLines: [String: Int] = [:]
+        public var errorTemplates: [LogTemplate] = []
+        public var requestRate: Double?
+        public var errorRatio: Double?
+        public var p99Latency: Double?
+        public var previousRequestRate: Double?
+        public var previousErrorRatio: Double?
+        public var previousP99Latency: Double?
+        /// An availability objective (`report.slo`), such as 0.999.
+        public var sloObjective: Double?
+
+        public init() {}
+    }
+
+    /// The report for `day` with only log volumes as health (tests, and a store without metrics).
     public func build(day: ReportDay, logLines: [String: [String: Int]] = [:], refusedEvents: Int = 0, now: Int64) -> DailyReport {
+        var signals: [String: ServiceSignals] = [:]
+        for (service, lines) in logLines {
+            var s = ServiceSignals()
+            s.logLines = lines
+            signals[service] = s
+        }
+        return build(day: day, signals: signals, refusedEvents: refusedEvents, now: now)
+    }
+
+    /// The report for `day`; `signals` are each service's health figures; `now` ages open incidents (ms).
+    public func build(day: ReportDay, signals: [String: ServiceSignals], refusedEvents: Int = 0, now: Int64) -> DailyReport {
+        let logLines = signals.mapValues(\.logLines)
         let zone = day.timeZone
         let dayOf: (Int64) -> Int = { ReportDay.localDay(of: $0, zone) }
         let start = day.start
@@ -48,8 +77,17 @@ public struct DailyReportBuilder: Sendable {
         }
         var perService: [String: DailyReport.ServiceReport] = [:]
         for service in services {
+            let signal = signals[service] ?? ServiceSignals()
+            let slo = signal.sloObjective.flatMap { objective -> DailyReport.SLOBurn? in
+                guard let ratio = signal.errorRatio, objective < 1 else { return nil }
+                let burn = ratio / (1 - objective)
+                return DailyReport.SLOBurn(objective: objective, burnRate: (burn * 1000).rounded() / 1000, status: burn <= 1 ? "within budget" : "burning")
+            }
             perService[service] = DailyReport.ServiceReport(
-                fourKeys: report(service), health: DailyReport.Health(logLinesByLevel: logLines[service] ?? [:]),
+                fourKeys: report(service),
+                health: DailyReport.Health(
+                    logLinesByLevel: logLines[service] ?? [:], requestRate: signal.requestRate, errorRatio: signal.errorRatio,
+                    p99LatencySeconds: signal.p99Latency, errorTemplates: signal.errorTemplates, slo: slo),
                 deploysPerDay: perDay(recent.filter { $0.service == service }))
         }
         let successes = perDay(recent)
@@ -89,7 +127,34 @@ public struct DailyReportBuilder: Sendable {
         return DailyReport(
             date: day.text, timezone: day.timeZoneName,
             events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
-            fourKeys: report(nil), services: perService, openIncidents: open, notes: notes, history: history)
+            fourKeys: report(nil), services: perService, openIncidents: open, notes: notes, history: history,
+            movers: Self.movers(signals))
+    }
+}
+
+extension DailyReportBuilder {
+    /// The five largest relative moves against the day before; small
+    /// counts (under 10 lines either day) are left out as noise.
+    static func movers(_ signals: [String: ServiceSignals]) -> [DailyReport.Mover] {
+        var moves: [DailyReport.Mover] = []
+        func consider(_ service: String, _ measure: String, _ today: Double?, _ yesterday: Double?, floor: Double) {
+            guard let today, let yesterday, max(today, yesterday) >= floor, today != yesterday else { return }
+            let change = yesterday == 0 ? nil : ((today - yesterday) / yesterday * 1000).rounded() / 10
+            moves.append(DailyReport.Mover(service: service, measure: measure, today: today, yesterday: yesterday, changePercent: change))
+        }
+        for (service, s) in signals {
+            let errors = { (lines: [String: Int]) in Double((lines["error"] ?? 0) + (lines["critical"] ?? 0)) }
+            consider(service, "error log lines", errors(s.logLines), errors(s.previousLogLines), floor: 10)
+            consider(service, "log lines", Double(s.logLines.values.reduce(0, +)), Double(s.previousLogLines.values.reduce(0, +)), floor: 10)
+            consider(service, "request rate", s.requestRate, s.previousRequestRate, floor: 0)
+            consider(service, "error ratio", s.errorRatio, s.previousErrorRatio, floor: 0)
+            consider(service, "p99 latency (s)", s.p99Latency, s.previousP99Latency, floor: 0)
+        }
+        // A move from nothing ranks first; then by the size of the relative change.
+        return moves.sorted {
+            let a = $0.changePercent.map(abs) ?? .infinity, b = $1.changePercent.map(abs) ?? .infinity
+            return a != b ? a > b : ($0.service, $0.measure) < ($1.service, $1.measure)
+        }.prefix(5).map { $0 }
     }
 }
 

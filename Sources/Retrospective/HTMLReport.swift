@@ -157,7 +157,8 @@ public enum HTMLReport {
     private static func servicesTable(_ report: DailyReport) -> String {
         guard !report.services.isEmpty else { return "" }
         var html = "<section><h2>Services</h2><div class=\"scroll\"><table class=\"services\"><thead><tr><th>service</th><th>deploys, 30 days</th>"
-        html += "<th>deploys</th><th>lead time</th><th>failure rate</th><th>restore</th><th>log lines</th><th>errors</th></tr></thead><tbody>"
+        html += "<th>deploys</th><th>lead time</th><th>failure rate</th><th>restore</th><th>req/s</th><th>error ratio</th><th>p99</th>"
+        html += "<th>SLO</th><th>log lines</th><th>errors</th></tr></thead><tbody>"
         for (name, service) in report.services.sorted(by: { $0.key < $1.key }) {
             let day = service.fourKeys.day
             let lines = service.health.logLinesByLevel.values.reduce(0, +)
@@ -166,9 +167,35 @@ public enum HTMLReport {
             html += "<tr><th scope=\"row\">\(escape(name))</th><td>\(sparkline(service.deploysPerDay, label: "\(name): \(total) deploys in 30 days")) \(total)</td>"
             html += "<td>\(day.deploymentFrequency.deploys)</td><td>\(escape(optional(day.leadTimeSeconds.median.map(MarkdownReport.duration))))</td>"
             html += "<td>\(escape(optional(day.changeFailureRate.value.map(MarkdownReport.percent))))</td>"
-            html += "<td>\(escape(optional(day.timeToRestoreSeconds.median.map(MarkdownReport.duration))))</td><td>\(lines)</td><td>\(errors)</td></tr>"
+            html += "<td>\(escape(optional(day.timeToRestoreSeconds.median.map(MarkdownReport.duration))))</td>"
+            let health = service.health
+            html += "<td>\(escape(optional(health.requestRate.map(number))))</td><td>\(escape(optional(health.errorRatio.map(MarkdownReport.percent))))</td>"
+            html += "<td>\(escape(optional(health.p99LatencySeconds.map { MarkdownReport.duration($0) })))</td>"
+            html += "<td>\(escape(optional(health.slo.map { "\(MarkdownReport.percent($0.objective)) \($0.status), burn \(number($0.burnRate))×" })))</td>"
+            html += "<td>\(lines)</td><td>\(errors)</td></tr>"
         }
-        return html + "</tbody></table></div></section>\n"
+        html += "</tbody></table></div></section>\n"
+        let templated = report.services.sorted(by: { $0.key < $1.key }).filter { !$0.value.health.errorTemplates.isEmpty }
+        if !templated.isEmpty {
+            html += "<section><h2>Top error templates</h2>"
+            for (name, service) in templated {
+                html += "<h3>\(escape(name))</h3><ul class=\"templates\">"
+                for template in service.health.errorTemplates.prefix(5) {
+                    html += "<li><strong>\(template.count) ×</strong> <code>\(escape(template.template))</code><br><small>e.g. \(escape(String(template.example.prefix(200))))</small></li>"
+                }
+                html += "</ul>"
+            }
+            html += "</section>\n"
+        }
+        if !report.movers.isEmpty {
+            html += "<section><h2>Biggest movers since the day before</h2><ul>"
+            for move in report.movers {
+                let change = move.changePercent.map { ($0 >= 0 ? "+" : "") + number($0) + "%" } ?? "new"
+                html += "<li>\(escape(move.service)), \(escape(move.measure)): \(number(move.yesterday)) → \(number(move.today)) (\(escape(change)))</li>"
+            }
+            html += "</ul></section>\n"
+        }
+        return html
     }
 
     private static func sparkline(_ values: [Int], label: String) -> String {
@@ -232,6 +259,7 @@ public enum HTMLReport {
         svg.spark{width:90px;height:20px;vertical-align:middle}svg.spark polyline{fill:none;stroke:var(--ok);stroke-width:1.5}
         table{border-collapse:collapse;font-size:.9rem}th,td{border-bottom:1px solid var(--line);padding:.25rem .6rem;text-align:left}
         .scroll{overflow-x:auto}details{margin:.4rem 0}footer{margin-top:2rem;font-size:.85rem}
+        h3{font-size:1rem;margin:.8rem 0 .2rem}.templates li{margin:.25rem 0}code{font-size:.85rem;background:#f2f4f7;padding:0 .2rem}
         @media print{body{max-width:none;padding:0}details{display:none}section,article,figure{break-inside:avoid}.tier{border:1px solid #000;color:#000;background:none!important}}
         """
 }

@@ -25,14 +25,36 @@ public enum MarkdownReport {
             out += "\n"
         }
         if !report.services.isEmpty {
-            out += "## Services\n\n| service | deploys | lead time | failure rate | restore | log lines (errors) |\n| --- | --- | --- | --- | --- | --- |\n"
+            out += "## Services\n\n| service | deploys | lead time | failure rate | restore | req/s | error ratio | p99 | log lines (errors) | SLO |\n"
+            out += "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
             for (name, service) in report.services.sorted(by: { $0.key < $1.key }) {
                 let day = service.fourKeys.day
-                let lines = service.health.logLinesByLevel.values.reduce(0, +)
-                let errors = (service.health.logLinesByLevel["error"] ?? 0) + (service.health.logLinesByLevel["critical"] ?? 0)
+                let health = service.health
+                let lines = health.logLinesByLevel.values.reduce(0, +)
+                let errors = (health.logLinesByLevel["error"] ?? 0) + (health.logLinesByLevel["critical"] ?? 0)
                 out += "| \(name) | \(day.deploymentFrequency.deploys) | \(value(day.leadTimeSeconds.median.map(duration))) "
                 out += "| \(value(day.changeFailureRate.value.map(percent))) | \(value(day.timeToRestoreSeconds.median.map(duration))) "
-                out += "| \(lines) (\(errors)) |\n"
+                out += "| \(value(health.requestRate.map(number))) | \(value(health.errorRatio.map(percent))) "
+                out += "| \(value(health.p99LatencySeconds.map { duration($0) })) | \(lines) (\(errors)) "
+                out += "| \(value(health.slo.map { "\(percent($0.objective)): \($0.status), burn \(number($0.burnRate))×" })) |\n"
+            }
+            let templated = report.services.sorted(by: { $0.key < $1.key }).filter { !$0.value.health.errorTemplates.isEmpty }
+            if !templated.isEmpty {
+                out += "\n## Top error templates\n\n"
+                for (name, service) in templated {
+                    out += "**\(name)**\n\n"
+                    for template in service.health.errorTemplates.prefix(3) {
+                        out += "- \(template.count) × `\(template.template)` — e.g. `\(template.example.prefix(160))`\n"
+                    }
+                    out += "\n"
+                }
+            }
+        }
+        if !report.movers.isEmpty {
+            out += "\n## Biggest movers since the day before\n\n"
+            for move in report.movers {
+                let change = move.changePercent.map { ($0 >= 0 ? "+" : "") + number($0) + "%" } ?? "new"
+                out += "- \(move.service), \(move.measure): \(number(move.yesterday)) → \(number(move.today)) (\(change))\n"
             }
         }
         return out
@@ -75,8 +97,9 @@ public enum MarkdownReport {
         value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
     }
 
-    /// `45 s`, `12 min`, `3.5 h`, `2.1 d`.
+    /// `120 ms`, `45 s`, `12 min`, `3.5 h`, `2.1 d`.
     static func duration(_ seconds: Double) -> String {
+        if seconds < 1 { return "\(number((seconds * 1000).rounded())) ms" }
         if seconds < 60 { return "\(number(seconds.rounded())) s" }
         if seconds < 3_600 { return "\(number((seconds / 60).rounded())) min" }
         if seconds < 86_400 { return "\(number((seconds / 360).rounded() / 10)) h" }

@@ -3,6 +3,7 @@ import Foundation
 import IngestServer
 import Logging
 import LogStorage
+import PromQL
 import Retrospective
 import TelemetryModel
 import TimeSeriesStorage
@@ -170,6 +171,24 @@ public enum ConfigLoader {
                         }
                         config.report.timeZone = zone
                     case "failure_window": config.report.failureWindowMillis = try reader.duration(value, path, minimum: 0)
+                    case "health":
+                        try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                            try readHealthQuery(key, value, path, reader: reader, into: &config.report.health)
+                        }
+                    case "services":
+                        try reader.section(value, path: path) { service, value, path throws(ConfigError) in
+                            var queries = config.report.serviceHealth[service] ?? config.report.health
+                            try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                                if key == "slo_objective" {
+                                    let objective = try reader.double(value, path)
+                                    guard objective > 0, objective < 1 else { throw reader.error(value, path, "an objective is between 0 and 1, such as 0.999") }
+                                    config.report.sloObjectives[service] = objective
+                                } else {
+                                    try readHealthQuery(key, value, path, reader: reader, into: &queries)
+                                    config.report.serviceHealth[service] = queries
+                                }
+                            }
+                        }
                     default: throw reader.unknown(key, value, path)
                     }
                 }
@@ -350,6 +369,24 @@ private func readLogStore(
     case "wal_fsync": options.fsync = try reader.fsyncPolicy(value, path)
     case "wal_fsync_interval": fsyncInterval = try reader.duration(value, path, minimum: 1)
     case "wal_segment_size": options.walSegmentBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
+    default: throw reader.unknown(key, value, path)
+    }
+}
+
+/// One PromQL query of `report.health` or `report.services.NAME`, checked by parsing it.
+private func readHealthQuery(
+    _ key: String, _ value: Node, _ path: String, reader: Reader, into queries: inout HealthQueries
+) throws(ConfigError) {
+    let text = try reader.string(value, path)
+    do {
+        _ = try Parser.parse(text.replacingOccurrences(of: "$service", with: "service"))
+    } catch {
+        throw reader.error(value, path, "not PromQL: \(error)")
+    }
+    switch key {
+    case "request_rate": queries.requestRate = text
+    case "error_ratio": queries.errorRatio = text
+    case "p99_latency": queries.p99Latency = text
     default: throw reader.unknown(key, value, path)
     }
 }

@@ -44,6 +44,21 @@ struct RetrospectiveEndToEndTests {
         let line = #"{"ts":"\#(iso(t - 300))","service":"web","level":"info","event":"deployment","version":"w1","commit_sha":"b1","commit_time":"\#(iso(t - 5_000))","status":"success","msg":"deployed web"}"#
         try sendTCP(Array((line + "\n" + line + "\n").utf8), port: tally.logsPort)
 
+        // 3. Health: StatsD counters and a timer for api, and error lines to cluster.
+        for _ in 0..<2 {
+            try sendUDP(datagram(["api.requests:10|c", "api.errors:1|c", "api.latency:120|ms"]), port: tally.statsdPort)
+            try await Task.sleep(for: .milliseconds(400))
+        }
+        _ = try await tally.waitFor("/api/v1/query?query=api_requests_total") { _, body in body.contains(#""20""#) }
+        var errorLines = ""
+        for (ms, dependency) in [(1200, "redis"), (3400, "postgres"), (800, "redis")] {
+            errorLines += #"{"ts":"\#(iso(t - 200))","service":"api","level":"error","msg":"upstream timeout after \#(ms)ms calling \#(dependency)"}"# + "\n"
+        }
+        try sendTCP(Array(errorLines.utf8), port: tally.logsPort)
+        _ = try await tally.waitFor("/loki/api/v1/query_range?query=%7Bservice%3D%22api%22%2Clevel%3D%22error%22%7D&start=\(t - 3_600)") { _, body in
+            body.components(separatedBy: "upstream timeout").count == 4
+        }
+
         let report = try await tally.waitFor("/api/v1/report/daily?date=\(today)") { status, body in
             // The log line reaches the store through a writer's ring: wait for its deployment.
             status == 200 && body.contains(#""deployments" : 3"#)
@@ -60,6 +75,13 @@ struct RetrospectiveEndToEndTests {
         let lead = try #require(keys["lead_time_seconds"] as? [String: Any])
         #expect(lead["deploys"] as? Int == 2, "\(report)")
         #expect((json["services"] as? [String: Any])?.keys.sorted() == ["api", "web"], "\(report)")
+        let apiHealth = try #require(((json["services"] as? [String: Any])?["api"] as? [String: Any])?["health"] as? [String: Any])
+        #expect((apiHealth["request_rate"] as? Double).map { $0 > 0 } == true, "\(apiHealth)")
+        #expect((apiHealth["error_ratio"] as? Double).map { abs($0 - 0.1) < 0.02 } == true, "\(apiHealth)")
+        #expect((apiHealth["p99_latency_seconds"] as? Double).map { abs($0 - 0.12) < 0.01 } == true, "\(apiHealth)")
+        let templates = try #require(apiHealth["error_templates"] as? [[String: Any]])
+        #expect(templates.first?["template"] as? String == "upstream timeout after <duration> calling <*>", "\(templates)")
+        #expect(templates.first?["count"] as? Int == 3, "\(templates)")
 
         // 3. The CLI, as Markdown, and the date checks.
         let markdown = try runProcess(try TallyProcess.binaryPath(), [

@@ -225,3 +225,32 @@ struct DeliveryEventTests {
         #expect(error.description.hasPrefix(reason), "\(error)")
     }
 }
+
+@Suite("Service health")
+struct ServiceHealthTests {
+    @Test func healthFiguresSLOBurnAndMovers() throws {
+        let day = try ReportDay("2026-11-20", timeZone: utc, now: reportNow)
+        var api = DailyReportBuilder.ServiceSignals()
+        api.logLines = ["info": 900, "error": 100]
+        api.previousLogLines = ["info": 900, "error": 20]
+        api.requestRate = 12.5
+        api.previousRequestRate = 10
+        api.errorRatio = 0.002
+        api.p99Latency = 0.25
+        api.sloObjective = 0.999
+        api.errorTemplates = [LogTemplate(template: "timeout after <duration>", count: 100, example: "timeout after 3s")]
+        var web = DailyReportBuilder.ServiceSignals()
+        web.logLines = ["info": 50]
+        web.previousLogLines = ["info": 0]
+        let report = DailyReportBuilder(events: history).build(day: day, signals: ["api": api, "web": web], now: reportNow)
+        let health = try #require(report.services["api"]).health
+        #expect(health.requestRate == 12.5 && health.errorRatio == 0.002 && health.p99LatencySeconds == 0.25)
+        // 0.2% errors against a 0.1% budget: burning at twice the allowed rate.
+        #expect(health.slo == DailyReport.SLOBurn(objective: 0.999, burnRate: 2, status: "burning"))
+        #expect(health.errorTemplates.first?.count == 100)
+        // New lines on web come first (from nothing), then api's errors (+400%), then its rate (+25%).
+        #expect(report.movers.map { "\($0.service) \($0.measure) \($0.changePercent.map { String($0) } ?? "new")" } == [
+            "web log lines new", "api error log lines 400.0", "api request rate 25.0", "api log lines 8.7",
+        ])
+    }
+}

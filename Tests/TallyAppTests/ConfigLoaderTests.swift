@@ -66,6 +66,8 @@ struct ConfigLoaderTests {
         #expect(loaded.maxConcurrentPushes == defaults.maxConcurrentPushes)
         #expect(loaded.report.timeZone == defaults.report.timeZone)
         #expect(loaded.report.failureWindowMillis == defaults.report.failureWindowMillis)
+        #expect(loaded.report.health == defaults.report.health)
+        #expect(loaded.report.serviceHealth.isEmpty && loaded.report.sloObjectives.isEmpty)
         let store = loaded.logStore, storeDefaults = defaults.logStore
         #expect(store.retentionNanos == storeDefaults.retentionNanos)
         #expect(store.maxBytes == storeDefaults.maxBytes)
@@ -80,6 +82,14 @@ struct ConfigLoaderTests {
         #expect(store.compressionLevel == storeDefaults.compressionLevel)
         #expect(store.fsync == storeDefaults.fsync)
         #expect(store.walSegmentBytes == storeDefaults.walSegmentBytes)
+    }
+
+    @Test func reportServicesAndObjectives() throws {
+        let yaml = "report:\n  services:\n    checkout:\n      slo_objective: 0.999\n      request_rate: \"sum(rate(x_total[1d]))\"\n"
+        let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        #expect(config.report.sloObjectives == ["checkout": 0.999])
+        #expect(config.report.serviceHealth["checkout"]?.requestRate == "sum(rate(x_total[1d]))")
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  health:\n    p99_latency: \"max(\"\n", file: "t.yaml") }
     }
 
     @Test func reportTimeZonesAreChecked() throws {

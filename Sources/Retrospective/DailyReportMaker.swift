@@ -1,0 +1,49 @@
+import LogStorage
+import TelemetryModel
+
+/// Reads everything a day's report needs from the stores and builds it:
+/// the events of the last 61 days, the log volume and error templates of
+/// the day and the day before, and each service's health through PromQL.
+/// Blocking work: callers run it off the event loops.
+public struct DailyReportMaker: Sendable {
+    let store: LogStore
+    let querier: any SeriesQuerier
+    let config: ReportConfig
+
+    public init(store: LogStore, querier: any SeriesQuerier, config: ReportConfig) {
+        self.store = store
+        self.querier = querier
+        self.config = config
+    }
+
+    public func report(for day: ReportDay, now: Int64) -> DailyReport {
+        let history = EventHistory.events(in: store, start: day.start - ReportConfig.historyMillis, end: day.end + config.failureWindowMillis)
+        let previousStart = ReportDay.midnight(ReportDay.localDay(of: day.start, day.timeZone) - 1, day.timeZone)
+        let today = EventHistory.logVolume(in: store, start: day.start, end: day.end)
+        let yesterday = EventHistory.logVolume(in: store, start: previousStart, end: day.start)
+        let templates = HealthProbe.errorTemplates(in: store, start: day.start, end: day.end)
+        var services = Set(today.keys).union(yesterday.keys)
+        for event in history.events {
+            switch event {
+            case .deployment(let deploy): services.insert(deploy.service)
+            case .incident(let incident): services.insert(incident.service)
+            }
+        }
+        var signals: [String: DailyReportBuilder.ServiceSignals] = [:]
+        for service in services {
+            var s = DailyReportBuilder.ServiceSignals()
+            s.logLines = today[service] ?? [:]
+            s.previousLogLines = yesterday[service] ?? [:]
+            s.errorTemplates = templates[service] ?? []
+            let queries = config.serviceHealth[service] ?? config.health
+            let now = HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.end)
+            let before = HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.start)
+            (s.requestRate, s.errorRatio, s.p99Latency) = now
+            (s.previousRequestRate, s.previousErrorRatio, s.previousP99Latency) = before
+            s.sloObjective = config.sloObjectives[service]
+            signals[service] = s
+        }
+        return DailyReportBuilder(events: history.events, failureWindowMillis: config.failureWindowMillis)
+            .build(day: day, signals: signals, refusedEvents: history.refused, now: now)
+    }
+}

@@ -1,0 +1,75 @@
+import LogStorage
+import PromQL
+import TelemetryModel
+
+/// The PromQL behind a service's request rate, error ratio and p99 latency
+/// (`report.health` in tally.yaml). `$service` stands for the service name
+/// made a metric name (`api.gw` → `api_gw`). The defaults fit StatsD's
+/// naming: a counter `SERVICE.requests`, a counter `SERVICE.errors` and a
+/// timer `SERVICE.latency`.
+public struct HealthQueries: Sendable, Equatable {
+    public var requestRate = "sum(rate($service_requests_total[1d]))"
+    public var errorRatio = "sum(rate($service_errors_total[1d])) / sum(rate($service_requests_total[1d]))"
+    public var p99Latency = #"max(quantile_over_time(0.99, $service_latency_seconds{quantile="0.99"}[1d]))"#
+
+    public init() {}
+
+    /// The queries with `$service` filled in.
+    public func forService(_ service: String) -> HealthQueries {
+        let name = Array(service.utf8).withUnsafeBytes { MetricNaming.metricName($0) }
+        var out = self
+        out.requestRate = requestRate.replacingService(name)
+        out.errorRatio = errorRatio.replacingService(name)
+        out.p99Latency = p99Latency.replacingService(name)
+        return out
+    }
+}
+
+extension String {
+    fileprivate func replacingService(_ name: String) -> String {
+        split(separator: "$service", omittingEmptySubsequences: false).joined(separator: name)
+    }
+}
+
+/// Reads what the report says of each service's health from the stores.
+public enum HealthProbe {
+    /// Request rate (per second), error ratio and p99 latency (seconds) over
+    /// the day ending at `end` (ms), each nil when its query gives nothing.
+    public static func metrics(
+        querier: any SeriesQuerier, queries: HealthQueries, service: String, end: Int64
+    ) -> (requestRate: Double?, errorRatio: Double?, p99Latency: Double?) {
+        let engine = Engine(querier: querier)
+        let filled = queries.forService(service)
+        func value(_ text: String) -> Double? {
+            guard let expr = try? Parser.parse(text), let result = try? engine.instant(expr, at: end - 1) else { return nil }
+            switch result {
+            case .scalar(_, let value): return value.isFinite ? value : nil
+            case .vector(_, let samples): return samples.first.map(\.value).flatMap { $0.isFinite ? $0 : nil }
+            default: return nil
+            }
+        }
+        return (value(filled.requestRate), value(filled.errorRatio), value(filled.p99Latency))
+    }
+
+    /// The day's error and critical lines of each service, clustered into templates.
+    public static func errorTemplates(in store: LogStore, start: Int64, end: Int64, limit: Int = 5) -> [String: [LogTemplate]] {
+        guard let level = try? LabelMatcher("level", .regexMatch, "error|critical"),
+            let service = try? LabelMatcher("service", .regexMatch, ".+")
+        else { return [:] }
+        var miners: [String: TemplateMiner] = [:]
+        var fields = RecordFields()
+        for stream in store.select([level, service], start: start * 1_000_000, end: end * 1_000_000) {
+            guard let name = stream.labels["service"], stream.labels["event"] == nil else { continue }
+            var miner = miners[name] ?? TemplateMiner()
+            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { entry in
+                // The message field of a structured line, else the line.
+                let message = fields.fields(of: entry, streamLabels: stream.labels)
+                    .first { $0.name == "msg" || $0.name == "message" }?.value ?? String(decoding: entry.line, as: UTF8.self)
+                miner.add(message)
+                return true
+            }
+            miners[name] = miner
+        }
+        return miners.mapValues { $0.top(limit) }
+    }
+}

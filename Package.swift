@@ -123,12 +123,10 @@ let package = Package(
         .target(
             name: "TallyApp",
             dependencies: [
-                "Retrospective",
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                "LogQL",
-                "LogStorage", "LogWire",
-                "DurableFiles",
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
+                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective",
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -219,7 +217,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "TallyAppTests", dependencies: ["TallyApp", "TelemetryModel", "IngestServer", "LogStorage"], swiftSettings: strict),
+        .testTarget(
+            name: "TallyAppTests",
+            dependencies: [
+                "TallyApp", "TelemetryModel", "IngestServer", "LogStorage", "Retrospective", "TimeSeriesStorage", "TallyTestKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

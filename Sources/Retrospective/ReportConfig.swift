@@ -12,6 +12,30 @@ public struct ReportConfig: Sendable {
     public var serviceHealth: [String: HealthQueries] = [:]
     /// Availability objectives by service (0.999 = 99.9% of requests succeed).
     public var sloObjectives: [String: Double] = [:]
+    /// When the previous day's report is written each day, as minutes after
+    /// local midnight (`report.daily.at`); nil: never.
+    public var dailyAtMinutes: Int?
+    /// Where the written report's JSON (or its summary) is also POSTed, if anywhere.
+    public var webhookURL: String?
+    /// `json` (the report) or `text` (`{"text": "…"}`, the summary chat tools take).
+    public var webhookFormat = "json"
+    /// Attempts at the webhook before giving up (backoff doubles from 1 s, up to 5 min).
+    public var webhookAttempts = 6
+
+    /// The next time (ms) after `now` at which the clock in `timeZone` reads `minutes` past midnight.
+    public static func nextRun(after now: Int64, minutes: Int, timeZone: TimeZone) -> Int64 {
+        var day = ReportDay.localDay(of: now, timeZone)
+        while true {
+            let midnight = ReportDay.midnight(day, timeZone)
+            var candidate = midnight + Int64(minutes) * 60_000
+            // A daylight-saving change between midnight and then moves the wall clock.
+            let before = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(midnight) / 1000))
+            let after = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(candidate) / 1000))
+            candidate += Int64(before - after) * 1000
+            if candidate > now { return candidate }
+            day += 1
+        }
+    }
 
     public init() {}
 

@@ -14,6 +14,7 @@ import LogStorage
 import NIOCore
 import NIOPosix
 import Prometheus
+import Retrospective
 import ServiceLifecycle
 import StatsDWire
 import TelemetryModel
@@ -106,6 +107,9 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxLogLineBytes = config.logs.maxLineBytes
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
+    let reports = ReportScheduleService(
+        maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
+        dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)
     let tail = LokiTail(dependencies: dependencies)
     let app = Application(
         router: buildAPIRouter(dependencies),
@@ -126,6 +130,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
                 .init(service: aggregation),
                 .init(service: ingest),
                 .init(service: logIngest),
+                .init(service: reports),
                 .init(service: app),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -175,6 +175,34 @@ public enum ConfigLoader {
                         try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                             try readHealthQuery(key, value, path, reader: reader, into: &config.report.health)
                         }
+                    case "daily":
+                        try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                            switch key {
+                            case "at":
+                                let text = try reader.string(value, path)
+                                let parts = text.split(separator: ":")
+                                guard !text.isEmpty else {
+                                    config.report.dailyAtMinutes = nil
+                                    return
+                                }
+                                guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else {
+                                    throw reader.error(value, path, "expected HH:MM, such as \"07:00\", or \"\" for never")
+                                }
+                                config.report.dailyAtMinutes = h * 60 + m
+                            case "webhook":
+                                let url = try reader.string(value, path)
+                                guard url.isEmpty || url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                                    throw reader.error(value, path, "expected an http:// or https:// URL")
+                                }
+                                config.report.webhookURL = url.isEmpty ? nil : url
+                            case "webhook_format":
+                                let format = try reader.string(value, path)
+                                guard ["json", "text"].contains(format) else { throw reader.error(value, path, "json or text") }
+                                config.report.webhookFormat = format
+                            case "webhook_attempts": config.report.webhookAttempts = try reader.int(value, path, range: 1...100)
+                            default: throw reader.unknown(key, value, path)
+                            }
+                        }
                     case "services":
                         try reader.section(value, path: path) { service, value, path throws(ConfigError) in
                             var queries = config.report.serviceHealth[service] ?? config.report.health

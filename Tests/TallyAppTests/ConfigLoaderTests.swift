@@ -68,6 +68,8 @@ struct ConfigLoaderTests {
         #expect(loaded.report.failureWindowMillis == defaults.report.failureWindowMillis)
         #expect(loaded.report.health == defaults.report.health)
         #expect(loaded.report.serviceHealth.isEmpty && loaded.report.sloObjectives.isEmpty)
+        #expect(loaded.report.dailyAtMinutes == nil && loaded.report.webhookURL == nil)
+        #expect(loaded.report.webhookFormat == defaults.report.webhookFormat && loaded.report.webhookAttempts == defaults.report.webhookAttempts)
         let store = loaded.logStore, storeDefaults = defaults.logStore
         #expect(store.retentionNanos == storeDefaults.retentionNanos)
         #expect(store.maxBytes == storeDefaults.maxBytes)

@@ -34,7 +34,8 @@ public enum EventHistory {
         guard let matcher = try? LabelMatcher("service", .regexMatch, ".+") else { return [:] }
         var volume: [String: [String: Int]] = [:]
         for stream in store.select([matcher], start: start * 1_000_000, end: end * 1_000_000) {
-            guard let service = stream.labels["service"] else { continue }
+            // Delivery events are counted as events, not as log lines.
+            guard let service = stream.labels["service"], stream.labels["event"] == nil else { continue }
             let level = stream.labels["level"] ?? "unknown"
             var count = 0
             try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { _ in

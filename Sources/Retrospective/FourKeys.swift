@@ -112,17 +112,36 @@ public struct FourKeysCalculator: Sendable {
         self.deployments = deployments
         self.incidents = incidents
         self.failureWindowMillis = failureWindowMillis
+        // Each service's incident openings in time order, and what incidents blame, looked up once.
+        var openings: [String: [Int64]] = [:]
+        var blamed = Set<String>()
+        for incident in incidents where incident.state == .opened {
+            openings[incident.service, default: []].append(incident.time)
+            if let cause = incident.causedBy { blamed.insert("\(incident.service)\u{0}\(cause)") }
+        }
+        self.openings = openings
+        self.blamed = blamed
     }
+
+    private let openings: [String: [Int64]]
+    private let blamed: Set<String>
 
     /// Whether a deploy failed: its status, an incident blaming its version
     /// or commit, or an incident opening on its service within the window.
     public func failed(_ deploy: Deployment) -> Bool {
         if deploy.status != .success { return true }
-        return incidents.contains { incident in
-            guard incident.state == .opened, incident.service == deploy.service else { return false }
-            if let cause = incident.causedBy, cause == deploy.version || cause == deploy.commitSHA { return true }
-            return incident.time >= deploy.time && incident.time - deploy.time <= failureWindowMillis
+        if blamed.contains("\(deploy.service)\u{0}\(deploy.version)") || blamed.contains("\(deploy.service)\u{0}\(deploy.commitSHA)") {
+            return true
         }
+        // The first opening at or after the deploy, by binary search (openings are in time order).
+        guard let times = openings[deploy.service] else { return false }
+        var low = 0
+        var high = times.count
+        while low < high {
+            let mid = (low + high) / 2
+            if times[mid] < deploy.time { low = mid + 1 } else { high = mid }
+        }
+        return low < times.count && times[low] - deploy.time <= failureWindowMillis
     }
 
     /// The keys over `start..<end` (milliseconds) for one service, or all

@@ -74,7 +74,19 @@ public func appendSampleValue(_ value: Double, to out: inout [UInt8]) {
     if value.isInfinite { return out.append(contentsOf: (value < 0 ? "-Inf" : "+Inf").utf8) }
     if value.sign == .minus { out.append(UInt8(ascii: "-")) }
     if value == 0 { return out.append(UInt8(ascii: "0")) }
-    withShortestDigits(value.magnitude) { digits, point in appendPlain(digits, point: point, to: &out) }
+    // Whole numbers below 2^53 (counters, most gauges) print as themselves: no digit search.
+    let magnitude = value.magnitude
+    if magnitude < 9_007_199_254_740_992, magnitude.rounded(.towardZero) == magnitude {
+        var n = UInt64(magnitude)
+        let start = out.count
+        repeat {
+            out.append(UInt8(48 + n % 10))
+            n /= 10
+        } while n > 0
+        out[start...].reverse()
+        return
+    }
+    withShortestDigits(magnitude) { digits, point in appendPlain(digits, point: point, to: &out) }
 }
 
 /// A number as Prometheus prints it in expressions (Go's `%v`): the

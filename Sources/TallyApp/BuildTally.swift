@@ -100,6 +100,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.queryLimits = config.query
     dependencies.maxConcurrentQueries = config.maxConcurrentQueries
     dependencies.maxPointsPerSeries = config.maxPointsPerSeries
+    dependencies.maxBodyBytes = config.maxBodyBytes
     dependencies.logStore = logStore
     dependencies.report = config.report
     dependencies.logLimits = config.logQuery

@@ -51,6 +51,7 @@ public enum ConfigLoader {
                             throw reader.error(value, path, "the HTTP API cannot be disabled")
                         }
                         config.http = address
+                    case "max_body_size": config.maxBodyBytes = try reader.bytes(value, path, range: (4 << 10)...(1 << 30))
                     default: throw reader.unknown(key, value, path)
                     }
                 }

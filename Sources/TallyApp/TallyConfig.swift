@@ -20,6 +20,8 @@ public struct TallyConfig: Sendable {
     public var logLevel: Logger.Level = .info
     /// The HTTP API, `/metrics` and the probes.
     public var http = HostPort(host: "0.0.0.0", port: 9470)
+    /// The largest request body (forms, POST /api/v1/events); log pushes have their own limit.
+    public var maxBodyBytes = 4 << 20
     public var statsd = StatsDListenerConfig()
     /// Names longer than this are rejected (`name_too_long`).
     public var maxNameBytes = 1024

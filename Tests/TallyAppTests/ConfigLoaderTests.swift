@@ -19,6 +19,7 @@ struct ConfigLoaderTests {
         #expect(loaded.dataDir == defaults.dataDir)
         #expect(loaded.flushIntervalMillis == defaults.flushIntervalMillis)
         #expect(loaded.http == defaults.http)
+        #expect(loaded.maxBodyBytes == defaults.maxBodyBytes)
         #expect(loaded.statsd.udp == defaults.statsd.udp)
         #expect(loaded.statsd.tcp == defaults.statsd.tcp)
         #expect(loaded.statsd.unixPath == defaults.statsd.unixPath)

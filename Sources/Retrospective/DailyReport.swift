@@ -50,8 +50,8 @@ public struct DailyReport: Sendable, Codable, Equatable {
         public var service: String
         public var openedAt: String
         /// Nil while it is open.
-        public var resolvedAt: String?
-        public var durationSeconds: Int64?
+        @NullEncoded public var resolvedAt: String?
+        @NullEncoded public var durationSeconds: Int64?
 
         enum CodingKeys: String, CodingKey {
             case service
@@ -61,14 +61,6 @@ public struct DailyReport: Sendable, Codable, Equatable {
             case durationSeconds = "duration_seconds"
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(incidentID, forKey: .incidentID)
-            try c.encode(service, forKey: .service)
-            try c.encode(openedAt, forKey: .openedAt)
-            try c.encode(resolvedAt, forKey: .resolvedAt)
-            try c.encode(durationSeconds, forKey: .durationSeconds)
-        }
     }
 
     public struct EventCounts: Sendable, Codable, Equatable {
@@ -94,15 +86,15 @@ public struct DailyReport: Sendable, Codable, Equatable {
         /// Log lines by normalised level.
         public var logLinesByLevel: [String: Int]
         /// Requests per second over the day, from `report.health.request_rate`.
-        public var requestRate: Double?
+        @NullEncoded public var requestRate: Double?
         /// Failed ÷ all requests over the day, from `report.health.error_ratio`.
-        public var errorRatio: Double?
+        @NullEncoded public var errorRatio: Double?
         /// The 99th percentile latency in seconds, from `report.health.p99_latency`.
-        public var p99LatencySeconds: Double?
+        @NullEncoded public var p99LatencySeconds: Double?
         /// The day's error lines clustered into templates, largest first.
         public var errorTemplates: [LogTemplate]
         /// The error budget spent, where an objective is configured.
-        public var slo: SLOBurn?
+        @NullEncoded public var slo: SLOBurn?
 
         public init(
             logLinesByLevel: [String: Int], requestRate: Double? = nil, errorRatio: Double? = nil, p99LatencySeconds: Double? = nil,
@@ -125,15 +117,6 @@ public struct DailyReport: Sendable, Codable, Equatable {
             case errorTemplates = "error_templates"
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(logLinesByLevel, forKey: .logLinesByLevel)
-            try c.encode(requestRate, forKey: .requestRate)
-            try c.encode(errorRatio, forKey: .errorRatio)
-            try c.encode(p99LatencySeconds, forKey: .p99LatencySeconds)
-            try c.encode(errorTemplates, forKey: .errorTemplates)
-            try c.encode(slo, forKey: .slo)
-        }
     }
 
     /// An availability objective and how much of its error budget the day spent.
@@ -157,38 +140,21 @@ public struct DailyReport: Sendable, Codable, Equatable {
         public var today: Double
         public var yesterday: Double
         /// (today − yesterday) ÷ yesterday × 100; nil when yesterday was 0.
-        public var changePercent: Double?
+        @NullEncoded public var changePercent: Double?
 
         enum CodingKeys: String, CodingKey {
             case service, measure, today, yesterday
             case changePercent = "change_percent"
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(service, forKey: .service)
-            try c.encode(measure, forKey: .measure)
-            try c.encode(today, forKey: .today)
-            try c.encode(yesterday, forKey: .yesterday)
-            try c.encode(changePercent, forKey: .changePercent)
-        }
     }
 
     public struct OpenIncident: Sendable, Codable, Equatable {
         public var incidentID: String
         public var service: String
-        public var severity: String?
+        @NullEncoded public var severity: String?
         public var openedAt: String
         public var ageSeconds: Int64
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(incidentID, forKey: .incidentID)
-            try c.encode(service, forKey: .service)
-            try c.encode(severity, forKey: .severity)
-            try c.encode(openedAt, forKey: .openedAt)
-            try c.encode(ageSeconds, forKey: .ageSeconds)
-        }
 
         enum CodingKeys: String, CodingKey {
             case service, severity
@@ -282,24 +248,16 @@ public struct Trend: Sendable, Codable, Equatable {
         case better, worse, same
     }
 
-    public var deploymentFrequency: Direction?
-    public var leadTime: Direction?
-    public var changeFailureRate: Direction?
-    public var timeToRestore: Direction?
+    @NullEncoded public var deploymentFrequency: Direction?
+    @NullEncoded public var leadTime: Direction?
+    @NullEncoded public var changeFailureRate: Direction?
+    @NullEncoded public var timeToRestore: Direction?
 
     enum CodingKeys: String, CodingKey {
         case deploymentFrequency = "deployment_frequency"
         case leadTime = "lead_time"
         case changeFailureRate = "change_failure_rate"
         case timeToRestore = "time_to_restore"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(deploymentFrequency, forKey: .deploymentFrequency)
-        try c.encode(leadTime, forKey: .leadTime)
-        try c.encode(changeFailureRate, forKey: .changeFailureRate)
-        try c.encode(timeToRestore, forKey: .timeToRestore)
     }
 
     init(_ now: FourKeys, _ before: FourKeys) {

@@ -8,69 +8,40 @@ public struct FourKeys: Sendable, Codable, Equatable {
         /// Days with a successful production deploy, per week (over the period;
         /// over the 7 days ending with it for a single day).
         public var deployDaysPerWeek: Double
-        public var tier: Tier?
+        @NullEncoded public var tier: Tier?
 
         enum CodingKeys: String, CodingKey {
             case deploys, tier
             case deployDaysPerWeek = "deploy_days_per_week"
         }
-
-        /// Absent values are written as null, so every key is always there.
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(deploys, forKey: .deploys)
-            try c.encode(deployDaysPerWeek, forKey: .deployDaysPerWeek)
-            try c.encode(tier, forKey: .tier)
-        }
     }
 
     public struct LeadTime: Sendable, Codable, Equatable {
         /// Seconds from commit to production, over successful deploys.
-        public var median: Double?
-        public var p90: Double?
+        @NullEncoded public var median: Double?
+        @NullEncoded public var p90: Double?
         public var deploys: Int
-        public var tier: Tier?
+        @NullEncoded public var tier: Tier?
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(median, forKey: .median)
-            try c.encode(p90, forKey: .p90)
-            try c.encode(deploys, forKey: .deploys)
-            try c.encode(tier, forKey: .tier)
-        }
     }
 
     public struct ChangeFailureRate: Sendable, Codable, Equatable {
         /// failed ÷ deploys, nil without deploys.
-        public var value: Double?
+        @NullEncoded public var value: Double?
         public var failed: Int
         public var deploys: Int
-        public var tier: Tier?
+        @NullEncoded public var tier: Tier?
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(value, forKey: .value)
-            try c.encode(failed, forKey: .failed)
-            try c.encode(deploys, forKey: .deploys)
-            try c.encode(tier, forKey: .tier)
-        }
     }
 
     public struct TimeToRestore: Sendable, Codable, Equatable {
         /// Seconds from opened to resolved, over incidents resolved in the period.
-        public var median: Double?
+        @NullEncoded public var median: Double?
         public var resolved: Int
         /// Incidents open at the end of the period.
         public var open: Int
-        public var tier: Tier?
+        @NullEncoded public var tier: Tier?
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(median, forKey: .median)
-            try c.encode(resolved, forKey: .resolved)
-            try c.encode(open, forKey: .open)
-            try c.encode(tier, forKey: .tier)
-        }
     }
 
     public var deploymentFrequency: DeploymentFrequency

@@ -60,7 +60,6 @@ public struct DailyReport: Sendable, Codable, Equatable {
             case resolvedAt = "resolved_at"
             case durationSeconds = "duration_seconds"
         }
-
     }
 
     public struct EventCounts: Sendable, Codable, Equatable {
@@ -116,7 +115,6 @@ public struct DailyReport: Sendable, Codable, Equatable {
             case p99LatencySeconds = "p99_latency_seconds"
             case errorTemplates = "error_templates"
         }
-
     }
 
     /// An availability objective and how much of its error budget the day spent.
@@ -146,7 +144,6 @@ public struct DailyReport: Sendable, Codable, Equatable {
             case service, measure, today, yesterday
             case changePercent = "change_percent"
         }
-
     }
 
     public struct OpenIncident: Sendable, Codable, Equatable {

@@ -22,7 +22,6 @@ public struct FourKeys: Sendable, Codable, Equatable {
         @NullEncoded public var p90: Double?
         public var deploys: Int
         @NullEncoded public var tier: Tier?
-
     }
 
     public struct ChangeFailureRate: Sendable, Codable, Equatable {
@@ -31,7 +30,6 @@ public struct FourKeys: Sendable, Codable, Equatable {
         public var failed: Int
         public var deploys: Int
         @NullEncoded public var tier: Tier?
-
     }
 
     public struct TimeToRestore: Sendable, Codable, Equatable {
@@ -41,7 +39,6 @@ public struct FourKeys: Sendable, Codable, Equatable {
         /// Incidents open at the end of the period.
         public var open: Int
         @NullEncoded public var tier: Tier?
-
     }
 
     public var deploymentFrequency: DeploymentFrequency

@@ -29,6 +29,11 @@ python3 "$ROOT/.ci/bench/query_bench.py" prometheus http://127.0.0.1:$PPORT $STA
 python3 "$ROOT/.ci/bench/query_bench.py" vm-nocache http://127.0.0.1:$VPORT $START $END --extra nocache=1
 python3 "$ROOT/.ci/bench/query_bench.py" tally http://127.0.0.1:$TPORT $START $END
 
+echo "## the same over one kept-alive connection each (as Grafana and Go clients connect)"
+python3 "$ROOT/.ci/bench/query_bench.py" prometheus http://127.0.0.1:$PPORT $START $END --keepalive
+python3 "$ROOT/.ci/bench/query_bench.py" vm-nocache http://127.0.0.1:$VPORT $START $END --extra nocache=1 --keepalive
+python3 "$ROOT/.ci/bench/query_bench.py" tally http://127.0.0.1:$TPORT $START $END --keepalive
+
 echo "## one query reading every sample twice (17.3 M samples for 1,000 x 24h), through tally"
 Q='count(last_over_time({__name__=~".+"}[1d])) + count(last_over_time({__name__=~".+"}[1d] offset 1s))'
 /usr/bin/time -f "wall_s=%e" curl -s -G "http://127.0.0.1:$TPORT/api/v1/query" --data-urlencode "query=$Q" --data-urlencode "time=$END"; echo

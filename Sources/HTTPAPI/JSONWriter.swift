@@ -13,7 +13,10 @@ struct JSONWriter: Sendable {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func raw(_ text: String) {
+    /// Text already valid inside JSON, written as it is. A separate name, so a
+    /// literal passed to `raw` stays a `StaticString` (the String overload would
+    /// win for literals and append through the slow `UTF8View` path).
+    mutating func unescaped(_ text: String) {
         bytes.append(contentsOf: text.utf8)
     }
 
@@ -57,7 +60,7 @@ struct JSONWriter: Sendable {
                 raw[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
                 v /= 10
             } while v > 0
-            bytes.append(contentsOf: raw[i...])
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
         }
     }
 
@@ -89,11 +92,11 @@ struct JSONWriter: Sendable {
 
     /// `[time,"value"]`: one sample of an answer.
     mutating func point(_ milliseconds: Int64, _ value: Double) {
-        raw("[")
+        bytes.append(UInt8(ascii: "["))
         timestamp(milliseconds)
-        raw(",")
+        bytes.append(UInt8(ascii: ","))
         sampleValue(value)
-        raw("]")
+        bytes.append(UInt8(ascii: "]"))
     }
 
     /// `{"a":"1","b":"2"}` for a label set.

@@ -234,7 +234,7 @@ struct PrometheusRoutes: Sendable {
     private func render(_ result: QueryResult) -> JSONWriter {
         var json = JSONWriter(capacity: 4096)
         json.raw(#"{"status":"success","data":{"resultType":""#)
-        json.raw(result.resultType)
+        json.unescaped(result.resultType)
         json.raw(#"","result":"#)
         switch result {
         case .scalar(let time, let value):

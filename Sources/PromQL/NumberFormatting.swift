@@ -78,12 +78,16 @@ public func appendSampleValue(_ value: Double, to out: inout [UInt8]) {
     let magnitude = value.magnitude
     if magnitude < 9_007_199_254_740_992, magnitude.rounded(.towardZero) == magnitude {
         var n = UInt64(magnitude)
-        let start = out.count
-        repeat {
-            out.append(UInt8(48 + n % 10))
-            n /= 10
-        } while n > 0
-        out[start...].reverse()
+        var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: 2^53 has 16 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: 48 + n % 10)
+                n /= 10
+            } while n > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
         return
     }
     withShortestDigits(magnitude) { digits, point in appendPlain(digits, point: point, to: &out) }

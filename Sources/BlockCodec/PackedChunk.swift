@@ -411,22 +411,19 @@ public enum PackedChunk {
         guard width >= 1, width <= 8 else { throw CodecError(.inconsistent("plane width \(width)"), offset: offset - 1) }
         let n = count - 2
         guard bytes.count - offset >= n * width else { throw CodecError(.truncated, offset: offset) }
-        var window = [Int64](repeating: 0, count: predictionWindow)
-        var sum: Int64 = 0
+        var predictor = DeltaPredictor()
         for i in 1...n {
             var z: UInt64 = 0
             for plane in 0..<width { z |= UInt64(bytes[offset + plane * n + (i - 1)]) << UInt64(8 * plane) }
-            sum &+= delta
-            if i > predictionWindow { sum &-= window[i % predictionWindow] }
-            window[i % predictionWindow] = delta
-            delta = Varint.unzigzag(z) &+ predict(sum, min(i, predictionWindow))
+            delta = Varint.unzigzag(z) &+ predictor.next(after: delta)
             value &+= delta
             emit(value)
         }
         offset += n * width
     }
 
-    /// How many previous deltas the prediction averages.
+    /// How many previous deltas the prediction averages (a power of two:
+    /// `DeltaPredictor` divides by it with a shift).
     static let predictionWindow = 8
 
     /// Calls `body(delta, prediction)` for every delta after the first; the
@@ -441,8 +438,34 @@ public enum PackedChunk {
         }
     }
 
+    /// The decoders' side of `forEachPrediction`: the last eight deltas kept
+    /// inline, not in an array, and the mean of a full window taken by a shift.
+    struct DeltaPredictor {
+        private var window: (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        private var sum: Int64 = 0
+        private var seen = 0
+
+        /// Takes the newest delta and returns the prediction for the one after it.
+        @inline(__always)
+        mutating func next(after delta: Int64) -> Int64 {
+            seen += 1
+            let slot = seen & (PackedChunk.predictionWindow - 1)
+            let evicted = withUnsafeMutablePointer(to: &window) { tuple in
+                tuple.withMemoryRebound(to: Int64.self, capacity: PackedChunk.predictionWindow) { slots in
+                    let old = slots[slot]
+                    slots[slot] = delta
+                    return old
+                }
+            }
+            sum &+= delta
+            if seen > PackedChunk.predictionWindow { sum &-= evicted }
+            // Floor division by eight is an arithmetic shift, for negative sums too.
+            return seen >= PackedChunk.predictionWindow ? sum >> 3 : PackedChunk.predict(sum, seen)
+        }
+    }
+
     @inline(__always)
-    private static func predict(_ sum: Int64, _ count: Int) -> Int64 {
+    fileprivate static func predict(_ sum: Int64, _ count: Int) -> Int64 {
         // Floor division, the same in the encoder and the decoder.
         let n = Int64(count)
         let q = sum / n
@@ -465,16 +488,12 @@ public enum PackedChunk {
         var value = try Varint.readSigned(bytes, at: &offset)
         emit(value)
         guard count > 1 else { return }
-        var window = [Int64](repeating: 0, count: predictionWindow)
         var delta = try Varint.readSigned(bytes, at: &offset)
         value &+= delta
         emit(value)
-        var sum: Int64 = 0
-        for i in 1..<(count - 1) {
-            sum &+= delta
-            if i > predictionWindow { sum &-= window[i % predictionWindow] }
-            window[i % predictionWindow] = delta
-            let prediction = predict(sum, min(i, predictionWindow))
+        var predictor = DeltaPredictor()
+        for _ in 1..<(count - 1) {
+            let prediction = predictor.next(after: delta)
             delta = (try Varint.readSigned(bytes, at: &offset)) &+ prediction
             value &+= delta
             emit(value)

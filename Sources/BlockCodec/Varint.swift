@@ -39,6 +39,11 @@ public enum Varint {
     @inlinable
     @inline(__always)
     public static func read(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(CodecError) -> UInt64 {
+        // Most residuals fit in one byte.
+        if offset >= 0, offset < bytes.count, bytes[offset] < 0x80 {
+            offset += 1
+            return UInt64(bytes[offset - 1])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         let start = offset

@@ -55,6 +55,34 @@ struct PackedChunkTests {
         }
     }
 
+    /// The predicted encodings divide a window's sum by its length, rounding
+    /// down: falling series make the sums negative, where rounding toward zero
+    /// would decode wrong values.
+    @Test func predictedEncodingsRoundTripFallingSeries() throws {
+        var rng = SplitMix64(seed: 11)
+        var level = 9_000_000
+        let falling = (0..<2_000).map { i in
+            level -= 300 + i / 4 + Int.random(in: -45...45, using: &rng); return level
+        }
+        let integers = falling.map { Double($0) }
+        let decimals = falling.map { Double($0) / 100 }
+        var sum = -4_578_647.334142093
+        let floats = (0..<2_000).map { i in sum -= 40 + Double(i % 13) * 0.731; return sum }
+        let expected: [(PackedChunk.ValueEncoding, [Double])] = [
+            (.integerPredicted, integers), (.decimalPredicted, decimals), (.floatPlanes, floats),
+        ]
+        for (encoding, values) in expected {
+            var bytes: [UInt8] = []
+            let choice = PackedChunk.encode(timestamps: regularTimes(values.count)[...], values: values[...], into: &bytes)
+            #expect(choice.value == encoding)
+            var t: [Int64] = []
+            var v: [Double] = []
+            var offset = 0
+            try bytes.withUnsafeBytes { try PackedChunk.decode($0, at: &offset, timestamps: &t, values: &v) }
+            #expect(v.map(\.bitPattern) == values.map(\.bitPattern))
+        }
+    }
+
     @Test func damagedBytesThrow() {
         var bytes: [UInt8] = []
         PackedChunk.encode(timestamps: regularTimes(100)[...], values: (0..<100).map { Double($0) * 0.1 + 1e-7 }[...], into: &bytes)

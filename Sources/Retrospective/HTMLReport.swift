@@ -48,7 +48,7 @@ public enum HTMLReport {
         html += "</section>\n"
         html += deploysChart(report.history.days)
         html += leadTimeChart(report.history.leadTimesSeconds)
-        html += incidentTimeline(report.history.incidents, days: report.history.days)
+        html += incidentTimeline(report.history.incidents, days: report.history.days, timeZone: report.timezone)
         html += servicesTable(report)
         html += openIncidents(report.openIncidents)
         html += "<footer>tally · the four keys as defined in docs/retrospective.md (DORA); tiers of the State of DevOps Report 2023.</footer>\n</body>\n</html>\n"
@@ -128,9 +128,14 @@ public enum HTMLReport {
             text: "\(leadTimes.count) successful production deploys by the time from commit to production.", table: table)
     }
 
-    private static func incidentTimeline(_ incidents: [DailyReport.IncidentSpan], days: [DailyReport.Day]) -> String {
-        guard let firstDay = days.first?.date, let start = try? parseRFC3339("\(firstDay)T00:00:00Z") else { return "" }
-        let span = Double(max(days.count, 1)) * 86_400_000, width = 600.0, rowHeight = 22.0
+    private static func incidentTimeline(_ incidents: [DailyReport.IncidentSpan], days: [DailyReport.Day], timeZone: String) -> String {
+        // The axis runs from the first day's local midnight to the end of the last, in the
+        // report's zone (days of 23 or 25 hours included), as the day columns do.
+        guard let zone = TimeZone(identifier: timeZone), let firstDay = days.first?.date, let lastDay = days.last?.date,
+            let first = try? ReportDay(firstDay, timeZone: zone, now: .max), let last = try? ReportDay(lastDay, timeZone: zone, now: .max)
+        else { return "" }
+        let start = first.start
+        let span = Double(max(last.end - start, 1)), width = 600.0, rowHeight = 22.0
         let rows = max(incidents.count, 1)
         var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowHeight * Double(rows)))\" role=\"img\" aria-labelledby=\"incident-caption\">"
         for (i, incident) in incidents.enumerated() {

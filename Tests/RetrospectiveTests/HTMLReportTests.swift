@@ -37,6 +37,26 @@ struct HTMLReportTests {
         #expect(html.contains("aria-label=\"api: 3 deploys in 30 days\""))
     }
 
+    /// Bars sit against local midnights of the report's zone: an incident opened at
+    /// midnight in New York on the first of the 30 days starts the axis, and one opened
+    /// at 23:00 on the last day sits an hour before its end (the autumn change makes the
+    /// 30 days 721 hours).
+    @Test func incidentBarsFollowTheReportsTimeZone() throws {
+        let newYork = TimeZone(identifier: "America/New_York")!
+        let events = [
+            incident("INC-A", "api", .opened, "2026-10-22T04:00:00Z"),  // 00:00 EDT, the first day
+            incident("INC-A", "api", .resolved, "2026-10-22T16:00:00Z"),
+            incident("INC-B", "api", .opened, "2026-11-21T04:00:00Z"),
+        ]
+        let day = try ReportDay("2026-11-20", timeZone: newYork, now: reportNow)
+        let report = DailyReportBuilder(events: events).build(day: day, now: reportNow)
+        #expect(report.history.days.first?.date == "2026-10-22")
+        let html = HTMLReport.render(report)
+        // 12 h of a 721 h axis 600 units wide; the open one an hour before the axis ends.
+        #expect(html.contains("<rect class=\"warn\" x=\"0.0\" y=\"4.0\" width=\"10.0\""))
+        #expect(html.contains("<rect class=\"bad\" x=\"599.2\" y=\"26.0\" width=\"0.8\""))
+    }
+
     @Test func textIsEscaped() {
         #expect(HTMLReport.escape("<b>\"x\" & y</b>") == "&lt;b&gt;&quot;x&quot; &amp; y&lt;/b&gt;")
     }

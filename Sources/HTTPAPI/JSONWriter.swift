@@ -49,19 +49,8 @@ struct JSONWriter: Sendable {
         decimal(UInt64(value))
     }
 
-    /// Decimal digits of a non-negative number, without a String.
     private mutating func decimal(_ value: UInt64) {
-        var v = value
-        var buffer: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &buffer) { raw in
-            var i = raw.count
-            repeat {
-                i -= 1
-                raw[i] = UInt8(truncatingIfNeeded: 48 + v % 10)
-                v /= 10
-            } while v > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
-        }
+        appendDecimal(value, to: &bytes)
     }
 
     /// A timestamp in Unix seconds, as Prometheus writes them: the integer

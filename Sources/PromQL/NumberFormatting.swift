@@ -77,20 +77,25 @@ public func appendSampleValue(_ value: Double, to out: inout [UInt8]) {
     // Whole numbers below 2^53 (counters, most gauges) print as themselves: no digit search.
     let magnitude = value.magnitude
     if magnitude < 9_007_199_254_740_992, magnitude.rounded(.towardZero) == magnitude {
-        var n = UInt64(magnitude)
-        var digits: (UInt64, UInt64) = (0, 0)  // 16 bytes: 2^53 has 16 digits
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var i = buffer.count
-            repeat {
-                i -= 1
-                buffer[i] = UInt8(truncatingIfNeeded: 48 + n % 10)
-                n /= 10
-            } while n > 0
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
-        }
-        return
+        return appendDecimal(UInt64(magnitude), to: &out)
     }
     withShortestDigits(magnitude) { digits, point in appendPlain(digits, point: point, to: &out) }
+}
+
+/// The decimal digits of `value`, appended without a String (answers write
+/// two numbers per point).
+public func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+    var n = value
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: UInt64.max has 20 digits
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        var i = buffer.count
+        repeat {
+            i -= 1
+            buffer[i] = UInt8(truncatingIfNeeded: 48 + n % 10)
+            n /= 10
+        } while n > 0
+        out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[i...]))
+    }
 }
 
 /// A number as Prometheus prints it in expressions (Go's `%v`): the

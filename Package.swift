@@ -176,8 +176,8 @@ let package = Package(
 
         // MARK: Tests, beside the module they test.
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
-        .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel"], swiftSettings: strict),
-        .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(
             name: "RetrospectiveTests", dependencies: ["Retrospective", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"],
             exclude: ["Golden"], swiftSettings: strict),

@@ -5,6 +5,15 @@ import TelemetryModel
 public struct LogQLParser {
     private var tokens: [LogQLToken]
     private var position = 0
+    /// Open recursive calls, and the operators, aggregations and filter terms built.
+    private var nesting = 0
+    private var nodes = 0
+
+    /// The most levels a query may nest, and the most operators, aggregations
+    /// and label-filter terms it may combine. The parser and the evaluator
+    /// recurse once per level, so this bounds their stack; real queries use
+    /// a handful.
+    public static let maxDepth = 1_000
 
     public static func parse(_ text: String) throws(LogQLError) -> LogQLExpr {
         var parser = LogQLParser(tokens: try LogQLLexer.tokens(text))
@@ -119,10 +128,30 @@ public struct LogQLParser {
         }
     }
 
+    /// Counts a level of recursion, refusing one past `maxDepth`.
+    private mutating func enter() throws(LogQLError) {
+        nesting += 1
+        guard nesting <= Self.maxDepth else {
+            throw LogQLError.parse(line: peek.line, column: peek.column, "query nests more than \(Self.maxDepth) levels deep")
+        }
+    }
+
+    /// Counts an operator, aggregation or filter term, refusing one past `maxDepth`.
+    private mutating func grow(_ token: LogQLToken) throws(LogQLError) {
+        nodes += 1
+        guard nodes <= Self.maxDepth else {
+            throw LogQLError.parse(
+                line: token.line, column: token.column, "query combines more than \(Self.maxDepth) operators, aggregations and filter terms")
+        }
+    }
+
     private mutating func expression(minimumPrecedence: Int) throws(LogQLError) -> LogQLExpr {
+        try enter()
+        defer { nesting -= 1 }
         var lhs = try primary()
         while let (op, precedence, rightAssociative) = Self.binaryOp(peek), precedence >= minimumPrecedence {
             let opToken = advance()
+            try grow(opToken)
             var returnBool = false
             if isIdentifier("bool") {
                 _ = advance()
@@ -237,6 +266,7 @@ public struct LogQLParser {
 
     private mutating func vectorAggregation(_ op: VectorAggregation.Op) throws(LogQLError) -> LogQLExpr {
         let start = advance()
+        try grow(start)
         var grouping = try grouping()
         try expect(.leftParen, "(")
         var parameter: Int?
@@ -460,9 +490,11 @@ public struct LogQLParser {
     // MARK: Label filters
 
     private mutating func labelFilterOr() throws(LogQLError) -> LabelFilter {
+        try enter()
+        defer { nesting -= 1 }
         var lhs = try labelFilterAnd()
         while isIdentifier("or") {
-            _ = advance()
+            try grow(advance())
             lhs = .or(lhs, try labelFilterAnd())
         }
         return lhs
@@ -475,14 +507,15 @@ public struct LogQLParser {
         var lhs = try labelFilterAtom()
         while true {
             if isIdentifier("and") {
-                _ = advance()
+                try grow(advance())
                 lhs = .and(lhs, try labelFilterAtom())
             } else if peek.kind == .comma {
-                _ = advance()
+                try grow(advance())
                 return .and(lhs, try labelFilterOr())
             } else if case .identifier(let name) = peek.kind, !["or", "and", "unless", "offset", "by", "without"].contains(name),
                 startsComparison(tokens[min(position + 1, tokens.count - 1)].kind)
             {
+                try grow(peek)
                 return .and(lhs, try labelFilterOr())
             } else {
                 return lhs

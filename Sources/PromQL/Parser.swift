@@ -7,6 +7,17 @@ public struct Parser {
     private let query: String
     private let tokens: [Token]
     private var position = 0
+    /// How many `expression` calls are open (each is a level of the tree), and
+    /// the depth of the tree the last parse function returned.
+    private var nesting = 0
+    private var depth = 0
+
+    /// The deepest expression tree accepted. The parser, the evaluator and
+    /// the printers recurse once per level, so this bounds their stack: a
+    /// thread's 8 MiB ran out near 8,000 levels before the bound existed
+    /// (`((((…1))))`, or `1+1+…+1` with as many terms). Prometheus sets none;
+    /// real queries stay under 50.
+    public static let maxDepth = 1_000
 
     /// Parses a whole query.
     public static func parse(_ query: String) throws(PromQLError) -> Expr {
@@ -75,8 +86,20 @@ public struct Parser {
     // MARK: Expressions
 
     /// Binary operators climb by precedence; `^` is right-associative.
+    /// Records the depth of the tree just built, refusing one past `maxDepth`.
+    private mutating func setDepth(_ value: Int) throws(PromQLError) {
+        guard value <= Self.maxDepth else {
+            throw fail("expression is nested more than \(Self.maxDepth) levels deep", peek)
+        }
+        depth = value
+    }
+
     private mutating func expression(minimum: Int) throws(PromQLError) -> Expr {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Self.maxDepth else { throw fail("expression is nested more than \(Self.maxDepth) levels deep", peek) }
         var lhs = try unary()
+        var lhsDepth = depth
         while let op = binaryOperator(peek), op.precedence >= minimum {
             let opToken = advance()
             var returnBool = false
@@ -103,8 +126,11 @@ public struct Parser {
                 throw fail("unexpected \(Parser.describe(peek)), group modifiers need on(…) or ignoring(…) before them", peek)
             }
             let rhs = try expression(minimum: op.rightAssociative ? op.precedence : op.precedence + 1)
+            try setDepth(max(lhsDepth, depth) + 1)
+            lhsDepth = depth
             lhs = try binary(op, lhs, rhs, matching: matching, returnBool: returnBool, at: opToken)
         }
+        depth = lhsDepth
         return lhs
     }
 
@@ -165,6 +191,7 @@ public struct Parser {
         guard peek.kind == .minus || peek.kind == .plus else { return try postfix(try primary()) }
         let sign = advance()
         let operand = try expression(minimum: BinaryOp.power.precedence)
+        try setDepth(depth + 1)
         guard operand.type == .scalar || operand.type == .vector else {
             throw fail("unary expression only allowed on expressions of type scalar or instant vector, got \(operand.type)", sign)
         }
@@ -213,6 +240,7 @@ public struct Parser {
             guard base.type == .vector else {
                 throw fail("subquery is only allowed on instant vector, got \(base.type) instead", open)
             }
+            try setDepth(depth + 1)
             return .subquery(Subquery(expr: base, range: range, step: step))
         }
         _ = try expect(.rightBracket, "\"]\"", context: "in range selector")
@@ -284,21 +312,26 @@ public struct Parser {
         case .number:
             _ = advance()
             guard let value = Parser.number(token.text) else { throw fail("bad number \"\(token.text)\"", token) }
+            depth = 1
             return .number(value)
         case .string:
             _ = advance()
+            depth = 1
             return .string(token.text)
         case .leftParen:
             _ = advance()
             let inner = try expression(minimum: 0)
             _ = try expect(.rightParen, "\")\"", context: "in parenthesized expression")
+            try setDepth(depth + 1)
             return .paren(inner)
         case .leftBrace:
+            depth = 1
             return .selector(try selector(name: nil, at: token))
         case .identifier:
             let word = token.text.lowercased()
             if word == "inf" || word == "nan" {
                 _ = advance()
+                depth = 1
                 return .number(word == "inf" ? .infinity : .nan)
             }
             if let op = AggregationOp(rawValue: word),
@@ -313,6 +346,7 @@ public struct Parser {
                 throw fail("unexpected \(word)", token)
             }
             _ = advance()
+            depth = 1
             return .selector(try selector(name: token.text, at: token))
         case .end:
             throw fail("unexpected end of input", token)
@@ -395,11 +429,13 @@ public struct Parser {
     }
 
     /// Expressions up to the closing parenthesis (consumed), comma-separated,
-    /// a trailing comma allowed.
+    /// a trailing comma allowed; the depth is then that of the call holding them.
     private mutating func argumentList(context: String) throws(PromQLError) -> [Expr] {
         var arguments: [Expr] = []
+        var deepest = 0
         while peek.kind != .rightParen {
             arguments.append(try expression(minimum: 0))
+            deepest = max(deepest, depth)
             if peek.kind == .comma {
                 _ = advance()
             } else if peek.kind != .rightParen {
@@ -407,6 +443,7 @@ public struct Parser {
             }
         }
         _ = advance()
+        try setDepth(deepest + 1)
         return arguments
     }
 

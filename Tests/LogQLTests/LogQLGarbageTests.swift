@@ -49,3 +49,43 @@ struct LogQLGarbageTests {
         #expect(parsed > 0)
     }
 }
+
+@Suite("LogQL nesting bound")
+struct LogQLNestingTests {
+    static func deep(_ kind: Int) -> String {
+        let metric = #"count_over_time({a="b"}[1m])"#
+        return switch kind {
+        case 0: String(repeating: "(", count: 100_000) + metric + String(repeating: ")", count: 100_000)
+        case 1: metric + String(repeating: " + " + metric, count: 5_000)
+        case 2: String(repeating: "sum(", count: 50_000) + metric + String(repeating: ")", count: 50_000)
+        case 3: #"{a="b"} | x=1"# + String(repeating: ", x=1", count: 100_000)
+        case 4: #"{a="b"} | x=1"# + String(repeating: " or x=1", count: 100_000)
+        default: #"{a="b"} | "# + String(repeating: "(", count: 100_000) + "x=1" + String(repeating: ")", count: 100_000)
+        }
+    }
+
+    @Test(arguments: 0..<6)
+    func deepQueriesAreRefused(_ kind: Int) {
+        let message = onLargeStack { () -> String? in
+            do throws(LogQLError) {
+                _ = try LogQLParser.parse(Self.deep(kind))
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message?.contains("more than 1000") == true, "\(message ?? "parsed")")
+    }
+
+    /// A log line nested far deeper than any parser would recurse is stored,
+    /// and `| json` answers with an error label, not a crash.
+    @Test func deeplyNestedJSONLinesAreQueried() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let deep = String(repeating: #"{"a":["#, count: 50_000) + "1" + String(repeating: "]}", count: 50_000)
+        let line = #"{"ts":\#((day + 1 * second) / 1_000_000),"service":"api","deep":"# + deep + "}"
+        let store = try storeWith([line, String(repeating: "[", count: 200_000)], in: dir)
+        guard case .logs(let selector) = try LogQLParser.parse(#"{service=~".+"} | json | line_format "{{.deep}}""#) else { return }
+        _ = try LogQLEngine(store: store).logs(selector, start: day, end: day + 600 * second, limit: 10, backward: true)
+    }
+}

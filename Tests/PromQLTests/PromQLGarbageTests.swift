@@ -42,6 +42,52 @@ struct PromQLGarbageTests {
     }
 }
 
+@Suite("PromQL nesting bound")
+struct PromQLNestingTests {
+    /// Deep trees are refused with a parse error, before anything recurses
+    /// deep enough to run out of stack (this crashed the server at ~8,000).
+    static func deep(_ kind: Int) -> String {
+        switch kind {
+        case 0: String(repeating: "(", count: 100_000) + "1" + String(repeating: ")", count: 100_000)
+        case 1: "1" + String(repeating: "+1", count: 100_000)
+        case 2: String(repeating: "-", count: 100_000) + "1"
+        case 3: "1" + String(repeating: "^1", count: 100_000)
+        case 4: String(repeating: "abs(", count: 50_000) + "vector(1)" + String(repeating: ")", count: 50_000)
+        case 5: String(repeating: "sum(", count: 50_000) + "up" + String(repeating: ")", count: 50_000)
+        default: String(repeating: "(1+", count: 600) + "1" + String(repeating: ")", count: 600) + String(repeating: "+1", count: 600)
+        }
+    }
+
+    @Test(arguments: 0..<7)
+    func deepExpressionsAreRefused(_ kind: Int) {
+        let message = onLargeStack { () -> String? in
+            do throws(PromQLError) {
+                _ = try Parser.parse(Self.deep(kind))
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message?.contains("nested more than 1000 levels deep") == true, "\(message ?? "parsed")")
+    }
+
+    /// The deepest trees accepted, a chain and a nest of parentheses, parse,
+    /// print and evaluate.
+    @Test func treesUpToTheBoundParseAndEvaluate() {
+        let values = onLargeStack { () -> [Double] in
+            let chain = "1" + String(repeating: "+1", count: Parser.maxDepth - 1)
+            let nest = String(repeating: "(", count: Parser.maxDepth - 1) + "2" + String(repeating: ")", count: Parser.maxDepth - 1)
+            let engine = Engine(querier: GarbageQuerier(data: []))
+            return [chain, nest].compactMap { text in
+                guard let expr = try? Parser.parse(text), case .scalar(_, let value) = try? engine.instant(expr, at: 0) else { return nil }
+                _ = expr.description
+                return value
+            }
+        }
+        #expect(values == [Double(Parser.maxDepth), 2])
+    }
+}
+
 private struct GarbageQuerier: SeriesQuerier {
     let data: [SeriesPoints]
     func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {

@@ -170,4 +170,35 @@ public struct BinaryOperation: Sendable {
     public var rhs: LogQLExpr
     /// `bool` after a comparison: 0 or 1 rather than a filter.
     public var returnBool: Bool
+    /// `on(…)`/`ignoring(…)` and a group modifier; nil matches whole label sets.
+    public var matching: VectorMatching? = nil
+}
+
+extension BinaryOperation.Op {
+    var isSetOperation: Bool { self == .and || self == .or || self == .unless }
+
+    var isComparison: Bool {
+        switch self {
+        case .equal, .notEqual, .greater, .greaterOrEqual, .less, .lessOrEqual: true
+        default: false
+        }
+    }
+}
+
+/// How the series of two metric queries pair up, as in PromQL.
+public struct VectorMatching: Sendable {
+    public enum Cardinality: Sendable {
+        case oneToOne
+        /// `group_left`: many series on the left meet one on the right.
+        case manyToOne
+        /// `group_right`: one on the left meets many on the right.
+        case oneToMany
+    }
+
+    /// `on(labels)` when true, `ignoring(labels)` when false.
+    public var on: Bool
+    public var labels: [String]
+    public var cardinality: Cardinality = .oneToOne
+    /// Labels a group modifier copies from the "one" side.
+    public var include: [String] = []
 }

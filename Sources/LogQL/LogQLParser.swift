@@ -154,14 +154,18 @@ public struct LogQLParser {
             try grow(opToken)
             var returnBool = false
             if isIdentifier("bool") {
-                _ = advance()
+                let token = advance()
+                guard op.isComparison else {
+                    throw LogQLError.parse(line: token.line, column: token.column, "bool modifier can only be used on comparison operators")
+                }
                 returnBool = true
             }
+            let matching = try vectorMatching(op)
             let rhs = try expression(minimumPrecedence: rightAssociative ? precedence : precedence + 1)
             if lhs.isLogQuery || rhs.isLogQuery {
                 throw LogQLError.parse(line: opToken.line, column: opToken.column, "binary operations need metric queries, not log queries")
             }
-            lhs = .binary(BinaryOperation(op: op, lhs: lhs, rhs: rhs, returnBool: returnBool))
+            lhs = .binary(BinaryOperation(op: op, lhs: lhs, rhs: rhs, returnBool: returnBool, matching: matching))
         }
         return lhs
     }
@@ -197,6 +201,11 @@ public struct LogQLParser {
         guard isIdentifier("by") || isIdentifier("without") else { return nil }
         let without = isIdentifier("without")
         _ = advance()
+        return Grouping(without: without, labels: try labelList())
+    }
+
+    /// `(a, b)`, possibly empty.
+    private mutating func labelList() throws(LogQLError) -> [String] {
         try expect(.leftParen, "(")
         var labels: [String] = []
         while peek.kind != .rightParen {
@@ -204,7 +213,34 @@ public struct LogQLParser {
             if peek.kind == .comma { _ = advance() } else { break }
         }
         try expect(.rightParen, ")")
-        return Grouping(without: without, labels: labels)
+        return labels
+    }
+
+    /// `on(…)` or `ignoring(…)`, then `group_left(…)` or `group_right(…)`, after a binary operator.
+    private mutating func vectorMatching(_ op: BinaryOperation.Op) throws(LogQLError) -> VectorMatching? {
+        if isIdentifier("group_left") || isIdentifier("group_right") {
+            throw LogQLError.parse(line: peek.line, column: peek.column, "group modifiers need on(…) or ignoring(…) before them")
+        }
+        guard isIdentifier("on") || isIdentifier("ignoring") else { return nil }
+        var matching = VectorMatching(on: isIdentifier("on"), labels: [])
+        _ = advance()
+        matching.labels = try labelList()
+        guard isIdentifier("group_left") || isIdentifier("group_right") else { return matching }
+        let group = advance()
+        guard !op.isSetOperation else {
+            throw LogQLError.parse(line: group.line, column: group.column, "no grouping allowed for \"\(op.rawValue)\" operation")
+        }
+        matching.cardinality = isGroupLeft(group) ? .manyToOne : .oneToMany
+        if peek.kind == .leftParen { matching.include = try labelList() }
+        if matching.on, let both = matching.include.first(where: matching.labels.contains) {
+            throw LogQLError.parse(line: group.line, column: group.column, "label \"\(both)\" must not occur in ON and GROUP clause at once")
+        }
+        return matching
+    }
+
+    private func isGroupLeft(_ token: LogQLToken) -> Bool {
+        if case .identifier("group_left") = token.kind { return true }
+        return false
     }
 
     private mutating func rangeAggregation(_ op: RangeAggregation.Op) throws(LogQLError) -> LogQLExpr {

@@ -149,4 +149,63 @@ struct LogQLEngineTests {
         #expect(try values(#"count_over_time({service="api"}[10s]) > 5"#).isEmpty)
         #expect(try values(#"absent_over_time({service="nope"}[10s])"#) == [#"{service="nope"}"#: 1])
     }
+
+    /// `on`, `ignoring`, `group_left` and `group_right` pair series as PromQL does.
+    @Test func vectorMatching() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try storeWith(lines, in: dir)
+        let engine = LogQLEngine(store: store)
+        func values(_ query: String) throws -> [String: Double] {
+            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
+            return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
+        }
+        let byLevel = #"sum by (service, level) (count_over_time({service=~".+"}[10s]))"#
+        let byService = #"sum by (service) (count_over_time({service=~".+"}[10s]))"#
+        let errors = #"sum by (service) (count_over_time({level="error"}[10s]))"#
+        let share: [String: Double] = [
+            #"{level="info", service="api"}"#: 2.0 / 3, #"{level="error", service="api"}"#: 1.0 / 3,
+            #"{level="error", service="db"}"#: 1, #"{level="warn", service="web"}"#: 1,
+        ]
+        #expect(try values("\(byLevel) / on(service) group_left \(byService)") == share)
+        #expect(try values("\(byLevel) / ignoring(level) group_left() \(byService)") == share)
+        #expect(try values("\(byService) - on(service) group_right \(byLevel)") == [
+            #"{level="info", service="api"}"#: 1, #"{level="error", service="api"}"#: 2,
+            #"{level="error", service="db"}"#: 0, #"{level="warn", service="web"}"#: 0,
+        ])
+        // One-to-one on `service`: the result keeps only the matched labels.
+        #expect(try values(#"\#(errors) / on(service) sum by (service, level) (count_over_time({level="error"}[10s]))"#) == [
+            #"{service="api"}"#: 1, #"{service="db"}"#: 1,
+        ])
+        // A group modifier copies the labels it names from the "one" side.
+        #expect(try values(#"\#(byService) * on(service) group_left(level) sum by (service, level) (count_over_time({level="error"}[10s]))"#) == [
+            #"{level="error", service="api"}"#: 3, #"{level="error", service="db"}"#: 1,
+        ])
+        #expect(try values("\(byLevel) and on(service) \(errors)").keys.sorted() == [
+            #"{level="error", service="api"}"#, #"{level="error", service="db"}"#, #"{level="info", service="api"}"#,
+        ])
+        #expect(try values("\(byLevel) unless on(service) \(errors)") == [#"{level="warn", service="web"}"#: 1])
+        #expect(try values("\(errors) or on(service) \(byService)") == [
+            #"{service="api"}"#: 1, #"{service="db"}"#: 1, #"{service="web"}"#: 1,
+        ])
+        #expect {
+            _ = try values("\(byService) / on(service) \(byLevel)")
+        } throws: { error in
+            (error as? LogQLError)?.message.hasPrefix("found duplicate series for the match group {service=\"api\"}") == true
+        }
+    }
+
+    @Test(arguments: [
+        (#"sum(count_over_time({a="b"}[1m])) / group_left sum(count_over_time({a="b"}[1m]))"#, "group modifiers need on(…) or ignoring(…)"),
+        (#"sum(count_over_time({a="b"}[1m])) and on(a) group_left sum(count_over_time({a="b"}[1m]))"#, #"no grouping allowed for "and" operation"#),
+        (#"sum(count_over_time({a="b"}[1m])) + bool sum(count_over_time({a="b"}[1m]))"#, "bool modifier can only be used on comparison operators"),
+        (#"sum(count_over_time({a="b"}[1m])) / on(a) group_left(a) sum(count_over_time({a="b"}[1m]))"#, #"label "a" must not occur in ON and GROUP clause at once"#),
+    ])
+    func vectorMatchingMistakesAreRefused(_ query: String, _ message: String) {
+        #expect {
+            _ = try LogQLParser.parse(query)
+        } throws: { error in
+            (error as? LogQLError)?.message.contains(message) == true
+        }
+    }
 }

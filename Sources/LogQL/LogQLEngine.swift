@@ -155,7 +155,39 @@ public struct LogQLEngine: Sendable {
             let lhs = try evaluate(operation.lhs, grid, deadline: deadline)
             let rhs = try evaluate(operation.rhs, grid, deadline: deadline)
             return try BinaryEvaluator.evaluate(operation, lhs, rhs, steps: grid.count)
+        case .vectorOf(let value):
+            return .vector([StepSeries(labels: Labels([]), values: [Double?](repeating: value, count: grid.count))])
+        case .labelReplace(let replace):
+            guard case .vector(let inner) = try evaluate(replace.inner, grid, deadline: deadline) else {
+                throw LogQLError.invalid("label_replace needs a vector, not a number")
+            }
+            return .vector(try Self.replaceLabels(replace, inner, steps: grid.count))
         }
+    }
+
+    /// Applies `label_replace` to each series; two that end with the same
+    /// labels and a value at the same step are an error, as in PromQL.
+    private static func replaceLabels(_ replace: LabelReplace, _ input: [StepSeries], steps: Int) throws(LogQLError) -> [StepSeries] {
+        var index: [Labels: Int] = [:]
+        var output: [StepSeries] = []
+        for series in input {
+            var labels = series.labels
+            if let match = try? replace.regex.wholeMatch(in: labels[replace.source] ?? "") {
+                labels = labels.setting(replace.destination, to: expandRegexTemplate(replace.replacement, with: match))
+            }
+            guard let existing = index[labels] else {
+                index[labels] = output.count
+                output.append(StepSeries(labels: labels, values: series.values))
+                continue
+            }
+            for step in 0..<steps where series.values[step] != nil {
+                guard output[existing].values[step] == nil else {
+                    throw LogQLError.invalid("vector cannot contain metrics with the same labelset \(labels)")
+                }
+                output[existing].values[step] = series.values[step]
+            }
+        }
+        return output
     }
 }
 

@@ -8,6 +8,10 @@ public indirect enum LogQLExpr: Sendable {
     case vector(VectorAggregation)
     case binary(BinaryOperation)
     case number(Double)
+    /// `label_replace(query, "dst", "replacement", "src", "regex")`.
+    case labelReplace(LabelReplace)
+    /// `vector(n)`: one series without labels, `n` at every step.
+    case vectorOf(Double)
 
     /// Whether the query gives log lines (rather than numbers).
     public var isLogQuery: Bool {
@@ -201,4 +205,17 @@ public struct VectorMatching: Sendable {
     public var cardinality: Cardinality = .oneToOne
     /// Labels a group modifier copies from the "one" side.
     public var include: [String] = []
+}
+
+/// `label_replace`, as in PromQL: where the `source` label's whole value
+/// matches `regex`, `destination` is set to `replacement` with `$1`, `${name}`
+/// expanded (an empty result removes the label).
+public struct LabelReplace: Sendable {
+    public var inner: LogQLExpr
+    public var destination: String
+    public var replacement: String
+    public var source: String
+    public var pattern: String
+    // `Regex<AnyRegexOutput>` is not Sendable; the compiled form is only read.
+    nonisolated(unsafe) var regex: Regex<AnyRegexOutput>
 }

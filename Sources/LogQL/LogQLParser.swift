@@ -189,12 +189,54 @@ public struct LogQLParser {
         case .leftBrace:
             return .logs(try selectorAndPipeline())
         case .identifier(let name):
+            if name == "label_replace" { return try labelReplace() }
+            if name == "vector" { return try vectorOf() }
             if let op = RangeAggregation.Op(rawValue: name) { return try rangeAggregation(op) }
             if let op = VectorAggregation.Op(rawValue: name) { return try vectorAggregation(op) }
             throw unexpected()
         default:
             throw unexpected()
         }
+    }
+
+    /// `label_replace(query, "dst", "replacement", "src", "regex")`.
+    private mutating func labelReplace() throws(LogQLError) -> LogQLExpr {
+        let start = advance()
+        try grow(start)
+        try expect(.leftParen, "(")
+        let inner = try expression(minimumPrecedence: 0)
+        if inner.isLogQuery {
+            throw LogQLError.parse(line: start.line, column: start.column, "label_replace needs a metric query, not a log query")
+        }
+        var arguments: [String] = []
+        for _ in 0..<4 {
+            try expect(.comma, ",")
+            arguments.append(try string())
+        }
+        try expect(.rightParen, ")")
+        guard Labels.isValidName(arguments[0]) else {
+            throw LogQLError.parse(line: start.line, column: start.column, "invalid destination label name in label_replace(): \(arguments[0])")
+        }
+        guard let regex = try? Regex("^(?:" + arguments[3] + ")$") else {
+            throw LogQLError.parse(line: start.line, column: start.column, "invalid regular expression in label_replace(): \(arguments[3])")
+        }
+        return .labelReplace(LabelReplace(
+            inner: inner, destination: arguments[0], replacement: arguments[1], source: arguments[2], pattern: arguments[3], regex: regex))
+    }
+
+    /// `vector(n)`.
+    private mutating func vectorOf() throws(LogQLError) -> LogQLExpr {
+        _ = advance()
+        try expect(.leftParen, "(")
+        var sign = 1.0
+        if peek.kind == .minus {
+            _ = advance()
+            sign = -1
+        }
+        guard case .number(let value) = peek.kind else { throw unexpected("NUMBER") }
+        _ = advance()
+        try expect(.rightParen, ")")
+        return .vectorOf(sign * value)
     }
 
     private mutating func grouping() throws(LogQLError) -> Grouping? {

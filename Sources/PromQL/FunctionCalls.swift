@@ -226,7 +226,7 @@ extension Evaluator {
         for var s in try vector(arguments[0], grid) {
             let value = s.labels[source] ?? ""
             if let match = try? regex.wholeMatch(in: value) {
-                s.labels = s.labels.setting(destination, to: expand(replacement, match))
+                s.labels = s.labels.setting(destination, to: expandRegexTemplate(replacement, with: match))
             }
             out.append(s)
         }
@@ -247,45 +247,6 @@ extension Evaluator {
             out.append(s)
         }
         return try mergeSameLabels(out)
-    }
-
-    /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}`, `$$`; a name is
-    /// the longest run of letters, digits and `_` (so `$1x` names group "1x").
-    private func expand(_ template: String, _ match: Regex<AnyRegexOutput>.Match) -> String {
-        var out = ""
-        var rest = Substring(template)
-        while let dollar = rest.firstIndex(of: "$") {
-            out += rest[..<dollar]
-            rest = rest[rest.index(after: dollar)...]
-            if rest.first == "$" {
-                out += "$"
-                rest = rest.dropFirst()
-                continue
-            }
-            var name: Substring
-            if rest.first == "{" {
-                guard let close = rest.firstIndex(of: "}") else {
-                    out += "$"
-                    continue
-                }
-                name = rest[rest.index(after: rest.startIndex)..<close]
-                rest = rest[rest.index(after: close)...]
-            } else {
-                let end = rest.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") || !$0.isASCII } ?? rest.endIndex
-                name = rest[..<end]
-                rest = rest[end...]
-            }
-            guard !name.isEmpty else {
-                out += "$"
-                continue
-            }
-            if let number = Int(name) {
-                if number < match.output.count, let text = match.output[number].substring { out += text }
-            } else if let group = match.output[String(name)], let text = group.substring {
-                out += text
-            }
-        }
-        return out + rest
     }
 
     // MARK: Histograms

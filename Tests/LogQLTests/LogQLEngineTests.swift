@@ -195,7 +195,32 @@ struct LogQLEngineTests {
         }
     }
 
+    @Test func labelReplaceAndVector() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try storeWith(lines, in: dir)
+        let engine = LogQLEngine(store: store)
+        func values(_ query: String) throws -> [String: Double] {
+            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
+            return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
+        }
+        let byService = #"sum by (service) (count_over_time({service=~".+"}[10s]))"#
+        #expect(try values(#"label_replace(\#(byService), "team", "team-$1", "service", "(a|d).*")"#) == [
+            #"{service="api", team="team-a"}"#: 3, #"{service="db", team="team-d"}"#: 1, #"{service="web"}"#: 1,
+        ])
+        #expect(try values(#"label_replace(\#(byService), "service", "", "service", "web")"#) == [
+            #"{service="api"}"#: 3, #"{service="db"}"#: 1, "{}": 1,
+        ])
+        #expect(throws: LogQLError.self) { _ = try values(#"label_replace(\#(byService), "service", "all", "service", ".*")"#) }
+        #expect(try values("vector(2)") == ["{}": 2])
+        #expect(try values(#"sum(count_over_time({service=~".+"}[10s])) + vector(1)"#) == ["{}": 6])
+        #expect(try values(#"sum(count_over_time({service="nope"}[10s])) or vector(0)"#) == ["{}": 0])
+    }
+
     @Test(arguments: [
+        (#"label_replace(count_over_time({a="b"}[1m]), "x", "y", "a", "(")"#, "invalid regular expression in label_replace(): ("),
+        (#"label_replace(count_over_time({a="b"}[1m]), "1x", "y", "a", ".*")"#, "invalid destination label name in label_replace(): 1x"),
+        (#"label_replace({a="b"}, "x", "y", "a", ".*")"#, "label_replace needs a metric query"),
         (#"sum(count_over_time({a="b"}[1m])) / group_left sum(count_over_time({a="b"}[1m]))"#, "group modifiers need on(…) or ignoring(…)"),
         (#"sum(count_over_time({a="b"}[1m])) and on(a) group_left sum(count_over_time({a="b"}[1m]))"#, #"no grouping allowed for "and" operation"#),
         (#"sum(count_over_time({a="b"}[1m])) + bool sum(count_over_time({a="b"}[1m]))"#, "bool modifier can only be used on comparison operators"),

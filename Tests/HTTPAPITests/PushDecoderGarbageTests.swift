@@ -9,22 +9,10 @@ import Testing
 struct PushDecoderGarbageTests {
     /// A PushRequest with two streams, as Promtail encodes it.
     static let push: [UInt8] = {
-        func varint(_ value: UInt64) -> [UInt8] {
-            var v = value
-            var out: [UInt8] = []
-            while v >= 0x80 {
-                out.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            return out + [UInt8(v)]
-        }
-        func bytes(_ field: UInt64, _ payload: [UInt8]) -> [UInt8] { varint(field << 3 | 2) + varint(UInt64(payload.count)) + payload }
-        func number(_ field: UInt64, _ value: UInt64) -> [UInt8] { varint(field << 3) + varint(value) }
-        let entry = bytes(1, number(1, 1_764_400_000) + number(2, 123_456_789)) + bytes(2, Array("a line".utf8))
-            + bytes(3, bytes(1, Array("trace_id".utf8)) + bytes(2, Array("abc".utf8)))
-        let first = bytes(1, Array(#"{job="promtail", level="WARN"}"#.utf8)) + bytes(2, entry) + bytes(2, entry) + number(3, 42)
-        let second = bytes(1, Array(#"{service="edge"}"#.utf8)) + bytes(2, entry)
-        return bytes(1, first) + bytes(1, second)
+        let entry = ProtobufWriter.lokiEntry(seconds: 1_764_400_000, nanos: 123_456_789, line: "a line", metadata: [("trace_id", "abc")])
+        let first = ProtobufWriter.lokiStream(#"{job="promtail", level="WARN"}"#, [entry, entry]) + ProtobufWriter.number(3, 42)
+        let second = ProtobufWriter.lokiStream(#"{service="edge"}"#, [entry])
+        return ProtobufWriter.bytes(1, first) + ProtobufWriter.bytes(1, second)
     }()
 
     @Test func theUndamagedPushDecodes() throws {

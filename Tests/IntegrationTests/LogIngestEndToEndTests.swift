@@ -198,22 +198,10 @@ struct LogIngestEndToEndTests {
     @Test func aProtobufPushAsPromtailSendsIt() async throws {
         let tally = try TallyProcess()
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
-        func varint(_ value: UInt64) -> [UInt8] {
-            var v = value
-            var out: [UInt8] = []
-            while v >= 0x80 {
-                out.append(UInt8(v & 0x7F) | 0x80)
-                v >>= 7
-            }
-            return out + [UInt8(v)]
-        }
-        func bytes(_ field: UInt64, _ payload: [UInt8]) -> [UInt8] { varint(field << 3 | 2) + varint(UInt64(payload.count)) + payload }
-        func number(_ field: UInt64, _ value: UInt64) -> [UInt8] { varint(field << 3) + varint(value) }
         let now = UInt64(Date().timeIntervalSince1970)
-        let entry = bytes(1, number(1, now) + number(2, 123_456_789)) + bytes(2, Array("proto line with \"quotes\"".utf8))
-            + bytes(3, bytes(1, Array("trace_id".utf8)) + bytes(2, Array("abc123".utf8)))
-        let stream = bytes(1, Array(#"{job="promtail", service="edge", level="WARN"}"#.utf8)) + bytes(2, entry) + number(3, 42)
-        let body = Snappy.compress(bytes(1, stream))
+        let entry = ProtobufWriter.lokiEntry(seconds: now, nanos: 123_456_789, line: "proto line with \"quotes\"", metadata: [("trace_id", "abc123")])
+        let stream = ProtobufWriter.lokiStream(#"{job="promtail", service="edge", level="WARN"}"#, [entry]) + ProtobufWriter.number(3, 42)
+        let body = Snappy.compress(ProtobufWriter.bytes(1, stream))
         let pushed = try await tally.post("/loki/api/v1/push", body: body, headers: [("Content-Type", "application/x-protobuf")])
         #expect(pushed.status == 204, "\(pushed.body)")
         let got = try await tally.waitFor("/loki/api/v1/query_range?query=%7Bservice%3D%22edge%22%7D") { _, body in body.contains("proto line") }

@@ -23,6 +23,16 @@ func storeWith(_ lines: [String], in dir: TemporaryDirectory) throws -> LogStore
     return store
 }
 
+/// A function giving a metric query's answer at `day` + 10 s over `store`,
+/// by the printed label set.
+func instantValues(over store: LogStore) -> (String) throws -> [String: Double] {
+    let engine = LogQLEngine(store: store)
+    return { query in
+        guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
+        return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
+    }
+}
+
 func json(_ service: String, _ seconds: Int64, level: String = "info", _ extra: String = "") -> String {
     #"{"ts":\#((day + seconds * second) / 1_000_000),"service":"\#(service)","level":"\#(level)"\#(extra.isEmpty ? "" : "," + extra)}"#
 }
@@ -135,12 +145,7 @@ struct LogQLEngineTests {
     @Test func vectorAggregationsAndBinaryOperations() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let store = try storeWith(lines, in: dir)
-        let engine = LogQLEngine(store: store)
-        func values(_ query: String) throws -> [String: Double] {
-            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
-        }
+        let values = try instantValues(over: storeWith(lines, in: dir))
         #expect(try values(#"sum(count_over_time({service=~".+"}[10s]))"#) == ["{}": 5])
         #expect(try values(#"topk(1, sum by (service) (count_over_time({service=~".+"}[10s])))"#) == [#"{service="api"}"#: 3])
         #expect(try values(#"sum(count_over_time({level="error"}[10s])) / sum(count_over_time({service=~".+"}[10s]))"#) == ["{}": 0.4])
@@ -154,12 +159,7 @@ struct LogQLEngineTests {
     @Test func vectorMatching() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let store = try storeWith(lines, in: dir)
-        let engine = LogQLEngine(store: store)
-        func values(_ query: String) throws -> [String: Double] {
-            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
-        }
+        let values = try instantValues(over: storeWith(lines, in: dir))
         let byLevel = #"sum by (service, level) (count_over_time({service=~".+"}[10s]))"#
         let byService = #"sum by (service) (count_over_time({service=~".+"}[10s]))"#
         let errors = #"sum by (service) (count_over_time({level="error"}[10s]))"#
@@ -198,12 +198,7 @@ struct LogQLEngineTests {
     @Test func labelReplaceAndVector() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let store = try storeWith(lines, in: dir)
-        let engine = LogQLEngine(store: store)
-        func values(_ query: String) throws -> [String: Double] {
-            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [:] }
-            return Dictionary(uniqueKeysWithValues: samples.map { ($0.labels.description, $0.value) })
-        }
+        let values = try instantValues(over: storeWith(lines, in: dir))
         let byService = #"sum by (service) (count_over_time({service=~".+"}[10s]))"#
         #expect(try values(#"label_replace(\#(byService), "team", "team-$1", "service", "(a|d).*")"#) == [
             #"{service="api", team="team-a"}"#: 3, #"{service="db", team="team-d"}"#: 1, #"{service="web"}"#: 1,

@@ -1,23 +1,11 @@
+import TallyTestKit
 import TelemetryModel
 import Testing
 @testable import PromQL
 
-/// A querier over fixed series, for the engine's limits.
-private struct FixedQuerier: SeriesQuerier {
-    let data: [SeriesPoints]
-    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
-        data.filter { matchers.allMatch($0.labels) }.map { s in
-            SeriesPoints(labels: s.labels, points: s.points.filter { $0.timestamp >= start && $0.timestamp <= end })
-        }
-    }
-    func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {
-        select(matchers, start: start, end: end).map(\.labels)
-    }
-}
-
 @Suite("Query limits")
 struct LimitsTests {
-    private let querier = FixedQuerier(data: (0..<10).map { s in
+    private let querier = FixedSeriesQuerier((0..<10).map { s in
         SeriesPoints(labels: Labels(name: "m", ["s": "\(s)"]),
                      points: (0..<1_000).map { Point(timestamp: Int64($0) * 15_000, value: Double($0 + s)) })
     })

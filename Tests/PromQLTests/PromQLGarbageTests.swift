@@ -27,7 +27,7 @@ struct PromQLGarbageTests {
         }
         var limits = QueryLimits()
         limits.maxSamples = 200_000
-        let engine = Engine(querier: GarbageQuerier(data: series), limits: limits)
+        let engine = Engine(querier: FixedSeriesQuerier(series), limits: limits)
         var mutator = Mutator(seed: UInt64(index) + 9100)
         var parsed = 0
         for _ in 0..<1_500 {
@@ -77,7 +77,7 @@ struct PromQLNestingTests {
         let values = onLargeStack { () -> [Double] in
             let chain = "1" + String(repeating: "+1", count: Parser.maxDepth - 1)
             let nest = String(repeating: "(", count: Parser.maxDepth - 1) + "2" + String(repeating: ")", count: Parser.maxDepth - 1)
-            let engine = Engine(querier: GarbageQuerier(data: []))
+            let engine = Engine(querier: FixedSeriesQuerier([]))
             return [chain, nest].compactMap { text in
                 guard let expr = try? Parser.parse(text), case .scalar(_, let value) = try? engine.instant(expr, at: 0) else { return nil }
                 _ = expr.description
@@ -85,17 +85,5 @@ struct PromQLNestingTests {
             }
         }
         #expect(values == [Double(Parser.maxDepth), 2])
-    }
-}
-
-private struct GarbageQuerier: SeriesQuerier {
-    let data: [SeriesPoints]
-    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] {
-        data.filter { matchers.allMatch($0.labels) }.map { s in
-            SeriesPoints(labels: s.labels, points: s.points.filter { $0.timestamp >= start && $0.timestamp <= end })
-        }
-    }
-    func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {
-        select(matchers, start: start, end: end).map(\.labels)
     }
 }

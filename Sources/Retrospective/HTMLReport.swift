@@ -24,10 +24,10 @@ public enum HTMLReport {
         html += "<section class=\"cards\" aria-label=\"The four key metrics\">\n"
         let k = report.fourKeys
         html += card("Deployment frequency", id: "deployment-frequency",
-                     value: "\(k.day.deploymentFrequency.deploys) deploys", detail: "\(number(k.day.deploymentFrequency.deployDaysPerWeek)) deploy days a week",
+                     value: MarkdownReport.count(k.day.deploymentFrequency.deploys, "deploy"), detail: "\(number(k.day.deploymentFrequency.deployDaysPerWeek)) deploy days a week",
                      tier: k.day.deploymentFrequency.tier, trend: k.day.trend.deploymentFrequency,
-                     windows: [("7 days", "\(k.last7Days.deploymentFrequency.deploys) deploys", k.last7Days.deploymentFrequency.tier),
-                               ("30 days", "\(k.last30Days.deploymentFrequency.deploys) deploys", k.last30Days.deploymentFrequency.tier)])
+                     windows: [("7 days", MarkdownReport.count(k.last7Days.deploymentFrequency.deploys, "deploy"), k.last7Days.deploymentFrequency.tier),
+                               ("30 days", MarkdownReport.count(k.last30Days.deploymentFrequency.deploys, "deploy"), k.last30Days.deploymentFrequency.tier)])
         html += card("Lead time for changes", id: "lead-time",
                      value: optional(k.day.leadTimeSeconds.median.map(MarkdownReport.duration)), detail: "median; p90 \(optional(k.day.leadTimeSeconds.p90.map(MarkdownReport.duration)))",
                      tier: k.day.leadTimeSeconds.tier, trend: k.day.trend.leadTime,
@@ -89,7 +89,7 @@ public enum HTMLReport {
             let x = Double(i) * bar
             let ok = Double(day.deploys) / top * height
             let bad = Double(day.failed) / top * height
-            svg += "<rect class=\"ok\" x=\"\(fmt(x + 1))\" y=\"\(fmt(height - ok))\" width=\"\(fmt(bar - 2))\" height=\"\(fmt(ok))\"><title>\(day.date): \(day.deploys) deploys, \(day.failed) failed</title></rect>"
+            svg += "<rect class=\"ok\" x=\"\(fmt(x + 1))\" y=\"\(fmt(height - ok))\" width=\"\(fmt(bar - 2))\" height=\"\(fmt(ok))\"><title>\(day.date): \(MarkdownReport.count(day.deploys, "deploy")), \(day.failed) failed</title></rect>"
             if day.failed > 0 {
                 svg += "<rect class=\"bad\" x=\"\(fmt(x + bar * 0.3))\" y=\"\(fmt(height - bad))\" width=\"\(fmt(bar * 0.4))\" height=\"\(fmt(bad))\"/>"
             }
@@ -104,7 +104,7 @@ public enum HTMLReport {
         table += "</tbody></table>"
         return figure(
             "Deploys per day, last 30 days", svg, caption: "deploys-caption",
-            text: "\(total) successful production deploys in 30 days; failed deploys are drawn in the narrow dark bars.", table: table)
+            text: "\(MarkdownReport.count(total, "successful production deploy")) in 30 days; failed deploys are drawn in the narrow dark bars.", table: table)
     }
 
     private static func leadTimeChart(_ leadTimes: [Double]) -> String {
@@ -125,7 +125,7 @@ public enum HTMLReport {
         table += "</tbody></table>"
         return figure(
             "Lead time for changes, last 30 days", svg, caption: "lead-caption",
-            text: "\(leadTimes.count) successful production deploys by the time from commit to production.", table: table)
+            text: "\(MarkdownReport.count(leadTimes.count, "successful production deploy")) by the time from commit to production.", table: table)
     }
 
     private static func incidentTimeline(_ incidents: [DailyReport.IncidentSpan], days: [DailyReport.Day], timeZone: String) -> String {
@@ -156,7 +156,7 @@ public enum HTMLReport {
         table += "</tbody></table>"
         return figure(
             "Incidents, last 30 days", svg, caption: "incident-caption",
-            text: "\(incidents.count) incidents; each bar runs from opening to resolution, open ones to the end of the day.", table: table)
+            text: "\(MarkdownReport.count(incidents.count, "incident")); each bar runs from opening to resolution, open ones to the end of the day.", table: table)
     }
 
     private static func servicesTable(_ report: DailyReport) -> String {
@@ -169,7 +169,7 @@ public enum HTMLReport {
             let lines = service.health.logLinesByLevel.values.reduce(0, +)
             let errors = (service.health.logLinesByLevel["error"] ?? 0) + (service.health.logLinesByLevel["critical"] ?? 0)
             let total = service.deploysPerDay.reduce(0, +)
-            html += "<tr><th scope=\"row\">\(escape(name))</th><td>\(sparkline(service.deploysPerDay, label: "\(name): \(total) deploys in 30 days")) \(total)</td>"
+            html += "<tr><th scope=\"row\">\(escape(name))</th><td>\(sparkline(service.deploysPerDay, label: "\(name): \(MarkdownReport.count(total, "deploy")) in 30 days")) \(total)</td>"
             html += "<td>\(day.deploymentFrequency.deploys)</td><td>\(escape(optional(day.leadTimeSeconds.median.map(MarkdownReport.duration))))</td>"
             html += "<td>\(escape(optional(day.changeFailureRate.value.map(MarkdownReport.percent))))</td>"
             html += "<td>\(escape(optional(day.timeToRestoreSeconds.median.map(MarkdownReport.duration))))</td>"

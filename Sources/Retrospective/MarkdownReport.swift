@@ -61,7 +61,7 @@ public enum MarkdownReport {
     }
 
     private static func frequency(_ p: PeriodKeys) -> String {
-        "\(p.deploymentFrequency.deploys) deploys, \(number(p.deploymentFrequency.deployDaysPerWeek)) days/week\(tier(p.deploymentFrequency.tier))\(arrow(p.trend.deploymentFrequency))"
+        "\(count(p.deploymentFrequency.deploys, "deploy")), \(number(p.deploymentFrequency.deployDaysPerWeek)) days/week\(tier(p.deploymentFrequency.tier))\(arrow(p.trend.deploymentFrequency))"
     }
 
     private static func lead(_ p: PeriodKeys) -> String {
@@ -92,6 +92,9 @@ public enum MarkdownReport {
     }
 
     static func percent(_ value: Double) -> String { "\(number(value * 100))%" }
+
+    /// `1 deploy`, `3 deploys`: a count and its noun.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     static func number(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)

@@ -10,7 +10,9 @@ enum LokiParameters {
             return Int64((seconds * 1000).rounded()) * 1_000_000
         }
         if let integer = Int64(text) {
-            return text.trimmingPrefix("-").count <= 10 ? integer * 1_000_000_000 : integer
+            guard text.trimmingPrefix("-").count <= 10 else { return integer }
+            let (nanos, overflow) = integer.multipliedReportingOverflow(by: 1_000_000_000)
+            return overflow ? nil : nanos
         }
         let bytes = Array(text.utf8)
         if case .success(let nanos) = bytes.withUnsafeBytes({ parseRFC3339Nanoseconds($0) }) { return nanos }
@@ -20,8 +22,9 @@ enum LokiParameters {
     /// A step or duration: float seconds or a Prometheus duration; nanoseconds.
     static func duration(_ text: String) -> Int64? {
         if let seconds = Double(text), seconds.isFinite, abs(seconds) < 9.2e9 { return Int64((seconds * 1e9).rounded()) }
-        if let millis = try? parseDuration(text) { return millis * 1_000_000 }
-        return nil
+        guard let millis = try? parseDuration(text) else { return nil }
+        let (nanos, overflow) = millis.multipliedReportingOverflow(by: 1_000_000)
+        return overflow ? nil : nanos
     }
 }
 

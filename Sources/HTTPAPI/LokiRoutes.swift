@@ -110,7 +110,7 @@ struct LokiRoutes: Sendable {
             guard let nanos = LokiParameters.duration(text) else { throw LokiError.bad("invalid since: \"\(text)\"") }
             return nanos
         } ?? 3_600_000_000_000
-        let start = try time(parameters, "start") ?? (min(end, now) - since)
+        let start = try time(parameters, "start") ?? min(end, now).saturatingSubtracting(since)
         return (start, end)
     }
 
@@ -132,7 +132,7 @@ struct LokiRoutes: Sendable {
         guard end >= start else { throw LokiError.bad("end timestamp must not be before or equal to start time") }
         let limit = try self.limit(parameters)
         let backward = try direction(parameters)
-        var step = Int64(max((end - start) / 250 / 1_000_000_000, 1)) * 1_000_000_000
+        var step = Int64(max(end.saturatingSubtracting(start) / 250 / 1_000_000_000, 1)) * 1_000_000_000
         if let text = parameters["step"], !text.isEmpty {
             guard let nanos = LokiParameters.duration(text), nanos > 0 else {
                 throw LokiError.bad("invalid step: zero or negative query resolution step widths are not accepted. Try a positive integer")

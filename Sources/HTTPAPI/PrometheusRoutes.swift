@@ -137,7 +137,7 @@ struct PrometheusRoutes: Sendable {
         guard step > 0 else {
             throw APIError.badParameter("step", "zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
-        guard (end - start) / step < Int64(dependencies.maxPointsPerSeries) else {
+        guard end.saturatingSubtracting(start) / step < Int64(dependencies.maxPointsPerSeries) else {
             throw APIError(type: .badData, message: "exceeded maximum resolution of \(dependencies.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
         let expr = try parseQuery(parameters["query"] ?? "")

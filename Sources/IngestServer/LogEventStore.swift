@@ -76,8 +76,8 @@ public final class LogEventStore: EventSink, EventQuerier {
     /// The events with times in `start...end` (milliseconds), oldest first.
     public func events(start: Int64, end: Int64, limit: Int) -> [TelemetryEvent] {
         let matcher = try? LabelMatcher("source", .equal, LogSource.statsdEvent.rawValue)
-        let from = start <= Int64.min / 1_000_000 ? Int64.min : start * 1_000_000
-        let to = end >= Int64.max / 1_000_000 ? Int64.max : end * 1_000_000 + 1
+        let from = start.saturatingMultiplied(by: 1_000_000)
+        let to = end.saturatingMultiplied(by: 1_000_000).saturatingAdding(1)
         var out: [TelemetryEvent] = []
         for stream in store.select(matcher.map { [$0] } ?? [], start: from, end: to) {
             let streamTags = stream.labels.filter { !["source", "level", "host"].contains($0.name) }

@@ -107,7 +107,7 @@ public struct LogQLEngine: Sendable {
     public func range(_ expr: LogQLExpr, start: Int64, end: Int64, step: Int64) throws(LogQLError) -> LogQLResult {
         guard step > 0 else { throw LogQLError.invalid("zero or negative query resolution step widths are not accepted. Try a positive integer") }
         guard end >= start else { throw LogQLError.invalid("the end of the range is before its start") }
-        let steps = Int((end - start) / step) + 1
+        let steps = Int(end.saturatingSubtracting(start) / step) + 1
         guard steps <= limits.maxSteps else {
             throw LogQLError(kind: .limit, message: "exceeded maximum resolution of \(limits.maxSteps) points per timeseries. Try increasing the value of the step parameter")
         }
@@ -197,7 +197,10 @@ struct StepGrid {
     let step: Int64
     let count: Int
 
-    var times: [Int64] { (0..<count).map { start + Int64($0) * step } }
+    /// The time of step `index` (within the grid, so below its end: no overflow).
+    func time(_ index: Int) -> Int64 { start + Int64(index) * step }
+
+    var times: [Int64] { (0..<count).map(time) }
 }
 
 /// One series over the grid: a value per step, nil where it has none.

@@ -21,15 +21,16 @@ struct RangeEvaluation {
 
     func run() throws(LogQLError) -> [StepSeries] {
         let op = aggregation.op
-        let first = grid.start - aggregation.offset - aggregation.range
-        let last = grid.start + Int64(grid.count - 1) * grid.step - aggregation.offset
+        // Saturating: a query near the ends of time, with a long range or offset, clamps.
+        let first = grid.start.saturatingSubtracting(aggregation.offset).saturatingSubtracting(aggregation.range)
+        let last = grid.time(grid.count - 1).saturatingSubtracting(aggregation.offset)
         var series: [Labels: Points] = [:]
         var checked = 0
-        for stream in store.select(aggregation.selector.matchers, start: first + 1, end: last + 1) {
+        for stream in store.select(aggregation.selector.matchers, start: first.saturatingAdding(1), end: last.saturatingAdding(1)) {
             let runner = PipelineRunner(stages: aggregation.selector.stages, streamLabels: stream.labels)
             var failure: LogQLError?
             do {
-                try stream.forEachEntry(start: first + 1, end: last + 1) { entry in
+                try stream.forEachEntry(start: first.saturatingAdding(1), end: last.saturatingAdding(1)) { entry in
                     checked += 1
                     if checked % 8192 == 0, ContinuousClock.now > deadline {
                         failure = LogQLError(kind: .limit, message: "query timed out after \(limits.timeout)")
@@ -110,9 +111,9 @@ struct RangeEvaluation {
         var high = 0
         let seconds = Double(aggregation.range) / 1e9
         for step in 0..<grid.count {
-            let t = grid.start + Int64(step) * grid.step - aggregation.offset
+            let t = grid.time(step).saturatingSubtracting(aggregation.offset)
             while high < points.times.count, points.times[high] <= t { high += 1 }
-            while low < high, points.times[low] <= t - aggregation.range { low += 1 }
+            while low < high, points.times[low] <= t.saturatingSubtracting(aggregation.range) { low += 1 }
             guard high > low else { continue }
             let window = points.values[low..<high]
             switch aggregation.op {

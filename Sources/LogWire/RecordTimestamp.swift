@@ -20,8 +20,11 @@ public enum RecordTimestamp {
         var i = 0
         var integerDigits = 0
         while i < text.count, text[i] >= 48, text[i] <= 57 {
-            guard integerDigits < 19 else { return nil }
-            integer = integer * 10 + Int64(text[i] - 48)
+            // Past Int64 (19 digits above 9223372036854775807, or more): no time.
+            let (times10, o1) = integer.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(Int64(text[i] - 48))
+            guard !o1, !o2 else { return nil }
+            integer = next
             integerDigits += 1
             i += 1
         }
@@ -49,6 +52,7 @@ public enum RecordTimestamp {
             guard i > start else { return nil }
         }
         guard i == text.count else { return nil }
-        return scaled + fraction
+        let (nanos, overflow2) = scaled.addingReportingOverflow(fraction)
+        return overflow2 ? nil : nanos
     }
 }

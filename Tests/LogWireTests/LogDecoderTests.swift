@@ -68,6 +68,22 @@ struct JSONLineTests {
         }
     }
 
+    /// Times past what Int64 nanoseconds hold are no times (the record takes its
+    /// arrival time and keeps the field); `9999999999999999999` once trapped.
+    @Test(arguments: [
+        "9223372036854775808", "9999999999999999999", "99999999999999999999999", "9223372036854775807.5",
+        "92233720368547758.08", "\"9999999999999999999\"",
+    ])
+    func timesPastInt64AreNoTimes(_ value: String) {
+        let log = decodeLine(#"{"ts":\#(value),"msg":"x"}"#)
+        #expect(log.timestamp == nil || log.timestamp == Int64.max, "\(value)")
+        #expect(log.lineText.contains("msg"))
+    }
+
+    @Test func theLargestTimeIsRead() {
+        #expect(decodeLine(#"{"ts":9223372036854775807,"msg":"x"}"#).timestamp == Int64.max)
+    }
+
     @Test func unreadableTimeStaysAField() {
         let log = decodeLine(#"{"time":"yesterday","msg":"x"}"#)
         #expect(log.timestamp == nil)

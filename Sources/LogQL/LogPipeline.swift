@@ -318,11 +318,12 @@ final class PipelineRunner {
             return op.holds(actual, expected)
         case .duration(let name, let op, let nanos):
             guard let text = value(of: name) else { return false }
-            guard let actual = LogQLLexer.duration(text) ?? Double(text).map({ Int64($0 * 1e9) }) else {
+            // In Double: a value such as "1e300" or "NaN" compares, it does not trap converting to Int64.
+            guard let actual = LogQLLexer.duration(text).map(Double.init) ?? Double(text).flatMap({ $0.isNaN ? nil : $0 * 1e9 }) else {
                 fail("LabelFilterErr", "label \(name) is not a duration")
                 return true
             }
-            return op.holds(Double(actual), Double(nanos))
+            return op.holds(actual, Double(nanos))
         case .bytes(let name, let op, let expected):
             guard let text = value(of: name) else { return false }
             guard let actual = LogQLLexer.byteSize(text.replacingOccurrences(of: " ", with: "")) ?? Double(text) else {

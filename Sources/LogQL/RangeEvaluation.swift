@@ -154,7 +154,7 @@ struct RangeEvaluation {
 
     /// Prometheus's quantile: linear interpolation between the closest ranks.
     static func quantile(_ phi: Double, _ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
+        guard !values.isEmpty, !phi.isNaN else { return .nan }
         if phi < 0 { return -.infinity }
         if phi > 1 { return .infinity }
         let sorted = values.sorted()

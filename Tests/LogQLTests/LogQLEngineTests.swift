@@ -195,6 +195,19 @@ struct LogQLEngineTests {
         }
     }
 
+    /// Field values no duration fits (`1e300`, `NaN`) compare or fail the filter; they once trapped.
+    @Test func durationFiltersOnExtremeValues() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try storeWith([
+            json("api", 1, #""took":"1e300""#), json("api", 2, #""took":"NaN""#), json("api", 3, #""took":"-1e300""#),
+        ], in: dir)
+        let found = try logs(#"{service="api"} | took > 1s"#, store)
+        #expect(found.count == 2) // 1e300 s, and NaN kept with __error__
+        let values = instantValues(over: store)
+        #expect(try values(#"sum(count_over_time({service="api"} | took > 1s | __error__="" [10s]))"#) == ["{}": 1])
+    }
+
     @Test func labelReplaceAndVector() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

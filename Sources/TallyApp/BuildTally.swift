@@ -7,6 +7,7 @@ import Aggregation
 import DurableFiles
 import HTTPAPI
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import IngestServer
 import Logging
@@ -114,10 +115,14 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let tail = LokiTail(dependencies: dependencies)
     let app = Application(
         router: buildAPIRouter(dependencies),
-        server: .http1WebSocketUpgrade { head, channel, logger in
+        server: .http1WebSocketUpgrade(
+            configuration: .init(http1: .init(idleTimeout: .milliseconds(config.httpIdleTimeoutMillis)))
+        ) { head, channel, logger in
             tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
         },
-        configuration: .init(address: .hostname(config.http.host, port: config.http.port), serverName: "tally"),
+        configuration: .init(
+            address: .hostname(config.http.host, port: config.http.port), serverName: "tally",
+            availableConnectionsDelegate: MaximumAvailableConnections(config.maxHTTPConnections, logger: logger)),
         onServerRunning: { channel in
             logger.info("serving the HTTP API", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
         },

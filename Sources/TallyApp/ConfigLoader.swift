@@ -52,6 +52,8 @@ public enum ConfigLoader {
                         }
                         config.http = address
                     case "max_body_size": config.maxBodyBytes = try reader.bytes(value, path, range: (4 << 10)...(1 << 30))
+                    case "max_connections": config.maxHTTPConnections = try reader.int(value, path, range: 1...1_000_000)
+                    case "idle_timeout": config.httpIdleTimeoutMillis = try reader.duration(value, path, minimum: 1_000)
                     default: throw reader.unknown(key, value, path)
                     }
                 }

@@ -22,6 +22,11 @@ public struct TallyConfig: Sendable {
     public var http = HostPort(host: "0.0.0.0", port: 9470)
     /// The largest request body (forms, POST /api/v1/events); log pushes have their own limit.
     public var maxBodyBytes = 4 << 20
+    /// HTTP connections open at once; past it the server stops accepting until
+    /// one closes (Prometheus's `--web.max-connections`, 512 too).
+    public var maxHTTPConnections = 512
+    /// An HTTP connection with no request for this long is closed (milliseconds).
+    public var httpIdleTimeoutMillis: Int64 = 300_000
     public var statsd = StatsDListenerConfig()
     /// Names longer than this are rejected (`name_too_long`).
     public var maxNameBytes = 1024

@@ -20,6 +20,8 @@ struct ConfigLoaderTests {
         #expect(loaded.flushIntervalMillis == defaults.flushIntervalMillis)
         #expect(loaded.http == defaults.http)
         #expect(loaded.maxBodyBytes == defaults.maxBodyBytes)
+        #expect(loaded.maxHTTPConnections == defaults.maxHTTPConnections)
+        #expect(loaded.httpIdleTimeoutMillis == defaults.httpIdleTimeoutMillis)
         #expect(loaded.statsd.udp == defaults.statsd.udp)
         #expect(loaded.statsd.tcp == defaults.statsd.tcp)
         #expect(loaded.statsd.unixPath == defaults.statsd.unixPath)

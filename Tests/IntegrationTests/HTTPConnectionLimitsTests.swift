@@ -1,0 +1,102 @@
+import Foundation
+import TallyTestKit
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `http.max_connections` and `http.idle_timeout` against a running tally,
+/// over raw sockets so that the client holds connections open as it pleases.
+@Suite("HTTP connection limits")
+struct HTTPConnectionLimitsTests {
+    @Test func idleConnectionsAreClosedAfterTheTimeout() async throws {
+        let config = try ConfigFile("http:\n  idle_timeout: 1s\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let connection = try RawConnection(port: tally.httpPort)
+        connection.send("GET /healthz HTTP/1.1\r\nHost: tally\r\n\r\n")
+        #expect(connection.receive(waiting: 5).hasPrefix("HTTP/1.1 200"))
+        // Kept alive, then idle: the server closes it (the read sees the end).
+        #expect(connection.waitForClose(within: 5))
+        #expect(await tally.stop() == 0)
+    }
+
+    /// Past `max_connections` tally stops accepting: a new connection waits,
+    /// unanswered, until open ones close. (The count is checked per accept
+    /// batch, so a burst can pass the limit by a few; the test allows that.)
+    @Test func connectionsBeyondTheLimitWaitUntilOthersClose() async throws {
+        let config = try ConfigFile("http:\n  max_connections: 2\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        var served: [RawConnection] = []
+        var waiting: RawConnection?
+        for _ in 0..<8 {
+            let connection = try RawConnection(port: tally.httpPort)
+            connection.send("GET /healthz HTTP/1.1\r\nHost: tally\r\n\r\n")
+            guard connection.receive(waiting: 3).hasPrefix("HTTP/1.1 200") else {
+                waiting = connection
+                break
+            }
+            served.append(connection)
+        }
+        let blocked = try #require(waiting, "eight connections were all served under max_connections: 2")
+        #expect(served.count >= 1 && served.count <= 4)
+        for connection in served { connection.close() }
+        #expect(blocked.receive(waiting: 10).hasPrefix("HTTP/1.1 200"))
+        #expect(await tally.stop() == 0)
+    }
+}
+
+private struct ConnectFailed: Error {
+    let port: Int
+    let errno: Int32
+}
+
+/// A blocking TCP connection to 127.0.0.1, closed when released.
+private final class RawConnection {
+    private var fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(fd)
+            throw ConnectFailed(port: port, errno: errno)
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What arrives within `seconds` (empty when nothing does).
+    func receive(waiting seconds: Double) -> String {
+        var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard Glibc.poll(&poll, 1, Int32(seconds * 1000)) == 1 else { return "" }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+    }
+
+    /// Whether the peer closes the connection within `seconds`.
+    func waitForClose(within seconds: Double) -> Bool {
+        var poll = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard Glibc.poll(&poll, 1, Int32(seconds * 1000)) == 1 else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) <= 0
+    }
+}

@@ -53,7 +53,7 @@ public final class LogEventStore: EventSink, EventQuerier {
         var log = DecodedLog()
         let line = event.text.isEmpty ? event.title : event.title + ": " + event.text
         guard decoder.makeRecord(
-            labels: labels, line: line, timestamp: event.timestamp * 1_000_000, fields: fields, source: .statsdEvent, into: &log) == nil
+            labels: labels, line: line, timestamp: event.timestamp.saturatingMultiplied(by: 1_000_000), fields: fields, source: .statsdEvent, into: &log) == nil
         else { return }
         var batch = LogBatch(capacity: 512)
         batch.append(log)

@@ -294,6 +294,8 @@ public struct ReportDay: Sendable, Equatable {
         month = m
         day = d
         self.timeZone = timeZone
+        // Times are nanoseconds in the log store, which end in 2262; nothing was recorded before 1970.
+        guard y >= 1970 else { throw ReportDateError(description: "\(text) is before 1970, when no event can have been recorded") }
         guard start <= now else { throw ReportDateError(description: "\(text) is in the future") }
     }
 

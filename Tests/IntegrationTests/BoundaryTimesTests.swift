@@ -38,6 +38,11 @@ struct BoundaryTimesTests {
         let tally = try TallyProcess()
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         _ = try await tally.post("/api/v1/logs", body: Array(#"{"service":"api","level":"info","msg":"hello"}"#.utf8))
+        // A DogStatsD event dated at the end of what milliseconds hold: stored as a log record, it once trapped.
+        try sendUDP(Array("_e{1,1}:a|b|d:9223372036854775\n_e{1,1}:c|d|d:0".utf8), port: tally.statsdPort)
+        for date in ["0001-01-01", "1969-12-31", "9999-12-31"] {
+            #expect(try await tally.get("/api/v1/report/daily?date=\(date)").status == 400)
+        }
         for request in Self.requests {
             for parameter in request.parameters {
                 for value in Self.values {

@@ -182,7 +182,7 @@ struct ReportDayTests {
         #expect(day.end - day.start == 25 * 3_600_000)
     }
 
-    @Test(arguments: ["2026-11-31", "2026-13-01", "20261120", "2026-1-2", "yesterday", "2026-11-22"])
+    @Test(arguments: ["2026-11-31", "2026-13-01", "20261120", "2026-1-2", "yesterday", "2026-11-22", "0001-01-01", "1969-12-31"])
     func badOrFutureDatesAreRefused(_ text: String) {
         #expect(throws: ReportDateError.self) { try ReportDay(text, timeZone: utc, now: reportNow) }
     }

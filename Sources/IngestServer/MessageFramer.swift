@@ -115,9 +115,11 @@ struct MessageFramer {
         }
     }
 
-    /// At the end of the stream, an unfinished message still counts.
+    /// At the end of the stream, an unfinished message is kept as far as it
+    /// came. The bytes its octet count promised but the sender never sent are
+    /// not counted as left out: they were never received (a count of
+    /// 2147483647 once added 2 GiB a connection to the received-bytes total).
     mutating func finish(_ emit: (UnsafeRawBufferPointer, Int) -> Void) {
-        if let left = remaining { skipped += left }
         remaining = nil
         lengthDigits = nil
         skipping = false

@@ -39,7 +39,9 @@ public struct DailyReportBuilder: Sendable {
     }
 
     /// The report for `day`; `signals` are each service's health figures; `now` ages open incidents (ms).
-    public func build(day: ReportDay, signals: [String: ServiceSignals], refusedEvents: Int = 0, now: Int64) -> DailyReport {
+    public func build(
+        day: ReportDay, signals: [String: ServiceSignals], refusedEvents: Int = 0, maxServices: Int = .max, now: Int64
+    ) -> DailyReport {
         let logLines = signals.mapValues(\.logLines)
         let zone = day.timeZone
         let dayOf: (Int64) -> Int = { ReportDay.localDay(of: $0, zone) }
@@ -58,9 +60,10 @@ public struct DailyReportBuilder: Sendable {
             KeysReport(day: period(1, service: service), last7Days: period(7, service: service), last30Days: period(30, service: service))
         }
         let horizon = ReportDay.midnight(dayOf(start) - 59, zone)
-        var services = Set(calculator.deployments.filter { $0.time >= horizon && $0.time < end }.map(\.service))
-        services.formUnion(calculator.incidents.filter { $0.time >= horizon && $0.time < end }.map(\.service))
-        services.formUnion(logLines.keys)
+        var activity: [String: Int] = logLines.mapValues { $0.values.reduce(0, +) }
+        for deploy in calculator.deployments where deploy.time >= horizon && deploy.time < end { activity[deploy.service, default: 0] += Self.eventWeight }
+        for incident in calculator.incidents where incident.time >= horizon && incident.time < end { activity[incident.service, default: 0] += Self.eventWeight }
+        let services = Self.busiest(activity, limit: maxServices)
         // The 30 days ending with the report's day, for the charts.
         let lastDay = dayOf(start)
         let firstDay = lastDay - 29
@@ -124,6 +127,10 @@ public struct DailyReportBuilder: Sendable {
         var notes: [String] = []
         if deploysToday == 0 && incidentsToday == 0 { notes.append("No deployments or incidents were reported on \(day.text).") }
         if refusedEvents > 0 { notes.append("\(refusedEvents) stored events were left out because a field was missing or malformed.") }
+        if activity.count > services.count {
+            let left = activity.count - services.count
+            notes.append("\(MarkdownReport.count(left, "quieter service")) \(left == 1 ? "is" : "are") not detailed (report.max_services is \(maxServices)); the overall keys count them.")
+        }
         return DailyReport(
             date: day.text, timezone: day.timeZoneName,
             events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
@@ -133,6 +140,15 @@ public struct DailyReportBuilder: Sendable {
 }
 
 extension DailyReportBuilder {
+    /// An event outweighs any number of log lines when services are ranked.
+    static let eventWeight = 1 << 40
+
+    /// The `limit` services with the most activity (ties by name), all when there are no more.
+    public static func busiest(_ activity: [String: Int], limit: Int) -> Set<String> {
+        guard activity.count > limit else { return Set(activity.keys) }
+        return Set(activity.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(limit).map(\.key))
+    }
+
     /// The five largest relative moves against the day before; small
     /// counts (under 10 lines either day) are left out as noise.
     static func movers(_ signals: [String: ServiceSignals]) -> [DailyReport.Mover] {

@@ -22,13 +22,20 @@ public struct DailyReportMaker: Sendable {
         let today = EventHistory.logVolume(in: store, start: day.start, end: day.end)
         let yesterday = EventHistory.logVolume(in: store, start: previousStart, end: day.start)
         let templates = HealthProbe.errorTemplates(in: store, start: day.start, end: day.end)
-        var services = Set(today.keys).union(yesterday.keys)
+        // The same ranking as the builder's, so that only the services it details are probed.
+        var activity: [String: Int] = today.mapValues { $0.values.reduce(0, +) }
+        for service in yesterday.keys where activity[service] == nil { activity[service] = 0 }
+        let horizon = ReportDay.midnight(ReportDay.localDay(of: day.start, day.timeZone) - 59, day.timeZone)
         for event in history.events {
             switch event {
-            case .deployment(let deploy): services.insert(deploy.service)
-            case .incident(let incident): services.insert(incident.service)
+            case .deployment(let deploy) where deploy.time >= horizon && deploy.time < day.end:
+                activity[deploy.service, default: 0] += DailyReportBuilder.eventWeight
+            case .incident(let incident) where incident.time >= horizon && incident.time < day.end:
+                activity[incident.service, default: 0] += DailyReportBuilder.eventWeight
+            default: break
             }
         }
+        let services = DailyReportBuilder.busiest(activity, limit: config.maxServices)
         var signals: [String: DailyReportBuilder.ServiceSignals] = [:]
         for service in services {
             var s = DailyReportBuilder.ServiceSignals()
@@ -44,6 +51,6 @@ public struct DailyReportMaker: Sendable {
             signals[service] = s
         }
         return DailyReportBuilder(events: history.events, failureWindowMillis: config.failureWindowMillis)
-            .build(day: day, signals: signals, refusedEvents: history.refused, now: now)
+            .build(day: day, signals: signals, refusedEvents: history.refused, maxServices: config.maxServices, now: now)
     }
 }

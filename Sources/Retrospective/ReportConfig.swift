@@ -12,6 +12,9 @@ public struct ReportConfig: Sendable {
     public var serviceHealth: [String: HealthQueries] = [:]
     /// Availability objectives by service (0.999 = 99.9% of requests succeed).
     public var sloObjectives: [String: Double] = [:]
+    /// The most services the report details (the busiest: events, then log
+    /// lines); the overall keys count every service.
+    public var maxServices = 1_000
     /// When the previous day's report is written each day, as minutes after
     /// local midnight (`report.daily.at`); nil: never.
     public var dailyAtMinutes: Int?

@@ -174,6 +174,7 @@ public enum ConfigLoader {
                         }
                         config.report.timeZone = zone
                     case "failure_window": config.report.failureWindowMillis = try reader.duration(value, path, minimum: 0)
+                    case "max_services": config.report.maxServices = try reader.int(value, path, range: 1...1_000_000)
                     case "health":
                         try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                             try readHealthQuery(key, value, path, reader: reader, into: &config.report.health)

@@ -92,6 +92,24 @@ struct FourKeysTests {
         #expect(web.timeToRestoreSeconds.median == nil && web.timeToRestoreSeconds.open == 1)
     }
 
+    /// Past `report.max_services` the busiest are detailed (events first, then
+    /// log lines); a note counts the rest, and the overall keys still include them.
+    @Test func onlyTheBusiestServicesAreDetailedPastTheLimit() throws {
+        let day = try ReportDay("2026-11-20", timeZone: utc, now: reportNow)
+        var quiet = DailyReportBuilder.ServiceSignals()
+        quiet.logLines = ["info": 5]
+        var loud = DailyReportBuilder.ServiceSignals()
+        loud.logLines = ["info": 500]
+        let builder = DailyReportBuilder(events: history)
+        let all = builder.build(day: day, signals: ["quiet": quiet, "loud": loud], now: reportNow)
+        let capped = builder.build(day: day, signals: ["quiet": quiet, "loud": loud], maxServices: 3, now: reportNow)
+        #expect(Set(all.services.keys) == ["api", "web", "loud", "quiet"])
+        #expect(Set(capped.services.keys) == ["api", "web", "loud"])
+        #expect(capped.notes.contains("1 quieter service is not detailed (report.max_services is 3); the overall keys count them."))
+        #expect(capped.fourKeys == all.fourKeys)
+        #expect(DailyReportBuilder.busiest(["a": 1, "b": 1, "c": 2], limit: 2) == ["c", "a"])
+    }
+
     @Test func anIncidentBlamingAVersionFailsThatDeployEvenLater() {
         let events = history + [incident("INC-3", "api", .opened, "2026-11-25T10:00:00Z", causedBy: "v0")]
         let calculator = FourKeysCalculator(events: events)

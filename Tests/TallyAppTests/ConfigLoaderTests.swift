@@ -69,6 +69,7 @@ struct ConfigLoaderTests {
         #expect(loaded.maxConcurrentPushes == defaults.maxConcurrentPushes)
         #expect(loaded.report.timeZone == defaults.report.timeZone)
         #expect(loaded.report.failureWindowMillis == defaults.report.failureWindowMillis)
+        #expect(loaded.report.maxServices == defaults.report.maxServices)
         #expect(loaded.report.health == defaults.report.health)
         #expect(loaded.report.serviceHealth.isEmpty && loaded.report.sloObjectives.isEmpty)
         #expect(loaded.report.dailyAtMinutes == nil && loaded.report.webhookURL == nil)

@@ -124,8 +124,8 @@ extension LogStore {
     /// oldest while the segments take more than `max_bytes`.
     func applyRetention(now: Int64) {
         let doomed: [LogSegment] = state.withLock { state in
-            var doomed = state.segments.filter { $0.maxTime < now - options.retentionNanos }
-            var kept = state.segments.filter { $0.maxTime >= now - options.retentionNanos }
+            var doomed = state.segments.filter { $0.maxTime < now.saturatingSubtracting(options.retentionNanos) }
+            var kept = state.segments.filter { $0.maxTime >= now.saturatingSubtracting(options.retentionNanos) }
             if options.maxBytes > 0 {
                 var total = kept.reduce(0) { $0 + Int64($1.sizeBytes) }
                 while total > options.maxBytes, !kept.isEmpty {

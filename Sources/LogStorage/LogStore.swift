@@ -227,10 +227,10 @@ public final class LogStore: Sendable {
         _ entry: LogBatchEntry, now: Int64, state: inout State, newest: inout [UInt32: Int64], records: inout [LogWALRecord]
     ) -> Decision {
         let time = entry.timestamp ?? now
-        if time > now + options.maxFutureNanos {
+        if time > now.saturatingAdding(options.maxFutureNanos) {
             return .failure(.tooFarInFuture, "entry at \(formatNanos(time)) is more than \(options.maxFutureNanos / 1_000_000_000)s ahead of the clock")
         }
-        if time < now - options.retentionNanos {
+        if time < now.saturatingSubtracting(options.retentionNanos) {
             return .failure(.tooOld, "entry at \(formatNanos(time)) is older than the retention period")
         }
         let key = entry.labelBytes
@@ -262,7 +262,7 @@ public final class LogStore: Sendable {
             records.append(.stream(id: streamID, labels: state.streams[streamID]!.labels))
         }
         let newestSoFar = max(state.streams[streamID]!.newest, newest[streamID] ?? .min)
-        if newestSoFar != .min, time < newestSoFar - options.outOfOrderWindowNanos {
+        if newestSoFar != .min, time < newestSoFar.saturatingSubtracting(options.outOfOrderWindowNanos) {
             return .failure(.outOfOrder, "entry at \(formatNanos(time)) is more than \(options.outOfOrderWindowNanos / 1_000_000_000)s behind its stream's newest entry")
         }
         newest[streamID] = max(newestSoFar, time)

@@ -11,8 +11,8 @@ public enum EventHistory {
         var events: [DeliveryEvent] = []
         var refused = 0
         var reader = RecordFields()
-        for stream in store.select([matcher], start: start * 1_000_000, end: end * 1_000_000) {
-            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { entry in
+        for stream in store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
+            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
                 var fields: [String: String] = [:]
                 for (name, value) in reader.fields(of: entry, streamLabels: stream.labels) where fields[name] == nil {
                     fields[name] = value
@@ -33,12 +33,12 @@ public enum EventHistory {
     public static func logVolume(in store: LogStore, start: Int64, end: Int64) -> [String: [String: Int]] {
         guard let matcher = try? LabelMatcher("service", .regexMatch, ".+") else { return [:] }
         var volume: [String: [String: Int]] = [:]
-        for stream in store.select([matcher], start: start * 1_000_000, end: end * 1_000_000) {
+        for stream in store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
             // Delivery events are counted as events, not as log lines.
             guard let service = stream.labels["service"], stream.labels["event"] == nil else { continue }
             let level = stream.labels["level"] ?? "unknown"
             var count = 0
-            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { _ in
+            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { _ in
                 count += 1
                 return true
             }

@@ -58,10 +58,10 @@ public enum HealthProbe {
         else { return [:] }
         var miners: [String: TemplateMiner] = [:]
         var fields = RecordFields()
-        for stream in store.select([level, service], start: start * 1_000_000, end: end * 1_000_000) {
+        for stream in store.select([level, service], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
             guard let name = stream.labels["service"], stream.labels["event"] == nil else { continue }
             var miner = miners[name] ?? TemplateMiner()
-            try? stream.forEachEntry(start: start * 1_000_000, end: end * 1_000_000) { entry in
+            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
                 // The message field of a structured line, else the line.
                 let message = fields.fields(of: entry, streamLabels: stream.labels)
                     .first { $0.name == "msg" || $0.name == "message" }?.value ?? String(decoding: entry.line, as: UTF8.self)

@@ -289,6 +289,13 @@ struct Reader {
         return value
     }
 
+    /// A duration for a setting kept in nanoseconds: at most 292 years, what they can hold.
+    func durationNanos(_ node: Node, _ path: String, minimum: Int64) throws(ConfigError) -> Int64 {
+        let (nanos, overflow) = try duration(node, path, minimum: minimum).multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { throw error(node, path, "must be at most 292y") }
+        return nanos
+    }
+
     func bytes(_ node: Node, _ path: String, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         let text = try string(node, path)
         guard let value = parseByteSize(text) else {
@@ -383,18 +390,17 @@ extension Substring {
 private func readLogStore(
     _ key: String, _ value: Node, _ path: String, reader: Reader, into options: inout LogStoreOptions, fsyncInterval: inout Int64?
 ) throws(ConfigError) {
-    let nanos: Int64 = 1_000_000
     switch key {
-    case "retention": options.retentionNanos = try reader.duration(value, path, minimum: 60_000) * nanos
+    case "retention": options.retentionNanos = try reader.durationNanos(value, path, minimum: 60_000)
     case "max_bytes":
         let text = try reader.string(value, path)
         options.maxBytes = text == "0" ? 0 : Int64(try reader.bytes(value, path, range: (1 << 20)...Int.max))
     case "max_streams": options.maxStreams = try reader.int(value, path, range: 1...10_000_000)
     case "max_labels_per_stream": options.maxLabelsPerStream = try reader.int(value, path, range: 1...64)
-    case "out_of_order_window": options.outOfOrderWindowNanos = try reader.duration(value, path, minimum: 0) * nanos
-    case "max_future": options.maxFutureNanos = try reader.duration(value, path, minimum: 0) * nanos
+    case "out_of_order_window": options.outOfOrderWindowNanos = try reader.durationNanos(value, path, minimum: 0)
+    case "max_future": options.maxFutureNanos = try reader.durationNanos(value, path, minimum: 0)
     case "chunk_size": options.chunkTargetBytes = try reader.bytes(value, path, range: (4 << 10)...(64 << 20))
-    case "segment_duration": options.segmentDurationNanos = try reader.duration(value, path, minimum: 1_000) * nanos
+    case "segment_duration": options.segmentDurationNanos = try reader.durationNanos(value, path, minimum: 1_000)
     case "segment_max_size": options.segmentMaxBytes = try reader.bytes(value, path, range: (1 << 20)...(16 << 30))
     case "head_max_size": options.headMaxBytes = try reader.bytes(value, path, range: (1 << 20)...(64 << 30))
     case "compression_level": options.compressionLevel = Int32(try reader.int(value, path, range: 1...9))

@@ -88,6 +88,22 @@ struct LogStoreTests {
         #expect(result.rejected == [.streamLimit: 1, .tooFarInFuture: 1, .tooOld: 1])
     }
 
+    /// Windows as long as nanoseconds allow (a config of 290y) clamp rather
+    /// than trap when added to the clock.
+    @Test func windowsNearTheEndOfTimeClamp() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = LogStoreOptions()
+        let ages = Int64(290 * 365 * 86_400) * second
+        options.maxFutureNanos = ages
+        options.retentionNanos = ages
+        options.outOfOrderWindowNanos = ages
+        let store = try LogStore(directory: dir.path, options: options, now: now)
+        let result = try store.append(batch([jsonLine("a", 0, "x"), jsonLine("a", -86_400 * 365 * 10, "old")]), now: now)
+        #expect(result.accepted == 2)
+        store.maintain(now: now)
+    }
+
     @Test func identicalEntriesAreGivenOnce() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

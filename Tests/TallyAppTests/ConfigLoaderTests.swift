@@ -140,6 +140,9 @@ struct ConfigLoaderTests {
         ("aggregation:\n  max_series: -1", "t.yaml:2: aggregation.max_series: must be between"),
         ("statsd: 5", "t.yaml:1: statsd: expected a mapping"),
         ("a: [unclosed", "t.yaml: not valid YAML"),
+        // Kept in nanoseconds: 99999999999d once trapped instead of being refused.
+        ("logs:\n  storage:\n    retention: 99999999999d", "t.yaml:3: logs.storage.retention: must be at most 292y"),
+        ("logs:\n  storage:\n    segment_duration: 300y", "t.yaml:3: logs.storage.segment_duration: must be at most 292y"),
     ])
     func mistakesAreReportedWithFileLineAndKey(_ yaml: String, _ message: String) {
         do {

@@ -131,8 +131,19 @@ public struct LogQLEngine: Sendable {
         case .scalar(let number):
             return .scalar(time: time, number)
         case .vector(let series):
-            return .vector(time: time, series.compactMap { series in series.values[0].map { MetricSample(labels: series.labels, value: $0) } }
-                .sorted { $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs) })
+            let samples = series.compactMap { series in series.values[0].map { MetricSample(labels: series.labels, value: $0) } }
+                .sorted { $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs) }
+            // `sort` and `sort_desc` order an instant answer by value (ties in label order, NaN last).
+            guard case .vector(let aggregation) = expr, aggregation.op == .sort || aggregation.op == .sortDesc else {
+                return .vector(time: time, samples)
+            }
+            let ascending = aggregation.op == .sort
+            return .vector(time: time, samples.enumerated().sorted { a, b in
+                let (x, y) = (a.element.value, b.element.value)
+                if x.isNaN != y.isNaN { return y.isNaN } // NaN last, as Prometheus
+                if !x.isNaN, x != y { return ascending ? x < y : x > y }
+                return a.offset < b.offset
+            }.map(\.element))
         }
     }
 

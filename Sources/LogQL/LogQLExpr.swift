@@ -153,6 +153,9 @@ public struct Grouping: Sendable {
 public struct VectorAggregation: Sendable {
     public enum Op: String, Sendable, CaseIterable {
         case sum, avg, min, max, count, stddev, stdvar, topk, bottomk
+        /// The series unchanged; an instant query's answer ordered by value.
+        case sort
+        case sortDesc = "sort_desc"
     }
 
     public var op: Op

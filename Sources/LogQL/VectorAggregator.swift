@@ -8,6 +8,7 @@ enum VectorAggregator {
     static func aggregate(_ aggregation: VectorAggregation, _ input: [StepSeries], steps: Int) -> [StepSeries] {
         switch aggregation.op {
         case .topk, .bottomk: return selectK(aggregation, input, steps: steps)
+        case .sort, .sortDesc: return input
         default: break
         }
         var groups: [Labels: [Int]] = [:]
@@ -45,7 +46,7 @@ enum VectorAggregator {
             let mean = values.reduce(0, +) / Double(values.count)
             let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count)
             return op == .stddev ? variance.squareRoot() : variance
-        case .topk, .bottomk: return values[0]
+        case .topk, .bottomk, .sort, .sortDesc: return values[0]
         }
     }
 

@@ -208,6 +208,20 @@ struct LogQLEngineTests {
         #expect(try values(#"sum(count_over_time({service="api"} | took > 1s | __error__="" [10s]))"#) == ["{}": 1])
     }
 
+    @Test func sortOrdersAnInstantAnswerByValue() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let engine = LogQLEngine(store: try storeWith(lines, in: dir))
+        func order(_ query: String) throws -> [String] {
+            guard case .vector(_, let samples) = try engine.instant(try LogQLParser.parse(query), at: day + 10 * second) else { return [] }
+            return samples.map { $0.labels["service"] ?? "" }
+        }
+        let byService = #"sum by (service) (count_over_time({service=~".+"}[10s]))"#
+        #expect(try order(byService) == ["api", "db", "web"])
+        #expect(try order("sort_desc(\(byService))") == ["api", "db", "web"]) // 3, 1, 1: ties by labels
+        #expect(try order("sort(\(byService))") == ["db", "web", "api"])
+    }
+
     @Test func labelReplaceAndVector() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

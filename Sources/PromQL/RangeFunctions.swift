@@ -45,16 +45,8 @@ extension Evaluator {
         var any = false
         s.points.withUnsafeBufferPointer { points in
             let seriesContext = context(index, points)
-            var lower = 0
-            var upper = 0
-            for (i, reference) in data.references.enumerated() {
-                let start = reference - data.range
-                while lower < points.count && points[lower].timestamp < start { lower += 1 }
-                if upper < lower { upper = lower }
-                while upper < points.count && points[upper].timestamp <= reference { upper += 1 }
-                guard lower < upper else { continue }
-                let window = UnsafeBufferPointer(rebasing: points[lower..<upper])
-                guard let value = body(window, reference, i, seriesContext) else { continue }
+            forEachWindow(points, data) { window, reference, i in
+                guard let value = body(window, reference, i, seriesContext) else { return }
                 series.set(i, value)
                 any = true
             }
@@ -62,18 +54,61 @@ extension Evaluator {
         return any ? series : nil
     }
 
+    /// Each step's window of `points` (those in `(reference - range, reference]`),
+    /// sliding forward with the references, which never decrease.
+    @inline(__always)
+    private static func forEachWindow(
+        _ points: UnsafeBufferPointer<Point>, _ data: RangeData, _ body: (UnsafeBufferPointer<Point>, Int64, Int) -> Void
+    ) {
+        var lower = 0
+        var upper = 0
+        for (i, reference) in data.references.enumerated() {
+            let start = reference - data.range
+            while lower < points.count && points[lower].timestamp < start { lower += 1 }
+            if upper < lower { upper = lower }
+            while upper < points.count && points[upper].timestamp <= reference { upper += 1 }
+            guard lower < upper else { continue }
+            body(UnsafeBufferPointer(rebasing: points[lower..<upper]), reference, i)
+        }
+    }
+
+    /// `rate` and `increase`, the most used range functions, with each
+    /// window's arithmetic inlined into the loop over windows rather than
+    /// called through the general path's closure.
+    private func counterIncreases(_ data: RangeData, perSecond: Bool) throws(PromQLError) -> [StepSeries] {
+        let rangeSeconds = Double(data.range) / 1000
+        let results = parallelMap(count: data.series.count) { index -> StepSeries? in
+            let s = data.series[index]
+            guard !s.points.isEmpty else { return nil }
+            var series = StepSeries(labels: s.labels.droppingName, steps: data.references.count)
+            var any = false
+            s.points.withUnsafeBufferPointer { points in
+                // Where the series resets is found once; each window adds back only the resets inside it.
+                let resets = CounterResets(points, mayDecrease: data.mayDecrease(index))
+                Evaluator.forEachWindow(points, data) { window, reference, i in
+                    guard let value = extrapolatedDelta(
+                        window, reference, data.range, rangeSeconds: rangeSeconds, counter: true, perSecond: perSecond, resets: resets)
+                    else { return }
+                    series.set(i, value)
+                    any = true
+                }
+            }
+            return any ? series : nil
+        }
+        try checkDeadline()
+        return results.compactMap { $0 }
+    }
+
     func rangeFunction(_ name: String, _ data: RangeData, scalars: [[Double]], grid: Grid) throws(PromQLError) -> [StepSeries]? {
         let range = data.range
         switch name {
         case "rate", "increase":
-            // Where a series resets is found once; each window adds back only the resets inside it.
-            let perSecond = name == "rate"
-            return try overWindows(data, context: { index, points in
-                CounterResets(points, mayDecrease: data.mayDecrease(index))
-            }) { w, ref, _, resets in
-                extrapolatedDelta(w, ref, range, counter: true, perSecond: perSecond, resets: resets)
+            return try counterIncreases(data, perSecond: name == "rate")
+        case "delta":
+            let rangeSeconds = Double(range) / 1000
+            return try overWindows(data) { w, ref, _ in
+                extrapolatedDelta(w, ref, range, rangeSeconds: rangeSeconds, counter: false, perSecond: false)
             }
-        case "delta": return try overWindows(data) { w, ref, _ in extrapolatedDelta(w, ref, range, counter: false, perSecond: false) }
         case "irate": return try overWindows(data) { w, _, _ in instantDelta(w, rate: true) }
         case "idelta": return try overWindows(data) { w, _, _ in instantDelta(w, rate: false) }
         case "deriv":
@@ -195,8 +230,9 @@ extension Evaluator {
 /// Prometheus's `extrapolatedRate`: the change over the window (counter
 /// resets added back), extrapolated towards the window's edges when the
 /// first and last samples are close to them, never below zero for counters.
+@inline(__always)
 func extrapolatedDelta(
-    _ w: UnsafeBufferPointer<Point>, _ reference: Int64, _ range: Int64, counter: Bool, perSecond: Bool,
+    _ w: UnsafeBufferPointer<Point>, _ reference: Int64, _ range: Int64, rangeSeconds: Double, counter: Bool, perSecond: Bool,
     resets: CounterResets? = nil
 ) -> Double? {
     guard w.count >= 2, let first = w.first, let last = w.last else { return nil }
@@ -229,7 +265,7 @@ func extrapolatedDelta(
     interval += durationToEnd < threshold ? durationToEnd : averageInterval / 2
     // The same operations in the same order as Prometheus, so results agree to the bit.
     var factor = interval / sampled
-    if perSecond { factor /= Double(range) / 1000 }
+    if perSecond { factor /= rangeSeconds } // Double(range) / 1000, computed once per query
     return result * factor
 }
 

@@ -34,6 +34,10 @@ python3 "$ROOT/.ci/bench/query_bench.py" prometheus http://127.0.0.1:$PPORT $STA
 python3 "$ROOT/.ci/bench/query_bench.py" vm-nocache http://127.0.0.1:$VPORT $START $END --extra nocache=1 --keepalive
 python3 "$ROOT/.ci/bench/query_bench.py" tally http://127.0.0.1:$TPORT $START $END --keepalive
 
+echo "## the raw series, requests interleaved across the three servers (10 rounds of 100 each)"
+python3 "$ROOT/.ci/bench/query_interleaved.py" 'http_requests_total{job="api",instance="api-0:8080",method="GET",status="200"}' $START $END \
+  http://127.0.0.1:$TPORT,http://127.0.0.1:$VPORT,http://127.0.0.1:$PPORT --names tally,vm-nocache,prometheus --extra nocache=1
+
 echo "## one query reading every sample twice (17.3 M samples for 1,000 x 24h), through tally"
 Q='count(last_over_time({__name__=~".+"}[1d])) + count(last_over_time({__name__=~".+"}[1d] offset 1s))'
 /usr/bin/time -f "wall_s=%e" curl -s -G "http://127.0.0.1:$TPORT/api/v1/query" --data-urlencode "query=$Q" --data-urlencode "time=$END"; echo

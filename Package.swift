@@ -42,6 +42,9 @@ let package = Package(
         .target(name: "StatsDWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
         .target(name: "LogWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
 
+        // MARK: Protobuf in place: remote_write and Loki push messages.
+        .target(name: "ProtobufWire", swiftSettings: hotPath),
+
         // MARK: Lock-free plumbing.
         .target(name: "RingBuffers", swiftSettings: hotPath),
 
@@ -109,7 +112,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective",
+                "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective", "ProtobufWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -185,6 +188,7 @@ let package = Package(
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
+        .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
         .testTarget(

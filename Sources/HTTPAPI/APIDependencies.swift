@@ -42,8 +42,11 @@ public struct APIDependencies: Sendable {
     public var maxPushBytes = 64 << 20
     /// The retrospective's time zone and failure window.
     public var report = ReportConfig()
-    /// Log pushes stored at once; more are answered 429.
+    /// Log pushes and remote_write requests stored at once (each its own
+    /// count); more are answered 429.
     public var maxConcurrentPushes = 16
+    /// Where remote_write samples go (`POST /api/v1/write`; nil: no receiver).
+    public var sampleSink: (any SampleSink)?
 
     public init(querier: any SeriesQuerier, events: any EventQuerier, registry: PrometheusCollectorRegistry,
                 isReady: @escaping @Sendable () -> Bool, clock: any WallClock) {

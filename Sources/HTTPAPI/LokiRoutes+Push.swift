@@ -187,7 +187,7 @@ extension LokiRoutes {
         do {
             streams = try LokiPushProtobuf.decode(bytes)
         } catch {
-            throw LokiError.bad("invalid protobuf push: \(error.message)")
+            throw LokiError.bad("invalid protobuf push: \(error)")
         }
         let decoder = LogDecoder(config: settings.labels)
         var batch = LogBatch(capacity: bytes.count + 1024)

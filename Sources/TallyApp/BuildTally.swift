@@ -109,6 +109,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxLogLineBytes = config.logs.maxLineBytes
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
+    dependencies.sampleSink = store
     let reports = ReportScheduleService(
         maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)

@@ -23,14 +23,17 @@ public final class PrometheusServer: @unchecked Sendable {
         return nil
     }
 
-    public init(openMetrics: String? = nil) throws {
+    /// `configuration` writes prometheus.yml given Prometheus's own port
+    /// (to scrape itself); by default nothing is scraped.
+    public init(openMetrics: String? = nil, configuration: ((Int) -> String)? = nil, extraArguments: [String] = []) throws {
         guard let binary = PrometheusServer.tool("prometheus") else {
             throw SocketError(description: "prometheus is not installed: apt-get install prometheus (.ci/deps does)")
         }
         port = freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-prom-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
-        try "global:\n  scrape_interval: 1h\nscrape_configs: []\n".write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
+        let yaml = configuration?(port) ?? "global:\n  scrape_interval: 1h\nscrape_configs: []\n"
+        try yaml.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
         if let openMetrics {
             guard let promtool = PrometheusServer.tool("promtool") else {
                 throw SocketError(description: "promtool is not installed: apt-get install prometheus")
@@ -52,7 +55,7 @@ public final class PrometheusServer: @unchecked Sendable {
             "--storage.tsdb.path=" + directory + "/data",
             "--storage.tsdb.retention.time=100y",
             "--web.listen-address=127.0.0.1:\(port)",
-        ]
+        ] + extraArguments
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = FileHandle.nullDevice
         try process.run()

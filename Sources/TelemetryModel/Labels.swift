@@ -87,6 +87,18 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
         return Labels(sortedUnique: copy)
     }
 
+    /// A label set from pairs already sorted by name with unique names, as
+    /// remote_write senders send them, without sorting again; nil when they
+    /// are not in that order. Empty values are dropped.
+    public init?(sorted pairs: [Label]) {
+        var previous: String?
+        for pair in pairs {
+            if let previous, !(previous < pair.name) { return nil }
+            previous = pair.name
+        }
+        self.init(sortedUnique: pairs.contains { $0.value.isEmpty } ? pairs.filter { !$0.value.isEmpty } : pairs)
+    }
+
     /// Trusts `pairs` to be sorted by name, with unique names and no empty value.
     private init(sortedUnique pairs: [Label]) {
         self.pairs = pairs
@@ -119,6 +131,15 @@ public func escapeLabelValue(_ value: String) -> String {
 }
 
 extension Labels {
+    /// Whether `name` is a valid metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    public static func isValidMetricName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
+        return name.utf8.allSatisfy { c in
+            (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
+                || (c >= 0x30 && c <= 0x39)
+        }
+    }
+
     /// Whether `name` is a valid label name, `[a-zA-Z_][a-zA-Z0-9_]*`, as
     /// Prometheus requires of grouping labels, `label_replace` targets and
     /// the `/label/<name>/values` endpoint.

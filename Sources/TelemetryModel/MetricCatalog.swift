@@ -6,7 +6,7 @@ import Synchronization
 public final class MetricCatalog: Sendable {
     /// What is known of one family.
     public struct Entry: Sendable, Equatable {
-        /// `counter`, `gauge` or `summary`.
+        /// `counter`, `gauge`, `summary`, or what a remote_write sender declared.
         public var type: String
         public var help: String
     }
@@ -30,6 +30,12 @@ public final class MetricCatalog: Sendable {
             }
             entries[family] = Entry(type: kind.prometheusType, help: help)
         }
+    }
+
+    /// Records a family whose sender described it (remote_write metadata):
+    /// what the sender says replaces what was known.
+    public func record(family: String, type: String, help: String) {
+        entries.withLock { $0[family] = Entry(type: type, help: help) }
     }
 
     /// Every family, by name.

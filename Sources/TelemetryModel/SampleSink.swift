@@ -47,11 +47,31 @@ public protocol SampleSink: Sendable {
     /// Appends one flush's samples. They are all stamped with the same
     /// timestamp (the end of the flushed interval).
     func append(_ samples: [RefSample])
+
+    /// Registers several series at once (one lock round trip for a whole
+    /// remote_write request); each reference must be released.
+    func register(_ labels: [Labels]) -> [SeriesRef]
+
+    /// Appends samples of any timestamps and says which were refused and
+    /// why: what a receiver answers its sender with.
+    func appendReporting(_ samples: [RefSample]) -> SampleAppendReport
 }
 
 extension SampleSink {
     /// Sinks without a lookup recognise nothing.
     public func find(_ labels: Labels) -> SeriesRef? { nil }
+
+    public func register(_ labels: [Labels]) -> [SeriesRef] {
+        labels.map { register($0) }
+    }
+
+    /// Sinks that refuse nothing take every sample.
+    public func appendReporting(_ samples: [RefSample]) -> SampleAppendReport {
+        append(samples)
+        var report = SampleAppendReport()
+        report.accepted = samples.count
+        return report
+    }
 
     /// Appends samples named by their labels: for tests and cold paths
     /// (a register, an append and a release per series).

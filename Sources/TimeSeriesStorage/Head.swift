@@ -23,16 +23,7 @@ struct HeadSeries: Sendable {
 
 /// Why the head refused a sample (the `reason` label of
 /// `tally_storage_rejected_samples_total`).
-enum RejectReason: String, CaseIterable, Sendable {
-    /// Older than the series' newest sample, beyond the out-of-order window.
-    case outOfOrder = "out_of_order"
-    /// The same timestamp as the newest sample with another value.
-    case duplicateTimestamp = "duplicate_timestamp"
-    /// Older than data already written to a block.
-    case tooOld = "too_old"
-    /// A reference the head does not know.
-    case unknownSeries = "unknown_series"
-}
+typealias RejectReason = SampleRejection
 
 /// The head: the most recent samples, per series an open Gorilla chunk in
 /// memory plus the closed ones not yet written to a block, which wait in the

@@ -144,13 +144,21 @@ public final class TSDB: SampleSink, SeriesQuerier {
     // MARK: SampleSink
 
     public func register(_ labels: Labels) -> SeriesRef {
-        let slot = head.withLock { head -> Int in
-            let (slot, created) = head.getOrCreate(labels)
-            head.series[slot]!.holders += 1 // getOrCreate returned a live slot
-            if created { unloggedSeries.withLock { $0.append(.series(ref: UInt32(slot), labels: labels)) } }
-            return slot
+        register([labels])[0]
+    }
+
+    public func register(_ labels: [Labels]) -> [SeriesRef] {
+        head.withLock { head in
+            var created: [WALRecord] = []
+            let refs = labels.map { labels -> SeriesRef in
+                let (slot, isNew) = head.getOrCreate(labels)
+                head.series[slot]!.holders += 1 // getOrCreate returned a live slot
+                if isNew { created.append(.series(ref: UInt32(slot), labels: labels)) }
+                return SeriesRef(raw: UInt32(slot))
+            }
+            if !created.isEmpty { unloggedSeries.withLock { $0 += created } }
+            return refs
         }
-        return SeriesRef(raw: UInt32(slot))
     }
 
     public func find(_ labels: Labels) -> SeriesRef? {
@@ -166,7 +174,15 @@ public final class TSDB: SampleSink, SeriesQuerier {
     }
 
     public func append(_ samples: [RefSample]) {
-        guard !samples.isEmpty else { return }
+        _ = appendReporting(samples)
+    }
+
+    /// Logs the samples, then applies them to the head. While the WAL
+    /// refuses writes the batch waits in memory and counts as accepted: it
+    /// is applied (and checked) once the WAL takes it.
+    public func appendReporting(_ samples: [RefSample]) -> SampleAppendReport {
+        var report = SampleAppendReport()
+        guard !samples.isEmpty else { return report }
         var rejected: [RejectReason: Int] = [:]
         var accepted = 0
         // Logged and applied under the WAL lock: a checkpoint, which rotates
@@ -177,16 +193,23 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 return queue
             }
             let ready = log(series + [.samples(samples)], into: &state)
-            guard !ready.isEmpty else { return }
+            guard !ready.isEmpty else {
+                report.accepted = samples.count
+                return
+            }
             head.withLock { head in
-                for batch in ready {
+                for (b, batch) in ready.enumerated() {
+                    // The last ready batch is this call's; earlier ones waited for the WAL.
+                    let isThisCall = b == ready.count - 1
                     for record in batch {
                         guard case .samples(let batchSamples) = record else { continue }
-                        for sample in batchSamples {
+                        for (i, sample) in batchSamples.enumerated() {
                             if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
                                 rejected[reason, default: 0] += 1
+                                if isThisCall { report.reject(i, reason) }
                             } else {
                                 accepted += 1
+                                if isThisCall { report.accepted += 1 }
                             }
                         }
                     }
@@ -195,6 +218,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
         }
         metrics.appended.increment(by: Int64(accepted))
         for (reason, count) in rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }
+        return report
     }
 
     /// Writes records to the WAL after any still pending; returns the

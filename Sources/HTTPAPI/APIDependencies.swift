@@ -42,11 +42,17 @@ public struct APIDependencies: Sendable {
     public var maxPushBytes = 64 << 20
     /// The retrospective's time zone and failure window.
     public var report = ReportConfig()
-    /// Log pushes and remote_write requests stored at once (each its own
-    /// count); more are answered 429.
+    /// Log pushes stored at once; more are answered 429.
     public var maxConcurrentPushes = 16
     /// Where remote_write samples go (`POST /api/v1/write`; nil: no receiver).
     public var sampleSink: (any SampleSink)?
+    /// The largest remote_write body, after snappy, in bytes.
+    public var maxWriteBytes = 64 << 20
+    /// remote_write requests stored at once; more are answered 429.
+    public var maxConcurrentWrites = 16
+    /// remote_write series recognised by their bytes without decoding
+    /// their labels, per cache generation (two generations are kept).
+    public var writeSeriesCacheSize = 500_000
 
     public init(querier: any SeriesQuerier, events: any EventQuerier, registry: PrometheusCollectorRegistry,
                 isReady: @escaping @Sendable () -> Bool, clock: any WallClock) {

@@ -18,10 +18,11 @@ struct RemoteWriteIntake {
     let sink: any SampleSink
     let metrics: RemoteWriteMetrics
     let catalog: MetricCatalog
+    let cache: WriteSeriesCache
 
     typealias Reason = RemoteWriteMetrics.SampleReason
 
-    func run() -> StoreOutcome {
+    func run() throws(RemoteWriteRoutes.Refusal) -> StoreOutcome {
         var refused: [Reason: Int] = [:]
         var firstProblem: String?
         func refuse(_ reason: Reason, _ count: Int, _ problem: @autoclosure () -> String) {
@@ -29,44 +30,71 @@ struct RemoteWriteIntake {
             if firstProblem == nil { firstProblem = problem() }
         }
 
-        var labelSets: [Labels] = []
-        labelSets.reserveCapacity(request.series.count)
-        var kept: [Int] = []
-        kept.reserveCapacity(request.series.count)
+        // The series with samples, and the bytes that key them in the cache.
         var exemplars = 0
+        var candidates: [Int] = []
+        candidates.reserveCapacity(request.series.count)
         for (i, series) in request.series.enumerated() {
             exemplars += series.exemplars
             if series.histograms > 0 {
                 refuse(.nativeHistogram, series.histograms, "series \(describe(series)) carries native histogram samples, which tally does not store")
             }
-            guard !series.samples.isEmpty else { continue }
-            switch labels(of: series) {
+            if !series.samples.isEmpty { candidates.append(i) }
+        }
+        let keys = candidates.map { i in request.series[i].labelBytes.map { UnsafeRawBufferPointer(rebasing: raw[$0]) } }
+        var refs = cache.begin(keys)
+
+        // Series not cached: check their labels and register them in one call.
+        var labelSets: [Labels] = []
+        var registered: [Int] = []
+        for (c, i) in candidates.enumerated() where refs[c] == nil {
+            let pairs: [RemoteWriteRequest.LabelRange]
+            do {
+                pairs = try RemoteWriteRequest.labels(of: request.series[i], in: raw)
+            } catch {
+                // Nothing is registered or stored yet: refuse the whole request.
+                let evicted = cache.end()
+                if !evicted.isEmpty { sink.release(evicted) }
+                throw RemoteWriteRoutes.Refusal(
+                    status: .badRequest, reason: .badProtobuf, message: "invalid prometheus.WriteRequest: \(error)")
+            }
+            switch labels(pairs) {
             case .success(let labels):
                 labelSets.append(labels)
-                kept.append(i)
+                registered.append(c)
             case .failure(let failure):
-                refuse(failure.reason, series.samples.count, "series \(describe(series)): \(failure.message)")
+                refuse(failure.reason, request.series[i].samples.count, "series \(describe(request.series[i])): \(failure.message)")
             }
+        }
+        var release: [SeriesRef] = []
+        if !labelSets.isEmpty {
+            var entries: [(key: UnsafeRawBufferPointer, ref: SeriesRef)] = []
+            for (c, ref) in zip(registered, sink.register(labelSets)) {
+                refs[c] = ref
+                if let key = keys[c] { entries.append((key, ref)) } else { release.append(ref) }
+            }
+            release += cache.insert(entries)
         }
 
         var samples: [RefSample] = []
         samples.reserveCapacity(request.samples.count)
         var owners: [Int32] = []
         owners.reserveCapacity(request.samples.count)
-        let refs = sink.register(labelSets)
-        for (k, i) in kept.enumerated() {
+        for (c, i) in candidates.enumerated() {
+            guard let ref = refs[c] else { continue }
             for sample in request.samples[request.series[i].samples] {
-                samples.append(RefSample(ref: refs[k], timestamp: sample.timestamp, value: sample.value))
-                owners.append(Int32(k))
+                samples.append(RefSample(ref: ref, timestamp: sample.timestamp, value: sample.value))
+                owners.append(Int32(i))
             }
         }
         let report = sink.appendReporting(samples)
-        sink.release(refs)
+        release += cache.end()
+        if !release.isEmpty { sink.release(release) }
         for (reason, count) in report.rejected {
             refused[Reason(rawValue: reason.rawValue) ?? .unknownSeries, default: 0] += count
         }
         if firstProblem == nil, let (index, reason) = report.first {
-            firstProblem = "\(reason.phrase): series \(labelSets[Int(owners[index])]) at timestamp \(samples[index].timestamp)"
+            firstProblem = "\(reason.phrase): series \(describe(request.series[Int(owners[index])])) at timestamp \(samples[index].timestamp)"
         }
 
         for entry in request.metadata where !entry.family.isEmpty {
@@ -93,21 +121,28 @@ struct RemoteWriteIntake {
         var message: String
     }
 
-    private func labels(of series: RemoteWriteRequest.Series) -> Result<Labels, LabelFailure> {
+    private func labels(_ ranges: [RemoteWriteRequest.LabelRange]) -> Result<Labels, LabelFailure> {
         var pairs: [Label] = []
-        pairs.reserveCapacity(series.labels.count)
+        pairs.reserveCapacity(ranges.count)
         var hasMetricName = false
-        for range in request.labels[series.labels] {
+        var sorted = true
+        var previousName: UnsafeRawBufferPointer?
+        for range in ranges {
             let nameBytes = UnsafeRawBufferPointer(rebasing: raw[range.name])
+            let valueBytes = UnsafeRawBufferPointer(rebasing: raw[range.value])
+            guard Self.isLabelName(nameBytes) else {
+                return .failure(LabelFailure(reason: .invalidLabels, message: "invalid label name \"\(text(range.name))\""))
+            }
+            let value = String(decoding: valueBytes, as: UTF8.self)
+            // Decoding replaces invalid sequences: the bytes come back unchanged only when valid.
+            guard Self.isASCII(valueBytes) || value.utf8.elementsEqual(valueBytes) else {
+                return .failure(LabelFailure(reason: .invalidLabels, message: "the value of label \(text(range.name)) is not valid UTF-8"))
+            }
+            if let previousName, !previousName.lexicographicallyPrecedes(nameBytes) { sorted = false }
+            previousName = nameBytes
             let name = String(decoding: nameBytes, as: UTF8.self)
-            guard Labels.isValidName(name) else {
-                return .failure(LabelFailure(reason: .invalidLabels, message: "invalid label name \"\(name)\""))
-            }
-            guard let value = String(validating: UnsafeRawBufferPointer(rebasing: raw[range.value]), as: UTF8.self) else {
-                return .failure(LabelFailure(reason: .invalidLabels, message: "the value of label \(name) is not valid UTF-8"))
-            }
-            if name == Labels.metricName, !value.isEmpty {
-                guard Labels.isValidMetricName(value) else {
+            if name == Labels.metricName, !valueBytes.isEmpty {
+                guard Self.isMetricName(valueBytes) else {
                     return .failure(LabelFailure(reason: .invalidLabels, message: "invalid metric name \"\(value)\""))
                 }
                 hasMetricName = true
@@ -117,22 +152,45 @@ struct RemoteWriteIntake {
         guard hasMetricName else {
             return .failure(LabelFailure(reason: .missingMetricName, message: "no metric name (__name__ label)"))
         }
-        if let labels = Labels(sorted: pairs) { return .success(labels) }
-        // Not in name order (the protocol asks senders to sort, not all do): sort, and refuse a name given twice.
-        let sorted = pairs.sorted { $0.name < $1.name }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.name == b.name {
+        // Senders sort by name (the protocol asks them to); the names are ASCII, so byte order is String order.
+        if sorted, let labels = Labels(sorted: pairs) { return .success(labels) }
+        let ordered = pairs.sorted { $0.name < $1.name }
+        for (a, b) in zip(ordered, ordered.dropFirst()) where a.name == b.name {
             return .failure(LabelFailure(reason: .duplicateLabel, message: "label name \"\(a.name)\" is given twice"))
         }
-        return .success(Labels(sorted))
+        return .success(Labels(ordered))
+    }
+
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 }
+    }
+
+    /// `[a-zA-Z_][a-zA-Z0-9_]*`
+    static func isLabelName(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let first = bytes.first, !(first >= 0x30 && first <= 0x39) else { return false }
+        return bytes.allSatisfy { c in
+            (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || c == 0x5F || (c >= 0x30 && c <= 0x39)
+        }
+    }
+
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+    static func isMetricName(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let first = bytes.first, !(first >= 0x30 && first <= 0x39) else { return false }
+        return bytes.allSatisfy { c in
+            (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || c == 0x5F || c == 0x3A || (c >= 0x30 && c <= 0x39)
+        }
     }
 
     private func text(_ range: Range<Int>) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: raw[range]), as: UTF8.self)
     }
 
-    /// The series as sent, for messages: `{name="value", …}`.
+    /// The series as sent, for messages: `name{label="value", …}`.
     private func describe(_ series: RemoteWriteRequest.Series) -> String {
-        let pairs = request.labels[series.labels].map { "\(text($0.name))=\"\(escapeLabelValue(text($0.value)))\"" }
-        return "{\(pairs.joined(separator: ", "))}"
+        guard let ranges = try? RemoteWriteRequest.labels(of: series, in: raw) else { return "(labels not decodable)" }
+        let pairs = ranges.map { (text($0.name), text($0.value)) }
+        let name = pairs.first { $0.0 == Labels.metricName }?.1 ?? ""
+        let others = pairs.filter { $0.0 != Labels.metricName }.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }
+        return others.isEmpty ? (name.isEmpty ? "{}" : name) : "\(name){\(others.joined(separator: ", "))}"
     }
 }

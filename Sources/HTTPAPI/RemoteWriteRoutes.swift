@@ -16,19 +16,21 @@ import TelemetryModel
 /// never take. A request tally cannot read at all (bad snappy, bad protobuf)
 /// is refused whole with 400; 413 over the body limit; 415 for remote_write
 /// 2.0 and unknown encodings, which tells 2.0 senders to fall back to 1.0;
-/// 429 when too many requests are being stored at once. Errors are plain
+/// 429 when more than `http.max_concurrent_writes` are being stored. Errors are plain
 /// text, as Prometheus writes them.
 struct RemoteWriteRoutes: Sendable {
     let dependencies: APIDependencies
     let sink: any SampleSink
     let gate: PushGate
     let metrics: RemoteWriteMetrics
+    let cache: WriteSeriesCache
 
     init(dependencies: APIDependencies, sink: any SampleSink) {
         self.dependencies = dependencies
         self.sink = sink
-        gate = PushGate(limit: dependencies.maxConcurrentPushes)
+        gate = PushGate(limit: dependencies.maxConcurrentWrites)
         metrics = RemoteWriteMetrics(registry: dependencies.registry)
+        cache = WriteSeriesCache(capacity: dependencies.writeSeriesCacheSize)
     }
 
     static let path = "/api/v1/write"
@@ -62,12 +64,12 @@ struct RemoteWriteRoutes: Sendable {
     private func store(_ request: Request) async throws -> StoreOutcome {
         try Self.checkHeaders(request.headers)
         var request = request
-        let limit = dependencies.maxPushBytes
+        let limit = dependencies.maxWriteBytes
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limit)
         } catch {
-            throw Refusal(status: .contentTooLarge, reason: .tooLarge, message: "the request body is larger than \(limit) bytes (logs.max_push_size)")
+            throw Refusal(status: .contentTooLarge, reason: .tooLarge, message: "the request body is larger than \(limit) bytes (http.max_write_size)")
         }
         guard buffer.readableBytes > 0 else {
             throw Refusal(status: .badRequest, reason: .empty, message: "empty request body: expected a snappy-compressed prometheus.WriteRequest")
@@ -75,11 +77,11 @@ struct RemoteWriteRoutes: Sendable {
         guard gate.enter() else {
             throw Refusal(
                 status: .tooManyRequests, reason: .overloaded,
-                message: "too many remote_write requests being stored at once (\(gate.limit)); retry later")
+                message: "too many remote_write requests being stored at once (\(gate.limit), http.max_concurrent_writes); retry later")
         }
         defer { gate.leave() }
         let compressed = Array(buffer.readableBytesView)
-        let (sink, metrics, catalog) = (self.sink, self.metrics, dependencies.catalog)
+        let (sink, metrics, catalog, cache) = (self.sink, self.metrics, dependencies.catalog, self.cache)
         // Decompressing, decoding and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
             let bytes: [UInt8]
@@ -97,7 +99,7 @@ struct RemoteWriteRoutes: Sendable {
                 } catch {
                     throw Refusal(status: .badRequest, reason: .badProtobuf, message: "invalid prometheus.WriteRequest: \(error)")
                 }
-                return RemoteWriteIntake(raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog).run()
+                return try RemoteWriteIntake(raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache).run()
             }
         }
     }

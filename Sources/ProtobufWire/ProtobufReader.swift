@@ -111,7 +111,7 @@ public struct ProtobufReader {
     }
 
     /// Checks that a field came with the wire type its schema gives it.
-    public func expect(_ wire: WireType, is expected: WireType, field: String) throws(ProtobufError) {
+    public func expect(_ wire: WireType, is expected: WireType, field: StaticString) throws(ProtobufError) {
         guard wire == expected else {
             throw ProtobufError("field \(field) has wire type \(wire.rawValue), expected \(expected.rawValue)", at: position)
         }

@@ -1,9 +1,10 @@
-/// A Prometheus remote_write 1.0 `WriteRequest`, decoded in place: series,
-/// their labels as byte ranges of the (decompressed) body, their samples,
-/// and the metric metadata. Flat arrays instead of a message per series, so
-/// decoding a request of thousands of series allocates a handful of arrays,
-/// not a String per label (the receive path's budget is under a
-/// microsecond a sample).
+/// A Prometheus remote_write 1.0 `WriteRequest`, decoded in place: series
+/// as byte ranges of the (decompressed) body, their samples, and the metric
+/// metadata. Flat arrays instead of a message per series, and labels left
+/// undecoded until asked for (`labels(of:in:)`): a receiver that recognises
+/// a series by the bytes of its labels (sent again every scrape) never
+/// decodes them again. The receive path's budget is under a microsecond a
+/// sample.
 ///
 /// Schema (prometheus/prompb/remote.proto and types.proto):
 /// `WriteRequest { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }`,
@@ -12,9 +13,13 @@
 /// `MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }`.
 /// Unknown fields are skipped, as protobuf requires.
 public struct RemoteWriteRequest: Sendable {
-    /// One `TimeSeries`: index ranges into `labels` and `samples`.
+    /// One `TimeSeries`: its bytes, and an index range into `samples`.
     public struct Series: Sendable {
-        public var labels: Range<Int>
+        /// The whole `TimeSeries` message.
+        public var message: Range<Int>
+        /// The bytes of its label fields, when they are contiguous (as every
+        /// sender writes them): a key that names the series as sent.
+        public var labelBytes: Range<Int>?
         public var samples: Range<Int>
         /// Native histogram samples, which tally does not store.
         public var histograms: Int
@@ -44,16 +49,19 @@ public struct RemoteWriteRequest: Sendable {
     }
 
     public var series: [Series] = []
-    public var labels: [LabelRange] = []
     public var samples: [SampleValue] = []
     public var metadata: [Metadata] = []
 
     public init() {}
 
     /// Decodes `raw` (snappy already undone); `raw` must stay alive while the
-    /// ranges are read.
+    /// ranges are read. Label messages are checked only for their framing
+    /// here; `labels(of:in:)` reads them.
     public static func decode(_ raw: UnsafeRawBufferPointer) throws(ProtobufError) -> RemoteWriteRequest {
         var request = RemoteWriteRequest()
+        // A series of a few labels and one sample takes about 100 bytes.
+        request.series.reserveCapacity(raw.count / 96)
+        request.samples.reserveCapacity(raw.count / 96)
         var reader = ProtobufReader(raw)
         while let (number, wire) = try reader.field() {
             switch number {
@@ -72,26 +80,23 @@ public struct RemoteWriteRequest: Sendable {
 
     private mutating func decodeSeries(_ message: ProtobufReader) throws(ProtobufError) {
         var reader = message
-        var entry = Series(labels: labels.count..<labels.count, samples: samples.count..<samples.count, histograms: 0, exemplars: 0)
+        var entry = Series(
+            message: message.position..<message.end, labelBytes: nil, samples: samples.count..<samples.count, histograms: 0, exemplars: 0)
+        // The run of label fields, and whether another field broke it.
+        var labelRun: Range<Int>?
+        var labelRunBroken = false
         while let (number, wire) = try reader.field() {
             switch number {
             case 1:
                 try reader.expect(wire, is: .lengthDelimited, field: "TimeSeries.labels")
-                var pair = try reader.message()
-                let empty = pair.position..<pair.position
-                var label = LabelRange(name: empty, value: empty)
-                while let (n, w) = try pair.field() {
-                    switch n {
-                    case 1:
-                        try pair.expect(w, is: .lengthDelimited, field: "Label.name")
-                        label.name = try pair.bytesRange()
-                    case 2:
-                        try pair.expect(w, is: .lengthDelimited, field: "Label.value")
-                        label.value = try pair.bytesRange()
-                    default: try pair.skip(w)
-                    }
+                let fieldStart = reader.position - 1 // the key of field 1, wire type 2, is one byte
+                let end = try reader.bytesRange().upperBound
+                if let run = labelRun {
+                    if run.upperBound != fieldStart { labelRunBroken = true }
+                    labelRun = run.lowerBound..<end
+                } else {
+                    labelRun = fieldStart..<end
                 }
-                labels.append(label)
             case 2:
                 try reader.expect(wire, is: .lengthDelimited, field: "TimeSeries.samples")
                 var sample = try reader.message()
@@ -118,9 +123,39 @@ public struct RemoteWriteRequest: Sendable {
                 try reader.skip(wire)
             }
         }
-        entry.labels = entry.labels.lowerBound..<labels.count
         entry.samples = entry.samples.lowerBound..<samples.count
+        entry.labelBytes = labelRunBroken ? nil : labelRun
         series.append(entry)
+    }
+
+    /// The label pairs of a series, in the order sent.
+    public static func labels(of series: Series, in raw: UnsafeRawBufferPointer) throws(ProtobufError) -> [LabelRange] {
+        var reader = ProtobufReader(raw, start: series.message.lowerBound, end: series.message.upperBound)
+        var labels: [LabelRange] = []
+        labels.reserveCapacity(8)
+        while let (number, wire) = try reader.field() {
+            guard number == 1 else {
+                try reader.skip(wire)
+                continue
+            }
+            try reader.expect(wire, is: .lengthDelimited, field: "TimeSeries.labels")
+            var pair = try reader.message()
+            let empty = pair.position..<pair.position
+            var label = LabelRange(name: empty, value: empty)
+            while let (n, w) = try pair.field() {
+                switch n {
+                case 1:
+                    try pair.expect(w, is: .lengthDelimited, field: "Label.name")
+                    label.name = try pair.bytesRange()
+                case 2:
+                    try pair.expect(w, is: .lengthDelimited, field: "Label.value")
+                    label.value = try pair.bytesRange()
+                default: try pair.skip(w)
+                }
+            }
+            labels.append(label)
+        }
+        return labels
     }
 
     private mutating func decodeMetadata(_ message: ProtobufReader) throws(ProtobufError) {

@@ -110,6 +110,9 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
     dependencies.sampleSink = store
+    dependencies.maxWriteBytes = config.maxWriteBytes
+    dependencies.maxConcurrentWrites = config.maxConcurrentWrites
+    dependencies.writeSeriesCacheSize = config.writeSeriesCacheSize
     let reports = ReportScheduleService(
         maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)

@@ -27,6 +27,12 @@ public struct TallyConfig: Sendable {
     public var maxHTTPConnections = 512
     /// An HTTP connection with no request for this long is closed (milliseconds).
     public var httpIdleTimeoutMillis: Int64 = 300_000
+    /// The largest remote_write body (POST /api/v1/write), after snappy.
+    public var maxWriteBytes = 64 << 20
+    /// remote_write requests stored at once; more are answered 429.
+    public var maxConcurrentWrites = 16
+    /// remote_write series recognised without decoding, per cache generation.
+    public var writeSeriesCacheSize = 500_000
     public var statsd = StatsDListenerConfig()
     /// Names longer than this are rejected (`name_too_long`).
     public var maxNameBytes = 1024

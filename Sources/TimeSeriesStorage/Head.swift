@@ -19,6 +19,38 @@ struct HeadSeries: Sendable {
     var maxTime: Int64? { open.count > 0 ? open.maxTime : closed.last?.maxTime }
     var minTime: Int64? { closed.first?.minTime ?? (open.count > 0 ? open.minTime : nil) }
     var lastValue: Double? { open.count > 0 ? open.lastValue : nil }
+
+    /// Appends one sample, or says why not; cuts the open chunk into the
+    /// head chunk file first when it is full, spans too long, or crosses a
+    /// block boundary. An exact duplicate of the newest sample is accepted
+    /// without effect.
+    mutating func append(
+        _ timestamp: Int64, _ value: Double, chunkSamples: Int, chunkSpan: Int64, blockDuration: Int64, chunks: HeadChunkFile
+    ) -> RejectReason? {
+        if let last = maxTime {
+            if timestamp == last {
+                if let lastValue, lastValue.bitPattern == value.bitPattern { return nil }
+                return .duplicateTimestamp
+            }
+            if timestamp < last { return .outOfOrder }
+        }
+        if open.count > 0 {
+            let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
+            // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
+            if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
+                || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
+                let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
+                // Memory per series matters more than these rare copies: grow by one, and
+                // size the next chunk after this one, plus an eighth.
+                closed.reserveCapacity(closed.count + 1)
+                closed.append(ref)
+                let size = open.stream.bytes.count
+                open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
+            }
+        }
+        open.append(timestamp, value)
+        return nil
+    }
 }
 
 /// Why the head refused a sample (the `reason` label of
@@ -88,35 +120,11 @@ struct Head: Sendable {
     mutating func append(slot: Int, timestamp: Int64, value: Double) -> RejectReason? {
         guard slot < series.count, series[slot] != nil else { return .unknownSeries }
         guard timestamp >= minValidTime else { return .tooOld }
-        // Checked above: the slot holds a series.
-        if let last = series[slot]!.maxTime {
-            if timestamp == last {
-                if let lastValue = series[slot]!.lastValue, lastValue.bitPattern == value.bitPattern { return nil }
-                return .duplicateTimestamp
-            }
-            if timestamp < last { return .outOfOrder }
-        }
-        // The copy of the open chunk lives only in this scope, so the append
-        // below finds its bytes uniquely referenced and does not copy them.
-        do {
-            let open = series[slot]!.open
-            if open.count > 0 {
-                let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
-                // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
-                if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
-                    || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
-                    let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
-                    // Memory per series matters more than these rare copies: grow by one, and
-                    // size the next chunk after this one, plus an eighth.
-                    series[slot]!.closed.reserveCapacity(series[slot]!.closed.count + 1)
-                    series[slot]!.closed.append(ref)
-                    let size = open.stream.bytes.count
-                    series[slot]!.open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
-                }
-            }
-        }
-        series[slot]!.open.append(timestamp, value)
-        return nil
+        // A mutating call through the optional works on the stored series in
+        // place; reading its fields from here would copy the whole series.
+        let (chunkSamples, chunkSpan, blockDuration, chunks) = (self.chunkSamples, self.chunkSpan, self.blockDuration, self.chunks)
+        return series[slot]!.append(
+            timestamp, value, chunkSamples: chunkSamples, chunkSpan: chunkSpan, blockDuration: blockDuration, chunks: chunks)
     }
 
     /// Adds a closed chunk from a checkpoint.

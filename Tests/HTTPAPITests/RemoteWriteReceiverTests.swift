@@ -29,7 +29,7 @@ struct RemoteWriteReceiverTests {
                 querier: store, events: MemoryEventStore(capacity: 1), registry: registry, isReady: { true },
                 clock: FixedClock(now: 1_700_000_100_000))
             dependencies.sampleSink = store
-            dependencies.maxPushBytes = maxBody
+            dependencies.maxWriteBytes = maxBody
             self.dependencies = dependencies
             app = Application(router: buildAPIRouter(dependencies))
         }
@@ -166,7 +166,11 @@ struct RemoteWriteReceiverTests {
         headersV2[.contentType] = "application/x-protobuf;proto=io.prometheus.write.v2.Request"
         var headersGzip = Self.protobufHeaders
         headersGzip[.contentEncoding] = "gzip"
+        // A Label whose name claims more bytes than the Label holds, beside a valid series.
+        let badLabel = ProtobufWriter.bytes(1, [0x0A, 3, 0x0A, 5, 0x61] + ProtobufWriter.bytes(2, [0x10, 0x05]))
+        let badLabelBody = Snappy.compress(raw.bytes + badLabel)
         let cases: [([UInt8], HTTPFields, HTTPResponse.Status, String, String)] = [
+            (badLabelBody, Self.protobufHeaders, .badRequest, "runs past the end of its message", "bad_protobuf"),
             ([], Self.protobufHeaders, .badRequest, "empty request body", "empty"),
             (raw.bytes, Self.protobufHeaders, .badRequest, "not snappy", "bad_snappy"),
             (Snappy.compress(Array(raw.bytes.dropLast(3))), Self.protobufHeaders, .badRequest, "invalid prometheus.WriteRequest", "bad_protobuf"),
@@ -189,7 +193,7 @@ struct RemoteWriteReceiverTests {
         for reason in ["empty", "bad_snappy", "unsupported_version", "unsupported_encoding"] {
             #expect(fixture.counter("tally_remote_write_rejected_requests_total", reason) == 1, "\(reason)")
         }
-        #expect(fixture.counter("tally_remote_write_rejected_requests_total", "bad_protobuf") == 2)
+        #expect(fixture.counter("tally_remote_write_rejected_requests_total", "bad_protobuf") == 3)
         #expect(fixture.counter("tally_remote_write_rejected_requests_total", "too_large") == 2)
         #expect(fixture.counter("tally_remote_write_received_samples_total") == 1)
     }

@@ -32,15 +32,17 @@ struct RemoteWriteRequestTests {
         try body.withUnsafeBytes { raw in
             let request = try RemoteWriteRequest.decode(raw)
             #expect(request.series.count == 3)
-            #expect(request.series[0].labels.count == 3)
+            #expect(try RemoteWriteRequest.labels(of: request.series[0], in: raw).count == 3)
             #expect(request.series[1].samples.isEmpty)
-            let labels = request.labels[request.series[0].labels].map { (Self.text(raw, $0.name), Self.text(raw, $0.value)) }
+            let labels = try RemoteWriteRequest.labels(of: request.series[0], in: raw).map { (Self.text(raw, $0.name), Self.text(raw, $0.value)) }
             #expect(labels.map(\.0) == ["__name__", "instance", "job"])
             #expect(labels.map(\.1) == ["up", "a:9100", "node"])
             let samples = request.samples[request.series[0].samples]
             #expect(samples.map(\.timestamp) == times)
             #expect(samples.map(\.value.bitPattern) == values.map(\.bitPattern))
-            let third = request.labels[request.series[2].labels].map { Self.text(raw, $0.value) }
+            let third = try RemoteWriteRequest.labels(of: request.series[2], in: raw).map { Self.text(raw, $0.value) }
+            // The label fields' bytes, contiguous, key each series.
+            #expect(request.series.allSatisfy { $0.labelBytes != nil })
             #expect(third == ["ünïcode", "\"quoted\"\n"])
         }
     }
@@ -84,6 +86,14 @@ struct RemoteWriteRequestTests {
         series += ProtobufWriter.number(9, 1)                                 // unknown varint
         series += ProtobufWriter.bytes(2, [0x09, 0, 0, 0, 0, 0, 0, 0, 0] + [0x10, 5] + ProtobufWriter.number(7, 1))
         let body = ProtobufWriter.bytes(1, series) + ProtobufWriter.number(15, 99) + [0x1D, 1, 2, 3, 4] // fixed32 field 3
+        // Label fields interrupted by another field are no key, but still decode.
+        let split = ProtobufWriter.bytes(1, ProtobufWriter.string(1, "a") + ProtobufWriter.string(2, "1"))
+            + ProtobufWriter.number(9, 1) + ProtobufWriter.bytes(1, ProtobufWriter.string(1, "b") + ProtobufWriter.string(2, "2"))
+        try ProtobufWriter.bytes(1, split).withUnsafeBytes { raw in
+            let request = try RemoteWriteRequest.decode(raw)
+            #expect(request.series[0].labelBytes == nil)
+            #expect(try RemoteWriteRequest.labels(of: request.series[0], in: raw).count == 2)
+        }
         // Field 3 with a fixed32 wire type is not metadata: refused as the wrong wire type.
         #expect(throws: ProtobufError.self) { try body.withUnsafeBytes { _ = try RemoteWriteRequest.decode($0) } }
         let valid = ProtobufWriter.bytes(1, series) + ProtobufWriter.number(15, 99) + [0x25, 1, 2, 3, 4] // fixed32 field 4
@@ -124,7 +134,13 @@ struct RemoteWriteRequestTests {
             do {
                 let request = try input.withUnsafeBytes { try RemoteWriteRequest.decode($0) }
                 // Whatever decodes stays inside the input.
-                #expect(request.labels.allSatisfy { $0.name.upperBound <= input.count && $0.value.upperBound <= input.count })
+                input.withUnsafeBytes { raw in
+                    for series in request.series {
+                        guard let labels = try? RemoteWriteRequest.labels(of: series, in: raw) else { continue }
+                        #expect(labels.allSatisfy { $0.name.upperBound <= input.count && $0.value.upperBound <= input.count })
+                        #expect(series.message.upperBound <= input.count)
+                    }
+                }
             } catch {
                 refused += 1
             }

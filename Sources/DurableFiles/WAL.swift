@@ -149,10 +149,12 @@ package final class WAL {
     }
 
     /// Writes a checkpoint standing for every segment up to `through`, then
-    /// deletes those segments and older checkpoints. The checkpoint is
+    /// deletes those segments (but those from `keepFrom` on, which a
+    /// forwarder still reads) and older checkpoints. The checkpoint is
     /// written to a temporary name, fsynced and renamed, so a crash leaves
-    /// either the old state or the new one.
-    package func checkpoint(through: Int, records: [some WALEntry]) throws(StorageError) {
+    /// either the old state or the new one. Replay reads only segments after
+    /// the checkpoint, so kept ones are not applied twice.
+    package func checkpoint(through: Int, records: [some WALEntry], keepFrom: Int? = nil) throws(StorageError) {
         let name = WAL.checkpointName(through)
         let temporary = directory + "/" + name + ".tmp"
         var bytes = WAL.magic + [WAL.version, 0, 0, 0]
@@ -160,7 +162,7 @@ package final class WAL {
         try FileSystem.writeFile(temporary, bytes)
         try FileSystem.rename(temporary, directory + "/" + name)
         try FileSystem.syncDirectory(directory)
-        for number in try WAL.segments(in: directory) where number <= through {
+        for number in try WAL.segments(in: directory) where number <= through && number < (keepFrom ?? .max) {
             try FileSystem.removeTree(directory + "/" + WAL.segmentName(number))
         }
         for entry in try FileSystem.list(directory) where entry.hasPrefix("checkpoint.") && entry != name {

@@ -64,6 +64,14 @@ struct Head: Sendable {
     var series: [HeadSeries?] = []
     var free: [Int] = []
     var index: [Labels: Int] = [:]
+    /// Series dropped from the head while a forwarder may still read WAL
+    /// records that name them: their slots are not reused, and checkpoints
+    /// keep their series records, until the forwarders are past `segment`.
+    var retired: [(slot: Int, labels: Labels, segment: Int)] = []
+    /// Whether forwarders read the WAL (so dropped series are retired, not freed).
+    var keepRetired = false
+    /// The WAL segment being written, for `retired`.
+    var walSegment = 0
     /// Label name → value → series slots (in creation order).
     var postings: [String: [String: [Int]]] = [:]
     /// Samples before this time belong to blocks (end of the last persisted range).
@@ -97,6 +105,20 @@ struct Head: Sendable {
         index[labels] = slot
         for label in labels { postings[label.name, default: [:]][label.value, default: []].append(slot) }
         return (slot, true)
+    }
+
+    /// The retired series a reader from segment `keepFrom` on may still
+    /// meet; frees the slots of the others.
+    mutating func retiredNeeded(from keepFrom: Int?) -> [(slot: Int, labels: Labels)] {
+        guard let keepFrom else {
+            free += retired.map(\.slot)
+            retired = []
+            return []
+        }
+        let (needed, done) = (retired.filter { $0.segment >= keepFrom }, retired.filter { $0.segment < keepFrom })
+        free += done.map(\.slot)
+        retired = needed
+        return needed.map { ($0.slot, $0.labels) }
     }
 
     /// Puts a series at a given slot (WAL replay restores slots as logged).
@@ -179,7 +201,11 @@ struct Head: Sendable {
         for ref in s.closed { chunks.release(ref) }
         index[s.labels] = nil
         series[slot] = nil
-        free.append(slot)
+        if keepRetired {
+            retired.append((slot, s.labels, walSegment))
+        } else {
+            free.append(slot)
+        }
         for label in s.labels {
             postings[label.name]?[label.value]?.removeAll { $0 == slot }
             if postings[label.name]?[label.value]?.isEmpty == true { postings[label.name]?[label.value] = nil }

@@ -11,9 +11,10 @@ import TelemetryModel
 /// querier of the HTTP API.
 ///
 /// Concurrency: the head, the WAL and the block list each sit behind their
-/// own lock. Appends write the WAL and then the head, both under the WAL
-/// lock, so a sample is visible only once logged; queries copy what they
-/// need from the head and decode outside the lock. The head lock is taken
+/// own lock. Appends apply samples to the head and then log the ones it
+/// took, both under the WAL lock, so the WAL holds exactly the stored
+/// samples in order; queries copy what they need from the head and decode
+/// outside the lock. The head lock is taken
 /// inside the WAL lock, never the other way round. Maintenance (`maintain`)
 /// runs on one task at a time.
 public final class TSDB: SampleSink, SeriesQuerier {
@@ -28,6 +29,8 @@ public final class TSDB: SampleSink, SeriesQuerier {
     private let metrics: StorageMetrics
     private let logger: Logger
     private let reportedDamage = Mutex(Set<String>())
+    /// The first WAL segment each forwarder still has to read, by name.
+    private let walHolds = Mutex<[String: Int]>([:])
     private let maintenanceRunning = Atomic<Bool>(false)
 
     /// The WAL and the batches waiting for it to accept writes again.
@@ -177,54 +180,49 @@ public final class TSDB: SampleSink, SeriesQuerier {
         _ = appendReporting(samples)
     }
 
-    /// Logs the samples, then applies them to the head. While the WAL
-    /// refuses writes the batch waits in memory and counts as accepted: it
-    /// is applied (and checked) once the WAL takes it.
+    /// Applies the samples to the head, then logs the ones it took: the WAL
+    /// holds only stored samples, in each series' time order, which is what
+    /// a forwarder reading it sends on. While the WAL refuses writes the
+    /// records wait in memory (bounded) and are written first next time;
+    /// the samples are in the head meanwhile and reach blocks as usual.
     public func appendReporting(_ samples: [RefSample]) -> SampleAppendReport {
         var report = SampleAppendReport()
         guard !samples.isEmpty else { return report }
-        var rejected: [RejectReason: Int] = [:]
-        var accepted = 0
-        // Logged and applied under the WAL lock: a checkpoint, which rotates
-        // under it too, never finds a batch that is logged but not yet in the head.
+        // Applied and logged under the WAL lock: a checkpoint, which rotates
+        // under it too, never finds a batch in the head but not yet logged.
         wal.withLock { state in
             let series = unloggedSeries.withLock { queue in
                 defer { queue.removeAll() }
                 return queue
             }
-            let ready = log(series + [.samples(samples)], into: &state)
-            guard !ready.isEmpty else {
-                report.accepted = samples.count
-                return
-            }
+            var taken: [RefSample] = []
             head.withLock { head in
-                for (b, batch) in ready.enumerated() {
-                    // The last ready batch is this call's; earlier ones waited for the WAL.
-                    let isThisCall = b == ready.count - 1
-                    for record in batch {
-                        guard case .samples(let batchSamples) = record else { continue }
-                        for (i, sample) in batchSamples.enumerated() {
-                            if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
-                                rejected[reason, default: 0] += 1
-                                if isThisCall { report.reject(i, reason) }
-                            } else {
-                                accepted += 1
-                                if isThisCall { report.accepted += 1 }
-                            }
+                for (i, sample) in samples.enumerated() {
+                    if let reason = head.append(slot: Int(sample.ref.raw), timestamp: sample.timestamp, value: sample.value) {
+                        if report.rejectedCount == 0 {
+                            // The first refusal: keep what came before it, and only what is taken after.
+                            taken.reserveCapacity(samples.count)
+                            taken += samples[..<i]
                         }
+                        report.reject(i, reason)
+                    } else {
+                        report.accepted += 1
+                        if report.rejectedCount > 0 { taken.append(sample) }
                     }
                 }
             }
+            let stored = report.rejectedCount == 0 ? samples : taken
+            log(stored.isEmpty ? series : series + [.samples(stored)], into: &state)
         }
-        metrics.appended.increment(by: Int64(accepted))
-        for (reason, count) in rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }
+        metrics.appended.increment(by: Int64(report.accepted))
+        for (reason, count) in report.rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }
         return report
     }
 
-    /// Writes records to the WAL after any still pending; returns the
-    /// batches now durable enough to apply (pending ones first), or none
-    /// when the WAL refused the write (the batch then waits, bounded).
-    private func log(_ records: [WALRecord], into state: inout WALState) -> [[WALRecord]] {
+    /// Writes records to the WAL after any still pending; when the WAL
+    /// refuses the write, they wait (bounded) for the next one.
+    private func log(_ records: [WALRecord], into state: inout WALState) {
+        guard !records.isEmpty || !state.pending.isEmpty else { return }
         state.pending.append(records)
         do {
             try state.log.log(state.pending.flatMap { $0 })
@@ -244,15 +242,13 @@ public final class TSDB: SampleSink, SeriesQuerier {
                     "error": "\(error)", "pending": "\(state.pending.count)",
                 ])
             }
-            return []
+            return
         }
-        let ready = state.pending
-        if ready.count > 1 {
-            logger.notice("the write-ahead log accepts writes again", metadata: ["batches": "\(ready.count - 1)"])
+        if state.pending.count > 1 {
+            logger.notice("the write-ahead log accepts writes again", metadata: ["batches": "\(state.pending.count - 1)"])
         }
         state.pending.removeAll()
         metrics.walPendingRecords.set(Int64(0))
-        return ready
     }
 
     /// fsyncs the WAL if anything was written since the last time (the
@@ -269,6 +265,27 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 logger.error("cannot fsync the write-ahead log; retrying", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    // MARK: Forwarders
+
+    /// The store's WAL folder, which forwarders read (`WALFollower`).
+    public var walDirectory: String { directory + "/wal" }
+
+    /// Keeps the WAL from `segment` on (a forwarder's position) through
+    /// checkpoints, and keeps the series records those segments name.
+    /// Called again as the forwarder moves on; `releaseWAL` ends it.
+    public func holdWAL(_ name: String, from segment: Int) {
+        walHolds.withLock { $0[name] = segment }
+        head.withLock { $0.keepRetired = true }
+    }
+
+    public func releaseWAL(_ name: String) {
+        let none = walHolds.withLock { holds in
+            holds[name] = nil
+            return holds.isEmpty
+        }
+        if none { head.withLock { $0.keepRetired = false } }
     }
 
     // MARK: SeriesQuerier
@@ -506,7 +523,11 @@ public final class TSDB: SampleSink, SeriesQuerier {
                     "bytes": "\(meta.stats.chunkFileBytes + meta.stats.indexBytes)",
                 ])
             }
-            head.withLock { $0.truncate(before: end) }
+            let segment = wal.withLock { $0.log.segment }
+            head.withLock { head in
+                head.walSegment = segment
+                head.truncate(before: end)
+            }
             try checkpointWAL()
         }
     }
@@ -515,12 +536,15 @@ public final class TSDB: SampleSink, SeriesQuerier {
     /// what the head still holds.
     private func checkpointWAL() throws(StorageError) {
         let closed = try wal.withLock { state throws(StorageError) -> Int in try state.log.rotate() }
-        let snapshot = head.withLock { head -> [(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])] in
-            head.series.enumerated().compactMap { slot, s in
+        let keepFrom = walHolds.withLock { $0.values.min() }
+        let (snapshot, retired) = head.withLock { head -> ([(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])], [(slot: Int, labels: Labels)]) in
+            let live = head.series.enumerated().compactMap { slot, s in
                 s.map { (UInt32(slot), $0.labels, head.copies(of: $0, start: .min, end: .max)) }
             }
+            return (live, head.retiredNeeded(from: keepFrom))
         }
-        var records: [WALRecord] = []
+        // Series gone from the head that a forwarder may still meet in the segments it reads.
+        var records: [WALRecord] = retired.map { .series(ref: UInt32($0.slot), labels: $0.labels) }
         for (slot, labels, chunks) in snapshot {
             records.append(.series(ref: slot, labels: labels))
             for chunk in chunks {
@@ -540,7 +564,7 @@ public final class TSDB: SampleSink, SeriesQuerier {
                 }
             }
         }
-        try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records) }
+        try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records, keepFrom: keepFrom) }
     }
 
     /// Merges blocks that fill one window of a compaction range, once the

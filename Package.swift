@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // MARK: Pure value types and protocols at the seams.
@@ -122,12 +124,29 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Forwarding to distributed engines: remote_write out of the WAL.
+        .target(
+            name: "Forwarding",
+            dependencies: [
+                "TelemetryModel", "TimeSeriesStorage", "ProtobufWire", "BlockCodec",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Composition and the executable.
         .target(
             name: "TallyApp",
             dependencies: [
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
-                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective",
+                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -189,6 +208,7 @@ let package = Package(
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
         .testTarget(

@@ -27,6 +27,29 @@ public enum RemoteWriteEncoding {
         }
     }
 
+    /// The `Label` fields of a series, encoded once and reused in every
+    /// request that carries the series.
+    public static func labelFields<Pairs: Collection>(_ labels: Pairs) -> [UInt8] where Pairs.Element == (name: String, value: String) {
+        var encoder = ProtobufEncoder()
+        for pair in labels {
+            encoder.beginMessage(1, length: labelSize(pair))
+            encoder.stringField(1, pair.name)
+            encoder.stringField(2, pair.value)
+        }
+        return encoder.bytes
+    }
+
+    /// Appends one `TimeSeries` of pre-encoded label fields and one sample.
+    @inlinable
+    public static func appendSeries(labelFields: [UInt8], timestamp: Int64, value: Double, to encoder: inout ProtobufEncoder) {
+        let sample = 10 + ProtobufEncoder.varintSize(UInt64(bitPattern: timestamp))
+        encoder.beginMessage(1, length: labelFields.count + ProtobufEncoder.lengthDelimitedSize(2, sample))
+        encoder.bytes.append(contentsOf: labelFields)
+        encoder.beginMessage(2, length: sample)
+        encoder.doubleField(1, value)
+        encoder.varintField(2, UInt64(bitPattern: timestamp))
+    }
+
     /// Appends one `MetricMetadata` (field 3 of `WriteRequest`).
     public static func appendMetadata(family: String, type: Int, help: String, unit: String, to encoder: inout ProtobufEncoder) {
         let size = 1 + ProtobufEncoder.varintSize(UInt64(type))

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Aggregation
 import DurableFiles
+import Forwarding
 import HTTPAPI
 import Hummingbird
 import HummingbirdCore
@@ -54,6 +55,16 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let storage = StorageService(
         name: "the metrics store", fsync: store.options.fsync, sync: { store.syncWAL() }, maintain: { store.maintain(now: $0) },
         clock: clock, logger: logger)
+    var forwarders: [RemoteWriteQueue] = []
+    for destination in config.remoteWrite {
+        do {
+            forwarders.append(try RemoteWriteQueue(
+                config: destination, store: store, dataDirectory: config.dataDir, registry: registry,
+                version: TallyVersion.current, logger: logger))
+        } catch {
+            throw StartupError(description: "remote_write \(destination.effectiveName): \(error)")
+        }
+    }
     let logStore: LogStore
     do {
         logStore = try LogStore(
@@ -136,6 +147,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         configuration: .init(
             services: [
                 .init(service: storage),
+            ] + forwarders.map { .init(service: $0) } + [
                 .init(service: logStorage),
                 .init(service: aggregation),
                 .init(service: ingest),

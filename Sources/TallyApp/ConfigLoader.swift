@@ -227,6 +227,8 @@ public enum ConfigLoader {
                     default: throw reader.unknown(key, value, path)
                     }
                 }
+            case "remote_write":
+                config.remoteWrite = try readRemoteWrite(value, path, reader: reader)
             case "events":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {
@@ -261,6 +263,14 @@ struct Reader {
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { throw error(keyNode, path, "keys must be strings") }
             try body(key, value, path.isEmpty ? key : "\(path).\(key)")
+        }
+    }
+
+    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
+        switch try string(node, path).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(node, path, "expected true or false")
         }
     }
 

@@ -1,4 +1,5 @@
 import Aggregation
+import Forwarding
 import DurableFiles
 import IngestServer
 import Logging
@@ -64,6 +65,8 @@ public struct TallyConfig: Sendable {
     public var query = QueryLimits()
     /// PromQL queries evaluated at once.
     public var maxConcurrentQueries = 20
+    /// Where every stored sample is forwarded over Prometheus remote_write.
+    public var remoteWrite: [RemoteWriteConfig] = []
     /// Most points a range query returns per series.
     public var maxPointsPerSeries = 11_000
 

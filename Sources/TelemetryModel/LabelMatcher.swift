@@ -11,6 +11,11 @@ public struct InvalidRegexError: Error, CustomStringConvertible, Sendable {
     public var pattern: String
     public var reason: String
     public var description: String { "invalid regular expression \"\(pattern)\": \(reason)" }
+
+    public init(pattern: String, reason: String) {
+        self.pattern = pattern
+        self.reason = reason
+    }
 }
 
 /// One label matcher of a selector: `name op "value"`. Regular expressions

@@ -108,6 +108,47 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "logs:\n  storage:\n    chunk_size: 1KiB\n", file: "t.yaml") }
     }
 
+    @Test func remoteWriteDestinationsAreReadAsPrometheusShapesThem() throws {
+        let yaml = """
+        remote_write:
+          - url: http://vm:8428/api/v1/write
+          - url: https://mimir.example/api/v1/push
+            name: mimir
+            headers: {X-Scope-OrgID: team-a}
+            basic_auth: {username: u, password_file: /etc/tally/pw}
+            tls_config: {ca_file: /etc/ca.pem, insecure_skip_verify: true}
+            write_relabel_configs:
+              - source_labels: [__name__]
+                regex: "go_.*"
+                action: drop
+              - {action: labeldrop, regex: "instance"}
+            queue_config: {capacity: 5000, max_shards: 4, max_samples_per_send: 500, batch_send_deadline: 1s, min_backoff: 50ms, max_backoff: 10s, retry_on_http_429: false}
+            remote_timeout: 10s
+            max_disk_usage: 2GiB
+        """
+        let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        #expect(config.remoteWrite.count == 2)
+        #expect(config.remoteWrite[0].effectiveName == "vm_8428_api_v1_write")
+        let mimir = config.remoteWrite[1]
+        #expect(mimir.name == "mimir" && mimir.headers == ["X-Scope-OrgID": "team-a"])
+        #expect(mimir.basicAuth?.passwordFile == "/etc/tally/pw" && mimir.tls.insecureSkipVerify)
+        #expect(mimir.relabel.map(\.action) == [.drop, .labeldrop])
+        #expect(mimir.queue.capacity == 5000 && mimir.queue.maxShards == 4 && mimir.queue.maxSamplesPerSend == 500)
+        #expect(mimir.queue.batchSendDeadlineMillis == 1_000 && mimir.queue.minBackoffMillis == 50 && !mimir.queue.retryOnHTTP429)
+        #expect(mimir.remoteTimeoutMillis == 10_000 && mimir.maxDiskUsageBytes == 2 << 30)
+        for (bad, message) in [
+            ("remote_write:\n  - name: x\n", "needs a url"),
+            ("remote_write:\n  - url: ftp://x\n", "http:// or https://"),
+            ("remote_write:\n  - url: http://a/w\n    queue_config: {min_shards: 5, max_shards: 2}\n", "min_shards"),
+            ("remote_write:\n  - url: http://a/w\n    write_relabel_configs: [{action: explode}]\n", "expected one of"),
+            ("remote_write:\n  - url: http://a/w\n    write_relabel_configs: [{regex: \"([\"}]\n", "invalid regular expression"),
+            ("remote_write:\n  - url: http://a/w\n  - url: http://a/w\n", "named"),
+            ("remote_write:\n  - url: http://a/w\n    colour: blue\n", "unknown key"),
+        ] {
+            #expect { try ConfigLoader.load(yaml: bad, file: "t.yaml") } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func valuesOverrideDefaults() throws {
         let yaml = """
         flush_interval: 500ms

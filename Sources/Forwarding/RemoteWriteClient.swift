@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// POSTs remote_write requests to one destination with the headers the
+/// protocol asks for and the destination's credentials, and sorts the
+/// answer into accepted, retry (5xx, 429, no answer) or refused (other 4xx).
+final class RemoteWriteClient: Sendable {
+    enum Outcome: Sendable {
+        case accepted
+        /// Worth sending again; `afterMillis` is the destination's Retry-After, when it gave one.
+        case retry(afterMillis: Int64?, reason: String)
+        /// Refused for good: its status and the start of its body.
+        case refused(status: Int, body: String)
+    }
+
+    let config: RemoteWriteConfig
+    let userAgent: String
+    private let http: HTTPClient
+
+    init(config: RemoteWriteConfig, version: String) throws(ForwardingError) {
+        self.config = config
+        userAgent = "tally/\(version)"
+        var configuration = HTTPClient.Configuration()
+        configuration.decompression = .disabled
+        configuration.httpVersion = .http1Only
+        configuration.timeout = .init(connect: .seconds(10))
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, config.queue.maxShards))
+        if config.url.lowercased().hasPrefix("https://") || config.tls.caFile != nil || config.tls.certFile != nil {
+            configuration.tlsConfiguration = try Self.tlsConfiguration(config.tls)
+        }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    static func tlsConfiguration(_ settings: RemoteWriteConfig.TLSSettings) throws(ForwardingError) -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let ca = settings.caFile { tls.trustRoots = .file(ca) }
+            if let cert = settings.certFile {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) }
+                guard let key = settings.keyFile else { throw ForwardingError(description: "tls_config: cert_file needs key_file") }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+            }
+        } catch let error as ForwardingError {
+            throw error
+        } catch {
+            throw ForwardingError(description: "tls_config: \(error)")
+        }
+        if settings.insecureSkipVerify { tls.certificateVerification = .none }
+        return tls
+    }
+
+    /// Sends one snappy-compressed `WriteRequest`.
+    func send(_ body: [UInt8]) async -> Outcome {
+        var request = HTTPClientRequest(url: config.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Encoding", value: "snappy")
+        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        request.headers.add(name: "X-Prometheus-Remote-Write-Version", value: "0.1.0")
+        request.headers.add(name: "User-Agent", value: userAgent)
+        for (name, value) in config.headers.sorted(by: { $0.key < $1.key }) { request.headers.replaceOrAdd(name: name, value: value) }
+        if let auth = authorization() { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(config.remoteTimeoutMillis))
+            let status = Int(response.status.code)
+            let text = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            switch status {
+            case 200..<300:
+                return .accepted
+            case 429:
+                guard config.queue.retryOnHTTP429 else { return .refused(status: status, body: String(text.prefix(512))) }
+                return .retry(afterMillis: Self.retryAfter(response.headers), reason: "429 \(text.prefix(200))")
+            case 500..<600:
+                return .retry(afterMillis: Self.retryAfter(response.headers), reason: "\(status) \(text.prefix(200))")
+            default:
+                return .refused(status: status, body: String(text.prefix(512)))
+            }
+        } catch {
+            return .retry(afterMillis: nil, reason: "\(error)")
+        }
+    }
+
+    /// `Retry-After: SECONDS` in milliseconds (the HTTP-date form is not honoured: backoff applies).
+    static func retryAfter(_ headers: HTTPHeaders) -> Int64? {
+        guard let value = headers.first(name: "Retry-After"), let seconds = Int64(value.trimmingCharacters(in: [" "])), seconds >= 0 else {
+            return nil
+        }
+        return min(seconds, 3_600) * 1_000
+    }
+
+    private func authorization() -> String? {
+        if let basic = config.basicAuth {
+            let password = basic.password ?? basic.passwordFile.flatMap(Self.readSecret) ?? ""
+            return "Basic " + Data("\(basic.username):\(password)".utf8).base64EncodedString()
+        }
+        if let token = config.bearerToken ?? config.bearerTokenFile.flatMap(Self.readSecret) {
+            return "Bearer " + token
+        }
+        return nil
+    }
+
+    /// A secret file's content without its trailing newline.
+    static func readSecret(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, file)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    func shutdown() async {
+        try? await http.shutdown()
+    }
+}

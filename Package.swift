@@ -258,6 +258,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            exclude: ["Stubs"],
             swiftSettings: strict
         ),
     ]

@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "LogWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
 
         // MARK: Protobuf in place: remote_write and Loki push messages.
-        .target(name: "ProtobufWire", swiftSettings: hotPath),
+        .target(name: "ProtobufWire", dependencies: ["BlockCodec"], swiftSettings: hotPath),
 
         // MARK: Lock-free plumbing.
         .target(name: "RingBuffers", swiftSettings: hotPath),

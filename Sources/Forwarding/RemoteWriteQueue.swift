@@ -62,13 +62,6 @@ public final class RemoteWriteQueue: Service, Sendable {
         var hash: Int
     }
 
-    enum RoundResult {
-        case settled(sent: Int, failed: Int, newest: Int64?, bytes: Int)
-        /// Given up because the WAL kept behind passed max_disk_usage.
-        case overDiskCap
-        case cancelled
-    }
-
     public func run() async throws {
         // On shutdown the round in flight is abandoned: its samples stay after
         // the saved position and go out again at the next start.
@@ -101,80 +94,247 @@ public final class RemoteWriteQueue: Service, Sendable {
         } catch {
             logger.error("remote_write cannot read the WAL's series", metadata: ["error": "\(error)"])
         }
-        let follower = WALFollower(directory: walDirectory, from: saved)
-        var pending: [Pending] = []
-        var pendingSince: ContinuousClock.Instant?
-        var readPosition = saved
+        var reader = Reader(follower: WALFollower(directory: walDirectory, from: saved), series: series)
         var shards = max(1, config.queue.minShards)
-        var quietRounds = 0
-        var caughtUp = false
-        metrics.shards.set(Int64(shards))
-
         while !Task.isCancelled {
-            let target = max(1, min(config.queue.capacity, shards * config.queue.maxSamplesPerSend))
-            if pending.count < target {
-                do {
-                    let batch = try follower.read(maxSamples: target - pending.count)
-                    for problem in batch.problems { logger.warning("remote_write: \(problem)") }
-                    take(batch.entries, into: &pending, series: &series)
-                    readPosition = batch.position
-                    caughtUp = batch.caughtUp
-                } catch {
-                    logger.error("remote_write cannot read the WAL; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
-                    continue
-                }
-            }
-            metrics.samplesPending.set(Int64(pending.count))
-            if pending.isEmpty {
-                if readPosition != saved {
-                    save(readPosition, &saved, &positionFile)
-                }
-                updateBehind(saved)
-                try? await Task.sleep(for: .milliseconds(50))
-                continue
-            }
-            let now = ContinuousClock.now
-            if pendingSince == nil { pendingSince = now }
-            let deadline = pendingSince! + .milliseconds(config.queue.batchSendDeadlineMillis)
-            if pending.count < target, caughtUp, now < deadline {
-                try? await Task.sleep(for: min(.milliseconds(50), deadline - now))
-                continue
-            }
-            let snapshot = series
-            let heldFrom = saved
-            switch await round(pending, series: snapshot, shards: shards, heldFrom: heldFrom) {
-            case .settled(let sent, let failed, let newest, let bytes):
-                metrics.samplesSent.increment(by: Int64(sent))
-                metrics.samplesFailed.increment(by: Int64(failed))
-                metrics.bytesSent.increment(by: Int64(bytes))
-                if let newest { metrics.highestSentTimestamp.set(Double(newest) / 1_000) }
-            case .overDiskCap:
-                metrics.droppedOverDiskCap.increment(by: Int64(pending.count))
-                logger.error("remote_write: the WAL kept for this destination passed max_disk_usage; the oldest unsent samples are dropped", metadata: [
-                    "max_disk_usage": "\(config.maxDiskUsageBytes)", "dropped": "\(pending.count)",
-                ])
-                readPosition = skipOverCap(follower, from: readPosition, series: &series)
+            metrics.shards.set(Int64(shards))
+            let outcome = await generation(shards: shards, reader: &reader, saved: &saved, positionFile: &positionFile)
+            switch outcome {
             case .cancelled:
                 return
+            case .overDiskCap(let dropped):
+                metrics.droppedOverDiskCap.increment(by: Int64(dropped))
+                logger.error("remote_write: the WAL kept for this destination passed max_disk_usage; the oldest unsent samples are dropped", metadata: [
+                    "max_disk_usage": "\(config.maxDiskUsageBytes)", "dropped": "\(dropped)",
+                ])
+                // Everything after the saved position that was read is given up; read on from there.
+                reader.follower = WALFollower(directory: walDirectory, from: saved)
+                let skipped = skipOverCap(reader.follower, from: saved, series: &reader.series)
+                save(skipped, &saved, &positionFile)
+            case .reshard(let wanted):
+                shards = wanted
             }
-            pending.removeAll(keepingCapacity: true)
-            pendingSince = nil
-            metrics.samplesPending.set(Int64(0))
-            save(readPosition, &saved, &positionFile)
-            updateBehind(saved)
-            // More shards while there is a backlog; fewer once it has been gone a while.
-            if !caughtUp {
-                quietRounds = 0
-                shards = min(max(1, config.queue.maxShards), shards * 2)
-            } else {
-                quietRounds += 1
-                if quietRounds >= 10 {
-                    quietRounds = 0
-                    shards = max(max(1, config.queue.minShards), shards - 1)
+        }
+    }
+
+    /// The WAL as this destination reads it: the follower and the series it has met.
+    struct Reader {
+        var follower: WALFollower
+        var series: [UInt32: Series]
+    }
+
+    enum GenerationEnd {
+        case cancelled
+        case overDiskCap(dropped: Int)
+        case reshard(Int)
+    }
+
+    /// Runs `shards` shard workers, each sending its parts in order, while
+    /// the reader cuts the WAL into chunks for them; saves the position as
+    /// chunks settle. Ends to change the number of shards (once nothing is
+    /// in flight), on cancellation, or when the WAL kept passes the cap.
+    private func generation(
+        shards: Int, reader: inout Reader, saved: inout WALPosition, positionFile: inout PositionFile
+    ) async -> GenerationEnd {
+        let tracker = SendTracker()
+        var inputs: [AsyncStream<Part>.Continuation] = []
+        var streams: [AsyncStream<Part>] = []
+        for _ in 0..<shards {
+            let (stream, continuation) = AsyncStream<Part>.makeStream()
+            streams.append(stream)
+            inputs.append(continuation)
+        }
+        let heldFrom = saved
+        return await withTaskGroup(of: Void.self) { group in
+            for stream in streams {
+                group.addTask { await self.shardWorker(stream, tracker: tracker, heldFrom: heldFrom) }
+            }
+            defer {
+                for input in inputs { input.finish() }
+            }
+            let perSend = max(1, config.queue.maxSamplesPerSend)
+            let capacity = max(perSend, config.queue.capacity)
+            var pending: [Pending] = []
+            var pendingSince: ContinuousClock.Instant?
+            var pendingEnd = reader.follower.position
+            var caughtUp = false
+            var backlogRounds = 0
+            var quietRounds = 0
+            var wantShards: Int?
+            while true {
+                if Task.isCancelled {
+                    group.cancelAll()
+                    return .cancelled
                 }
+                let settled = tracker.collect()
+                if settled.sent > 0 || settled.failed > 0 {
+                    metrics.samplesSent.increment(by: Int64(settled.sent))
+                    metrics.samplesFailed.increment(by: Int64(settled.failed))
+                    metrics.bytesSent.increment(by: Int64(settled.bytes))
+                    if let newest = settled.newest { metrics.highestSentTimestamp.set(Double(newest) / 1_000) }
+                }
+                if let position = settled.saveable {
+                    save(position, &saved, &positionFile)
+                    updateBehind(saved)
+                }
+                metrics.samplesPending.set(Int64(settled.inFlight + pending.count))
+                if settled.overDiskCap {
+                    group.cancelAll()
+                    return .overDiskCap(dropped: settled.inFlight + pending.count)
+                }
+                // More shards while a backlog lasts, fewer once it has long been gone; the
+                // number changes between chunks with nothing in flight (the reader pauses for it).
+                if wantShards == nil {
+                    if backlogRounds >= 2, shards < config.queue.maxShards {
+                        wantShards = min(config.queue.maxShards, shards * 2)
+                    } else if quietRounds >= 100, shards > config.queue.minShards {
+                        wantShards = max(config.queue.minShards, shards - 1)
+                    }
+                }
+                if let wanted = wantShards {
+                    if settled.inFlight == 0, pending.isEmpty { return .reshard(wanted) }
+                    if pending.isEmpty {
+                        try? await Task.sleep(for: .milliseconds(1))
+                        continue
+                    }
+                }
+                // Read while there is room in flight: `capacity` samples per shard, as Prometheus counts it.
+                let target = perSend * shards
+                let room = capacity * shards - settled.inFlight - pending.count
+                if wantShards == nil, room > 0, pending.count < target {
+                    do {
+                        let batch = try reader.follower.read(maxSamples: min(room, target - pending.count))
+                        for problem in batch.problems { logger.warning("remote_write: \(problem)") }
+                        take(batch.entries, into: &pending, series: &reader.series)
+                        pendingEnd = batch.position
+                        caughtUp = batch.caughtUp
+                    } catch {
+                        logger.error("remote_write cannot read the WAL; retrying", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .seconds(1))
+                        continue
+                    }
+                }
+                let now = ContinuousClock.now
+                if pending.isEmpty {
+                    if pendingEnd != saved, settled.inFlight == 0 {
+                        // Only series records (or dropped samples) were read: nothing to wait for.
+                        _ = tracker.open(parts: 0, samples: 0, end: pendingEnd)
+                        continue
+                    }
+                    if caughtUp, settled.inFlight == 0 { quietRounds += 1 }
+                    try? await Task.sleep(for: .milliseconds(caughtUp ? 50 : 1))
+                    continue
+                }
+                // A chunk is cut when it fills every shard's request, when nothing more can be
+                // read now (in-flight limit, or shards about to change), or at the deadline.
+                let full = pending.count >= target || capacity * shards - settled.inFlight - pending.count <= 0 || wantShards != nil
+                if pendingSince == nil { pendingSince = now }
+                let deadline = pendingSince! + .milliseconds(config.queue.batchSendDeadlineMillis)
+                if !full, caughtUp, now < deadline {
+                    try? await Task.sleep(for: min(.milliseconds(50), deadline - now))
+                    continue
+                }
+                if !full, !caughtUp { continue } // more to read
+                // Cut a chunk: its samples to the shards by series, in order.
+                var parts = [[Pending]](repeating: [], count: shards)
+                for sample in pending {
+                    // Known: `take` let only samples of described series through.
+                    let hash = reader.series[sample.ref]!.hash
+                    parts[Int(UInt(bitPattern: hash) % UInt(shards))].append(sample)
+                }
+                let used = parts.filter { !$0.isEmpty }
+                let chunk = tracker.open(parts: used.count, samples: pending.count, end: pendingEnd)
+                for (shard, samples) in parts.enumerated() where !samples.isEmpty {
+                    var labelled: [(labelFields: [UInt8], sample: Pending)] = []
+                    labelled.reserveCapacity(samples.count)
+                    for sample in samples { labelled.append((reader.series[sample.ref]!.labelFields!, sample)) }
+                    inputs[shard].yield(Part(chunk: chunk, samples: labelled))
+                }
+                if caughtUp {
+                    backlogRounds = 0
+                } else {
+                    backlogRounds += 1
+                    quietRounds = 0
+                }
+                pending.removeAll(keepingCapacity: true)
+                pendingSince = nil
             }
-            metrics.shards.set(Int64(shards))
+        }
+    }
+
+    /// One shard's share of a chunk: samples with their series' label fields.
+    struct Part: Sendable {
+        var chunk: Int
+        var samples: [(labelFields: [UInt8], sample: Pending)]
+    }
+
+    /// Sends a shard's parts one after the other, each in requests of at
+    /// most max_samples_per_send, retrying until settled.
+    private func shardWorker(_ parts: AsyncStream<Part>, tracker: SendTracker, heldFrom: WALPosition) async {
+        for await part in parts {
+            var sent = 0, failed = 0, bytes = 0
+            var newest: Int64?
+            var start = 0
+            let perSend = max(1, config.queue.maxSamplesPerSend)
+            while start < part.samples.count {
+                let end = min(part.samples.count, start + perSend)
+                var encoder = ProtobufEncoder(capacity: (end - start) * 128)
+                for (labelFields, sample) in part.samples[start..<end] {
+                    RemoteWriteEncoding.appendSeries(labelFields: labelFields, timestamp: sample.timestamp, value: sample.value, to: &encoder)
+                }
+                let body = Snappy.compress(encoder.bytes)
+                switch await sendWithRetries(body, samples: end - start, heldFrom: heldFrom) {
+                case .accepted:
+                    sent += end - start
+                    bytes += body.count
+                    let top = part.samples[start..<end].lazy.map(\.sample.timestamp).max()!
+                    newest = max(newest ?? top, top)
+                case .refused:
+                    failed += end - start
+                case .overDiskCap:
+                    tracker.markOverDiskCap()
+                    return
+                case .cancelled:
+                    return
+                }
+                start = end
+            }
+            tracker.settle(chunk: part.chunk, samples: part.samples.count, sent: sent, failed: failed, bytes: bytes, newest: newest)
+        }
+    }
+
+    enum SendResult {
+        case accepted, refused, overDiskCap, cancelled
+    }
+
+    /// One request, retried with exponential backoff (Retry-After wins) until
+    /// the destination takes it or refuses it for good.
+    private func sendWithRetries(_ body: [UInt8], samples: Int, heldFrom: WALPosition) async -> SendResult {
+        var backoff = max(1, config.queue.minBackoffMillis)
+        while true {
+            if Task.isCancelled { return .cancelled }
+            switch await client.send(body) {
+            case .accepted:
+                return .accepted
+            case .refused(let status, let text):
+                metrics.requestsFailed.increment()
+                logRefusal(status, text, samples: samples)
+                return .refused
+            case .retry(let after, let reason):
+                metrics.requestsFailed.increment()
+                metrics.samplesRetried.increment(by: Int64(samples))
+                if backoff == max(1, config.queue.minBackoffMillis) {
+                    logger.warning("remote_write: sending failed; retrying with backoff", metadata: ["reason": "\(reason)"])
+                }
+                let wait = after ?? backoff
+                backoff = min(max(backoff * 2, 1), max(1, config.queue.maxBackoffMillis))
+                do {
+                    try await Task.sleep(for: .milliseconds(wait))
+                } catch {
+                    return .cancelled
+                }
+                if overDiskCap(heldFrom) { return .overDiskCap }
+            }
         }
     }
 
@@ -253,88 +413,6 @@ public final class RemoteWriteQueue: Service, Sendable {
             if batch.caughtUp { break }
         }
         return position
-    }
-
-    /// Sends one round: every shard's requests, the shards at once.
-    private func round(_ pending: [Pending], series: [UInt32: Series], shards: Int, heldFrom: WALPosition) async -> RoundResult {
-        var groups = [[Pending]](repeating: [], count: shards)
-        for sample in pending {
-            // Known: `take` let only samples of described series through.
-            let hash = series[sample.ref]!.hash
-            groups[Int(UInt(bitPattern: hash) % UInt(shards))].append(sample)
-        }
-        return await withTaskGroup(of: RoundResult.self) { group in
-            for samples in groups where !samples.isEmpty {
-                group.addTask { await self.sendShard(samples, series: series, heldFrom: heldFrom) }
-            }
-            var sent = 0, failed = 0, bytes = 0
-            var newest: Int64?
-            var result: RoundResult?
-            for await outcome in group {
-                switch outcome {
-                case .settled(let s, let f, let n, let b):
-                    sent += s
-                    failed += f
-                    bytes += b
-                    if let n { newest = max(newest ?? n, n) }
-                case .overDiskCap, .cancelled:
-                    if result == nil {
-                        result = outcome
-                        group.cancelAll()
-                    }
-                }
-            }
-            return result ?? .settled(sent: sent, failed: failed, newest: newest, bytes: bytes)
-        }
-    }
-
-    /// One shard's samples, in requests of at most max_samples_per_send, in order.
-    private func sendShard(_ samples: [Pending], series: [UInt32: Series], heldFrom: WALPosition) async -> RoundResult {
-        var sent = 0, failed = 0, bytes = 0
-        var newest: Int64?
-        var start = 0
-        while start < samples.count {
-            let end = min(samples.count, start + max(1, config.queue.maxSamplesPerSend))
-            var encoder = ProtobufEncoder(capacity: (end - start) * 128)
-            for sample in samples[start..<end] {
-                // Known: `take` let only samples of series with label fields through.
-                RemoteWriteEncoding.appendSeries(
-                    labelFields: series[sample.ref]!.labelFields!, timestamp: sample.timestamp, value: sample.value, to: &encoder)
-            }
-            let body = Snappy.compress(encoder.bytes)
-            var backoff = max(1, config.queue.minBackoffMillis)
-            sending: while true {
-                if Task.isCancelled { return .cancelled }
-                switch await client.send(body) {
-                case .accepted:
-                    sent += end - start
-                    bytes += body.count
-                    newest = max(newest ?? .min, samples[start..<end].map(\.timestamp).max()!)
-                    break sending
-                case .refused(let status, let text):
-                    failed += end - start
-                    metrics.requestsFailed.increment()
-                    logRefusal(status, text, samples: end - start)
-                    break sending
-                case .retry(let after, let reason):
-                    metrics.requestsFailed.increment()
-                    metrics.samplesRetried.increment(by: Int64(end - start))
-                    if backoff == max(1, config.queue.minBackoffMillis) {
-                        logger.warning("remote_write: sending failed; retrying with backoff", metadata: ["reason": "\(reason)"])
-                    }
-                    let wait = after ?? backoff
-                    backoff = min(max(backoff * 2, 1), max(1, config.queue.maxBackoffMillis))
-                    do {
-                        try await Task.sleep(for: .milliseconds(wait))
-                    } catch {
-                        return .cancelled
-                    }
-                    if overDiskCap(heldFrom) { return .overDiskCap }
-                }
-            }
-            start = end
-        }
-        return .settled(sent: sent, failed: failed, newest: newest, bytes: bytes)
     }
 
     /// Logs a refused request's answer, at most once every 10 seconds.

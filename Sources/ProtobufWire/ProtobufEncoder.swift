@@ -1,3 +1,5 @@
+import BlockCodec
+
 /// Appends the protobuf wire format to a byte array. Nested messages are
 /// written by sizing them first (`varintSize`, `lengthDelimitedSize`), so
 /// nothing is encoded twice and no length is patched afterwards.
@@ -11,12 +13,7 @@ public struct ProtobufEncoder: Sendable {
 
     @inlinable
     public mutating func varint(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        bytes.append(UInt8(v))
+        Varint.append(value, to: &bytes)
     }
 
     @inlinable

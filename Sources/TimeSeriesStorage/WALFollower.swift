@@ -90,7 +90,7 @@ public final class WALFollower {
 
     /// Reads whole records until about `maxSamples` samples are returned or
     /// the log has no more for now.
-    public func read(maxSamples: Int, maxBytes: Int = 8 << 20) throws(StorageError) -> Batch {
+    public func read(maxSamples: Int, maxBytes: Int = 256 << 10) throws(StorageError) -> Batch {
         var batch = Batch(position: position)
         var readSize = maxBytes
         while batch.samples < maxSamples {

@@ -102,14 +102,14 @@ public final class RemoteWriteQueue: Service, Sendable {
             switch outcome {
             case .cancelled:
                 return
-            case .overDiskCap(let dropped):
-                metrics.droppedOverDiskCap.increment(by: Int64(dropped))
+            case .overDiskCap:
+                // Everything read after the saved position is given up: read on from there,
+                // dropping (and counting) the oldest until the WAL kept fits the cap again.
+                reader.follower = WALFollower(directory: walDirectory, from: saved)
+                let (skipped, dropped) = skipOverCap(reader.follower, from: saved, series: &reader.series)
                 logger.error("remote_write: the WAL kept for this destination passed max_disk_usage; the oldest unsent samples are dropped", metadata: [
                     "max_disk_usage": "\(config.maxDiskUsageBytes)", "dropped": "\(dropped)",
                 ])
-                // Everything after the saved position that was read is given up; read on from there.
-                reader.follower = WALFollower(directory: walDirectory, from: saved)
-                let skipped = skipOverCap(reader.follower, from: saved, series: &reader.series)
                 save(skipped, &saved, &positionFile)
             case .reshard(let wanted):
                 shards = wanted
@@ -125,7 +125,7 @@ public final class RemoteWriteQueue: Service, Sendable {
 
     enum GenerationEnd {
         case cancelled
-        case overDiskCap(dropped: Int)
+        case overDiskCap
         case reshard(Int)
     }
 
@@ -180,7 +180,7 @@ public final class RemoteWriteQueue: Service, Sendable {
                 metrics.samplesPending.set(Int64(settled.inFlight + pending.count))
                 if settled.overDiskCap {
                     group.cancelAll()
-                    return .overDiskCap(dropped: settled.inFlight + pending.count)
+                    return .overDiskCap
                 }
                 // More shards while a backlog lasts, fewer once it has long been gone; the
                 // number changes between chunks with nothing in flight (the reader pauses for it).
@@ -398,22 +398,26 @@ public final class RemoteWriteQueue: Service, Sendable {
     }
 
     /// Reads on, dropping samples (counted) and learning series, until the
-    /// WAL from the position on fits in max_disk_usage again.
-    private func skipOverCap(_ follower: WALFollower, from position: WALPosition, series: inout [UInt32: Series]) -> WALPosition {
+    /// WAL from the position on fits in max_disk_usage again; returns where
+    /// it stopped and how many samples it dropped.
+    private func skipOverCap(_ follower: WALFollower, from position: WALPosition, series: inout [UInt32: Series]) -> (WALPosition, Int) {
         var position = position
+        var dropped = 0
         while overDiskCap(position) {
             guard let batch = try? follower.read(maxSamples: 100_000) else { break }
             for entry in batch.entries {
                 switch entry {
                 case .series(let ref, let labels): series[ref.raw] = describe(labels)
-                case .samples(let samples): metrics.droppedOverDiskCap.increment(by: Int64(samples.count))
+                case .samples(let samples): dropped += samples.count
                 }
             }
             position = batch.position
             if batch.caughtUp { break }
         }
-        return position
+        metrics.droppedOverDiskCap.increment(by: Int64(dropped))
+        return (position, dropped)
     }
+
 
     /// Logs a refused request's answer, at most once every 10 seconds.
     private func logRefusal(_ status: Int, _ text: String, samples: Int) {

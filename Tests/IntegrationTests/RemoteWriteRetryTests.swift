@@ -97,6 +97,33 @@ struct RemoteWriteRetryTests {
     }
 }
 
+extension RemoteWriteRetryTests {
+    @Test func pastMaxDiskUsageTheOldestUnsentSamplesAreDroppedAndCounted() async throws {
+        let scratch = try TemporaryDirectory(prefix: "tally-stub")
+        defer { scratch.remove() }
+        let down = try Stub(script: "503", in: scratch.path, name: "down")
+        let config = scratch.path + "/cap.yaml"
+        try ("remote_write:\n  - url: http://127.0.0.1:\(down.port)/api/v1/write\n    name: down\n    max_disk_usage: 64KiB\n"
+            + "    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 100ms}\n")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let tally = try TallyProcess(extraArguments: ["--config", config])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        for round in 0..<16 {
+            try sendUDP(datagram((0..<300).map { "cap.metric_\($0):\(round)|g|#host:h\($0 % 7)" }), port: tally.statsdPort)
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        let metrics = try await tally.waitFor("/metrics", timeout: .seconds(30)) { _, body in
+            Self.value(body, "tally_remote_storage_samples_dropped_total{remote_name=\"down\",url=\"http://127.0.0.1:\(down.port)/api/v1/write\",reason=\"max_disk_usage\"}") > 0
+        }
+        #expect(Self.value(metrics, "tally_remote_storage_samples_total{remote_name=\"down\"") == 0)
+        #expect(tally.log.contains("passed max_disk_usage"), "\(tally.log)")
+        // The WAL kept behind stays near the cap while the destination is down.
+        let behind = Self.value(metrics, "tally_remote_storage_wal_bytes_behind{remote_name=\"down\"")
+        #expect(behind >= 0 && behind <= 3 * 65_536, "\(behind)")
+        #expect(await tally.stop() == 0)
+    }
+}
+
 struct StubError: Error, CustomStringConvertible {
     var description: String { "the stub receiver did not start (python3 missing?)" }
 }

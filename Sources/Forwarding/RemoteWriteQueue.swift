@@ -62,6 +62,21 @@ public final class RemoteWriteQueue: Service, Sendable {
         var hash: Int
     }
 
+    /// The series met in the WAL, by reference: the store's references are
+    /// dense slot numbers, so an array indexed by them serves as the map.
+    struct SeriesTable: Sendable {
+        private(set) var entries: [Series?] = []
+
+        subscript(ref: UInt32) -> Series? {
+            get { Int(ref) < entries.count ? entries[Int(ref)] : nil }
+            set {
+                let slot = Int(ref)
+                if slot >= entries.count { entries += [Series?](repeating: nil, count: slot + 1 - entries.count) }
+                entries[slot] = newValue
+            }
+        }
+    }
+
     public func run() async throws {
         // On shutdown the round in flight is abandoned: its samples stay after
         // the saved position and go out again at the next start.
@@ -88,7 +103,7 @@ public final class RemoteWriteQueue: Service, Sendable {
         }
         store.holdWAL(name, from: saved.segment)
 
-        var series: [UInt32: Series] = [:]
+        var series = SeriesTable()
         do {
             for (ref, labels) in try WALFollower.seriesBefore(saved, directory: walDirectory) { series[ref.raw] = describe(labels) }
         } catch {
@@ -120,7 +135,7 @@ public final class RemoteWriteQueue: Service, Sendable {
     /// The WAL as this destination reads it: the follower and the series it has met.
     struct Reader {
         var follower: WALFollower
-        var series: [UInt32: Series]
+        var series: SeriesTable
     }
 
     enum GenerationEnd {
@@ -245,10 +260,7 @@ public final class RemoteWriteQueue: Service, Sendable {
                 let used = parts.filter { !$0.isEmpty }
                 let chunk = tracker.open(parts: used.count, samples: pending.count, end: pendingEnd)
                 for (shard, samples) in parts.enumerated() where !samples.isEmpty {
-                    var labelled: [(labelFields: [UInt8], sample: Pending)] = []
-                    labelled.reserveCapacity(samples.count)
-                    for sample in samples { labelled.append((reader.series[sample.ref]!.labelFields!, sample)) }
-                    inputs[shard].yield(Part(chunk: chunk, samples: labelled))
+                    inputs[shard].yield(Part(chunk: chunk, samples: samples, series: reader.series))
                 }
                 if caughtUp {
                     backlogRounds = 0
@@ -262,10 +274,13 @@ public final class RemoteWriteQueue: Service, Sendable {
         }
     }
 
-    /// One shard's share of a chunk: samples with their series' label fields.
+    /// One shard's share of a chunk, and the series table as it was when
+    /// the chunk was cut (a copy-on-write share, copied only if a series
+    /// record arrives while the part is in flight).
     struct Part: Sendable {
         var chunk: Int
-        var samples: [(labelFields: [UInt8], sample: Pending)]
+        var samples: [Pending]
+        var series: SeriesTable
     }
 
     /// Sends a shard's parts one after the other, each in requests of at
@@ -279,15 +294,17 @@ public final class RemoteWriteQueue: Service, Sendable {
             while start < part.samples.count {
                 let end = min(part.samples.count, start + perSend)
                 var encoder = ProtobufEncoder(capacity: (end - start) * 128)
-                for (labelFields, sample) in part.samples[start..<end] {
-                    RemoteWriteEncoding.appendSeries(labelFields: labelFields, timestamp: sample.timestamp, value: sample.value, to: &encoder)
+                for sample in part.samples[start..<end] {
+                    // Known: only samples of series with label fields are cut into chunks.
+                    RemoteWriteEncoding.appendSeries(
+                        labelFields: part.series[sample.ref]!.labelFields!, timestamp: sample.timestamp, value: sample.value, to: &encoder)
                 }
                 let body = Snappy.compress(encoder.bytes)
                 switch await sendWithRetries(body, samples: end - start, heldFrom: heldFrom) {
                 case .accepted:
                     sent += end - start
                     bytes += body.count
-                    let top = part.samples[start..<end].lazy.map(\.sample.timestamp).max()!
+                    let top = part.samples[start..<end].lazy.map(\.timestamp).max()!
                     newest = max(newest ?? top, top)
                 case .refused:
                     failed += end - start
@@ -348,7 +365,7 @@ public final class RemoteWriteQueue: Service, Sendable {
         return Series(labelFields: RemoteWriteEncoding.labelFields(out.map { (name: $0.name, value: $0.value) }), hash: out.hashValue)
     }
 
-    private func take(_ entries: [WALFollower.Entry], into pending: inout [Pending], series: inout [UInt32: Series]) {
+    private func take(_ entries: [WALFollower.Entry], into pending: inout [Pending], series: inout SeriesTable) {
         var unknown = 0
         var relabelled = 0
         for entry in entries {
@@ -400,7 +417,7 @@ public final class RemoteWriteQueue: Service, Sendable {
     /// Reads on, dropping samples (counted) and learning series, until the
     /// WAL from the position on fits in max_disk_usage again; returns where
     /// it stopped and how many samples it dropped.
-    private func skipOverCap(_ follower: WALFollower, from position: WALPosition, series: inout [UInt32: Series]) -> (WALPosition, Int) {
+    private func skipOverCap(_ follower: WALFollower, from position: WALPosition, series: inout SeriesTable) -> (WALPosition, Int) {
         var position = position
         var dropped = 0
         while overDiskCap(position) {

@@ -20,7 +20,7 @@ import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urll
 from benchlib import ROOT, TALLY, free_port
 from remote_write_receive import LOAD, cpu_seconds, http_get, wait_ready
 
-QUEUE = ("{capacity: " + os.environ.get("RW_CAPACITY", "10000") + ", max_shards: 50, max_samples_per_send: " + os.environ.get("RW_PER_SEND", "2000") + ", batch_send_deadline: 5s, "
+QUEUE = ("{capacity: " + os.environ.get("RW_CAPACITY", "10000") + ", max_shards: " + os.environ.get("RW_MAX_SHARDS", "50") + ", max_samples_per_send: " + os.environ.get("RW_PER_SEND", "2000") + ", batch_send_deadline: 5s, "
          "min_backoff: 30ms, max_backoff: 100ms}")
 
 

@@ -240,16 +240,23 @@ public final class RemoteWriteQueue: Service, Sendable {
                     try? await Task.sleep(for: .milliseconds(caughtUp ? 50 : 1))
                     continue
                 }
-                // A chunk is cut when it fills every shard's request, when nothing more can be
-                // read now (in-flight limit, or shards about to change), or at the deadline.
-                let full = pending.count >= target || capacity * shards - settled.inFlight - pending.count <= 0 || wantShards != nil
+                // A chunk is cut when it fills every shard's request, when the shards are about to
+                // change, or at the deadline. With a backlog and no room, it waits for room rather
+                // than cutting small chunks: requests of a few samples cost the sender and the
+                // receiver as much as full ones.
+                let full = pending.count >= target || wantShards != nil
                 if pendingSince == nil { pendingSince = now }
                 let deadline = pendingSince! + .milliseconds(config.queue.batchSendDeadlineMillis)
                 if !full, caughtUp, now < deadline {
                     try? await Task.sleep(for: min(.milliseconds(50), deadline - now))
                     continue
                 }
-                if !full, !caughtUp { continue } // more to read
+                if !full, !caughtUp {
+                    if capacity * shards - settled.inFlight - pending.count <= 0 {
+                        try? await Task.sleep(for: .milliseconds(1))
+                    }
+                    continue // more to read once there is room
+                }
                 // Cut a chunk: its samples to the shards by series, in order.
                 var parts = [[Pending]](repeating: [], count: shards)
                 for sample in pending {

@@ -128,7 +128,7 @@ let package = Package(
         .target(
             name: "Forwarding",
             dependencies: [
-                "TelemetryModel", "TimeSeriesStorage", "ProtobufWire", "BlockCodec",
+                "TelemetryModel", "TimeSeriesStorage", "ProtobufWire", "BlockCodec", "DurableFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

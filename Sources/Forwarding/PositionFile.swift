@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DurableFiles
 import TimeSeriesStorage
 
 /// A destination's read position in the WAL, kept in
@@ -30,46 +31,20 @@ struct PositionFile {
         return WALPosition(segment: segment, offset: offset)
     }
 
-    mutating func save(_ position: WALPosition, now: UInt64) throws(ForwardingError) {
-        try makeDirectories(directory)
+    mutating func save(_ position: WALPosition, now: UInt64) throws(StorageError) {
+        // DATA/remote_write, then DATA/remote_write/NAME.
+        try FileSystem.makeDirectory(String(directory[..<directory.lastIndex(of: "/")!]))
+        try FileSystem.makeDirectory(directory)
         let temporary = path + ".tmp"
-        let text = "\(position.segment) \(position.offset)\n"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ForwardingError.io("cannot write \(temporary)", errno) }
-        let written = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        let fd = try FileSystem.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        try FileSystem.writeAll(fd, Array("\(position.segment) \(position.offset)\n".utf8), path: temporary)
         let sync = now &- lastSync >= 1_000_000_000
-        if sync { _ = fsync(fd) }
-        close(fd)
-        guard written == text.utf8.count else { throw ForwardingError.io("cannot write \(temporary)", errno) }
-        guard rename(temporary, path) == 0 else { throw ForwardingError.io("cannot rename \(temporary)", errno) }
+        if sync { try FileSystem.sync(fd, path: temporary) }
+        try FileSystem.rename(temporary, path)
         if sync {
-            let dir = open(directory, O_RDONLY)
-            if dir >= 0 {
-                _ = fsync(dir)
-                close(dir)
-            }
+            try FileSystem.syncDirectory(directory)
             lastSync = now
         }
-    }
-}
-
-/// `mkdir -p`.
-func makeDirectories(_ path: String) throws(ForwardingError) {
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/") {
-        prefix += component
-        if mkdir(prefix, 0o755) != 0, errno != EEXIST {
-            throw ForwardingError.io("cannot create \(path)", errno)
-        }
-        prefix += "/"
-    }
-}
-
-/// A forwarder's problem with its own files or settings.
-public struct ForwardingError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-
-    static func io(_ what: String, _ code: Int32) -> ForwardingError {
-        ForwardingError(description: "\(what): \(String(cString: strerror(code)))")
     }
 }

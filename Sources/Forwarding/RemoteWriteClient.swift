@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import AsyncHTTPClient
+import DurableFiles
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -110,15 +111,7 @@ final class RemoteWriteClient: Sendable {
 
     /// A secret file's content without its trailing newline.
     static func readSecret(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
+        guard var bytes = try? FileSystem.readFile(path) else { return nil }
         while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -81,6 +81,4 @@ final class SendTracker: Sendable {
             return (state.sent, state.failed, state.bytes, state.newest, state.saveable, state.samplesInFlight, state.overDiskCap)
         }
     }
-
-    var samplesInFlight: Int { state.withLock { $0.samplesInFlight } }
 }

@@ -164,11 +164,6 @@ final class WriteSeriesCache: Sendable {
         state.current.insert(key, hash: hash, ref: ref)
     }
 
-    /// Series held by the cache.
-    var count: Int {
-        state.withLock { $0.current.count + $0.previous.moved.lazy.filter { !$0 }.count }
-    }
-
     /// Forgets every entry and returns every held reference, to release (in tests).
     func drain() -> [SeriesRef] {
         state.withLock { state in

@@ -131,15 +131,6 @@ public func escapeLabelValue(_ value: String) -> String {
 }
 
 extension Labels {
-    /// Whether `name` is a valid metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-    public static func isValidMetricName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(first >= 0x30 && first <= 0x39) else { return false }
-        return name.utf8.allSatisfy { c in
-            (c | 0x20) >= UInt8(ascii: "a") && (c | 0x20) <= UInt8(ascii: "z") || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
-                || (c >= 0x30 && c <= 0x39)
-        }
-    }
-
     /// Whether `name` is a valid label name, `[a-zA-Z_][a-zA-Z0-9_]*`, as
     /// Prometheus requires of grouping labels, `label_replace` targets and
     /// the `/label/<name>/values` endpoint.

@@ -272,9 +272,4 @@ public final class WALFollower {
         }
         return max(0, total - (position.offset > 0 ? position.offset : 0))
     }
-
-    /// Segment numbers and sizes, oldest first.
-    public static func segmentSizes(directory: String) throws(StorageError) -> [(segment: Int, bytes: Int)] {
-        try WAL.segments(in: directory).map { ($0, FileSystem.treeSize(directory + "/" + WAL.segmentName($0))) }
-    }
 }

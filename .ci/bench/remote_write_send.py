@@ -10,7 +10,11 @@ sender reports every sample acknowledged (tally_remote_storage_samples_total,
 prometheus_remote_storage_samples_total). Reported: samples/s drained, the sender's CPU over the
 drain (utime+stime from /proc, in cores), and VictoriaMetrics' count of what it stored.
 Both senders get the same queue_config (capacity 10000, max_shards 50, max_samples_per_send 2000,
-min_backoff 30ms, max_backoff 100ms, so each starts sending within 100 ms of the receiver).
+min_backoff 30ms, max_backoff 100ms, so each starts sending within 100 ms of the receiver, and
+batch_send_deadline 200ms: the drain's last, partly filled batch waits that long in either sender,
+and at the default 5s that wait alone would be most of a 4-second drain). Environment:
+RW_CAPACITY, RW_MAX_SHARDS, RW_PER_SEND, RW_DEADLINE change those; RW_KEEP_LOG=PREFIX keeps each
+sender's log as PREFIX.NAME.log.
 
 Needs: apt-get install prometheus victoria-metrics libsnappy-dev; swift build -c release --product tally.
   .ci/bench/remote_write_send.py [--series 2000] [--requests 500] [--conns 4] [--rounds 2]
@@ -20,7 +24,7 @@ import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urll
 from benchlib import ROOT, TALLY, free_port
 from remote_write_receive import LOAD, cpu_seconds, http_get, wait_ready
 
-QUEUE = ("{capacity: " + os.environ.get("RW_CAPACITY", "10000") + ", max_shards: " + os.environ.get("RW_MAX_SHARDS", "50") + ", max_samples_per_send: " + os.environ.get("RW_PER_SEND", "2000") + ", batch_send_deadline: 5s, "
+QUEUE = ("{capacity: " + os.environ.get("RW_CAPACITY", "10000") + ", max_shards: " + os.environ.get("RW_MAX_SHARDS", "50") + ", max_samples_per_send: " + os.environ.get("RW_PER_SEND", "2000") + ", batch_send_deadline: " + os.environ.get("RW_DEADLINE", "200ms") + ", "
          "min_backoff: 30ms, max_backoff: 100ms}")
 
 
@@ -99,6 +103,8 @@ def run_one(name, args):
     finally:
         if vm and vm.poll() is None:
             vm.kill()
+        if os.environ.get("RW_KEEP_LOG"):
+            shutil.copy(os.path.join(directory, "sender.log"), os.environ["RW_KEEP_LOG"] + f".{name}.log")
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -12,13 +12,13 @@ import TimeSeriesStorage
 /// restart or a kill -9 it resumes where the destination last acknowledged,
 /// so nothing is lost and at most the round in flight is sent twice.
 ///
-/// A round reads up to `min(capacity, shards × max_samples_per_send)`
-/// samples (or what came within `batch_send_deadline`), splits them into
-/// shards by series (so a series' samples keep their order), sends each
-/// shard's requests one after the other and the shards at once, retrying
-/// 5xx, 429 and connection errors with exponential backoff (Retry-After
-/// honoured) and dropping what a 4xx refuses. Only when every request of
-/// the round is settled is the position saved and the next round read.
+/// The reader splits what it reads into shards by series (so a series'
+/// samples keep their order) and hands them out in chunks of at most one
+/// request per shard, up to `capacity` samples per shard in flight. Each
+/// shard sends its requests one after the other and the shards at once,
+/// retrying 5xx, 429 and connection errors with exponential backoff
+/// (Retry-After honoured) and dropping what a 4xx refuses. The position is
+/// saved past a chunk once it and every chunk before it are settled.
 /// Ingest never waits for it: the store writes the WAL, and the queue
 /// holds the WAL segments it has still to read (`TSDB.holdWAL`), up to
 /// `max_disk_usage`, past which the oldest unsent samples are dropped.
@@ -169,13 +169,39 @@ public final class RemoteWriteQueue: Service, Sendable {
             }
             let perSend = max(1, config.queue.maxSamplesPerSend)
             let capacity = max(perSend, config.queue.capacity)
-            var pending: [Pending] = []
-            var pendingSince: ContinuousClock.Instant?
-            var pendingEnd = reader.follower.position
+            // The chunk being filled: a part per shard, each at most one request.
+            var parts = [[Pending]](repeating: [], count: shards)
+            var filled = 0
+            var filledSince: ContinuousClock.Instant?
+            // Every sample before `readEnd` is in `parts` or in a chunk cut before.
+            var readEnd = reader.follower.position
+            var lastCutEnd = readEnd
+            var incoming: [Pending] = []
             var caughtUp = false
             var backlogRounds = 0
             var quietRounds = 0
             var wantShards: Int?
+
+            /// Hands the filled parts to their shards as one chunk ending at `end`.
+            func cut(end: WALPosition, series: SeriesTable) {
+                let used = parts.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+                let chunk = tracker.open(parts: used, samples: filled, end: end)
+                for shard in parts.indices where !parts[shard].isEmpty {
+                    inputs[shard].yield(Part(chunk: chunk, samples: parts[shard], series: series))
+                    parts[shard] = []
+                    parts[shard].reserveCapacity(perSend)
+                }
+                if caughtUp {
+                    backlogRounds = 0
+                } else {
+                    backlogRounds += 1
+                    quietRounds = 0
+                }
+                filled = 0
+                filledSince = nil
+                lastCutEnd = end
+            }
+
             while true {
                 if Task.isCancelled {
                     group.cancelAll()
@@ -192,7 +218,7 @@ public final class RemoteWriteQueue: Service, Sendable {
                     save(position, &saved, &positionFile)
                     updateBehind(saved)
                 }
-                metrics.samplesPending.set(Int64(settled.inFlight + pending.count))
+                metrics.samplesPending.set(Int64(settled.inFlight + filled))
                 if settled.overDiskCap {
                     group.cancelAll()
                     return .overDiskCap
@@ -207,76 +233,78 @@ public final class RemoteWriteQueue: Service, Sendable {
                     }
                 }
                 if let wanted = wantShards {
-                    if settled.inFlight == 0, pending.isEmpty { return .reshard(wanted) }
-                    if pending.isEmpty {
-                        try? await Task.sleep(for: .milliseconds(1))
-                        continue
-                    }
+                    if filled > 0 { cut(end: readEnd, series: reader.series) }
+                    if settled.inFlight == 0 { return .reshard(wanted) }
+                    try? await Task.sleep(for: .milliseconds(1))
+                    continue
                 }
-                // Read while there is room in flight: `capacity` samples per shard, as Prometheus counts it.
-                let target = perSend * shards
-                let room = capacity * shards - settled.inFlight - pending.count
-                if wantShards == nil, room > 0, pending.count < target {
+                // Read while there is room in flight (`capacity` samples per shard, as Prometheus
+                // counts it), a request's worth at a time. A sample whose shard's part is full
+                // cuts the chunk: every request but the last of a backlog is full, and none is
+                // split into a full one and a small rest. That chunk ends where the batch began
+                // (everything before is in it or before it), so a restart may send again the part
+                // of one batch that it held.
+                let room = capacity * shards - settled.inFlight - filled
+                var progressed = false
+                if room > 0 {
+                    let before = reader.follower.position
                     do {
-                        let batch = try reader.follower.read(maxSamples: min(room, target - pending.count))
+                        let batch = try reader.follower.read(maxSamples: min(room, perSend))
                         for problem in batch.problems { logger.warning("remote_write: \(problem)") }
-                        take(batch.entries, into: &pending, series: &reader.series)
-                        pendingEnd = batch.position
+                        incoming.removeAll(keepingCapacity: true)
+                        take(batch.entries, into: &incoming, series: &reader.series)
                         caughtUp = batch.caughtUp
+                        var partFull = false
+                        for sample in incoming {
+                            // Known: `take` let only samples of described series through.
+                            let shard = Int(UInt(bitPattern: reader.series[sample.ref]!.hash) % UInt(shards))
+                            if parts[shard].count >= perSend {
+                                cut(end: before, series: reader.series)
+                                partFull = false
+                            }
+                            parts[shard].append(sample)
+                            filled += 1
+                            if parts[shard].count >= perSend { partFull = true }
+                        }
+                        progressed = batch.position != before
+                        readEnd = batch.position
+                        // A full part goes now: waiting for the next sample could wait for room that only it frees.
+                        if partFull { cut(end: readEnd, series: reader.series) }
                     } catch {
                         logger.error("remote_write cannot read the WAL; retrying", metadata: ["error": "\(error)"])
                         try? await Task.sleep(for: .seconds(1))
                         continue
                     }
                 }
-                let now = ContinuousClock.now
-                if pending.isEmpty {
-                    if pendingEnd != saved, settled.inFlight == 0 {
-                        // Only series records (or dropped samples) were read: nothing to wait for.
-                        _ = tracker.open(parts: 0, samples: 0, end: pendingEnd)
+                if filled == 0 {
+                    if readEnd != lastCutEnd {
+                        // Only series records (or dropped samples) were read: a chunk with nothing to send.
+                        _ = tracker.open(parts: 0, samples: 0, end: readEnd)
+                        lastCutEnd = readEnd
                         continue
                     }
-                    if caughtUp, settled.inFlight == 0 { quietRounds += 1 }
-                    try? await Task.sleep(for: .milliseconds(caughtUp ? 50 : 1))
-                    continue
-                }
-                // A chunk is cut when it fills every shard's request, when the shards are about to
-                // change, or at the deadline. With a backlog and no room, it waits for room rather
-                // than cutting small chunks: requests of a few samples cost the sender and the
-                // receiver as much as full ones.
-                let full = pending.count >= target || wantShards != nil
-                if pendingSince == nil { pendingSince = now }
-                let deadline = pendingSince! + .milliseconds(config.queue.batchSendDeadlineMillis)
-                if !full, caughtUp, now < deadline {
-                    try? await Task.sleep(for: min(.milliseconds(50), deadline - now))
-                    continue
-                }
-                if !full, !caughtUp {
-                    if capacity * shards - settled.inFlight - pending.count <= 0 {
-                        try? await Task.sleep(for: .milliseconds(1))
+                    if caughtUp {
+                        if settled.inFlight == 0 { quietRounds += 1 }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    } else if !progressed {
+                        try? await Task.sleep(for: .milliseconds(1)) // wait for room, or for the WAL
                     }
-                    continue // more to read once there is room
+                    continue
                 }
-                // Cut a chunk: its samples to the shards by series, in order.
-                var parts = [[Pending]](repeating: [], count: shards)
-                for sample in pending {
-                    // Known: `take` let only samples of described series through.
-                    let hash = reader.series[sample.ref]!.hash
-                    parts[Int(UInt(bitPattern: hash) % UInt(shards))].append(sample)
-                }
-                let used = parts.filter { !$0.isEmpty }
-                let chunk = tracker.open(parts: used.count, samples: pending.count, end: pendingEnd)
-                for (shard, samples) in parts.enumerated() where !samples.isEmpty {
-                    inputs[shard].yield(Part(chunk: chunk, samples: samples, series: reader.series))
-                }
+                // Caught up: what was read goes at the deadline (or once a part fills). With a
+                // backlog: read on, waiting for room rather than cutting small chunks.
+                let now = ContinuousClock.now
+                if filledSince == nil { filledSince = now }
                 if caughtUp {
-                    backlogRounds = 0
-                } else {
-                    backlogRounds += 1
-                    quietRounds = 0
+                    let deadline = filledSince! + .milliseconds(config.queue.batchSendDeadlineMillis)
+                    if now >= deadline {
+                        cut(end: readEnd, series: reader.series)
+                    } else {
+                        try? await Task.sleep(for: min(.milliseconds(50), deadline - now))
+                    }
+                } else if capacity * shards - settled.inFlight - filled <= 0 {
+                    try? await Task.sleep(for: .milliseconds(1))
                 }
-                pending.removeAll(keepingCapacity: true)
-                pendingSince = nil
             }
         }
     }

@@ -10,14 +10,15 @@ import Testing
 struct RemoteWriteForwardingTests {
     static let selector = #"{__name__=~"fwd_.+"}"#
 
-    /// A tally.yaml with one remote_write entry per URL.
-    static func config(_ directory: String, urls: [String]) throws -> String {
+    /// A tally.yaml with one remote_write entry per URL; `capacity` (samples
+    /// per shard in flight) is the default unless given.
+    static func config(_ directory: String, urls: [String], capacity: Int? = nil) throws -> String {
         let path = directory + "/forward.yaml"
         let entries = urls.enumerated().map { i, url in
             """
               - url: \(url)
                 name: dest\(i)
-                queue_config: {batch_send_deadline: 200ms, min_backoff: 100ms, max_backoff: 1s, max_samples_per_send: 500}
+                queue_config: {batch_send_deadline: 200ms, min_backoff: 100ms, max_backoff: 1s, max_samples_per_send: 500\(capacity.map { ", capacity: \($0)" } ?? "")}
             """
         }
         try ("remote_write:\n" + entries.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
@@ -115,7 +116,9 @@ struct RemoteWriteForwardingTests {
         try await vm.waitReady()
         let scratch = try TemporaryDirectory(prefix: "tally-fwd")
         defer { scratch.remove() }
-        let config = try Self.config(scratch.path, urls: ["http://127.0.0.1:\(vm.port)/api/v1/write"])
+        // Each shard holds one request in flight (capacity = max_samples_per_send), so the backlog
+        // left by the outage drains through chunks that fill the room exactly.
+        let config = try Self.config(scratch.path, urls: ["http://127.0.0.1:\(vm.port)/api/v1/write"], capacity: 500)
         let tally = try TallyProcess(extraArguments: ["--config", config])
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         var round = 0

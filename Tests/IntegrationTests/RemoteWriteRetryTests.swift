@@ -5,7 +5,7 @@ import Testing
 /// What tally's remote_write does with each kind of answer, against stub
 /// receivers that answer from a script: 500 is retried until accepted, 429
 /// waits for its Retry-After, 400 drops the batch (counted) and sending
-/// goes on.
+/// goes on; a queue whose shards hold one sample each still sends all.
 @Suite("remote_write retries, waits and drops", .serialized)
 struct RemoteWriteRetryTests {
     /// A stub receiver (Stubs/remote_write_stub.py) as a child process.
@@ -56,11 +56,15 @@ struct RemoteWriteRetryTests {
         let flaky = try Stub(script: "500,500,200", in: scratch.path, name: "flaky")
         let busy = try Stub(script: "429:2,200", in: scratch.path, name: "busy")
         let strict = try Stub(script: "400,200", in: scratch.path, name: "strict")
+        // One flush of stub.hits (five samples) per request and per shard in flight (each part fills the room alone), and a
+        // backlog to drain once the destination answers.
+        let tight = try Stub(script: "503,503,503,503,503,503,503,503,200", in: scratch.path, name: "tight")
         let config = scratch.path + "/stubs.yaml"
-        let entries = [("flaky", flaky), ("busy", busy), ("strict", strict)].map { name, stub in
-            "  - url: http://127.0.0.1:\(stub.port)/api/v1/write\n    name: \(name)\n"
-                + "    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 200ms}\n"
-        }
+        let entries = [("flaky", flaky, ""), ("busy", busy, ""), ("strict", strict, ""), ("tight", tight, ", capacity: 5, max_samples_per_send: 5")]
+            .map { name, stub, extra in
+                "  - url: http://127.0.0.1:\(stub.port)/api/v1/write\n    name: \(name)\n"
+                    + "    queue_config: {batch_send_deadline: 100ms, min_backoff: 50ms, max_backoff: 200ms\(extra)}\n"
+            }
         try ("remote_write:\n" + entries.joined()).write(toFile: config, atomically: true, encoding: .utf8)
         let tally = try TallyProcess(extraArguments: ["--config", config])
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
@@ -76,7 +80,7 @@ struct RemoteWriteRetryTests {
         let total = Double(try #require(stored.split(separator: "\"").dropLast().last.map(String.init))) ?? 0
         #expect(total >= 50)
         let metrics = try await tally.waitFor("/metrics", timeout: .seconds(60)) { _, body in
-            ["flaky", "busy"].allSatisfy { Self.value(body, "tally_remote_storage_samples_total{remote_name=\"\($0)\"") >= total }
+            ["flaky", "busy", "tight"].allSatisfy { Self.value(body, "tally_remote_storage_samples_total{remote_name=\"\($0)\"") >= total }
                 && Self.value(body, "tally_remote_storage_samples_total{remote_name=\"strict\"")
                 + Self.value(body, "tally_remote_storage_samples_failed_total{remote_name=\"strict\"") >= total
         }

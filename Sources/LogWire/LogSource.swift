@@ -12,6 +12,8 @@ public enum LogSource: String, Sendable, CaseIterable {
     case syslog
     /// Loki's push API.
     case loki
+    /// OpenTelemetry's OTLP/HTTP logs.
+    case otlp
     /// A DogStatsD event or service check.
     case statsdEvent = "statsd_event"
 
@@ -23,6 +25,7 @@ public enum LogSource: String, Sendable, CaseIterable {
         case .raw: "raw"
         case .syslog: "syslog"
         case .loki: "loki"
+        case .otlp: "otlp"
         case .statsdEvent: "statsd_event"
         }
     }

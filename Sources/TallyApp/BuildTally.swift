@@ -38,7 +38,8 @@ public struct Tally: Sendable {
 /// the shards, then syncs the storage's WAL.
 public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock = SystemClock()) async throws -> Tally {
     try makeDataDirectory(config.dataDir)
-    try await checkHTTPPortIsFree(config.http)
+    try await checkPortIsFree(config.http, listener: "HTTP")
+    if let otlp = config.otlpListen { try await checkPortIsFree(otlp, listener: "OTLP") }
 
     let registry = PrometheusCollectorRegistry()
     let store: TSDB
@@ -143,6 +144,19 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         },
         logger: logger
     )
+    // OTLP/HTTP on its own listener (4318, as every OpenTelemetry exporter expects), with only its routes.
+    let otlpApp = config.otlpListen.map { address in
+        Application(
+            router: buildOTLPRouter(dependencies, settings: config.otlp),
+            configuration: .init(
+                address: .hostname(address.host, port: address.port), serverName: "tally",
+                availableConnectionsDelegate: MaximumAvailableConnections(config.maxHTTPConnections, logger: logger)),
+            onServerRunning: { channel in
+                logger.info("serving OTLP/HTTP", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            },
+            logger: logger
+        )
+    }
     let group = ServiceGroup(
         configuration: .init(
             services: [
@@ -154,7 +168,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
                 .init(service: logIngest),
                 .init(service: reports),
                 .init(service: app),
-            ],
+            ] + (otlpApp.map { [.init(service: $0)] } ?? []),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -193,9 +207,9 @@ private func makeDataDirectory(_ path: String) throws {
     }
 }
 
-/// Binds and releases the HTTP address, so a port in use is reported before
-/// anything starts (Hummingbird binds only once the service group runs).
-private func checkHTTPPortIsFree(_ address: HostPort) async throws {
+/// Binds and releases an HTTP listener's address, so a port in use is reported
+/// before anything starts (Hummingbird binds only once the service group runs).
+private func checkPortIsFree(_ address: HostPort, listener: String) async throws {
     guard address.port != 0 else { return }
     do {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -203,6 +217,6 @@ private func checkHTTPPortIsFree(_ address: HostPort) async throws {
             .bind(host: address.host, port: address.port).get()
         try await channel.close()
     } catch {
-        throw ListenerError(listener: "HTTP", address: address.description, underlying: "\(error)")
+        throw ListenerError(listener: listener, address: address.description, underlying: "\(error)")
     }
 }

@@ -60,6 +60,16 @@ public enum ConfigLoader {
                     default: throw reader.unknown(key, value, path)
                     }
                 }
+            case "otlp":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "listen": config.otlpListen = try reader.address(value, path)
+                    case "max_request_size": config.otlp.maxRequestBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
+                    case "max_concurrent_requests": config.otlp.maxConcurrentRequests = try reader.int(value, path, range: 1...10_000)
+                    case "max_delta_series": config.otlp.maxDeltaSeries = try reader.int(value, path, range: 1...100_000_000)
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
             case "statsd":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {

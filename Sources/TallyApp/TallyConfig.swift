@@ -1,5 +1,6 @@
 import Aggregation
 import Forwarding
+import HTTPAPI
 import DurableFiles
 import IngestServer
 import Logging
@@ -21,6 +22,10 @@ public struct TallyConfig: Sendable {
     public var logLevel: Logger.Level = .info
     /// The HTTP API, `/metrics` and the probes.
     public var http = HostPort(host: "0.0.0.0", port: 9470)
+    /// The OTLP/HTTP receiver's address (`otlp.listen`); nil: off.
+    public var otlpListen: HostPort? = HostPort(host: "0.0.0.0", port: 4318)
+    /// The OTLP receiver's limits (`otlp.max_request_size` and the rest).
+    public var otlp = OTLPSettings()
     /// The largest request body (forms, POST /api/v1/events); log pushes have their own limit.
     public var maxBodyBytes = 4 << 20
     /// HTTP connections open at once; past it the server stops accepting until

@@ -12,6 +12,8 @@ public final class TallyProcess: @unchecked Sendable {
     /// JSON-lines/logfmt (TCP and UDP) and syslog (TCP and UDP) ports.
     public let logsPort: Int
     public let syslogPort: Int
+    /// The OTLP/HTTP listener's port.
+    public let otlpPort: Int
     public let directory: String
     public let unixSocket: String
     private let process: Process
@@ -42,7 +44,7 @@ public final class TallyProcess: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try self.init(
-            ports: (another(), another(), another(), another()), directory: directory, ownsDirectory: true,
+            ports: (another(), another(), another(), another(), another()), directory: directory, ownsDirectory: true,
             extraArguments: extraArguments, flushInterval: flushInterval)
     }
 
@@ -50,20 +52,21 @@ public final class TallyProcess: @unchecked Sendable {
     /// first one keeps the directory and removes it.
     public convenience init(reusing stopped: TallyProcess, extraArguments: [String] = [], flushInterval: String = "200ms") throws {
         try self.init(
-            ports: (stopped.statsdPort, stopped.httpPort, stopped.logsPort, stopped.syslogPort), directory: stopped.directory,
+            ports: (stopped.statsdPort, stopped.httpPort, stopped.logsPort, stopped.syslogPort, stopped.otlpPort), directory: stopped.directory,
             ownsDirectory: false, extraArguments: extraArguments, flushInterval: flushInterval)
     }
 
     private let ownsDirectory: Bool
 
     private init(
-        ports: (statsd: Int, http: Int, logs: Int, syslog: Int), directory: String, ownsDirectory: Bool, extraArguments: [String],
+        ports: (statsd: Int, http: Int, logs: Int, syslog: Int, otlp: Int), directory: String, ownsDirectory: Bool, extraArguments: [String],
         flushInterval: String
     ) throws {
         statsdPort = ports.statsd
         httpPort = ports.http
         logsPort = ports.logs
         syslogPort = ports.syslog
+        otlpPort = ports.otlp
         self.directory = directory
         self.ownsDirectory = ownsDirectory
         unixSocket = directory + "/dsd.sock"
@@ -77,6 +80,7 @@ public final class TallyProcess: @unchecked Sendable {
             "--statsd-tcp", "127.0.0.1:\(statsdPort)",
             "--statsd-unix", unixSocket,
             "--http", "127.0.0.1:\(httpPort)",
+            "--otlp", "127.0.0.1:\(otlpPort)",
             "--logs-tcp", "127.0.0.1:\(logsPort)", "--logs-udp", "127.0.0.1:\(logsPort)",
             "--syslog-tcp", "127.0.0.1:\(syslogPort)", "--syslog-udp", "127.0.0.1:\(syslogPort)",
             "--data-dir", directory + "/data",
@@ -120,9 +124,11 @@ public final class TallyProcess: @unchecked Sendable {
         return (Int(response.status.code), String(buffer: body))
     }
 
-    /// POSTs a body to a path on tally's HTTP port.
-    public func post(_ path: String, body: [UInt8], headers: [(String, String)] = []) async throws -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(httpPort)\(path)")
+    /// POSTs a body to a path on tally's HTTP port (or on `port`, such as the OTLP one).
+    public func post(
+        _ path: String, body: [UInt8], headers: [(String, String)] = [], port: Int? = nil
+    ) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? httpPort)\(path)")
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(bytes: body))

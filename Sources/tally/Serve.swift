@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("HTTP API address (default 0.0.0.0:9470).", valueName: "host:port"))
     var http: String?
 
+    @Option(name: .long, help: ArgumentHelp("OTLP/HTTP receiver address, or 'off' (default 0.0.0.0:4318).", valueName: "host:port"))
+    var otlp: String?
+
     @Option(name: .long, help: ArgumentHelp("Aggregation interval, such as 10s or 500ms (default 10s).", valueName: "duration"))
     var flushInterval: String?
 
@@ -95,6 +98,7 @@ struct Serve: AsyncParsableCommand {
         if let logsUDP { settings.logs.udp = try address(logsUDP, flag: "--logs-udp") }
         if let syslogTCP { settings.logs.syslogTCP = try address(syslogTCP, flag: "--syslog-tcp") }
         if let syslogUDP { settings.logs.syslogUDP = try address(syslogUDP, flag: "--syslog-udp") }
+        if let otlp { settings.otlpListen = try address(otlp, flag: "--otlp") }
         if let http {
             guard let parsed = HostPort(parsing: http) else {
                 throw StartupError(description: "--http: expected HOST:PORT, got \"\(http)\"")

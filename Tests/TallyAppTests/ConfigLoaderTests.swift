@@ -22,6 +22,10 @@ struct ConfigLoaderTests {
         #expect(loaded.maxBodyBytes == defaults.maxBodyBytes)
         #expect(loaded.maxHTTPConnections == defaults.maxHTTPConnections)
         #expect(loaded.httpIdleTimeoutMillis == defaults.httpIdleTimeoutMillis)
+        #expect(loaded.otlpListen == defaults.otlpListen)
+        #expect(loaded.otlp.maxRequestBytes == defaults.otlp.maxRequestBytes)
+        #expect(loaded.otlp.maxConcurrentRequests == defaults.otlp.maxConcurrentRequests)
+        #expect(loaded.otlp.maxDeltaSeries == defaults.otlp.maxDeltaSeries)
         #expect(loaded.statsd.udp == defaults.statsd.udp)
         #expect(loaded.statsd.tcp == defaults.statsd.tcp)
         #expect(loaded.statsd.unixPath == defaults.statsd.unixPath)
@@ -208,5 +212,14 @@ struct ConfigLoaderTests {
         #expect(HostPort(parsing: "[::1]:80") == HostPort(host: "::1", port: 80))
         #expect(HostPort(parsing: "host:99999") == nil)
         #expect(HostPort(parsing: "host") == nil)
+    }
+}
+
+extension ConfigLoaderTests {
+    @Test func theOTLPListenerCanBeTurnedOffOrMoved() throws {
+        #expect(try ConfigLoader.load(yaml: "otlp:\n  listen: 'off'\n", file: "t.yaml").otlpListen == nil)
+        let moved = try ConfigLoader.load(yaml: "otlp:\n  listen: 127.0.0.1:14318\n  max_request_size: 1MiB\n", file: "t.yaml")
+        #expect(moved.otlpListen == HostPort(host: "127.0.0.1", port: 14_318) && moved.otlp.maxRequestBytes == 1 << 20)
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "otlp:\n  max_delta_series: 0\n", file: "t.yaml") }
     }
 }

@@ -180,18 +180,26 @@ struct OTLPRoutes: Sendable {
     /// Registers each series once, appends its samples in time order, releases.
     private static func append(_ samples: [Sample], to sink: any SampleSink) -> AppendOutcome {
         guard !samples.isEmpty else { return AppendOutcome(samples: [], report: SampleAppendReport()) }
+        // Each sample's series, looked up once; then the samples by series and time.
         var index: [Labels: Int] = [:]
         var labelSets: [Labels] = []
-        for sample in samples where index[sample.labels] == nil {
-            index[sample.labels] = labelSets.count
-            labelSets.append(sample.labels)
+        var series: [Int] = []
+        series.reserveCapacity(samples.count)
+        for sample in samples {
+            if let known = index[sample.labels] {
+                series.append(known)
+            } else {
+                index[sample.labels] = labelSets.count
+                series.append(labelSets.count)
+                labelSets.append(sample.labels)
+            }
         }
-        let ordered = samples.enumerated().sorted { a, b in
-            let (x, y) = (index[a.element.labels]!, index[b.element.labels]!)
-            return x != y ? x < y : (a.element.timestamp, a.offset) < (b.element.timestamp, b.offset)
-        }.map(\.element)
+        let order = samples.indices.sorted { a, b in
+            series[a] != series[b] ? series[a] < series[b] : (samples[a].timestamp, a) < (samples[b].timestamp, b)
+        }
         let refs = sink.register(labelSets)
-        let report = sink.appendReporting(ordered.map { RefSample(ref: refs[index[$0.labels]!], timestamp: $0.timestamp, value: $0.value) })
+        let ordered = order.map { samples[$0] }
+        let report = sink.appendReporting(order.map { RefSample(ref: refs[series[$0]], timestamp: samples[$0].timestamp, value: samples[$0].value) })
         sink.release(refs)
         return AppendOutcome(samples: ordered, report: report)
     }

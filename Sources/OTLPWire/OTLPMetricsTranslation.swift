@@ -49,14 +49,16 @@ public enum OTLPMetricsTranslation {
             Opentelemetry_Proto_Collector_Metrics_V1_ExportMetricsServiceRequest.self, from: body, what: "ExportMetricsServiceRequest")
         var result = Result()
         var labelNames: [String: String] = [:]
+        var metricNames: [MetricNameKey: String] = [:]
         for resourceMetrics in request.resourceMetrics {
             let resource = OTLPResource(resourceMetrics.resource.attributes)
             var newest: Int64?
             for scope in resourceMetrics.scopeMetrics {
                 for metric in scope.metrics {
-                    var writer = Writer(resource: resource, nowMillis: nowMillis, labelNames: labelNames)
+                    var writer = Writer(resource: resource, nowMillis: nowMillis, labelNames: labelNames, metricNames: metricNames)
                     writer.translate(metric, into: &result)
                     labelNames = writer.labelNames
+                    metricNames = writer.metricNames
                     result.samples += writer.samples
                     if !writer.deltaSamples.isEmpty {
                         let totals = deltas.accumulate(writer.deltaSamples.map { ($0.labels, $0.value) })
@@ -83,12 +85,20 @@ public enum OTLPMetricsTranslation {
         return result
     }
 
+    struct MetricNameKey: Hashable {
+        var name: String
+        var unit: String
+        var kind: OTLPNaming.Kind
+    }
+
     /// The series of one metric.
     struct Writer {
         let resource: OTLPResource
         let nowMillis: Int64
         /// Attribute keys met in the request and their label names.
         var labelNames: [String: String]
+        /// Metric names met in the request and their Prometheus names.
+        var metricNames: [MetricNameKey: String]
         var samples: [Sample] = []
         /// Samples of delta temporality, added to their running totals before they are stored.
         var deltaSamples: [Sample] = []
@@ -101,23 +111,23 @@ public enum OTLPMetricsTranslation {
             }
             let points = Self.pointCount(data)
             result.dataPoints += points
-            guard !OTLPNaming.words(metric.name, keepColon: true).isEmpty else {
+            guard metric.name.utf8.contains(where: { OTLPNaming.isAlphanumeric($0) || $0 == UInt8(ascii: ":") }) else {
                 result.reject(points, "a metric without a name (\(points) data points)")
                 return
             }
             let family: Family
             switch data {
             case .gauge(let gauge):
-                let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: .gauge)
+                let name = metricName(metric, .gauge)
                 family = Family(name: name, type: "gauge", help: metric.description_p, unit: metric.unit)
                 for point in gauge.dataPoints { number(point, name: name, delta: false) }
             case .sum(let sum):
                 let delta = sum.aggregationTemporality == .delta
-                let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: sum.isMonotonic ? .counter : .gauge)
+                let name = metricName(metric, sum.isMonotonic ? .counter : .gauge)
                 family = Family(name: name, type: sum.isMonotonic ? "counter" : "gauge", help: metric.description_p, unit: metric.unit)
                 for point in sum.dataPoints { number(point, name: name, delta: delta) }
             case .histogram(let histogram):
-                let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: .other)
+                let name = metricName(metric, .other)
                 family = Family(name: name, type: "histogram", help: metric.description_p, unit: metric.unit)
                 let delta = histogram.aggregationTemporality == .delta
                 for point in histogram.dataPoints {
@@ -133,7 +143,7 @@ public enum OTLPMetricsTranslation {
                         sum: point.hasSum ? point.sum : nil, buckets: buckets, delta: delta)
                 }
             case .exponentialHistogram(let histogram):
-                let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: .other)
+                let name = metricName(metric, .other)
                 family = Family(name: name, type: "histogram", help: metric.description_p, unit: metric.unit)
                 let delta = histogram.aggregationTemporality == .delta
                 for point in histogram.dataPoints {
@@ -146,7 +156,7 @@ public enum OTLPMetricsTranslation {
                         sum: point.hasSum ? point.sum : nil, buckets: buckets, delta: delta)
                 }
             case .summary(let summary):
-                let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: .other)
+                let name = metricName(metric, .other)
                 family = Family(name: name, type: "summary", help: metric.description_p, unit: metric.unit)
                 for point in summary.dataPoints {
                     let base = labels(point.attributes)
@@ -160,6 +170,15 @@ public enum OTLPMetricsTranslation {
                 }
             }
             if !result.families.contains(family) { result.families.append(family) }
+        }
+
+        /// The metric's Prometheus name, worked out once per name, unit and kind in a request.
+        mutating func metricName(_ metric: Metric, _ kind: OTLPNaming.Kind) -> String {
+            let key = MetricNameKey(name: metric.name, unit: metric.unit, kind: kind)
+            if let known = metricNames[key] { return known }
+            let name = OTLPNaming.metricName(metric.name, unit: metric.unit, kind: kind)
+            metricNames[key] = name
+            return name
         }
 
         static func pointCount(_ data: Metric.OneOf_Data) -> Int {
@@ -202,20 +221,20 @@ public enum OTLPMetricsTranslation {
             add(base, name: name + "_count", time: millis, value: stale ? OTLPMetricsTranslation.staleMarker : Double(count), delta: accumulate)
         }
 
-        /// The point's attributes as labels, then the resource's `job` and `instance`.
-        mutating func labels(_ attributes: [KeyValue]) -> [Label] {
-            (OTLPAttributes.labels(attributes, names: &labelNames) + resource.identity).map { Label($0.0, $0.1) }
+        /// The point's attributes as labels, then the resource's `job` and `instance`
+        /// (which win over attributes of those names): the labels its series share.
+        mutating func labels(_ attributes: [KeyValue]) -> Labels {
+            Labels((OTLPAttributes.labels(attributes, names: &labelNames) + resource.identity).map { Label($0.0, $0.1) })
         }
 
         func timestamp(_ nanos: UInt64) -> Int64 {
             nanos == 0 ? nowMillis : Int64(clamping: nanos / 1_000_000)
         }
 
-        mutating func add(_ base: [Label], name: String, extra: (String, String)? = nil, time: Int64, value: Double, delta: Bool) {
-            var pairs = base
-            if let extra { pairs.append(Label(extra.0, extra.1)) }
-            pairs.append(Label(Labels.metricName, name))
-            let sample = Sample(labels: Labels(pairs), timestamp: time, value: value)
+        mutating func add(_ base: Labels, name: String, extra: (String, String)? = nil, time: Int64, value: Double, delta: Bool) {
+            var labels = base.setting(Labels.metricName, to: name)
+            if let extra { labels = labels.setting(extra.0, to: extra.1) }
+            let sample = Sample(labels: labels, timestamp: time, value: value)
             if delta { deltaSamples.append(sample) } else { samples.append(sample) }
             newest = max(newest ?? time, time)
         }

@@ -59,7 +59,7 @@ enum OTLPNaming {
         while let open = unit.firstIndex(of: "{"), let close = unit[open...].firstIndex(of: "}") {
             unit.removeSubrange(open...close)
         }
-        let pieces = unit.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        let pieces = unit.split(separator: "/", maxSplits: 1).map { String($0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()) }
         guard let main = pieces.first, !(main.isEmpty && pieces.count == 1) else { return [] }
         var result: [String] = []
         if !main.isEmpty, main != "1" {

@@ -61,24 +61,19 @@ package struct WALReplay {
     ) throws(StorageError) -> (offset: Int, reason: String)? {
         let bytes = try FileSystem.readFile(path)
         return bytes.withUnsafeBytes { raw -> (offset: Int, reason: String)? in
-            guard raw.count >= WAL.headerSize else { return (0, "segment header cut short") }
-            guard Array(raw[0..<4]) == WAL.magic else { return (0, "not a WAL segment") }
-            guard raw[4] == WAL.version else { return (0, "unsupported WAL version \(raw[4])") }
+            if let problem = WALFrame.headerProblem(raw) { return (0, problem) }
             var offset = WAL.headerSize
             while offset < raw.count {
-                guard raw.count - offset >= WAL.frameSize else { return (offset, "record frame cut short") }
-                let kind = raw[offset]
-                var cursor = offset + 1
-                // In range: checked just above.
-                let length = Int((try? FixedWidth.read(UInt32.self, raw, at: &cursor)) ?? 0)
-                let crc = (try? FixedWidth.read(UInt32.self, raw, at: &cursor)) ?? 0
-                guard raw.count - cursor >= length else { return (offset, "record cut short") }
-                let payload = UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)])
-                let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 1)]))
-                guard CRC32.checksum(payload, initial: kindCRC) == crc else { return (offset, "record checksum mismatch") }
-                guard apply(kind, payload) else { return (offset, "record does not decode") }
-                report.records += 1
-                offset = cursor + length
+                switch WALFrame.read(raw, at: offset) {
+                case .record(let kind, let payload, let next):
+                    guard apply(kind, payload) else { return (offset, "record does not decode") }
+                    report.records += 1
+                    offset = next
+                case .incomplete(let needed):
+                    return (offset, needed == WAL.frameSize ? "record frame cut short" : "record cut short")
+                case .damaged(let reason):
+                    return (offset, reason)
+                }
             }
             return nil
         }

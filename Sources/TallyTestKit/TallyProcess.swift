@@ -149,7 +149,8 @@ public final class TallyProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw SocketError(description: "timed out waiting on \(path); last answer: \(last); log:\n\(log)")
+        let state = process.isRunning ? "running (pid \(process.processIdentifier))" : "exited with \(process.terminationStatus) (\(process.terminationReason == .uncaughtSignal ? "signal" : "exit"))"
+        throw SocketError(description: "timed out waiting on \(path); last answer: \(last); tally \(state); log:\n\(log)")
     }
 
     deinit {

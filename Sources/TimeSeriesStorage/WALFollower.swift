@@ -131,7 +131,7 @@ public final class WALFollower {
                     continue
                 }
                 let header = try FileSystem.read(fd, offset: 0, count: WAL.headerSize, path: path)
-                guard Array(header[0..<4]) == WAL.magic, header[4] == WAL.version else {
+                guard header.withUnsafeBytes({ WALFrame.headerProblem($0) }) == nil else {
                     batch.problems.append("\(path): not a WAL segment of this version; segment skipped")
                     if isNewest {
                         batch.caughtUp = true
@@ -192,27 +192,25 @@ public final class WALFollower {
         var offset = 0
         while offset < raw.count {
             if batch.samples >= maxSamples { return (offset, .enoughSamples) }
-            guard raw.count - offset >= WAL.frameSize else { return (offset, .needMore(WAL.frameSize)) }
-            let kind = raw[offset]
-            let length = Int(raw.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self).littleEndian)
-            let crc = raw.loadUnaligned(fromByteOffset: offset + 5, as: UInt32.self).littleEndian
-            let start = offset + WAL.frameSize
-            guard raw.count - start >= length else { return (offset, .needMore(WAL.frameSize + length)) }
-            let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
-            let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 1)]))
-            guard CRC32.checksum(payload, initial: kindCRC) == crc else { return (offset, .damaged("record checksum mismatch")) }
-            switch try? WALRecord.decode(kind: kind, payload) {
-            case .series(let ref, let labels)?:
-                batch.entries.append(.series(SeriesRef(raw: ref), labels))
-            case .samples(let samples)?:
-                batch.entries.append(.samples(samples))
-                batch.samples += samples.count
-            case .chunk?:
-                break
-            case nil:
-                return (offset, .damaged("record does not decode"))
+            switch WALFrame.read(raw, at: offset) {
+            case .incomplete(let needed):
+                return (offset, .needMore(needed))
+            case .damaged(let reason):
+                return (offset, .damaged(reason))
+            case .record(let kind, let payload, let next):
+                switch try? WALRecord.decode(kind: kind, payload) {
+                case .series(let ref, let labels)?:
+                    batch.entries.append(.series(SeriesRef(raw: ref), labels))
+                case .samples(let samples)?:
+                    batch.entries.append(.samples(samples))
+                    batch.samples += samples.count
+                case .chunk?:
+                    break
+                case nil:
+                    return (offset, .damaged("record does not decode"))
+                }
+                offset = next
             }
-            offset = start + length
         }
         return (offset, nil)
     }
@@ -247,18 +245,12 @@ public final class WALFollower {
     private static func scan(_ path: String, upTo limit: Int, _ body: (UInt8, UnsafeRawBufferPointer) -> Bool) throws(StorageError) {
         let bytes = try FileSystem.readFile(path)
         bytes.withUnsafeBytes { raw in
-            guard raw.count >= WAL.headerSize, Array(raw[0..<4]) == WAL.magic else { return }
+            guard WALFrame.headerProblem(raw) == nil else { return }
             var offset = WAL.headerSize
-            while offset + WAL.frameSize <= min(raw.count, limit) {
-                let kind = raw[offset]
-                let length = Int(raw.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self).littleEndian)
-                let crc = raw.loadUnaligned(fromByteOffset: offset + 5, as: UInt32.self).littleEndian
-                let start = offset + WAL.frameSize
-                guard raw.count - start >= length, start + length <= limit else { return }
-                let payload = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
-                let kindCRC = CRC32.checksum(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + 1)]))
-                guard CRC32.checksum(payload, initial: kindCRC) == crc, body(kind, payload) else { return }
-                offset = start + length
+            while offset < min(raw.count, limit),
+                  case .record(let kind, let payload, let next) = WALFrame.read(raw, at: offset), next <= limit, body(kind, payload)
+            {
+                offset = next
             }
         }
     }

@@ -133,11 +133,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // MARK: Forwarding to distributed engines: remote_write out of the WAL.
+        // MARK: Forwarding to distributed engines: remote_write and Loki push out of the WALs.
         .target(
             name: "Forwarding",
             dependencies: [
-                "TelemetryModel", "TimeSeriesStorage", "ProtobufWire", "BlockCodec", "DurableFiles",
+                "TelemetryModel", "TimeSeriesStorage", "LogStorage", "ProtobufWire", "BlockCodec", "DurableFiles",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

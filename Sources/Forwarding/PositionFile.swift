@@ -4,10 +4,10 @@ import Glibc
 import Darwin
 #endif
 import DurableFiles
-import TimeSeriesStorage
 
-/// A destination's read position in the WAL, kept in
-/// `DATA/remote_write/NAME/position` as one line, `SEGMENT OFFSET`.
+/// A destination's read position in a WAL, kept in
+/// `DATA/remote_write/NAME/position` (or `DATA/loki_push/NAME/position`) as
+/// one line, `SEGMENT OFFSET`.
 ///
 /// Saved after every acknowledged round of sends by writing a temporary
 /// file and renaming it over the old one, so a crash or kill -9 leaves the
@@ -25,7 +25,7 @@ struct PositionFile {
 
     /// The saved position, or nil when there is none (a new destination).
     func load() -> WALPosition? {
-        guard let text = RemoteWriteClient.readSecret(path) else { return nil }
+        guard let text = PushClient.readSecret(path) else { return nil }
         let fields = text.split(separator: " ")
         guard fields.count == 2, let segment = Int(fields[0]), let offset = Int(fields[1]), segment >= 0, offset >= 0 else { return nil }
         return WALPosition(segment: segment, offset: offset)

@@ -1,49 +1,12 @@
 /// One remote_write destination, as the `remote_write:` list of tally.yaml
-/// gives it (shaped like Prometheus's). Only `url` is required.
+/// gives it (shaped like Prometheus's). Only the endpoint's `url` is required.
 public struct RemoteWriteConfig: Sendable {
-    /// Where to POST, e.g. `http://vm:8428/api/v1/write`.
-    public var url: String
-    /// Names the destination in `/metrics` and its position file; derived from the URL when empty.
-    public var name = ""
-    /// Extra request headers.
-    public var headers: [String: String] = [:]
-    public var basicAuth: BasicAuth?
-    public var bearerToken: String?
-    /// A file holding the bearer token, read at each request (so it can rotate).
-    public var bearerTokenFile: String?
-    public var tls = TLSSettings()
+    public var endpoint: PushEndpoint
     public var relabel: [RelabelRule] = []
     public var queue = QueueSettings()
-    /// How long one request may take before it counts as failed and is retried (milliseconds).
-    public var remoteTimeoutMillis: Int64 = 30_000
-    /// The most WAL this destination keeps behind it on disk; past it the
-    /// oldest unsent samples are dropped (counted). 0: no cap.
-    public var maxDiskUsageBytes: Int64 = 1 << 30
 
     public init(url: String) {
-        self.url = url
-    }
-
-    public struct BasicAuth: Sendable {
-        public var username: String
-        public var password: String?
-        public var passwordFile: String?
-
-        public init(username: String, password: String? = nil, passwordFile: String? = nil) {
-            self.username = username
-            self.password = password
-            self.passwordFile = passwordFile
-        }
-    }
-
-    public struct TLSSettings: Sendable {
-        public var caFile: String?
-        public var certFile: String?
-        public var keyFile: String?
-        public var serverName: String?
-        public var insecureSkipVerify = false
-
-        public init() {}
+        endpoint = PushEndpoint(url: url)
     }
 
     /// The queue's sizes and timings (Prometheus's `queue_config`).
@@ -61,14 +24,5 @@ public struct RemoteWriteConfig: Sendable {
         public var retryOnHTTP429 = true
 
         public init() {}
-    }
-
-    /// The name used when none is given: the URL's host, port and path with
-    /// every other byte made `_`.
-    public var effectiveName: String {
-        if !name.isEmpty { return name }
-        var text = Substring(url)
-        if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
-        return String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
     }
 }

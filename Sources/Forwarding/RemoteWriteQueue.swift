@@ -1,4 +1,5 @@
 import BlockCodec
+import DurableFiles
 import Logging
 import Prometheus
 import ProtobufWire
@@ -26,25 +27,31 @@ public final class RemoteWriteQueue: Service, Sendable {
     public let config: RemoteWriteConfig
     public let name: String
     private let store: TSDB
-    private let client: RemoteWriteClient
+    private let client: PushClient
     private let metrics: RemoteWriteMetrics
     private let logger: Logger
     private let positionDirectory: String
-    /// The last time a refused request's body was logged (rate limit), in nanoseconds.
-    private let lastRefusalLog = Atomic<UInt64>(0)
+    private let refusals: RefusalLog
 
     public init(
         config: RemoteWriteConfig, store: TSDB, dataDirectory: String, registry: PrometheusCollectorRegistry,
         version: String, logger: Logger
     ) throws(ForwardingError) {
         self.config = config
-        name = config.effectiveName
+        name = config.endpoint.effectiveName
         self.store = store
-        client = try RemoteWriteClient(config: config, version: version)
-        metrics = RemoteWriteMetrics(registry: registry, name: name, url: config.url)
+        client = try PushClient(
+            endpoint: config.endpoint,
+            contentHeaders: [
+                ("Content-Encoding", "snappy"), ("Content-Type", "application/x-protobuf"),
+                ("X-Prometheus-Remote-Write-Version", "0.1.0"),
+            ],
+            retryOnHTTP429: config.queue.retryOnHTTP429, maxConnections: config.queue.maxShards, version: version)
+        metrics = RemoteWriteMetrics(registry: registry, name: name, url: config.endpoint.url)
         var logger = logger
         logger[metadataKey: "remote_write"] = "\(name)"
         self.logger = logger
+        refusals = RefusalLog(logger: logger)
         positionDirectory = dataDirectory + "/remote_write/" + name
     }
 
@@ -93,9 +100,9 @@ public final class RemoteWriteQueue: Service, Sendable {
                 saved = position
                 logger.info("remote_write resumes from its saved WAL position", metadata: ["position": "\(position)"])
             } else {
-                saved = try WALFollower.end(directory: walDirectory)
+                saved = try WALTail.end(directory: walDirectory)
                 try positionFile.save(saved, now: Self.nanos())
-                logger.info("remote_write starts with what is stored from now on", metadata: ["url": "\(config.url)"])
+                logger.info("remote_write starts with what is stored from now on", metadata: ["url": "\(config.endpoint.url)"])
             }
         } catch {
             logger.error("remote_write cannot read or save its position; not sending", metadata: ["error": "\(error)"])
@@ -123,7 +130,7 @@ public final class RemoteWriteQueue: Service, Sendable {
                 reader.follower = WALFollower(directory: walDirectory, from: saved)
                 let (skipped, dropped) = skipOverCap(reader.follower, from: saved, series: &reader.series)
                 logger.error("remote_write: the WAL kept for this destination passed max_disk_usage; the oldest unsent samples are dropped", metadata: [
-                    "max_disk_usage": "\(config.maxDiskUsageBytes)", "dropped": "\(dropped)",
+                    "max_disk_usage": "\(config.endpoint.maxDiskUsageBytes)", "dropped": "\(dropped)",
                 ])
                 save(skipped, &saved, &positionFile)
             case .reshard(let wanted):
@@ -335,13 +342,28 @@ public final class RemoteWriteQueue: Service, Sendable {
                         labelFields: part.series[sample.ref]!.labelFields!, timestamp: sample.timestamp, value: sample.value, to: &encoder)
                 }
                 let body = Snappy.compress(encoder.bytes)
-                switch await sendWithRetries(body, samples: end - start, heldFrom: heldFrom) {
+                let count = end - start
+                let result = await client.sendWithRetries(
+                    body, minBackoffMillis: config.queue.minBackoffMillis, maxBackoffMillis: config.queue.maxBackoffMillis,
+                    failed: { retried, reason, attempt in
+                        metrics.requestsFailed.increment()
+                        guard retried else { return }
+                        metrics.samplesRetried.increment(by: Int64(count))
+                        if attempt == 1 {
+                            logger.warning("remote_write: sending failed; retrying with backoff", metadata: ["reason": "\(reason)"])
+                        }
+                    },
+                    overDiskCap: { overDiskCap(heldFrom) })
+                switch result {
                 case .accepted:
                     sent += end - start
                     bytes += body.count
                     let top = part.samples[start..<end].lazy.map(\.timestamp).max()!
                     newest = max(newest ?? top, top)
-                case .refused:
+                case .refused(let status, let text):
+                    refusals.log(
+                        "remote_write: the destination refused a request; its samples are dropped", status: status, answer: text, count: count,
+                        unit: "samples")
                     failed += end - start
                 case .overDiskCap:
                     tracker.markOverDiskCap()
@@ -352,41 +374,6 @@ public final class RemoteWriteQueue: Service, Sendable {
                 start = end
             }
             tracker.settle(chunk: part.chunk, samples: part.samples.count, sent: sent, failed: failed, bytes: bytes, newest: newest)
-        }
-    }
-
-    enum SendResult {
-        case accepted, refused, overDiskCap, cancelled
-    }
-
-    /// One request, retried with exponential backoff (Retry-After wins) until
-    /// the destination takes it or refuses it for good.
-    private func sendWithRetries(_ body: [UInt8], samples: Int, heldFrom: WALPosition) async -> SendResult {
-        var backoff = max(1, config.queue.minBackoffMillis)
-        while true {
-            if Task.isCancelled { return .cancelled }
-            switch await client.send(body) {
-            case .accepted:
-                return .accepted
-            case .refused(let status, let text):
-                metrics.requestsFailed.increment()
-                logRefusal(status, text, samples: samples)
-                return .refused
-            case .retry(let after, let reason):
-                metrics.requestsFailed.increment()
-                metrics.samplesRetried.increment(by: Int64(samples))
-                if backoff == max(1, config.queue.minBackoffMillis) {
-                    logger.warning("remote_write: sending failed; retrying with backoff", metadata: ["reason": "\(reason)"])
-                }
-                let wait = after ?? backoff
-                backoff = min(max(backoff * 2, 1), max(1, config.queue.maxBackoffMillis))
-                do {
-                    try await Task.sleep(for: .milliseconds(wait))
-                } catch {
-                    return .cancelled
-                }
-                if overDiskCap(heldFrom) { return .overDiskCap }
-            }
         }
     }
 
@@ -439,14 +426,14 @@ public final class RemoteWriteQueue: Service, Sendable {
     }
 
     private func updateBehind(_ position: WALPosition) {
-        if let behind = try? WALFollower.bytesFrom(position, directory: store.walDirectory) {
+        if let behind = try? WALTail.bytesFrom(position, directory: store.walDirectory) {
             metrics.walBytesBehind.set(Int64(behind))
         }
     }
 
     private func overDiskCap(_ position: WALPosition) -> Bool {
-        guard config.maxDiskUsageBytes > 0 else { return false }
-        return ((try? WALFollower.bytesFrom(position, directory: store.walDirectory)) ?? 0) > Int(config.maxDiskUsageBytes)
+        guard config.endpoint.maxDiskUsageBytes > 0 else { return false }
+        return ((try? WALTail.bytesFrom(position, directory: store.walDirectory)) ?? 0) > Int(config.endpoint.maxDiskUsageBytes)
     }
 
     /// Reads on, dropping samples (counted) and learning series, until the
@@ -468,17 +455,5 @@ public final class RemoteWriteQueue: Service, Sendable {
         }
         metrics.droppedOverDiskCap.increment(by: Int64(dropped))
         return (position, dropped)
-    }
-
-
-    /// Logs a refused request's answer, at most once every 10 seconds.
-    private func logRefusal(_ status: Int, _ text: String, samples: Int) {
-        let now = Self.nanos()
-        let last = lastRefusalLog.load(ordering: .relaxed)
-        guard now &- last >= 10_000_000_000 || last == 0 else { return }
-        lastRefusalLog.store(now, ordering: .relaxed)
-        logger.error("remote_write: the destination refused a request; its samples are dropped", metadata: [
-            "status": "\(status)", "samples": "\(samples)", "answer": "\(text)",
-        ])
     }
 }

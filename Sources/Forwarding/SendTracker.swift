@@ -1,5 +1,5 @@
 import Synchronization
-import TimeSeriesStorage
+import DurableFiles
 
 /// What a destination's shards have in flight, shared by the reader that
 /// hands out work and the shards that settle it.

@@ -68,7 +68,8 @@ extension LokiRoutes {
     private static func inflated(_ body: (bytes: [UInt8], encoding: String), limit: Int) throws -> [UInt8] {
         let raw = body.bytes
         switch body.encoding {
-        case "", "identity":
+        case "", "identity", "snappy":
+            // "snappy" says what the protobuf body always is (Loki takes it, and adds no second decoding).
             return raw
         case "gzip", "deflate":
             switch raw.withUnsafeBytes({ Inflate.decompress($0, limit: limit) }) {
@@ -77,7 +78,7 @@ extension LokiRoutes {
             case .failure(.corrupt(let status)): throw LokiError.bad("the push body is not valid gzip or zlib data (zlib status \(status))")
             }
         case let other:
-            throw LokiError(status: .unsupportedMediaType, message: "unsupported Content-Encoding \"\(other)\": tally takes gzip, deflate or none")
+            throw LokiError(status: .unsupportedMediaType, message: "unsupported Content-Encoding \"\(other)\": tally takes gzip, deflate, snappy (protobuf) or none")
         }
     }
 

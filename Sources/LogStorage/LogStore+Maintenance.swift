@@ -87,7 +87,10 @@ extension LogStore {
             return
         }
         metrics.segmentsWritten.increment()
-        // 4. The segment is durable: drop its chunks from the head, and shrink the WAL.
+        // 4. The segment is durable: drop its chunks from the head, and shrink the WAL
+        // (but the segments a forwarder still reads, and the streams they name).
+        let keepFrom = walHolds.withLock { $0.values.min() }
+        let hasHolds = keepFrom != nil
         state.withLock { state in
             state.segments.append(segment)
             for (id, serials) in prepared.chunks {
@@ -97,13 +100,20 @@ extension LogStore {
             for (id, stream) in state.streams
             where stream.open.isEmpty && stream.chunks.isEmpty && now - stream.lastAppend >= options.segmentDurationNanos {
                 state.streams[id] = nil
+                if hasHolds { state.retired[id] = (stream.labels, state.wal.segment) }
                 let hash = LogStore.hash(stream.key)
                 state.byHash[hash]?.removeAll { $0 == id }
                 if state.byHash[hash]?.isEmpty == true { state.byHash[hash] = nil }
             }
-            let records = prepared.streams.filter { state.streams[$0.0] != nil }.map { LogWALRecord.stream(id: $0.0, labels: $0.1) }
+            var records = prepared.streams.filter { state.streams[$0.0] != nil }.map { LogWALRecord.stream(id: $0.0, labels: $0.1) }
+            if let keepFrom {
+                state.retired = state.retired.filter { $0.value.lastSegment >= keepFrom }
+                records += state.retired.sorted { $0.key < $1.key }.map { LogWALRecord.stream(id: $0.key, labels: $0.value.labels) }
+            } else {
+                state.retired = [:]
+            }
             do {
-                try state.wal.checkpoint(through: prepared.closed, records: records)
+                try state.wal.checkpoint(through: prepared.closed, records: records, keepFrom: keepFrom)
             } catch {
                 // The old WAL segments stay; replaying them again only repeats entries the reader dedupes.
                 metrics.walErrors.increment()
@@ -145,5 +155,23 @@ extension LogStore {
                 logger.error("cannot delete an expired log segment", metadata: ["path": "\(segment.path)", "errno": "\(errno)"])
             }
         }
+    }
+}
+
+// MARK: Forwarders
+
+extension LogStore {
+    /// The store's WAL folder, which forwarders read (`LogWALFollower`).
+    public var walDirectory: String { directory + "/wal" }
+
+    /// Keeps the WAL from `segment` on (a forwarder's position) through
+    /// checkpoints, and the stream records those segments name. Called
+    /// again as the forwarder moves on; `releaseWAL` ends it.
+    public func holdWAL(_ name: String, from segment: Int) {
+        walHolds.withLock { $0[name] = segment }
+    }
+
+    public func releaseWAL(_ name: String) {
+        _ = walHolds.withLock { $0.removeValue(forKey: name) }
     }
 }

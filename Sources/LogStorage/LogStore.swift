@@ -17,13 +17,15 @@ import TelemetryModel
 ///
 /// Thread-safe: writers, queries and maintenance share one lock, which is
 /// never held while a chunk is compressed or a segment written.
-public final class LogStore: Sendable {
+public final class LogStore: Sendable, WALSource {
     public let directory: String
     let options: LogStoreOptions
     let metrics: LogStoreMetrics
     let logger: Logger
     let state: Mutex<State>
     private let lock: DirectoryLock
+    /// Forwarders' holds on the WAL: the first segment each still reads.
+    let walHolds = Mutex<[String: Int]>([:])
 
     struct State: ~Copyable {
         var streams: [UInt32: HeadStream] = [:]
@@ -39,6 +41,11 @@ public final class LogStore: Sendable {
         var lastSeal: Int64
         /// True while a segment is being written, so only one is.
         var sealing = false
+        /// Streams that left the head while a forwarder held the WAL, with
+        /// the WAL segment current when they left: a forwarder behind that
+        /// segment may still meet their entries, so checkpoints keep their
+        /// stream records until every hold has moved past it.
+        var retired: [UInt32: (labels: Labels, lastSegment: Int)] = [:]
     }
 
     /// What opening the store found.

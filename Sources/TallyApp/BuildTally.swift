@@ -63,7 +63,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
                 config: destination, store: store, dataDirectory: config.dataDir, registry: registry,
                 version: TallyVersion.current, logger: logger))
         } catch {
-            throw StartupError(description: "remote_write \(destination.effectiveName): \(error)")
+            throw StartupError(description: "remote_write \(destination.endpoint.effectiveName): \(error)")
         }
     }
     let logStore: LogStore
@@ -73,6 +73,16 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
             logger: logger)
     } catch {
         throw StartupError(description: "cannot open the log store: \(error)")
+    }
+    var logForwarders: [LokiPushQueue] = []
+    for destination in config.lokiPush {
+        do {
+            logForwarders.append(try LokiPushQueue(
+                config: destination, store: logStore, dataDirectory: config.dataDir, registry: registry,
+                version: TallyVersion.current, logger: logger))
+        } catch {
+            throw StartupError(description: "loki_push \(destination.endpoint.effectiveName): \(error)")
+        }
     }
     logger.info("opened the log store", metadata: [
         "segments": "\(logStore.openReport.segments)", "wal_records": "\(logStore.openReport.walRecords)",
@@ -161,7 +171,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         configuration: .init(
             services: [
                 .init(service: storage),
-            ] + forwarders.map { .init(service: $0) } + [
+            ] + forwarders.map { .init(service: $0) } + logForwarders.map { .init(service: $0) } + [
                 .init(service: logStorage),
                 .init(service: aggregation),
                 .init(service: ingest),

@@ -10,50 +10,10 @@ func readRemoteWrite(_ node: Node, _ path: String, reader: Reader) throws(Config
     var destinations: [RemoteWriteConfig] = []
     for (index, item) in sequence.enumerated() {
         let itemPath = "\(path)[\(index)]"
-        guard let url = item.mapping?["url"] else { throw reader.error(item, itemPath, "a destination needs a url") }
-        let text = try reader.string(url, itemPath + ".url")
-        guard text.hasPrefix("http://") || text.hasPrefix("https://"), text.count > 8 else {
-            throw reader.error(url, itemPath + ".url", "expected an http:// or https:// URL")
-        }
-        var config = RemoteWriteConfig(url: text)
+        var config = RemoteWriteConfig(url: try readEndpointURL(item, itemPath, reader: reader))
         try reader.section(item, path: itemPath) { key, value, path throws(ConfigError) in
+            if try readEndpointKey(key, value, path, into: &config.endpoint, timeoutKey: "remote_timeout", reader: reader) { return }
             switch key {
-            case "url": break
-            case "name":
-                config.name = try reader.string(value, path)
-                guard config.name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                    throw reader.error(value, path, "a name holds letters, digits, '-', '_' and '.' (it names a folder)")
-                }
-            case "headers":
-                try reader.section(value, path: path) { name, header, path throws(ConfigError) in
-                    config.headers[name] = try reader.string(header, path)
-                }
-            case "basic_auth":
-                var username = ""
-                var password: String?
-                var passwordFile: String?
-                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
-                    switch key {
-                    case "username": username = try reader.string(value, path)
-                    case "password": password = try reader.string(value, path)
-                    case "password_file": passwordFile = try reader.string(value, path)
-                    default: throw reader.unknown(key, value, path)
-                    }
-                }
-                config.basicAuth = .init(username: username, password: password, passwordFile: passwordFile)
-            case "bearer_token": config.bearerToken = try reader.string(value, path)
-            case "bearer_token_file": config.bearerTokenFile = try reader.string(value, path)
-            case "tls_config":
-                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
-                    switch key {
-                    case "ca_file": config.tls.caFile = try reader.string(value, path)
-                    case "cert_file": config.tls.certFile = try reader.string(value, path)
-                    case "key_file": config.tls.keyFile = try reader.string(value, path)
-                    case "server_name": config.tls.serverName = try reader.string(value, path)
-                    case "insecure_skip_verify": config.tls.insecureSkipVerify = try reader.bool(value, path)
-                    default: throw reader.unknown(key, value, path)
-                    }
-                }
             case "write_relabel_configs":
                 guard let rules = value.sequence else { throw reader.error(value, path, "expected a list of relabel rules") }
                 for (r, rule) in rules.enumerated() {
@@ -73,8 +33,6 @@ func readRemoteWrite(_ node: Node, _ path: String, reader: Reader) throws(Config
                     default: throw reader.unknown(key, value, path)
                     }
                 }
-            case "remote_timeout": config.remoteTimeoutMillis = try reader.duration(value, path, minimum: 1)
-            case "max_disk_usage": config.maxDiskUsageBytes = Int64(try reader.bytes(value, path, range: 0...(1 << 50)))
             default: throw reader.unknown(key, value, path)
             }
         }
@@ -84,12 +42,7 @@ func readRemoteWrite(_ node: Node, _ path: String, reader: Reader) throws(Config
         guard config.queue.minBackoffMillis <= config.queue.maxBackoffMillis else {
             throw reader.error(item, itemPath + ".queue_config", "min_backoff must not exceed max_backoff")
         }
-        guard config.basicAuth == nil || (config.bearerToken == nil && config.bearerTokenFile == nil) else {
-            throw reader.error(item, itemPath, "give basic_auth or a bearer token, not both")
-        }
-        guard !destinations.contains(where: { $0.effectiveName == config.effectiveName }) else {
-            throw reader.error(item, itemPath, "two destinations are named \(config.effectiveName); give each a different name")
-        }
+        try checkEndpoint(config.endpoint, item, itemPath, others: destinations.map(\.endpoint), reader: reader)
         destinations.append(config)
     }
     return destinations

@@ -72,6 +72,8 @@ public struct TallyConfig: Sendable {
     public var maxConcurrentQueries = 20
     /// Where every stored sample is forwarded over Prometheus remote_write.
     public var remoteWrite: [RemoteWriteConfig] = []
+    /// Where every stored log entry is forwarded over Loki's push API.
+    public var lokiPush: [LokiPushConfig] = []
     /// Most points a range query returns per series.
     public var maxPointsPerSeries = 11_000
 

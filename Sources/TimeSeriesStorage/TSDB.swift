@@ -17,7 +17,7 @@ import TelemetryModel
 /// outside the lock. The head lock is taken
 /// inside the WAL lock, never the other way round. Maintenance (`maintain`)
 /// runs on one task at a time.
-public final class TSDB: SampleSink, SeriesQuerier {
+public final class TSDB: SampleSink, SeriesQuerier, WALSource {
     public let directory: String
     public let options: StorageOptions
     private let lock: DirectoryLock

@@ -132,14 +132,14 @@ struct ConfigLoaderTests {
         """
         let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
         #expect(config.remoteWrite.count == 2)
-        #expect(config.remoteWrite[0].effectiveName == "vm_8428_api_v1_write")
+        #expect(config.remoteWrite[0].endpoint.effectiveName == "vm_8428_api_v1_write")
         let mimir = config.remoteWrite[1]
-        #expect(mimir.name == "mimir" && mimir.headers == ["X-Scope-OrgID": "team-a"])
-        #expect(mimir.basicAuth?.passwordFile == "/etc/tally/pw" && mimir.tls.insecureSkipVerify)
+        #expect(mimir.endpoint.name == "mimir" && mimir.endpoint.headers == ["X-Scope-OrgID": "team-a"])
+        #expect(mimir.endpoint.basicAuth?.passwordFile == "/etc/tally/pw" && mimir.endpoint.tls.insecureSkipVerify)
         #expect(mimir.relabel.map(\.action) == [.drop, .labeldrop])
         #expect(mimir.queue.capacity == 5000 && mimir.queue.maxShards == 4 && mimir.queue.maxSamplesPerSend == 500)
         #expect(mimir.queue.batchSendDeadlineMillis == 1_000 && mimir.queue.minBackoffMillis == 50 && !mimir.queue.retryOnHTTP429)
-        #expect(mimir.remoteTimeoutMillis == 10_000 && mimir.maxDiskUsageBytes == 2 << 30)
+        #expect(mimir.endpoint.timeoutMillis == 10_000 && mimir.endpoint.maxDiskUsageBytes == 2 << 30)
         for (bad, message) in [
             ("remote_write:\n  - name: x\n", "needs a url"),
             ("remote_write:\n  - url: ftp://x\n", "http:// or https://"),

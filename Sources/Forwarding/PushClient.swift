@@ -10,10 +10,11 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// POSTs remote_write requests to one destination with the headers the
-/// protocol asks for and the destination's credentials, and sorts the
+/// POSTs a forwarder's requests to one destination with the content
+/// headers of its protocol and the destination's credentials, and sorts the
 /// answer into accepted, retry (5xx, 429, no answer) or refused (other 4xx).
-final class RemoteWriteClient: Sendable {
+/// Shared by the remote_write and Loki push forwarders.
+final class PushClient: Sendable {
     enum Outcome: Sendable {
         case accepted
         /// Worth sending again; `afterMillis` is the destination's Retry-After, when it gave one.
@@ -22,26 +23,33 @@ final class RemoteWriteClient: Sendable {
         case refused(status: Int, body: String)
     }
 
-    let config: RemoteWriteConfig
+    let endpoint: PushEndpoint
+    /// The protocol's headers (content type and encoding, version), sent before the endpoint's own.
+    let contentHeaders: [(String, String)]
+    let retryOnHTTP429: Bool
     let userAgent: String
     private let http: HTTPClient
 
-    init(config: RemoteWriteConfig, version: String) throws(ForwardingError) {
-        self.config = config
+    init(
+        endpoint: PushEndpoint, contentHeaders: [(String, String)], retryOnHTTP429: Bool = true, maxConnections: Int,
+        version: String
+    ) throws(ForwardingError) {
+        self.endpoint = endpoint
+        self.contentHeaders = contentHeaders
+        self.retryOnHTTP429 = retryOnHTTP429
         userAgent = "tally/\(version)"
         var configuration = HTTPClient.Configuration()
         configuration.decompression = .disabled
         configuration.httpVersion = .http1Only
         configuration.timeout = .init(connect: .seconds(10))
-        configuration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, config.queue.maxShards))
-        if config.url.lowercased().hasPrefix("https://") || config.tls.caFile != nil || config.tls.certFile != nil {
-            configuration.tlsConfiguration = try Self.tlsConfiguration(config.tls)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, maxConnections))
+        if endpoint.url.lowercased().hasPrefix("https://") || endpoint.tls.caFile != nil || endpoint.tls.certFile != nil {
+            configuration.tlsConfiguration = try Self.tlsConfiguration(endpoint.tls)
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    static func tlsConfiguration(_ settings: RemoteWriteConfig.TLSSettings) throws(ForwardingError) -> TLSConfiguration {
+    static func tlsConfiguration(_ settings: PushEndpoint.TLSSettings) throws(ForwardingError) -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if let ca = settings.caFile { tls.trustRoots = .file(ca) }
@@ -59,26 +67,24 @@ final class RemoteWriteClient: Sendable {
         return tls
     }
 
-    /// Sends one snappy-compressed `WriteRequest`.
+    /// Sends one request body.
     func send(_ body: [UInt8]) async -> Outcome {
-        var request = HTTPClientRequest(url: config.url)
+        var request = HTTPClientRequest(url: endpoint.url)
         request.method = .POST
-        request.headers.add(name: "Content-Encoding", value: "snappy")
-        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
-        request.headers.add(name: "X-Prometheus-Remote-Write-Version", value: "0.1.0")
+        for (name, value) in contentHeaders { request.headers.add(name: name, value: value) }
         request.headers.add(name: "User-Agent", value: userAgent)
-        for (name, value) in config.headers.sorted(by: { $0.key < $1.key }) { request.headers.replaceOrAdd(name: name, value: value) }
+        for (name, value) in endpoint.headers.sorted(by: { $0.key < $1.key }) { request.headers.replaceOrAdd(name: name, value: value) }
         if let auth = authorization() { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(config.remoteTimeoutMillis))
+            let response = try await http.execute(request, timeout: .milliseconds(endpoint.timeoutMillis))
             let status = Int(response.status.code)
             let text = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
             switch status {
             case 200..<300:
                 return .accepted
             case 429:
-                guard config.queue.retryOnHTTP429 else { return .refused(status: status, body: String(text.prefix(512))) }
+                guard retryOnHTTP429 else { return .refused(status: status, body: String(text.prefix(512))) }
                 return .retry(afterMillis: Self.retryAfter(response.headers), reason: "429 \(text.prefix(200))")
             case 500..<600:
                 return .retry(afterMillis: Self.retryAfter(response.headers), reason: "\(status) \(text.prefix(200))")
@@ -99,11 +105,11 @@ final class RemoteWriteClient: Sendable {
     }
 
     private func authorization() -> String? {
-        if let basic = config.basicAuth {
+        if let basic = endpoint.basicAuth {
             let password = basic.password ?? basic.passwordFile.flatMap(Self.readSecret) ?? ""
             return "Basic " + Data("\(basic.username):\(password)".utf8).base64EncodedString()
         }
-        if let token = config.bearerToken ?? config.bearerTokenFile.flatMap(Self.readSecret) {
+        if let token = endpoint.bearerToken ?? endpoint.bearerTokenFile.flatMap(Self.readSecret) {
             return "Bearer " + token
         }
         return nil

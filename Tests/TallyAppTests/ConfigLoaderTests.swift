@@ -153,6 +153,44 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test func lokiPushDestinationsAreReadAsPromtailShapesThem() throws {
+        let yaml = """
+        loki_push:
+          - url: http://loki:3100/loki/api/v1/push
+          - url: https://central:9470/loki/api/v1/push
+            name: central
+            tenant_id: team-a
+            external_labels: {host: edge-1}
+            bearer_token_file: /etc/tally/token
+            batch_size: 256KiB
+            batch_wait: 2s
+            min_backoff: 100ms
+            max_backoff: 1m
+            timeout: 5s
+            max_disk_usage: 0
+        """
+        let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        #expect(config.lokiPush.count == 2)
+        let first = config.lokiPush[0]
+        #expect(first.endpoint.effectiveName == "loki_3100_loki_api_v1_push" && first.batchBytes == 1 << 20 && first.batchWaitMillis == 1_000)
+        #expect(first.endpoint.timeoutMillis == 10_000 && first.minBackoffMillis == 500 && first.maxBackoffMillis == 300_000)
+        let central = config.lokiPush[1]
+        #expect(central.endpoint.name == "central" && central.tenantID == "team-a" && central.externalLabels == ["host": "edge-1"])
+        #expect(central.endpoint.bearerTokenFile == "/etc/tally/token" && central.batchBytes == 256 << 10 && central.batchWaitMillis == 2_000)
+        #expect(central.minBackoffMillis == 100 && central.maxBackoffMillis == 60_000 && central.endpoint.timeoutMillis == 5_000)
+        #expect(central.endpoint.maxDiskUsageBytes == 0)
+        for (bad, message) in [
+            ("loki_push:\n  - name: x\n", "needs a url"),
+            ("loki_push: {url: http://a/p}\n", "expected a list"),
+            ("loki_push:\n  - url: http://a/p\n    external_labels: {\"bad-name\": x}\n", "not a valid label name"),
+            ("loki_push:\n  - url: http://a/p\n    min_backoff: 2m\n    max_backoff: 1m\n", "min_backoff"),
+            ("loki_push:\n  - url: http://a/p\n    remote_timeout: 1s\n", "unknown key"),
+            ("loki_push:\n  - url: http://a/p\n    basic_auth: {username: u}\n    bearer_token: t\n", "not both"),
+        ] {
+            #expect { try ConfigLoader.load(yaml: bad, file: "t.yaml") } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func valuesOverrideDefaults() throws {
         let yaml = """
         flush_interval: 500ms

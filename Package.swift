@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Aggregation",
             dependencies: [
-                "TelemetryModel", "StatsDWire", "RingBuffers",
+                "TelemetryModel", "StatsDWire", "RingBuffers", "ProtobufWire",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: hotPath

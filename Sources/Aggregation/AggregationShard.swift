@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ProtobufWire
 import TelemetryModel
 
 /// One aggregation shard: it owns its series tables outright, applies the
@@ -55,12 +56,18 @@ public final class AggregationShard {
 
     /// Where new families' types are recorded (`/api/v1/metadata`).
     private let catalog: MetricCatalog?
+    /// An agent exports each interval's state before flushing it (`exportAggregates`).
+    public let exportsAggregates: Bool
+    /// An agent's counters: the cumulative total already exported, by series
+    /// index, so an export carries the interval's increment.
+    private var forwardedTotals: [Double] = []
 
     public init(
         config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink,
-        catalog: MetricCatalog? = nil
+        catalog: MetricCatalog? = nil, exportsAggregates: Bool = false
     ) {
         self.catalog = catalog
+        self.exportsAggregates = exportsAggregates
         self.config = config
         self.mapping = SketchMapping(relativeAccuracy: config.sketchRelativeAccuracy)
         self.budget = budget
@@ -83,12 +90,17 @@ public final class AggregationShard {
 
     /// Applies every record of a batch.
     public func apply(_ batch: RecordBatch) {
-        batch.forEachRecord { apply($0) }
+        if batch.attachments.isEmpty {
+            batch.forEachRecord { apply($0) }
+        } else {
+            batch.forEachRecord { apply($0, attachments: batch.attachments) }
+        }
     }
 
     /// Applies one record to its series, creating the series on first sight.
+    /// A merge record takes in forwarded state from `attachments`.
     @inline(__always)
-    func apply(_ record: MetricRecord) {
+    func apply(_ record: MetricRecord, attachments: [AggregateState] = []) {
         let keyBase = keys.base
         let length = Int32(record.key.count)
         // A key is never empty (a metric name has at least one byte), so it has a base address.
@@ -115,9 +127,19 @@ public final class AggregationShard {
                 entry.pointee.value = record.value
             }
         case .timer, .histogram, .distribution:
-            (summaries.base + Int(entry.pointee.aux)).pointee.sketch.add(record.value, weight: record.weight, mapping: mapping)
+            if record.isMerge {
+                if case .sketch(let sketch) = attachments[Int(record.value)] {
+                    (summaries.base + Int(entry.pointee.aux)).pointee.sketch.merge(sketch)
+                }
+            } else {
+                (summaries.base + Int(entry.pointee.aux)).pointee.sketch.add(record.value, weight: record.weight, mapping: mapping)
+            }
         case .set:
-            (sets.base + Int(entry.pointee.aux)).pointee.add(hash: record.value.bitPattern)
+            if record.isMerge {
+                if case .registers(let hll) = attachments[Int(record.value)] { (sets.base + Int(entry.pointee.aux)).pointee.merge(hll) }
+            } else {
+                (sets.base + Int(entry.pointee.aux)).pointee.add(hash: record.value.bitPattern)
+            }
         }
     }
 
@@ -162,7 +184,7 @@ public final class AggregationShard {
         let aliasIndex = aliases.place(AliasEntry(lastSeen: 0), reusing: &freeAliases)
         table.insert(AliasTable.Slot(
             hash: record.hash, keyOffset: keys.store(record.key), keyLength: Int32(record.key.count),
-            series: seriesIndex, alias: aliasIndex, kind: record.kind, touched: true))
+            series: seriesIndex, alias: aliasIndex, kind: record.kind, touched: true, nameLength: UInt16(record.nameLength)))
         return seriesIndex
     }
 
@@ -202,6 +224,10 @@ public final class AggregationShard {
         let entry = SeriesEntry(value: 0, lastSeen: 0, ref: primary, aux: aux, familyHash: familyHash,
                                 kind: kind, touched: false, live: true)
         let index = entries.place(entry, reusing: &freeSeries)
+        if exportsAggregates {
+            while forwardedTotals.count <= Int(index) { forwardedTotals.append(0) }
+            forwardedTotals[Int(index)] = 0
+        }
         families[primary] = index
         if familyKinds[familyHash] == nil { catalog?.record(family: labels.metricName, kind: kind) }
         familyKinds[familyHash, default: (kind, 0)].series += 1
@@ -214,6 +240,39 @@ public final class AggregationShard {
     /// (histograms and distributions produce the same series).
     private static func compatible(_ a: MetricKind, _ b: MetricKind) -> Bool {
         a == b || (a == .histogram && b == .distribution) || (a == .distribution && b == .histogram)
+    }
+
+    /// An agent's export of the interval, called just before `flush`: every
+    /// series updated since the last flush as one `Aggregate` of an
+    /// `AggregateRequest` (`AggregateWire`), keyed by one of its spellings:
+    /// a counter's increment, a gauge's value, a summary's sketch, a set's
+    /// members or sketch.
+    public func exportAggregates(into encoder: inout ProtobufEncoder) {
+        guard exportsAggregates else { return }
+        var exported = Set<Int32>()
+        let keyBase = UnsafeRawPointer(keys.base)
+        table.forEachSlot { slot in
+            let series = slot.pointee.series
+            guard slot.pointee.touched, entries[series].touched, exported.insert(series).inserted else { return }
+            let key = UnsafeRawBufferPointer(start: keyBase + slot.pointee.keyOffset, count: Int(slot.pointee.keyLength))
+            let nameLength = Int(slot.pointee.nameLength)
+            let entry = entries[series]
+            switch entry.kind {
+            case .counter:
+                let increment = entry.value - forwardedTotals[Int(series)]
+                forwardedTotals[Int(series)] = entry.value
+                AggregateWire.appendCounterOrGauge(key: key, nameLength: nameLength, kind: .counter, value: increment, to: &encoder)
+            case .gauge:
+                AggregateWire.appendCounterOrGauge(key: key, nameLength: nameLength, kind: .gauge, value: entry.value, to: &encoder)
+            case .timer, .histogram, .distribution:
+                let sketch = summaries[entry.aux].sketch
+                guard sketch.count > 0 else { return }
+                AggregateWire.appendSketch(
+                    key: key, nameLength: nameLength, kind: entry.kind, sketch: sketch, accuracy: mapping.relativeAccuracy, to: &encoder)
+            case .set:
+                AggregateWire.appendSet(key: key, nameLength: nameLength, set: sets[entry.aux], to: &encoder)
+            }
+        }
     }
 
     /// Ends the interval: returns its samples stamped `timestamp` (the

@@ -18,6 +18,9 @@ struct AliasTable {
         var kind: MetricKind
         /// Set when a line used this spelling since the last flush.
         var touched: Bool
+        /// Bytes of the key that are the name (the rest are tags): what an
+        /// agent forwards the key as. Fits in the slot's padding.
+        var nameLength: UInt16 = 0
     }
 
     private var slots: UnsafeMutablePointer<Slot>

@@ -184,6 +184,26 @@ public struct DDSketch: Sendable {
 
     public init() {}
 
+    /// A sketch rebuilt from its parts (an agent's forwarded sketch):
+    /// buckets by index with their counts, and the exact count, sum, min and max.
+    init(
+        positive: [(index: Int32, count: Double)], negative: [(index: Int32, count: Double)], zeroCount: Double, count: Double,
+        sum: Double, min: Double, max: Double
+    ) {
+        for (index, c) in positive { self.positive.add(index, c) }
+        for (index, c) in negative { self.negative.add(index, c) }
+        self.zeroCount = zeroCount
+        self.count = count
+        self.sum = sum
+        self.min = min
+        self.max = max
+    }
+
+    /// The buckets by increasing index, positive then negative values', and the zero bucket's count.
+    func parts() -> (positive: [(index: Int32, count: Double)], negative: [(index: Int32, count: Double)], zeroCount: Double) {
+        (positive.buckets(), negative.buckets(), zeroCount)
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     /// Adds a finite value with a positive weight.

@@ -18,6 +18,23 @@ public struct HyperLogLog: Sendable {
         registers = [UInt8](repeating: 0, count: 1 << precision)
     }
 
+    /// Registers forwarded by an agent; nil unless their count is a power of two in the precision range.
+    init?(registers: [UInt8]) {
+        let precision = registers.count.trailingZeroBitCount
+        guard registers.count == 1 << precision, (4...18).contains(precision), registers.allSatisfy({ $0 <= 65 }) else { return nil }
+        self.precision = precision
+        self.registers = registers
+    }
+
+    /// The registers, as an agent forwards them.
+    var registerBytes: [UInt8] { registers }
+
+    /// Takes in every element of `other` (same precision): the union's sketch.
+    mutating func merge(_ other: HyperLogLog) {
+        precondition(other.precision == precision, "HyperLogLog precisions differ")
+        for i in registers.indices where other.registers[i] > registers[i] { registers[i] = other.registers[i] }
+    }
+
     /// The standard error of an estimate.
     public var standardError: Double { 1.04 / Double(1 << precision).squareRoot() }
 

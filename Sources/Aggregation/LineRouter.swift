@@ -115,6 +115,50 @@ public final class LineRouter {
         }
     }
 
+    /// Decodes an agent's `AggregateRequest` and queues its aggregates for
+    /// their shards (then `flush`); refuses it whole, queueing nothing, when
+    /// any part is malformed or was built with other sketch settings.
+    /// Returns the aggregates queued.
+    public func route(
+        aggregateRequest request: UnsafeRawBufferPointer, relativeAccuracy: Double, hllPrecision: Int
+    ) throws(AggregateWire.Refusal) -> Int {
+        let aggregates = try AggregateWire.decode(
+            request, relativeAccuracy: relativeAccuracy, hllPrecision: hllPrecision, maxNameLength: parser.maxNameLength)
+        route(aggregates: aggregates, in: request)
+        return aggregates.count
+    }
+
+    /// Queues the aggregates of a central tally's `AggregateRequest` (decoded
+    /// from `request`) for their shards, as the lines they summarise would
+    /// be: a counter's increment and a gauge's value as records of their
+    /// own, a set's members one by one, sketches as merges.
+    func route(aggregates: [AggregateWire.Decoded], in request: UnsafeRawBufferPointer) {
+        for aggregate in aggregates {
+            let family = Self.familyHash(request, aggregate.name, aggregate.kind)
+            let shard = inputs.count == 1 ? 0 : Int(family.multipliedFullWidth(by: UInt64(inputs.count)).high)
+            let keyHash = SeriesHash.hash(
+                request, aggregate.tags, seed: SeriesHash.hash(request, aggregate.name, seed: UInt64(aggregate.kind.rawValue)))
+            let keyLength = aggregate.name.count + aggregate.tags.count
+            if let state = aggregate.state {
+                currentBatch(shard, keyLength: keyLength).appendMerge(
+                    hash: keyHash, kind: aggregate.kind, state: state, key: request, name: aggregate.name, tags: aggregate.tags)
+                recordsSinceFlush += 1
+            } else if aggregate.kind == .set {
+                for member in aggregate.members {
+                    currentBatch(shard, keyLength: keyLength).append(
+                        hash: keyHash, value: Double(bitPattern: member), weight: 1, kind: .set, delta: false, line: request,
+                        name: aggregate.name, tags: aggregate.tags)
+                }
+                recordsSinceFlush += aggregate.members.count
+            } else {
+                currentBatch(shard, keyLength: keyLength).append(
+                    hash: keyHash, value: aggregate.value, weight: 1, kind: aggregate.kind, delta: false, line: request,
+                    name: aggregate.name, tags: aggregate.tags)
+                recordsSinceFlush += 1
+            }
+        }
+    }
+
     /// The batch to append to for a shard, starting a new one when the current is full.
     @inline(__always)
     func currentBatch(_ shard: Int, keyLength: Int) -> RecordBatch {

@@ -9,7 +9,8 @@ import TelemetryModel
 /// ```
 /// 0  u64 hash of kind+name+tags      8  f64 value (a set: the member's hash)
 /// 16 f64 weight (1 / sample rate)    24 u32 tags length
-/// 28 u16 name length                 30 u8 kind   31 u8 flags (bit 0: gauge delta)
+/// 28 u16 name length                 30 u8 kind   31 u8 flags (bit 0: gauge delta,
+///                                                 bit 1: merge attachment `value`)
 /// 32 name bytes, then tag bytes
 /// ```
 ///
@@ -28,6 +29,9 @@ public final class RecordBatch: @unchecked Sendable {
     var used: Int = 0
     /// Records held.
     public internal(set) var recordCount: Int = 0
+    /// Forwarded state that merge records refer to by index (an agent's
+    /// sketches and estimated sets); empty for batches of lines.
+    var attachments: [AggregateState] = []
 
     public init(capacity: Int = RecordBatch.defaultCapacity) {
         self.capacity = max(capacity, 256)
@@ -40,6 +44,7 @@ public final class RecordBatch: @unchecked Sendable {
     public func reset() {
         used = 0
         recordCount = 0
+        if !attachments.isEmpty { attachments.removeAll() }
     }
 
     public var isEmpty: Bool { recordCount == 0 }
@@ -83,6 +88,15 @@ public final class RecordBatch: @unchecked Sendable {
         capacity = newCapacity
     }
 
+    /// Appends a record that merges forwarded state into its series.
+    func appendMerge(
+        hash: UInt64, kind: MetricKind, state: AggregateState, key: UnsafeRawBufferPointer, name: Range<Int>, tags: Range<Int>
+    ) {
+        attachments.append(state)
+        append(hash: hash, value: Double(attachments.count - 1), weight: 1, kind: kind, delta: false, line: key, name: name, tags: tags)
+        (storage + used - Self.headerSize - name.count - tags.count).storeBytes(of: 2, toByteOffset: 31, as: UInt8.self)
+    }
+
     /// Calls `body` with each record, in order.
     public func forEachRecord(_ body: (MetricRecord) -> Void) {
         var offset = 0
@@ -96,6 +110,7 @@ public final class RecordBatch: @unchecked Sendable {
                 weight: p.loadUnaligned(fromByteOffset: 16, as: Double.self),
                 kind: MetricKind(rawValue: p.load(fromByteOffset: 30, as: UInt8.self)) ?? .counter,
                 isDelta: p.load(fromByteOffset: 31, as: UInt8.self) & 1 != 0,
+                isMerge: p.load(fromByteOffset: 31, as: UInt8.self) & 2 != 0,
                 key: UnsafeRawBufferPointer(start: p + Self.headerSize, count: nameLength + tagsLength),
                 nameLength: nameLength
             )
@@ -112,12 +127,15 @@ public struct MetricRecord {
     public var weight: Double
     public var kind: MetricKind
     public var isDelta: Bool
+    /// The record merges the batch's attachment number `value` (forwarded state).
+    public var isMerge: Bool
     /// Name bytes followed by tag bytes.
     public var key: UnsafeRawBufferPointer
     public var nameLength: Int
 
-    init(hash: UInt64, value: Double, weight: Double, kind: MetricKind, isDelta: Bool,
+    init(hash: UInt64, value: Double, weight: Double, kind: MetricKind, isDelta: Bool, isMerge: Bool = false,
          key: UnsafeRawBufferPointer, nameLength: Int) {
+        self.isMerge = isMerge
         self.hash = hash
         self.value = value
         self.weight = weight

@@ -30,6 +30,20 @@ public struct SetCardinality: Sendable {
         }
     }
 
+    /// What an agent forwards: the members' hashes while exact, else the sketch.
+    var forwarded: (members: Set<UInt64>, sketch: HyperLogLog?) { (exact, sketch) }
+
+    /// Takes in a forwarded sketch (same precision): the set becomes the union, estimated.
+    mutating func merge(_ other: HyperLogLog) {
+        if sketch == nil {
+            var hll = HyperLogLog(precision: precision)
+            for member in exact { hll.add(hash: member) }
+            sketch = hll
+            exact = []
+        }
+        sketch!.merge(other) // set just above
+    }
+
     /// Distinct members seen (exact, or estimated past the limit).
     public var count: Double {
         if let sketch { return sketch.estimate().rounded() }

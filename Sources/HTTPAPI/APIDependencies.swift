@@ -46,7 +46,9 @@ public struct APIDependencies: Sendable {
     public var maxConcurrentPushes = 16
     /// Where remote_write samples go (`POST /api/v1/write`; nil: no receiver).
     public var sampleSink: (any SampleSink)?
-    /// The largest remote_write body, after snappy, in bytes.
+    /// Where agents' StatsD state goes (`POST /api/v1/aggregates`; nil: not taken).
+    public var aggregateIntake: (any AggregateIntake)?
+    /// The largest remote_write or aggregates body, after snappy, in bytes.
     public var maxWriteBytes = 64 << 20
     /// remote_write requests stored at once; more are answered 429.
     public var maxConcurrentWrites = 16

@@ -10,6 +10,9 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicReque
     if let sink = dependencies.sampleSink {
         RemoteWriteRoutes(dependencies: dependencies, sink: sink).register(on: router)
     }
+    if let intake = dependencies.aggregateIntake {
+        AggregateRoutes(dependencies: dependencies, intake: intake).register(on: router)
+    }
     if let store = dependencies.logStore {
         LokiRoutes(dependencies: dependencies, store: store).register(on: router)
         RetrospectiveRoutes(dependencies: dependencies, store: store).register(on: router)

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Prometheus
+import ProtobufWire
 import ServiceLifecycle
 import TelemetryModel
 
@@ -22,6 +23,8 @@ public final class AggregationService: Service {
     private let flushDuration: DurationHistogram
     private let activeSeries: Gauge
     private let budget: SeriesBudget
+    /// An agent's queue to the central tally, which each flush's state goes to first.
+    private let exporter: (any AggregateExportSink)?
 
     /// One shard and the event loop it lives on. Invariant that makes the
     /// unchecked `Sendable` sound: after `init`, every access to `shard`,
@@ -48,9 +51,10 @@ public final class AggregationService: Service {
         shardCount: Int, ringCapacity: Int, config: AggregationConfig, maxSeries: Int,
         flushIntervalMillis: Int64, sink: any SampleSink, clock: any WallClock,
         metrics: AggregationMetrics, registry: PrometheusCollectorRegistry, logger: Logger,
-        catalog: MetricCatalog? = nil
+        catalog: MetricCatalog? = nil, exporter: (any AggregateExportSink)? = nil
     ) {
         precondition(shardCount > 0 && flushIntervalMillis > 0)
+        self.exporter = exporter
         group = MultiThreadedEventLoopGroup(numberOfThreads: shardCount)
         budget = SeriesBudget(limit: maxSeries)
         let inputs = (0..<shardCount).map { ShardInput(index: $0, ringCapacity: ringCapacity) }
@@ -62,7 +66,8 @@ public final class AggregationService: Service {
         shards = inputs.enumerated().map { index, input in
             ShardState(
                 eventLoop: loops[index % loops.count],
-                shard: AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog),
+                shard: AggregationShard(
+                    config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog, exportsAggregates: exporter != nil),
                 input: input, nextFlush: firstFlush)
         }
         self.sink = sink
@@ -130,6 +135,11 @@ public final class AggregationService: Service {
     @discardableResult
     private func flush(_ state: ShardState, at timestamp: Int64) -> Int {
         let started = ContinuousClock.now
+        if let exporter {
+            var encoder = ProtobufEncoder()
+            state.shard.exportAggregates(into: &encoder)
+            if !encoder.bytes.isEmpty { exporter.exportAggregates(encoder.bytes) }
+        }
         let samples = state.shard.flush(at: timestamp)
         if !samples.isEmpty { sink.append(samples) }
         flushDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))

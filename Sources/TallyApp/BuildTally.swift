@@ -100,10 +100,19 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let events = LogEventStore(writers: logWriters, store: logStore, labels: config.logs.labels, metrics: logMetrics)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
     let catalog = MetricCatalog()
+    var agent: AggregateForwardQueue?
+    if let central = config.agent {
+        do {
+            agent = try AggregateForwardQueue(
+                config: central, dataDirectory: config.dataDir, registry: registry, version: TallyVersion.current, logger: logger)
+        } catch {
+            throw StartupError(description: "agent: \(error)")
+        }
+    }
     let aggregation = AggregationService(
         shardCount: config.shards, ringCapacity: config.ringCapacity, config: config.aggregation,
         maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,
-        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog)
+        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog, exporter: agent)
     var badLineLogger = logger
     badLineLogger[metadataKey: "component"] = "statsd"
     let badLineLog = BadLineLog(clock: clock) { [badLineLogger] message in badLineLogger.warning("\(message)") }
@@ -132,6 +141,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
     dependencies.sampleSink = store
+    dependencies.aggregateIntake = AggregateImporter(factory: factory, config: config.aggregation, registry: registry)
     dependencies.maxWriteBytes = config.maxWriteBytes
     dependencies.maxConcurrentWrites = config.maxConcurrentWrites
     dependencies.writeSeriesCacheSize = config.writeSeriesCacheSize
@@ -167,18 +177,24 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
             logger: logger
         )
     }
+    // Shut down in reverse order: the servers first, the stores and the queues that read them last
+    // (the aggregation's final flush still reaches the agent's queue).
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: storage)]
+    services += forwarders.map { .init(service: $0) }
+    services += logForwarders.map { .init(service: $0) }
+    if let agent { services.append(.init(service: agent)) }
+    services += [
+        .init(service: logStorage),
+        .init(service: aggregation),
+        .init(service: ingest),
+        .init(service: logIngest),
+        .init(service: reports),
+        .init(service: app),
+    ]
+    if let otlpApp { services.append(.init(service: otlpApp)) }
     let group = ServiceGroup(
         configuration: .init(
-            services: [
-                .init(service: storage),
-            ] + forwarders.map { .init(service: $0) } + logForwarders.map { .init(service: $0) } + [
-                .init(service: logStorage),
-                .init(service: aggregation),
-                .init(service: ingest),
-                .init(service: logIngest),
-                .init(service: reports),
-                .init(service: app),
-            ] + (otlpApp.map { [.init(service: $0)] } ?? []),
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

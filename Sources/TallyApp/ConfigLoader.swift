@@ -241,6 +241,8 @@ public enum ConfigLoader {
                 config.remoteWrite = try readRemoteWrite(value, path, reader: reader)
             case "loki_push":
                 config.lokiPush = try readLokiPush(value, path, reader: reader)
+            case "agent":
+                config.agent = try readAgent(value, path, reader: reader)
             case "events":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {

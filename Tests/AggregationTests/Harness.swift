@@ -16,7 +16,7 @@ final class Harness {
     let sink = CapturingSampleSink()
 
     init(shards count: Int = 2, config: AggregationConfig = AggregationConfig(), maxSeries: Int = 1_000_000,
-         ringCapacity: Int = 64, maxLineLength: Int = 65_536) {
+         ringCapacity: Int = 64, maxLineLength: Int = 65_536, exportsAggregates: Bool = false) {
         events = CapturingEventSink()
         inputs = (0..<count).map { ShardInput(index: $0, ringCapacity: ringCapacity) }
         metrics = AggregationMetrics(registry: registry, shards: count)
@@ -24,7 +24,9 @@ final class Harness {
         let metrics = self.metrics
         let sink = self.sink
         self.budget = budget
-        shards = (0..<count).map { _ in AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink) }
+        shards = (0..<count).map { _ in
+            AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink, exportsAggregates: exportsAggregates)
+        }
         router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: events,
                             badLineLog: BadLineLog(clock: ManualClock()) { _ in }, policy: .drop,
                             maxLineLength: maxLineLength)

@@ -131,9 +131,15 @@ struct LokiPushForwardingTests {
         // The receiver dies (kill -9: what it acknowledged is in its WAL already) and stays down.
         #expect(await receiver.stop(signal: SIGKILL) != nil)
         try await traffic(rounds: 40, to: sender)
-        let metrics = try await sender.get("/metrics").body
-        #expect(RemoteWriteRetryTests.value(metrics, #"tally_loki_push_failed_requests_total{name="central""#) > 0, "failures are counted")
-        #expect(RemoteWriteRetryTests.value(metrics, #"tally_loki_push_pending_entries{name="central""#) > 0, "entries wait")
+        // A request in flight when the receiver died may take up to the 10 s timeout to fail.
+        var failures = 0.0
+        let deadline = ContinuousClock.now + .seconds(20)
+        while failures == 0, ContinuousClock.now < deadline {
+            failures = try await Self.metric(sender, #"tally_loki_push_failed_requests_total{name="central""#)
+            if failures == 0 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(failures > 0, "failures are counted")
+        #expect(try await Self.metric(sender, #"tally_loki_push_pending_entries{name="central""#) > 0, "entries wait")
         let restarted = try TallyProcess(reusing: receiver)
         _ = try await restarted.waitFor("/readyz") { status, _ in status == 200 }
         try await traffic(rounds: 4, to: sender)

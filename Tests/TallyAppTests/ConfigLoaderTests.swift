@@ -191,6 +191,31 @@ struct ConfigLoaderTests {
         }
     }
 
+    @Test func agentModeNamesItsCentralTally() throws {
+        #expect(try ConfigLoader.load(yaml: "flush_interval: 1s\n", file: "t.yaml").agent == nil)
+        let config = try ConfigLoader.load(yaml: """
+            agent:
+              url: https://central:9470/api/v1/aggregates
+              basic_auth: {username: edge, password_file: /etc/tally/pw}
+              batch_size: 1MiB
+              min_backoff: 200ms
+              max_backoff: 10s
+              max_disk_usage: 512MiB
+            """, file: "t.yaml")
+        let agent = try #require(config.agent)
+        #expect(agent.endpoint.url == "https://central:9470/api/v1/aggregates" && agent.endpoint.basicAuth?.username == "edge")
+        #expect(agent.batchBytes == 1 << 20 && agent.minBackoffMillis == 200 && agent.maxBackoffMillis == 10_000)
+        #expect(agent.endpoint.maxDiskUsageBytes == 512 << 20)
+        for (bad, message) in [
+            ("agent:\n  batch_size: 1MiB\n", "needs a url"),
+            ("agent: [http://a]\n", "expected a section"),
+            ("agent:\n  url: http://a/x\n  name: x\n", "unknown key"),
+            ("agent:\n  url: http://a/x\n  min_backoff: 1m\n  max_backoff: 1s\n", "min_backoff"),
+        ] {
+            #expect { try ConfigLoader.load(yaml: bad, file: "t.yaml") } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func valuesOverrideDefaults() throws {
         let yaml = """
         flush_interval: 500ms

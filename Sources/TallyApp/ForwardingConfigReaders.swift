@@ -36,3 +36,28 @@ func readLokiPush(_ node: Node, _ path: String, reader: Reader) throws(ConfigErr
     }
     return destinations
 }
+
+/// Reads the `agent:` section: the central tally's aggregates endpoint and
+/// how to reach it; every error names its line and key.
+func readAgent(_ node: Node, _ path: String, reader: Reader) throws(ConfigError) -> AgentConfig? {
+    if node.null != nil { return nil }
+    guard node.mapping != nil else {
+        throw reader.error(node, path, "expected a section, at least `url: http://central:9470/api/v1/aggregates`")
+    }
+    var config = AgentConfig(url: try readEndpointURL(node, path, reader: reader))
+    try reader.section(node, path: path) { key, value, path throws(ConfigError) in
+        if key == "name" { throw reader.unknown(key, value, path) }
+        if try readEndpointKey(key, value, path, into: &config.endpoint, timeoutKey: "timeout", reader: reader) { return }
+        switch key {
+        case "batch_size": config.batchBytes = try reader.bytes(value, path, range: 1024...(64 << 20))
+        case "min_backoff": config.minBackoffMillis = try reader.duration(value, path, minimum: 1)
+        case "max_backoff": config.maxBackoffMillis = try reader.duration(value, path, minimum: 1)
+        default: throw reader.unknown(key, value, path)
+        }
+    }
+    guard config.minBackoffMillis <= config.maxBackoffMillis else {
+        throw reader.error(node, path, "min_backoff must not exceed max_backoff")
+    }
+    try checkEndpoint(config.endpoint, node, path, others: [], reader: reader)
+    return config
+}

@@ -1,0 +1,23 @@
+/// Where an agent's aggregation shards hand each interval's StatsD state
+/// (an encoded `AggregateRequest`, docs/scale-out.md) on its way to the
+/// central tally: the agent's durable queue.
+public protocol AggregateExportSink: Sendable {
+    func exportAggregates(_ request: [UInt8])
+}
+
+/// What takes an agent's `AggregateRequest` at the central tally and merges
+/// it into the aggregation, as if the lines it summarises had arrived.
+public protocol AggregateIntake: Sendable {
+    /// Merges a whole request (after snappy) and returns the aggregates
+    /// taken, or refuses the request whole with the reason.
+    func importAggregates(_ request: [UInt8]) async -> Result<Int, AggregateIntakeRefusal>
+}
+
+/// Why an `AggregateRequest` was refused (the 400's text).
+public struct AggregateIntakeRefusal: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -197,6 +197,7 @@ let package = Package(
             name: "TallyTestKit",
             dependencies: [
                 "TelemetryModel",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -216,7 +217,10 @@ let package = Package(
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
-        .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "ProtobufWireTests",
+            dependencies: ["ProtobufWire", "TallyTestKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: strict),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
@@ -245,7 +249,8 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel", "TallyTestKit",
+                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel", "TallyTestKit", "ProtobufWire",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -208,14 +208,18 @@ public enum AggregateWire {
                 while packed.position < packed.end {
                     let zigzag = try packed.varint()
                     let value = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
-                    guard let index = Int32(exactly: value) else { throw Refusal(description: "a sketch bucket index out of range") }
+                    // Any finite value at any accuracy this tally accepts maps well inside ±2^28.
+                    guard abs(value) < 1 << 28 else { throw Refusal(description: "a sketch bucket index out of range") }
+                    let index = Int32(value)
                     indexes[field == 7 ? 0 : 1].append(index)
                 }
             case (8, .lengthDelimited), (10, .lengthDelimited):
                 var packed = try reader.message()
                 while packed.position < packed.end {
                     let count = Double(bitPattern: try packed.fixed64())
-                    guard count.isFinite, count >= 0 else { throw Refusal(description: "a sketch bucket count that is not a finite weight") }
+                    guard count >= 0, count <= Double(Float.greatestFiniteMagnitude) else {
+                        throw Refusal(description: "a sketch bucket count that is not a finite weight")
+                    }
                     counts[field == 8 ? 0 : 1].append(count)
                 }
             default:

@@ -101,6 +101,15 @@ public final class AggregateForwardQueue: AggregateExportSink, Service {
     private func sendLoop() async {
         var positionFile = PositionFile(directory: directory)
         var saved = positionFile.load() ?? WALPosition(segment: 0, offset: 0)
+        // Each pass reads on from the saved position; a pass ends when the queue passed its cap (and dropped).
+        while !Task.isCancelled {
+            await send(from: &saved, positionFile: &positionFile)
+        }
+    }
+
+    /// Sends the queue from `saved` on, saving as the centre acknowledges,
+    /// until cancelled or over the disk cap (the oldest then dropped).
+    private func send(from saved: inout WALPosition, positionFile: inout PositionFile) async {
         let tail = WALTail(directory: walDirectory, from: saved)
         var lastSync = ContinuousClock.now
         while !Task.isCancelled {
@@ -164,7 +173,7 @@ public final class AggregateForwardQueue: AggregateExportSink, Service {
                     "max_disk_usage": "\(config.endpoint.maxDiskUsageBytes)",
                 ])
                 save(position, &saved, &positionFile)
-                return await sendLoop()
+                return
             case .cancelled:
                 return
             }

@@ -55,7 +55,7 @@ public struct RelabelRule: Sendable {
             return Labels(pairs)
         case .hashmod:
             guard modulus > 0, Labels.isValidName(targetLabel) else { return labels }
-            return labels.setting(targetLabel, to: String(Self.md5Prefix(value) % modulus))
+            return labels.setting(targetLabel, to: String(Self.md5Suffix(value) % modulus))
         case .lowercase:
             guard Labels.isValidName(targetLabel) else { return labels }
             return labels.setting(targetLabel, to: value.lowercased())
@@ -79,8 +79,8 @@ public struct RelabelRule: Sendable {
         return current
     }
 
-    /// Prometheus's hashmod takes the first 8 bytes of the MD5 of the value, big-endian.
-    static func md5Prefix(_ text: String) -> UInt64 {
+    /// Prometheus's hashmod: the last 8 bytes of the MD5 of the value, big-endian.
+    static func md5Suffix(_ text: String) -> UInt64 {
         let digest = Array(Insecure.MD5.hash(data: Array(text.utf8)))
         return digest[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
     }

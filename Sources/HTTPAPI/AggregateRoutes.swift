@@ -8,7 +8,8 @@ import TelemetryModel
 /// into the aggregation so that quantiles and distinct counts are global.
 /// 204 when taken; a request that cannot be read, or was built with other
 /// sketch settings, is refused whole with 400 (the agent drops it and
-/// counts it), 413 over `http.max_write_size`. Errors are plain text.
+/// counts it), 413 over `http.max_write_size`, 503 with Retry-After when a
+/// shutdown cut it short (the agent sends it again). Errors are plain text.
 struct AggregateRoutes: Sendable {
     let dependencies: APIDependencies
     let intake: any AggregateIntake
@@ -41,6 +42,10 @@ struct AggregateRoutes: Sendable {
         }
         switch await intake.importAggregates(body) {
         case .success: return Response(status: .noContent)
+        case .failure(let refusal) where refusal.retryable:
+            var response = textResponse(.serviceUnavailable, refusal.description)
+            response.headers[.retryAfter] = "1"
+            return response
         case .failure(let refusal): return textResponse(.badRequest, refusal.description)
         }
     }

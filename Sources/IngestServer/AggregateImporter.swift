@@ -7,7 +7,8 @@ import TelemetryModel
 /// lines they summarise would (sketches and estimated sets merged), so the
 /// quantiles and distinct counts flushed here are those of every agent's
 /// data together. Waits for room in the shards' rings rather than drop
-/// anything an agent was told was taken.
+/// anything an agent was told was taken (a request cut short by shutdown is
+/// answered 503, so the agent sends it again).
 public final class AggregateImporter: AggregateIntake {
     private let factory: RouterFactory
     private let config: AggregationConfig
@@ -42,7 +43,13 @@ public final class AggregateImporter: AggregateIntake {
             return .failure(AggregateIntakeRefusal(refusal.description))
         }
         while !router.flush() {
-            try? await Task.sleep(for: .milliseconds(1))
+            do {
+                try await Task.sleep(for: .milliseconds(1))
+            } catch {
+                // Shutting down with part of the request still waiting for the rings: the agent sends it
+                // again to the next tally up (what went in is then counted twice, as for any resend).
+                return .failure(AggregateIntakeRefusal("tally is shutting down; send again", retryable: true))
+            }
         }
         imported.increment(by: Int64(count))
         return .success(count)

@@ -13,11 +13,14 @@ public protocol AggregateIntake: Sendable {
     func importAggregates(_ request: [UInt8]) async -> Result<Int, AggregateIntakeRefusal>
 }
 
-/// Why an `AggregateRequest` was refused (the 400's text).
+/// Why an `AggregateRequest` was refused: for good (400, the agent drops
+/// it), or for now (503, the agent sends it again).
 public struct AggregateIntakeRefusal: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public let retryable: Bool
 
-    public init(_ description: String) {
+    public init(_ description: String, retryable: Bool = false) {
         self.description = description
+        self.retryable = retryable
     }
 }

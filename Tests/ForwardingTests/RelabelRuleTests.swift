@@ -1,4 +1,4 @@
-import Forwarding
+@testable import Forwarding
 import Testing
 import TelemetryModel
 
@@ -47,9 +47,10 @@ struct RelabelRuleTests {
     }
 
     @Test func hashmodAndCaseActions() throws {
-        // Prometheus: the low 64 bits of MD5("10.0.0.1:9100"), modulo 8.
-        let shard = try #require(try rule(.hashmod, source: ["instance"], target: "shard", modulus: 8).apply(series))["shard"]
-        #expect(shard.flatMap(Int.init).map { (0..<8).contains($0) } == true)
+        // Prometheus: the last 8 bytes of MD5(value), big-endian, modulo the modulus (values from Python's hashlib).
+        #expect(try #require(try rule(.hashmod, source: ["instance"], target: "shard", modulus: 8).apply(series))["shard"] == "5")
+        #expect(try #require(try rule(.hashmod, source: ["instance"], target: "shard", modulus: 1000).apply(series))["shard"] == "645")
+        #expect(RelabelRule.md5Suffix("node-1:9100") % 1000 == 805 && RelabelRule.md5Suffix("a") % 1000 == 697)
         #expect(try rule(.hashmod, source: ["instance"], target: "shard", modulus: 8).apply(series) == rule(.hashmod, source: ["instance"], target: "shard", modulus: 8).apply(series))
         #expect(try #require(try rule(.uppercase, source: ["env"], target: "env").apply(series))["env"] == "PROD")
         #expect(try #require(try rule(.lowercase, source: ["code"], target: "c").apply(series))["c"] == "500")

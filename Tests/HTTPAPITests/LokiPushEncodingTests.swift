@@ -1,4 +1,6 @@
 import ProtobufWire
+import SwiftProtobuf
+import TallyTestKit
 import Testing
 
 @testable import HTTPAPI
@@ -38,5 +40,30 @@ struct LokiPushEncodingTests {
         #expect(streams[0].entries[0].metadata.map { "\($0.0)=\($0.1)" } == ["trace_id=4bf92f35"])
         #expect(streams[0].entries[1].metadata.isEmpty)
         #expect(streams[1].labels.map { "\($0.0)=\($0.1)" } == ["app=b"] && streams[1].entries.isEmpty)
+    }
+
+    @Test func aPushFromGeneratedCodeDecodesWithTheHandWrittenReader() throws {
+        var request = Logproto_PushRequest()
+        var stream = Logproto_StreamAdapter()
+        stream.labels = #"{job="promtail", path="C:\\logs\\a.log", note="say \"hi\""}"#
+        for (k, line) in ["one", "", "tab\tand ünïcode"].enumerated() {
+            var entry = Logproto_EntryAdapter()
+            entry.timestamp = Google_Protobuf_Timestamp(seconds: 1_795_824_000 + Int64(k), nanos: Int32(k * 1_000))
+            entry.line = line
+            if k == 0 {
+                var pair = Logproto_LabelPairAdapter()
+                pair.name = "trace_id"
+                pair.value = "abc"
+                entry.structuredMetadata = [pair]
+            }
+            stream.entries.append(entry)
+        }
+        request.streams = [stream]
+        let streams = try LokiPushProtobuf.decode(try request.serializedBytes())
+        let decoded = try #require(streams.first)
+        #expect(decoded.labels.map { "\($0.0)=\($0.1)" } == ["job=promtail", #"path=C:\logs\a.log"#, #"note=say "hi""#])
+        #expect(decoded.entries.map(\.nanos) == [1_795_824_000_000_000_000, 1_795_824_001_000_001_000, 1_795_824_002_000_002_000])
+        #expect(decoded.entries.map(\.line) == ["one", "", "tab\tand ünïcode"])
+        #expect(decoded.entries[0].metadata.map { "\($0.0)=\($0.1)" } == ["trace_id=abc"])
     }
 }

@@ -81,7 +81,8 @@ struct ServeEndToEndTests {
         #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="line_too_long"} 1"#))
         #expect(value(of: #"tally_statsd_bad_lines_total{reason="nul_byte"}"#, in: metrics) >= 1)
         #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="name_too_long"} 1"#))
-        #expect(await tally.stop(signal: SIGINT) == 0)
+        let status = await tally.stop(signal: SIGINT)
+        #expect(status == 0, "exit \(status.map(String.init) ?? "none: still running after 20 s"); log:\n\(tally.log.suffix(3_000))")
         // Junk is logged at most once a second, not once per line.
         let warnings = tally.log.split(separator: "\n").filter { $0.contains("rejected StatsD line") }
         #expect(warnings.count <= 3, "\(warnings.count) warnings")

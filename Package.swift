@@ -187,6 +187,7 @@ let package = Package(
                 "LogStorage", "LogWire",
                 "DurableFiles",
                 "StatsDWire", "RingBuffers", "Aggregation", "TelemetryModel", "TimeSeriesStorage", "PromQL", "TallyApp",
+                "ProtobufWire", "BlockCodec",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

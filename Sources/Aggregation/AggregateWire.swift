@@ -54,10 +54,10 @@ public enum AggregateWire {
     // MARK: Writing (the agent)
 
     static func appendCounterOrGauge(key: UnsafeRawBufferPointer, nameLength: Int, kind: MetricKind, value: Double, to encoder: inout ProtobufEncoder) {
-        var body = ProtobufEncoder(capacity: key.count + 24)
-        keyFields(key, nameLength, kind, into: &body)
-        body.doubleField(4, value)
-        encoder.bytesField(1, body.bytes)
+        // Sized first and written in place: the most common aggregates cost no buffer of their own.
+        encoder.beginMessage(1, length: keyFieldsSize(key.count, nameLength, kind) + 9)
+        keyFields(key, nameLength, kind, into: &encoder)
+        encoder.doubleField(4, value)
     }
 
     static func appendSketch(
@@ -101,6 +101,12 @@ public enum AggregateWire {
         encoder.bytesField(1, body.bytes)
     }
 
+    private static func keyFieldsSize(_ keyLength: Int, _ nameLength: Int, _ kind: MetricKind) -> Int {
+        ProtobufEncoder.lengthDelimitedSize(1, nameLength)
+            + (keyLength > nameLength ? ProtobufEncoder.lengthDelimitedSize(2, keyLength - nameLength) : 0)
+            + 1 + ProtobufEncoder.varintSize(UInt64(kind.rawValue))
+    }
+
     private static func keyFields(_ key: UnsafeRawBufferPointer, _ nameLength: Int, _ kind: MetricKind, into body: inout ProtobufEncoder) {
         body.bytesField(1, UnsafeRawBufferPointer(rebasing: key[0..<nameLength]))
         if key.count > nameLength { body.bytesField(2, UnsafeRawBufferPointer(rebasing: key[nameLength...])) }
@@ -125,14 +131,14 @@ public enum AggregateWire {
                 }
                 let start = reader.position
                 let aggregate = try decodeAggregate(try reader.message(), raw: raw)
-                let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[aggregate.name]), as: UTF8.self)
+                // Named only in a refusal: no String per aggregate otherwise.
+                var name: String { String(decoding: UnsafeRawBufferPointer(rebasing: raw[aggregate.name]), as: UTF8.self) }
                 guard !aggregate.name.isEmpty, aggregate.name.count <= maxNameLength else {
                     throw Refusal(description: "aggregate \(out.count) at byte \(start): a name of 1 to \(maxNameLength) bytes is needed")
                 }
                 switch aggregate.state {
-                case .sketch(let sketch)?:
+                case .sketch?:
                     guard aggregate.kind.isSummary else { throw Refusal(description: "aggregate \(name): a sketch for a \(aggregate.kind)") }
-                    _ = sketch
                 case .registers(let hll)?:
                     guard aggregate.kind == .set else { throw Refusal(description: "aggregate \(name): set registers for a \(aggregate.kind)") }
                     guard hll.precision == hllPrecision else {

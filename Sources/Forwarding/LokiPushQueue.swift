@@ -87,12 +87,11 @@ public final class LokiPushQueue: Service, Sendable {
         let walDirectory = store.walDirectory
         var saved: WALPosition
         do {
-            if let position = positionFile.load() {
-                saved = position
-                logger.info("loki_push resumes from its saved WAL position", metadata: ["position": "\(position)"])
+            let start = try positionFile.start(walDirectory: walDirectory)
+            saved = start.position
+            if start.resumed {
+                logger.info("loki_push resumes from its saved WAL position", metadata: ["position": "\(saved)"])
             } else {
-                saved = try WALTail.end(directory: walDirectory)
-                try positionFile.save(saved, now: monotonicNanos())
                 logger.info("loki_push starts with what is stored from now on", metadata: ["url": "\(config.endpoint.url)"])
             }
         } catch {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DurableFiles
+import TelemetryModel
 
 /// A destination's read position in a WAL, kept in
 /// `DATA/remote_write/NAME/position` (or `DATA/loki_push/NAME/position`) as
@@ -21,6 +22,16 @@ struct PositionFile {
 
     init(directory: String) {
         self.directory = directory
+    }
+
+    /// Where a forwarder starts: its saved position (`resumed`), or, for a
+    /// new destination, the end of the WAL as it is now, saved at once so
+    /// that a restart does not skip what is logged meanwhile.
+    mutating func start(walDirectory: String) throws(StorageError) -> (position: WALPosition, resumed: Bool) {
+        if let position = load() { return (position, true) }
+        let end = try WALTail.end(directory: walDirectory)
+        try save(end, now: monotonicNanos())
+        return (end, false)
     }
 
     /// The saved position, or nil when there is none (a new destination).

@@ -96,12 +96,11 @@ public final class RemoteWriteQueue: Service, Sendable {
         let walDirectory = store.walDirectory
         var saved: WALPosition
         do {
-            if let position = positionFile.load() {
-                saved = position
-                logger.info("remote_write resumes from its saved WAL position", metadata: ["position": "\(position)"])
+            let start = try positionFile.start(walDirectory: walDirectory)
+            saved = start.position
+            if start.resumed {
+                logger.info("remote_write resumes from its saved WAL position", metadata: ["position": "\(saved)"])
             } else {
-                saved = try WALTail.end(directory: walDirectory)
-                try positionFile.save(saved, now: Self.nanos())
                 logger.info("remote_write starts with what is stored from now on", metadata: ["url": "\(config.endpoint.url)"])
             }
         } catch {

@@ -45,7 +45,14 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Time decoding and storing this log file (gen-logs.py output) and report its size on disk.")
     var logFile: String?
 
+    @Option(help: "Time agent mode for this many series: the agent's export, the central's import, and the lines themselves.")
+    var forward: Int?
+
     func run() throws {
+        if let forward {
+            timeForwarding(series: forward, runs: repeats)
+            return
+        }
         if let logFile {
             try timeLogStore(file: logFile, decodeRepeats: repeats)
             return

@@ -282,16 +282,25 @@ public final class AggregationShard {
         var out: [RefSample] = []
         out.reserveCapacity(activeSeries * 2)
         var expired = 0
+        var ended: [RefSample] = []
+        var released: [SeriesRef] = []
         for index in 0..<Int32(entries.count) where entries[index].live {
             if entries[index].touched {
                 entries[index].lastSeen = timestamp
                 entries[index].touched = false
             } else if timestamp - entries[index].lastSeen > config.seriesExpiryMillis {
-                release(series: index)
+                // Its outputs end here: a staleness marker each, so instant queries drop them at once.
+                forEachLiveOutput(index) { ended.append(RefSample(ref: $0, timestamp: timestamp, value: StaleMarker.value)) }
+                released += release(series: index)
                 expired += 1
                 continue
             }
             emit(index, at: timestamp, into: &out)
+        }
+        if !released.isEmpty {
+            // The markers reach the sink before the references are given back.
+            if !ended.isEmpty { sink.append(ended) }
+            sink.release(released)
         }
         var gone: [(hash: UInt64, alias: Int32, keyLength: Int32)] = []
         table.forEachSlot { slot in
@@ -319,7 +328,34 @@ public final class AggregationShard {
         return out
     }
 
-    private func release(series index: Int32) {
+    /// Calls `body` with each output of a series that holds a current value:
+    /// all of them, but a summary's quantiles, `_min` and `_max` only when
+    /// its last interval had values.
+    private func forEachLiveOutput(_ index: Int32, _ body: (SeriesRef) -> Void) {
+        let entry = entries[index]
+        body(entry.ref)
+        guard entry.kind.isSummary else { return }
+        let summary = summaries[entry.aux]
+        let q = config.quantiles.count
+        for k in 0..<summaryWidth where k != q {
+            let isPerInterval = k < q || k >= q + 2
+            if !isPerInterval || summary.quantilesLive { body(refs[summary.refs + Int32(k)]) }
+        }
+    }
+
+    /// Ends every live series with a staleness marker at `timestamp` (after
+    /// the last flush, when tally shuts down), so that instant queries stop
+    /// returning them as Prometheus stops returning a target's series.
+    public func markAllStale(at timestamp: Int64) -> [RefSample] {
+        var out: [RefSample] = []
+        for index in 0..<Int32(entries.count) where entries[index].live {
+            forEachLiveOutput(index) { out.append(RefSample(ref: $0, timestamp: timestamp, value: StaleMarker.value)) }
+        }
+        return out
+    }
+
+    /// Frees a series' state; returns the references the sink must release.
+    private func release(series index: Int32) -> [SeriesRef] {
         let entry = entries[index]
         entries[index].live = false
         var released = [entry.ref]
@@ -337,12 +373,12 @@ public final class AggregationShard {
         case .counter, .gauge:
             break
         }
-        sink.release(released)
         families[entry.ref] = nil
         if let known = familyKinds[entry.familyHash] {
             familyKinds[entry.familyHash] = known.series > 1 ? (known.kind, known.series - 1) : nil
         }
         freeSeries.append(index)
+        return released
     }
 
     private func compactKeys() {
@@ -379,6 +415,14 @@ public final class AggregationShard {
                 out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
                 summary.pointee.totalCount += count
                 summary.pointee.totalSum += summary.pointee.sketch.sum
+                summary.pointee.quantilesLive = true
+            } else if summary.pointee.quantilesLive {
+                // No values this interval: the interval's quantiles, min and max end (as a scrape that
+                // no longer exposes a series), while the cumulative count and sum go on.
+                for k in 0..<q { out.append(RefSample(ref: refs.base[start + k], timestamp: timestamp, value: StaleMarker.value)) }
+                out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: StaleMarker.value))
+                out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: StaleMarker.value))
+                summary.pointee.quantilesLive = false
             }
             out.append(RefSample(ref: refs.base[start + q], timestamp: timestamp, value: summary.pointee.totalCount))
             out.append(RefSample(ref: refs.base[start + q + 1], timestamp: timestamp, value: summary.pointee.totalSum / divisor))

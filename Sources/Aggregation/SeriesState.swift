@@ -34,6 +34,9 @@ struct SummaryState {
     var totalCount = 0.0
     var totalSum = 0.0
     var refs: Int32
+    /// The quantiles, `_min` and `_max` were written last interval: an
+    /// interval without values then ends them with a staleness marker.
+    var quantilesLive = false
 }
 
 /// A quantile as a label value: the shortest decimal form (`0.5`, `0.99`).

@@ -11,7 +11,8 @@ import TelemetryModel
 /// the shard's ring, applies the batches, and at every interval boundary
 /// (aligned to the wall clock, so all shards stamp the same time) hands the
 /// interval's samples to the sink. On graceful shutdown it drains what is
-/// left in the rings and flushes the open interval before returning.
+/// left in the rings, flushes the open interval, and ends every series with
+/// a staleness marker before returning.
 public final class AggregationService: Service {
     public let inputs: [ShardInput]
     private let group: MultiThreadedEventLoopGroup
@@ -98,7 +99,12 @@ public final class AggregationService: Service {
                     state.shard.apply(batch)
                     state.input.recycle(batch)
                 }
-                return self.flush(state, at: self.clock.nowMillis())
+                let now = self.clock.nowMillis()
+                let flushed = self.flush(state, at: now)
+                // Every series ends here: instant queries stop returning them, as for a Prometheus target that went away.
+                let markers = state.shard.markAllStale(at: now + 1)
+                if !markers.isEmpty { self.sink.append(markers) }
+                return flushed
             }.get()
         }
         logger.info("drained the shards and flushed the open interval", metadata: ["samples": "\(flushed)"])

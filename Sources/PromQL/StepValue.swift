@@ -62,13 +62,6 @@ enum StepValue {
     case range(RangeData)
 }
 
-/// Prometheus's staleness marker: a NaN with this bit pattern ends a series.
-let staleNaNBits: UInt64 = 0x7FF0_0000_0000_0002
-
-extension Double {
-    var isStaleMarker: Bool { bitPattern == staleNaNBits }
-}
-
 extension Labels {
     /// The labels without the metric name.
     var droppingName: Labels { setting(Labels.metricName, to: "") }

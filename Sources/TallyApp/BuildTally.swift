@@ -37,14 +37,21 @@ public struct Tally: Sendable {
 /// shutdown stops the HTTP API, then the listeners, then drains and flushes
 /// the shards, then syncs the storage's WAL.
 public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock = SystemClock()) async throws -> Tally {
+    // Before any store is opened: the data directory's lock, then every listener's address, so a second
+    // tally started by mistake stops here with one line and the first keeps everything.
     try makeDataDirectory(config.dataDir)
-    try await checkPortIsFree(config.http, listener: "HTTP")
-    if let otlp = config.otlpListen { try await checkPortIsFree(otlp, listener: "OTLP") }
+    let dataLock: DirectoryLock
+    do {
+        dataLock = try DirectoryLock(directory: config.dataDir)
+    } catch {
+        throw StartupError(description: "\(error)")
+    }
+    try preflightListeners(config)
 
     let registry = PrometheusCollectorRegistry()
     let store: TSDB
     do {
-        store = try TSDB(directory: config.dataDir, options: config.storage, registry: registry, logger: logger)
+        store = try TSDB(directory: config.dataDir, options: config.storage, registry: registry, logger: logger, lock: dataLock)
     } catch {
         throw StartupError(description: "cannot open the store: \(error)")
     }
@@ -230,19 +237,5 @@ private func makeDataDirectory(_ path: String) throws {
             throw StartupError(description: "cannot create data directory \(path): \(String(cString: strerror(errno)))")
         }
         prefix += "/"
-    }
-}
-
-/// Binds and releases an HTTP listener's address, so a port in use is reported
-/// before anything starts (Hummingbird binds only once the service group runs).
-private func checkPortIsFree(_ address: HostPort, listener: String) async throws {
-    guard address.port != 0 else { return }
-    do {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: address.host, port: address.port).get()
-        try await channel.close()
-    } catch {
-        throw ListenerError(listener: listener, address: address.description, underlying: "\(error)")
     }
 }

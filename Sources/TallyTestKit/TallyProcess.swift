@@ -56,6 +56,16 @@ public final class TallyProcess: @unchecked Sendable {
             ownsDirectory: false, extraArguments: extraArguments, flushInterval: flushInterval)
     }
 
+    /// A second process on the ports of a running one, with a data
+    /// directory of its own (to test what a tally started by mistake does).
+    public convenience init(sharingPortsOf other: TallyProcess, extraArguments: [String] = []) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try self.init(
+            ports: (other.statsdPort, other.httpPort, other.logsPort, other.syslogPort, other.otlpPort), directory: directory,
+            ownsDirectory: true, extraArguments: extraArguments, flushInterval: "200ms")
+    }
+
     private let ownsDirectory: Bool
 
     private init(

@@ -57,18 +57,23 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
 
     public let openReport: OpenReport
 
-    /// Opens (or creates) the store in `directory`: takes its lock, opens the
-    /// blocks (a damaged one is reported and left out), replays the WAL.
+    /// Opens (or creates) the store in `directory`: takes its lock (or keeps
+    /// `lock`, the directory's lock its caller took first), opens the blocks
+    /// (a damaged one is reported and left out), replays the WAL.
     public init(
         directory: String, options: StorageOptions = StorageOptions(),
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        logger: Logger = Logger(label: "tally.storage")
+        logger: Logger = Logger(label: "tally.storage"), lock: DirectoryLock? = nil
     ) throws(StorageError) {
         self.directory = directory
         self.options = options
         self.logger = logger
         try FileSystem.makeDirectory(directory)
-        lock = try DirectoryLock(directory: directory)
+        if let lock {
+            self.lock = lock
+        } else {
+            self.lock = try DirectoryLock(directory: directory)
+        }
         metrics = StorageMetrics(registry: registry)
         cache = GroupCache(capacity: options.groupCacheBytes)
 

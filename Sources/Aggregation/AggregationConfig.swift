@@ -10,6 +10,9 @@ public struct AggregationConfig: Sendable {
     public var hllPrecision: Int = 14
     /// A series not updated for this long (milliseconds) is no longer emitted, and its memory is released.
     public var seriesExpiryMillis: Int64 = 300_000
+    /// The most series one output name (a StatsD name and type) may hold, so
+    /// that one runaway name cannot take all of `max_series`. 0: no limit.
+    public var maxSeriesPerMetric: Int = 100_000
 
     public init() {}
 }

@@ -10,6 +10,8 @@ public struct AggregationMetrics: Sendable {
     public let seriesCreated: Counter
     public let seriesExpired: Counter
     public let seriesLimitDropped: Counter
+    /// Lines refused by `max_series_per_metric`, by output name.
+    public let perMetricLimitDropped: CountersByName
     public let typeConflicts: Counter
     public let events: Counter
     public let serviceChecks: Counter
@@ -35,6 +37,11 @@ public struct AggregationMetrics: Sendable {
         seriesLimitDropped = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_series_limit_dropped_lines", unitName: "total",
             helpText: "Lines dropped because they would create a series beyond max_series."))
+        perMetricLimitDropped = CountersByName(
+            registry: registry,
+            descriptor: MetricNameDescriptor(
+                metricName: "tally_series_limit_per_metric_dropped_lines", unitName: "",
+                helpText: "Lines dropped because they would create a series beyond max_series_per_metric, by output name."))
         typeConflicts = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_statsd_type_conflict_lines", unitName: "total",
             helpText: "Lines dropped because their output series already exists with another StatsD type."))
@@ -51,6 +58,38 @@ public struct AggregationMetrics: Sendable {
 }
 
 import StatsDWire
+import Synchronization
+
+/// A counter per name, made on first use, for the first `maxNames` names;
+/// later names share one counter labelled `_other`, so that an attack with
+/// endless names cannot grow `/metrics` without bound.
+public final class CountersByName: Sendable {
+    public static let maxNames = 200
+    private let registry: PrometheusCollectorRegistry
+    private let metricName: String
+    private let help: String
+    private let counters = Mutex<[String: Counter]>([:])
+
+    init(registry: PrometheusCollectorRegistry, descriptor: MetricNameDescriptor) {
+        self.registry = registry
+        // The descriptor is not Sendable; its parts are.
+        metricName = descriptor.metricName
+        help = descriptor.helpText ?? ""
+    }
+
+    public func increment(_ name: String) {
+        let counter = counters.withLock { counters -> Counter in
+            if let known = counters[name] { return known }
+            let key = counters.count < Self.maxNames ? name : "_other"
+            if let other = counters[key] { return other }
+            let made = registry.makeCounter(
+                descriptor: MetricNameDescriptor(metricName: metricName, unitName: "total", helpText: help), labels: [("name", key)])
+            counters[key] = made
+            return made
+        }
+        counter.increment()
+    }
+}
 
 /// The label values of every parse-error reason, in raw-value order.
 enum StatsDParseErrorReasons {

@@ -163,7 +163,8 @@ public final class AggregationShard {
         // The reference of the series' primary output names it exactly.
         let primary = record.kind.isSummary ? labels.setting(Labels.metricName, to: family + "_count") : labels
         let seriesIndex: Int32
-        if budget.acquire() {
+        let familyFull = config.maxSeriesPerMetric > 0 && (familyKinds[familyHash]?.series ?? 0) >= config.maxSeriesPerMetric
+        if !familyFull, budget.acquire() {
             let ref = sink.register(primary)
             if let existing = families[ref] {
                 // Another spelling of a series this shard has.
@@ -174,9 +175,13 @@ public final class AggregationShard {
                 seriesIndex = createSeries(labels, primary: ref, familyHash: familyHash, kind: record.kind)
             }
         } else {
-            // At the cap nothing new may reach the store: only another spelling of a series held passes.
+            // At a cap nothing new may reach the store: only another spelling of a series held passes.
             guard let known = sink.find(primary), let existing = families[known] else {
-                metrics?.seriesLimitDropped.increment()
+                if familyFull {
+                    metrics?.perMetricLimitDropped.increment(family)
+                } else {
+                    metrics?.seriesLimitDropped.increment()
+                }
                 return nil
             }
             seriesIndex = existing

@@ -99,6 +99,7 @@ public enum ConfigLoader {
                     case "ring_capacity": config.ringCapacity = try reader.int(value, path, range: 2...(1 << 20))
                     case "max_series": config.maxSeries = try reader.int(value, path, range: 1...1_000_000_000)
                     case "series_expiry": config.aggregation.seriesExpiryMillis = try reader.duration(value, path, minimum: 1)
+                    case "max_series_per_metric": config.aggregation.maxSeriesPerMetric = try reader.int(value, path, range: 0...1_000_000_000)
                     case "quantiles": config.aggregation.quantiles = try reader.quantiles(value, path)
                     case "sketch_relative_accuracy":
                         let alpha = try reader.double(value, path)

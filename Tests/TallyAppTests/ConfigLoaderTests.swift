@@ -36,6 +36,7 @@ struct ConfigLoaderTests {
         #expect(loaded.ringCapacity == defaults.ringCapacity)
         #expect(loaded.aggregation.quantiles == defaults.aggregation.quantiles)
         #expect(loaded.aggregation.seriesExpiryMillis == defaults.aggregation.seriesExpiryMillis)
+        #expect(loaded.aggregation.maxSeriesPerMetric == defaults.aggregation.maxSeriesPerMetric)
         #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
         #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
         #expect(loaded.storage.retentionMillis == defaults.storage.retentionMillis)
@@ -246,6 +247,7 @@ struct ConfigLoaderTests {
         ("statsd:\n  udp: nowhere", "t.yaml:2: statsd.udp: expected HOST:PORT, or off"),
         ("aggregation:\n  quantiles: [1.5]", "t.yaml:2: aggregation.quantiles: quantiles must be between 0 and 1"),
         ("aggregation:\n  max_series: -1", "t.yaml:2: aggregation.max_series: must be between"),
+        ("aggregation:\n  max_series_per_metric: -5", "t.yaml:2: aggregation.max_series_per_metric: must be between"),
         ("statsd: 5", "t.yaml:1: statsd: expected a mapping"),
         ("a: [unclosed", "t.yaml: not valid YAML"),
         // Kept in nanoseconds: 99999999999d once trapped instead of being refused.

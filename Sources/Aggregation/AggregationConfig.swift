@@ -1,3 +1,5 @@
+import TelemetryModel
+
 /// What an aggregation shard needs to know; the defaults are tally's.
 public struct AggregationConfig: Sendable {
     /// The quantiles every timer, histogram and distribution reports.
@@ -13,6 +15,8 @@ public struct AggregationConfig: Sendable {
     /// The most series one output name (a StatsD name and type) may hold, so
     /// that one runaway name cannot take all of `max_series`. 0: no limit.
     public var maxSeriesPerMetric: Int = 100_000
+    /// The labels (tags) a series may carry (`limits:` in tally.yaml).
+    public var labelLimits = LabelLimits()
 
     public init() {}
 }

@@ -1,4 +1,5 @@
 import Prometheus
+import TelemetryModel
 
 /// Tally's own counters for the ingest and aggregation path, registered in
 /// the registry that `/metrics` renders. Every loss has a counter here.
@@ -10,6 +11,8 @@ public struct AggregationMetrics: Sendable {
     public let seriesCreated: Counter
     public let seriesExpired: Counter
     public let seriesLimitDropped: Counter
+    /// Lines whose new series would pass the label limits, by `LabelLimits.Violation` (in `allCases` order).
+    public let labelLimitDropped: [Counter]
     /// Lines refused by `max_series_per_metric`, by output name.
     public let perMetricLimitDropped: CountersByName
     public let typeConflicts: Counter
@@ -37,6 +40,12 @@ public struct AggregationMetrics: Sendable {
         seriesLimitDropped = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_series_limit_dropped_lines", unitName: "total",
             helpText: "Lines dropped because they would create a series beyond max_series."))
+        labelLimitDropped = LabelLimits.Violation.allCases.map { violation in
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_statsd_label_limit_dropped_lines", unitName: "total",
+                helpText: "Lines dropped because their series would pass the label limits (limits: in tally.yaml), by reason."),
+                labels: [("reason", violation.rawValue)])
+        }
         perMetricLimitDropped = CountersByName(
             registry: registry,
             descriptor: MetricNameDescriptor(

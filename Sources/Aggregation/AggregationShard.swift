@@ -155,6 +155,10 @@ public final class AggregationShard {
         default: break
         }
         let labels = Labels([Label(Labels.metricName, family)] + MetricNaming.labels(fromTags: tagBytes))
+        if let (violation, _) = config.labelLimits.violation(labels) {
+            metrics?.labelLimitDropped[LabelLimits.Violation.allCases.firstIndex(of: violation)!].increment() // every case has a counter
+            return nil
+        }
         let familyHash = family.hashValue
         if let known = familyKinds[familyHash], !Self.compatible(known.kind, record.kind) {
             metrics?.typeConflicts.increment()

@@ -46,6 +46,8 @@ public struct APIDependencies: Sendable {
     public var maxConcurrentPushes = 16
     /// Where remote_write samples go (`POST /api/v1/write`; nil: no receiver).
     public var sampleSink: (any SampleSink)?
+    /// The labels a series created through the API may carry (remote_write).
+    public var labelLimits = LabelLimits()
     /// Where agents' StatsD state goes (`POST /api/v1/aggregates`; nil: not taken).
     public var aggregateIntake: (any AggregateIntake)?
     /// The largest remote_write or aggregates body, after snappy, in bytes.

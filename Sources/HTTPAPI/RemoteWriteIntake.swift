@@ -8,7 +8,8 @@ import TelemetryModel
 /// A series is refused whole when its labels are not a Prometheus label
 /// set (a label name outside `[a-zA-Z_][a-zA-Z0-9_]*`, a metric name outside
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*` or missing, a value that is not UTF-8, a name
-/// given twice); a sample is refused when the store refuses it (out of
+/// given twice) or pass the label limits (`limits:`: too many labels, a name
+/// or value too long); a sample is refused when the store refuses it (out of
 /// order, a duplicate timestamp, older than the blocks). NaN and ±Inf are
 /// values like any other, stored bit for bit: Prometheus marks a series
 /// that ended with a NaN of its own (the staleness marker) and sends it.
@@ -19,6 +20,7 @@ struct RemoteWriteIntake {
     let metrics: RemoteWriteMetrics
     let catalog: MetricCatalog
     let cache: WriteSeriesCache
+    let limits: LabelLimits
 
     typealias Reason = RemoteWriteMetrics.SampleReason
 
@@ -153,12 +155,22 @@ struct RemoteWriteIntake {
             return .failure(LabelFailure(reason: .missingMetricName, message: "no metric name (__name__ label)"))
         }
         // Senders sort by name (the protocol asks them to); the names are ASCII, so byte order is String order.
-        if sorted, let labels = Labels(sorted: pairs) { return .success(labels) }
+        if sorted, let labels = Labels(sorted: pairs) { return withinLimits(labels) }
         let ordered = pairs.sorted { $0.name < $1.name }
         for (a, b) in zip(ordered, ordered.dropFirst()) where a.name == b.name {
             return .failure(LabelFailure(reason: .duplicateLabel, message: "label name \"\(a.name)\" is given twice"))
         }
-        return .success(Labels(ordered))
+        return withinLimits(Labels(ordered))
+    }
+
+    private func withinLimits(_ labels: Labels) -> Result<Labels, LabelFailure> {
+        guard let (violation, words) = limits.violation(labels) else { return .success(labels) }
+        let reason: Reason = switch violation {
+        case .tooManyLabels: .tooManyLabels
+        case .labelNameTooLong: .labelNameTooLong
+        case .labelValueTooLong: .labelValueTooLong
+        }
+        return .failure(LabelFailure(reason: reason, message: "series \(labels.metricName): \(words)"))
     }
 
     private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -13,6 +13,9 @@ struct RemoteWriteMetrics: Sendable {
         case duplicateLabel = "duplicate_label_name"
         case missingMetricName = "missing_metric_name"
         case nativeHistogram = "native_histogram"
+        case tooManyLabels = "too_many_labels"
+        case labelNameTooLong = "label_name_too_long"
+        case labelValueTooLong = "label_value_too_long"
     }
 
     /// Why a whole request was refused.

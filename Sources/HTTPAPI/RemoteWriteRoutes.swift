@@ -81,7 +81,7 @@ struct RemoteWriteRoutes: Sendable {
         }
         defer { gate.leave() }
         let compressed = Array(buffer.readableBytesView)
-        let (sink, metrics, catalog, cache) = (self.sink, self.metrics, dependencies.catalog, self.cache)
+        let (sink, metrics, catalog, cache, limits) = (self.sink, self.metrics, dependencies.catalog, self.cache, dependencies.labelLimits)
         // Decompressing, decoding and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
             let bytes: [UInt8]
@@ -99,7 +99,9 @@ struct RemoteWriteRoutes: Sendable {
                 } catch {
                     throw Refusal(status: .badRequest, reason: .badProtobuf, message: "invalid prometheus.WriteRequest: \(error)")
                 }
-                return try RemoteWriteIntake(raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache).run()
+                return try RemoteWriteIntake(
+                    raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache, limits: limits
+                ).run()
             }
         }
     }

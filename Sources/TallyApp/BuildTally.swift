@@ -116,8 +116,10 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
             throw StartupError(description: "agent: \(error)")
         }
     }
+    var aggregationConfig = config.aggregation
+    aggregationConfig.labelLimits = config.labelLimits
     let aggregation = AggregationService(
-        shardCount: config.shards, ringCapacity: config.ringCapacity, config: config.aggregation,
+        shardCount: config.shards, ringCapacity: config.ringCapacity, config: aggregationConfig,
         maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,
         clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog, exporter: agent)
     var badLineLogger = logger
@@ -148,7 +150,8 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxPushBytes = config.maxPushBytes
     dependencies.maxConcurrentPushes = config.maxConcurrentPushes
     dependencies.sampleSink = store
-    dependencies.aggregateIntake = AggregateImporter(factory: factory, config: config.aggregation, registry: registry)
+    dependencies.aggregateIntake = AggregateImporter(factory: factory, config: aggregationConfig, registry: registry)
+    dependencies.labelLimits = config.labelLimits
     dependencies.maxWriteBytes = config.maxWriteBytes
     dependencies.maxConcurrentWrites = config.maxConcurrentWrites
     dependencies.writeSeriesCacheSize = config.writeSeriesCacheSize

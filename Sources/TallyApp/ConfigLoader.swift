@@ -244,6 +244,15 @@ public enum ConfigLoader {
                 config.lokiPush = try readLokiPush(value, path, reader: reader)
             case "agent":
                 config.agent = try readAgent(value, path, reader: reader)
+            case "limits":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "max_labels_per_series": config.labelLimits.maxLabels = try reader.int(value, path, range: 1...10_000)
+                    case "max_label_name_length": config.labelLimits.maxNameBytes = try reader.bytes(value, path, range: 1...(1 << 20))
+                    case "max_label_value_length": config.labelLimits.maxValueBytes = try reader.bytes(value, path, range: 1...(1 << 24))
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
             case "events":
                 try reader.section(value, path: path) { key, value, path throws(ConfigError) in
                     switch key {

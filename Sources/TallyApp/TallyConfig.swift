@@ -74,6 +74,8 @@ public struct TallyConfig: Sendable {
     public var remoteWrite: [RemoteWriteConfig] = []
     /// Where every stored log entry is forwarded over Loki's push API.
     public var lokiPush: [LokiPushConfig] = []
+    /// The labels a series may carry, on every path that creates series.
+    public var labelLimits = LabelLimits()
     /// Agent mode: where this tally forwards its StatsD state (nil: not an agent).
     public var agent: AgentConfig?
     /// Most points a range query returns per series.

@@ -34,3 +34,25 @@ struct PerMetricLimitTests {
         #expect(harness.counter("tally_series_limit_per_metric_dropped_lines_total", [("name", "_other")]) == 50)
     }
 }
+
+/// `limits:` on StatsD tags: a line whose new series would carry too many
+/// labels, or a name or value too long, is dropped and counted by reason.
+@Suite("Label limits on StatsD series")
+struct StatsDLabelLimitTests {
+    @Test func linesPastTheLabelLimitsAreDroppedAndCountedByReason() {
+        var config = AggregationConfig()
+        config.labelLimits.maxLabels = 3
+        config.labelLimits.maxNameBytes = 10
+        config.labelLimits.maxValueBytes = 16
+        let harness = Harness(shards: 1, config: config)
+        harness.send([
+            "wide:1|c|#a:1,b:2,c:3", "long.name:1|c|#abcdefghijk:1", "long.value:1|c|#user:" + String(repeating: "x", count: 17),
+            "fine:1|c|#a:1,b:2",
+        ])
+        let out = harness.flush(at: 10_000)
+        #expect(out.count == 1 && out.keys.first?.contains("fine_total") == true, "\(out.keys.sorted())")
+        for reason in ["too_many_labels", "label_name_too_long", "label_value_too_long"] {
+            #expect(harness.counter("tally_statsd_label_limit_dropped_lines_total", [("reason", reason)]) == 1, "\(reason)")
+        }
+    }
+}

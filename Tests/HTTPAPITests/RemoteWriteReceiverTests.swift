@@ -22,7 +22,7 @@ struct RemoteWriteReceiverTests {
         let app: Application<RouterResponder<BasicRequestContext>>
         let dependencies: APIDependencies
 
-        init(maxBody: Int = 1 << 20) throws {
+        init(maxBody: Int = 1 << 20, labelLimits: LabelLimits = LabelLimits()) throws {
             store = try ScratchStore()
             registry = PrometheusCollectorRegistry()
             var dependencies = APIDependencies(
@@ -30,6 +30,7 @@ struct RemoteWriteReceiverTests {
                 clock: FixedClock(now: 1_700_000_100_000))
             dependencies.sampleSink = store
             dependencies.maxWriteBytes = maxBody
+            dependencies.labelLimits = labelLimits
             self.dependencies = dependencies
             app = Application(router: buildAPIRouter(dependencies))
         }
@@ -153,6 +154,30 @@ struct RemoteWriteReceiverTests {
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "invalid_labels") == 3)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "duplicate_label_name") == 2)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "missing_metric_name") == 1)
+        #expect(fixture.store.series([try LabelMatcher("__name__", .regexMatch, ".+")], start: 0, end: .max).count == 1)
+    }
+
+    @Test func seriesPastTheLabelLimitsAreRefusedAndTheOthersKept() async throws {
+        var limits = LabelLimits()
+        limits.maxLabels = 3
+        limits.maxNameBytes = 10
+        limits.maxValueBytes = 16
+        let fixture = try Fixture(labelLimits: limits)
+        let cases: [(Series, String, String)] = [
+            (([("__name__", "wide"), ("a", "1"), ("b", "2"), ("c", "3")], [(1, 1)]), "4 labels, more than the 3 allowed", "too_many_labels"),
+            (([("__name__", "long_name"), ("abcdefghijk", "1")], [(1, 1)]), "is 11 bytes, more than 10", "label_name_too_long"),
+            (([("__name__", "long_value"), ("user", String(repeating: "x", count: 17))], [(1, 1)]), "is 17 bytes, more than 16", "label_value_too_long"),
+        ]
+        try await fixture.app.test(.router) { client in
+            for (series, message, reason) in cases {
+                let (status, text) = try await post(client, Self.body([series, ([("__name__", "kept"), ("a", "1")], [(series.1[0].timestamp, 7)])]))
+                #expect(status == .badRequest)
+                #expect(text.contains(message) && text.contains("1 \(reason)") && text.contains("1 samples stored"), "\(text)")
+            }
+        }
+        #expect(fixture.counter("tally_remote_write_rejected_samples_total", "too_many_labels") == 1)
+        #expect(fixture.counter("tally_remote_write_rejected_samples_total", "label_name_too_long") == 1)
+        #expect(fixture.counter("tally_remote_write_rejected_samples_total", "label_value_too_long") == 1)
         #expect(fixture.store.series([try LabelMatcher("__name__", .regexMatch, ".+")], start: 0, end: .max).count == 1)
     }
 

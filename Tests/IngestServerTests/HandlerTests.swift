@@ -130,7 +130,7 @@ struct StreamLineHandlerTests {
     @Test func aFullRingPausesReadingInsteadOfDropping() throws {
         let fixture = Fixture(ringCapacity: 2)
         let channel = try makeChannel(fixture)
-        let line = "k:1|c|#" + String(repeating: "t", count: 2000) + "\n"
+        let line = "k:1|c|#tag:" + String(repeating: "t", count: 2000) + "\n"
         // About 32 lines fill a 64 KiB batch; 200 lines need seven batches.
         try channel.writeInbound(ByteBuffer(string: String(repeating: line, count: 200)))
         channel.pipeline.fireChannelReadComplete()

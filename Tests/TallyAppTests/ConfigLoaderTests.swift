@@ -37,6 +37,7 @@ struct ConfigLoaderTests {
         #expect(loaded.aggregation.quantiles == defaults.aggregation.quantiles)
         #expect(loaded.aggregation.seriesExpiryMillis == defaults.aggregation.seriesExpiryMillis)
         #expect(loaded.aggregation.maxSeriesPerMetric == defaults.aggregation.maxSeriesPerMetric)
+        #expect(loaded.labelLimits == defaults.labelLimits)
         #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
         #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
         #expect(loaded.storage.retentionMillis == defaults.storage.retentionMillis)
@@ -248,6 +249,8 @@ struct ConfigLoaderTests {
         ("aggregation:\n  quantiles: [1.5]", "t.yaml:2: aggregation.quantiles: quantiles must be between 0 and 1"),
         ("aggregation:\n  max_series: -1", "t.yaml:2: aggregation.max_series: must be between"),
         ("aggregation:\n  max_series_per_metric: -5", "t.yaml:2: aggregation.max_series_per_metric: must be between"),
+        ("limits:\n  max_labels_per_series: 0", "t.yaml:2: limits.max_labels_per_series: must be between"),
+        ("limits:\n  max_label_values: 3", "t.yaml:2: limits.max_label_values: unknown key"),
         ("statsd: 5", "t.yaml:1: statsd: expected a mapping"),
         ("a: [unclosed", "t.yaml: not valid YAML"),
         // Kept in nanoseconds: 99999999999d once trapped instead of being refused.

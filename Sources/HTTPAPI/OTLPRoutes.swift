@@ -142,7 +142,9 @@ struct OTLPRoutes: Sendable {
         guard let sink = dependencies.sampleSink else {
             throw Refusal(status: .serviceUnavailable, reason: .unavailable, message: "this tally stores no metrics")
         }
-        let (now, deltas, catalog, metrics) = (dependencies.clock.nowMillis(), self.deltas, dependencies.catalog, self.metrics)
+        let (now, deltas, catalog, metrics, limits) = (
+            dependencies.clock.nowMillis(), self.deltas, dependencies.catalog, self.metrics, dependencies.labelLimits
+        )
         // Decoding, translating and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
             let result: OTLPMetricsTranslation.Result
@@ -156,7 +158,16 @@ struct OTLPRoutes: Sendable {
             }
             var rejected = result.rejected
             var problem = result.firstProblem
-            let report = Self.append(result.samples, to: sink)
+            // The label limits (`limits:`), as on every path that creates series: a sample past them is
+            // refused and counted by reason (a histogram's buckets count one each).
+            var samples = result.samples
+            samples.removeAll { sample in
+                guard let (violation, words) = limits.violation(sample.labels) else { return false }
+                rejected[violation.rawValue, default: 0] += 1
+                if problem == nil { problem = "series \(sample.labels.metricName): \(words)" }
+                return true
+            }
+            let report = Self.append(samples, to: sink)
             for (reason, count) in report.rejected { rejected[reason.rawValue, default: 0] += count }
             if problem == nil, let (index, reason) = report.first {
                 problem = "\(reason.phrase): \(report.samples[index].labels) at timestamp \(report.samples[index].timestamp)"

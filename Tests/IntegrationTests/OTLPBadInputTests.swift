@@ -43,6 +43,27 @@ extension OTLPReceiverTests {
         #expect(await tally.stop() == 0)
     }
 
+    @Test func pointsPastTheLabelLimitsAreRefusedInPartialSuccess() async throws {
+        let scratch = try TemporaryDirectory(prefix: "tally-otlp")
+        defer { scratch.remove() }
+        let config = scratch.path + "/limits.yaml"
+        try "limits:\n  max_label_value_length: 16\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let tally = try TallyProcess(extraArguments: ["--config", config])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let nanos = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        let long = String(repeating: "x", count: 20)
+        let second = #",{"name":"disk.long","unit":"By","gauge":{"dataPoints":[{"timeUnixNano":"\#(nanos)","asDouble":5,"attributes":[{"key":"disk.device","value":{"stringValue":"\#(long)"}}]}]}}"#
+        let file = scratch.path + "/body.json"
+        try Self.metricsBody(name: "disk.short", value: "7", nanos: nanos, extra: second).write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, body) = try Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+        #expect(status == 200 && body.contains(#""rejectedDataPoints":"1""#) && body.contains("more than 16"), "\(body)")
+        let got = try await Self.values(tally, #"{job="curl"}"#)
+        #expect(got[#"disk_short_bytes{disk_device="sda"}"#] == "7" && got.count == 1, "\(got)")
+        let metrics = try await tally.get("/metrics").body
+        #expect(RemoteWriteRetryTests.value(metrics, #"tally_otlp_rejected_data_points_total{reason="label_value_too_long"}"#) == 1)
+        #expect(await tally.stop() == 0)
+    }
+
     @Test func badInputGetsAClear4xxIsCountedAndLosesNothingElse() async throws {
         let scratch = try TemporaryDirectory(prefix: "tally-otlp")
         defer { scratch.remove() }

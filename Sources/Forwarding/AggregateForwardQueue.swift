@@ -148,7 +148,7 @@ public final class AggregateForwardQueue: AggregateExportSink, Service {
                         logger.warning("agent: forwarding to the central tally failed; retrying with backoff", metadata: ["reason": "\(reason)"])
                     }
                 },
-                overDiskCap: { overDiskCap(heldFrom) })
+                overDiskCap: { config.endpoint.isOverDiskCap(from: heldFrom, walDirectory: walDirectory) })
             switch result {
             case .accepted:
                 sentExports.increment(by: Int64(exports))
@@ -164,7 +164,7 @@ public final class AggregateForwardQueue: AggregateExportSink, Service {
                 // Drop the oldest: skip whole segments until what is left fits the cap.
                 var position = read.position
                 var dropped = exports
-                while overDiskCap(position), let segments = try? WAL.segments(in: walDirectory), let next = segments.first(where: { $0 > position.segment }) {
+                while config.endpoint.isOverDiskCap(from: position, walDirectory: walDirectory), let segments = try? WAL.segments(in: walDirectory), let next = segments.first(where: { $0 > position.segment }) {
                     dropped += 1
                     position = WALPosition(segment: next, offset: 0)
                 }
@@ -202,8 +202,4 @@ public final class AggregateForwardQueue: AggregateExportSink, Service {
         bytesBehind.set(Int64((try? WALTail.bytesFrom(saved, directory: walDirectory)) ?? 0))
     }
 
-    private func overDiskCap(_ position: WALPosition) -> Bool {
-        guard config.endpoint.maxDiskUsageBytes > 0 else { return false }
-        return ((try? WALTail.bytesFrom(position, directory: walDirectory)) ?? 0) > Int(config.endpoint.maxDiskUsageBytes)
-    }
 }

@@ -85,17 +85,7 @@ public final class LokiPushQueue: Service, Sendable {
     private func sendLoop() async {
         var positionFile = PositionFile(directory: positionDirectory)
         let walDirectory = store.walDirectory
-        var saved: WALPosition
-        do {
-            let start = try positionFile.start(walDirectory: walDirectory)
-            saved = start.position
-            if start.resumed {
-                logger.info("loki_push resumes from its saved WAL position", metadata: ["position": "\(saved)"])
-            } else {
-                logger.info("loki_push starts with what is stored from now on", metadata: ["url": "\(config.endpoint.url)"])
-            }
-        } catch {
-            logger.error("loki_push cannot read or save its position; not sending", metadata: ["error": "\(error)"])
+        guard var saved = positionFile.begin(walDirectory: walDirectory, kind: "loki_push", url: config.endpoint.url, logger: logger) else {
             return
         }
         store.holdWAL(name, from: saved.segment)
@@ -153,7 +143,7 @@ public final class LokiPushQueue: Service, Sendable {
                         logger.warning("loki_push: pushing failed; retrying with backoff", metadata: ["reason": "\(reason)"])
                     }
                 },
-                overDiskCap: { overDiskCap(heldFrom) })
+                overDiskCap: { config.endpoint.isOverDiskCap(from: heldFrom, walDirectory: store.walDirectory) })
             switch result {
             case .accepted:
                 metrics.entriesSent.increment(by: Int64(count))
@@ -169,7 +159,7 @@ public final class LokiPushQueue: Service, Sendable {
                 // (and counting) the oldest, until the WAL kept fits the cap again.
                 var dropped = count
                 var position = readEnd
-                while overDiskCap(position), let read = try? follower.read(maxBytes: 1 << 20) {
+                while config.endpoint.isOverDiskCap(from: position, walDirectory: store.walDirectory), let read = try? follower.read(maxBytes: 1 << 20) {
                     var skipped = Batch()
                     take(read.records, into: &skipped, streams: &streams)
                     dropped += skipped.entries
@@ -265,8 +255,4 @@ public final class LokiPushQueue: Service, Sendable {
         }
     }
 
-    private func overDiskCap(_ position: WALPosition) -> Bool {
-        guard config.endpoint.maxDiskUsageBytes > 0 else { return false }
-        return ((try? WALTail.bytesFrom(position, directory: store.walDirectory)) ?? 0) > Int(config.endpoint.maxDiskUsageBytes)
-    }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DurableFiles
+import Logging
 import TelemetryModel
 
 /// A destination's read position in a WAL, kept in
@@ -24,14 +25,24 @@ struct PositionFile {
         self.directory = directory
     }
 
-    /// Where a forwarder starts: its saved position (`resumed`), or, for a
-    /// new destination, the end of the WAL as it is now, saved at once so
-    /// that a restart does not skip what is logged meanwhile.
-    mutating func start(walDirectory: String) throws(StorageError) -> (position: WALPosition, resumed: Bool) {
-        if let position = load() { return (position, true) }
-        let end = try WALTail.end(directory: walDirectory)
-        try save(end, now: monotonicNanos())
-        return (end, false)
+    /// Where a forwarder (`kind`, for the log) starts: its saved position,
+    /// or, for a new destination, the end of the WAL as it is now, saved at
+    /// once so that a restart does not skip what is logged meanwhile; nil
+    /// (logged) when the position can be neither read nor saved.
+    mutating func begin(walDirectory: String, kind: String, url: String, logger: Logger) -> WALPosition? {
+        if let position = load() {
+            logger.info("\(kind) resumes from its saved WAL position", metadata: ["position": "\(position)"])
+            return position
+        }
+        do {
+            let end = try WALTail.end(directory: walDirectory)
+            try save(end, now: monotonicNanos())
+            logger.info("\(kind) starts with what is stored from now on", metadata: ["url": "\(url)"])
+            return end
+        } catch {
+            logger.error("\(kind) cannot read or save its position; not sending", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The saved position, or nil when there is none (a new destination).

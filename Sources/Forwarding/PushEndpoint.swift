@@ -1,3 +1,5 @@
+import DurableFiles
+
 /// Where a forwarder sends and how it signs in: the part of a
 /// `remote_write:` or `loki_push:` entry that is the same for both (shaped
 /// like Prometheus's and Promtail's client settings). Only `url` is required.
@@ -52,5 +54,14 @@ public struct PushEndpoint: Sendable {
         var text = Substring(url)
         if let scheme = text.range(of: "://") { text = text[scheme.upperBound...] }
         return String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" })
+    }
+}
+
+extension PushEndpoint {
+    /// Whether the WAL in `walDirectory` from `position` on (what this
+    /// destination has still to send) is past `max_disk_usage`.
+    func isOverDiskCap(from position: WALPosition, walDirectory: String) -> Bool {
+        guard maxDiskUsageBytes > 0 else { return false }
+        return ((try? WALTail.bytesFrom(position, directory: walDirectory)) ?? 0) > Int(maxDiskUsageBytes)
     }
 }

@@ -94,17 +94,7 @@ public final class RemoteWriteQueue: Service, Sendable {
     private func sendLoop() async {
         var positionFile = PositionFile(directory: positionDirectory)
         let walDirectory = store.walDirectory
-        var saved: WALPosition
-        do {
-            let start = try positionFile.start(walDirectory: walDirectory)
-            saved = start.position
-            if start.resumed {
-                logger.info("remote_write resumes from its saved WAL position", metadata: ["position": "\(saved)"])
-            } else {
-                logger.info("remote_write starts with what is stored from now on", metadata: ["url": "\(config.endpoint.url)"])
-            }
-        } catch {
-            logger.error("remote_write cannot read or save its position; not sending", metadata: ["error": "\(error)"])
+        guard var saved = positionFile.begin(walDirectory: walDirectory, kind: "remote_write", url: config.endpoint.url, logger: logger) else {
             return
         }
         store.holdWAL(name, from: saved.segment)
@@ -352,7 +342,7 @@ public final class RemoteWriteQueue: Service, Sendable {
                             logger.warning("remote_write: sending failed; retrying with backoff", metadata: ["reason": "\(reason)"])
                         }
                     },
-                    overDiskCap: { overDiskCap(heldFrom) })
+                    overDiskCap: { config.endpoint.isOverDiskCap(from: heldFrom, walDirectory: store.walDirectory) })
                 switch result {
                 case .accepted:
                     sent += end - start
@@ -375,8 +365,6 @@ public final class RemoteWriteQueue: Service, Sendable {
             tracker.settle(chunk: part.chunk, samples: part.samples.count, sent: sent, failed: failed, bytes: bytes, newest: newest)
         }
     }
-
-    private static func nanos() -> UInt64 { monotonicNanos() }
 
     /// Relabels a series and encodes its label fields once.
     private func describe(_ labels: Labels) -> Series {
@@ -416,7 +404,7 @@ public final class RemoteWriteQueue: Service, Sendable {
 
     private func save(_ position: WALPosition, _ saved: inout WALPosition, _ file: inout PositionFile) {
         do {
-            try file.save(position, now: Self.nanos())
+            try file.save(position, now: monotonicNanos())
             saved = position
             store.holdWAL(name, from: position.segment)
         } catch {
@@ -430,10 +418,6 @@ public final class RemoteWriteQueue: Service, Sendable {
         }
     }
 
-    private func overDiskCap(_ position: WALPosition) -> Bool {
-        guard config.endpoint.maxDiskUsageBytes > 0 else { return false }
-        return ((try? WALTail.bytesFrom(position, directory: store.walDirectory)) ?? 0) > Int(config.endpoint.maxDiskUsageBytes)
-    }
 
     /// Reads on, dropping samples (counted) and learning series, until the
     /// WAL from the position on fits in max_disk_usage again; returns where
@@ -441,7 +425,7 @@ public final class RemoteWriteQueue: Service, Sendable {
     private func skipOverCap(_ follower: WALFollower, from position: WALPosition, series: inout SeriesTable) -> (WALPosition, Int) {
         var position = position
         var dropped = 0
-        while overDiskCap(position) {
+        while config.endpoint.isOverDiskCap(from: position, walDirectory: store.walDirectory) {
             guard let batch = try? follower.read(maxSamples: 100_000) else { break }
             for entry in batch.entries {
                 switch entry {

@@ -37,8 +37,6 @@ public enum OTLPMetricsTranslation {
         public var unit: String
     }
 
-    /// The staleness marker: a data point flagged "no recorded value" ends its series.
-    static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
 
     /// Decodes an `ExportMetricsServiceRequest` and translates it.
     /// `nowMillis` stamps points sent without a time.
@@ -163,10 +161,10 @@ public enum OTLPMetricsTranslation {
                     let time = timestamp(point.timeUnixNano)
                     let stale = point.flags & 1 != 0
                     for quantile in point.quantileValues {
-                        add(base, name: name, extra: ("quantile", floatLabel(quantile.quantile)), time: time, value: stale ? OTLPMetricsTranslation.staleMarker : quantile.value, delta: false)
+                        add(base, name: name, extra: ("quantile", floatLabel(quantile.quantile)), time: time, value: stale ? StaleMarker.value : quantile.value, delta: false)
                     }
-                    add(base, name: name + "_sum", time: time, value: stale ? OTLPMetricsTranslation.staleMarker : point.sum, delta: false)
-                    add(base, name: name + "_count", time: time, value: stale ? OTLPMetricsTranslation.staleMarker : Double(point.count), delta: false)
+                    add(base, name: name + "_sum", time: time, value: stale ? StaleMarker.value : point.sum, delta: false)
+                    add(base, name: name + "_count", time: time, value: stale ? StaleMarker.value : Double(point.count), delta: false)
                 }
             }
             if !result.families.contains(family) { result.families.append(family) }
@@ -199,7 +197,7 @@ public enum OTLPMetricsTranslation {
             case nil: value = 0
             }
             let stale = point.flags & 1 != 0
-            add(labels(point.attributes), name: name, time: timestamp(point.timeUnixNano), value: stale ? OTLPMetricsTranslation.staleMarker : value, delta: delta && !stale)
+            add(labels(point.attributes), name: name, time: timestamp(point.timeUnixNano), value: stale ? StaleMarker.value : value, delta: delta && !stale)
         }
 
         /// `_bucket{le=…}` (cumulative counts), `_sum` when sent, `_count`.
@@ -215,10 +213,10 @@ public enum OTLPMetricsTranslation {
             for bucket in buckets {
                 cumulative &+= bucket.count
                 add(base, name: name + "_bucket", extra: ("le", floatLabel(bucket.upper)), time: millis,
-                    value: stale ? OTLPMetricsTranslation.staleMarker : Double(cumulative), delta: accumulate)
+                    value: stale ? StaleMarker.value : Double(cumulative), delta: accumulate)
             }
-            if let sum { add(base, name: name + "_sum", time: millis, value: stale ? OTLPMetricsTranslation.staleMarker : sum, delta: accumulate) }
-            add(base, name: name + "_count", time: millis, value: stale ? OTLPMetricsTranslation.staleMarker : Double(count), delta: accumulate)
+            if let sum { add(base, name: name + "_sum", time: millis, value: stale ? StaleMarker.value : sum, delta: accumulate) }
+            add(base, name: name + "_count", time: millis, value: stale ? StaleMarker.value : Double(count), delta: accumulate)
         }
 
         /// The point's attributes as labels, then the resource's `job` and `instance`

@@ -36,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: Pure value types and protocols at the seams.
@@ -106,6 +107,18 @@ let package = Package(
         // MARK: The daily retrospective: the four keys and service health.
         .target(name: "Retrospective", dependencies: ["TelemetryModel", "LogStorage", "LogQL", "PromQL"], swiftSettings: strict),
 
+        // MARK: Who may call the HTTP API, and TLS: the web config in force, reloadable.
+        .target(
+            name: "WebSecurity",
+            dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Network edges.
         .target(
             name: "IngestServer",
@@ -123,8 +136,10 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective", "ProtobufWire",
-                "OTLPWire",
+                "OTLPWire", "WebSecurity",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -155,13 +170,14 @@ let package = Package(
             name: "TallyApp",
             dependencies: [
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
-                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding",
+                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding", "WebSecurity",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -171,7 +187,7 @@ let package = Package(
         .executableTarget(
             name: "tally",
             dependencies: [
-                "Retrospective",
+                "Retrospective", "WebSecurity",
                 "TallyApp", "TelemetryModel", "TimeSeriesStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -223,6 +239,7 @@ let package = Package(
             dependencies: ["ProtobufWire", "TallyTestKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
@@ -250,7 +267,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel", "TallyTestKit", "ProtobufWire",
+                "HTTPAPI", "TimeSeriesStorage", "TelemetryModel", "TallyTestKit", "ProtobufWire", "WebSecurity",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -261,7 +278,7 @@ let package = Package(
         .testTarget(
             name: "TallyAppTests",
             dependencies: [
-                "TallyApp", "TelemetryModel", "IngestServer", "LogStorage", "Retrospective", "TimeSeriesStorage", "TallyTestKit",
+                "TallyApp", "TelemetryModel", "IngestServer", "LogStorage", "Retrospective", "TimeSeriesStorage", "TallyTestKit", "WebSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -5,6 +5,7 @@ import Prometheus
 import Retrospective
 import PromQL
 import TelemetryModel
+import WebSecurity
 
 /// What the HTTP API reads from: the seams it needs, nothing it owns.
 public struct APIDependencies: Sendable {
@@ -57,6 +58,11 @@ public struct APIDependencies: Sendable {
     /// remote_write series recognised by their bytes without decoding
     /// their labels, per cache generation (two generations are kept).
     public var writeSeriesCacheSize = 500_000
+    /// Who may call the API and how (the web config in force; open by default).
+    public var access = WebAccess.open()
+    /// Re-reads the web config and its certificates (`POST /-/reload`); returns the
+    /// problem when the new files were refused. Nil: the endpoint answers 404.
+    public var reloadWebConfig: (@Sendable () async -> String?)?
 
     public init(querier: any SeriesQuerier, events: any EventQuerier, registry: PrometheusCollectorRegistry,
                 isReady: @escaping @Sendable () -> Bool, clock: any WallClock) {

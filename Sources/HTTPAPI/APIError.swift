@@ -8,6 +8,9 @@ struct APIError: Error, CustomStringConvertible {
         case timeout
         case internalError = "internal"
         case notFound = "not_found"
+        case unauthorized
+        case forbidden
+        case unavailable
     }
 
     var type: ErrorType
@@ -20,6 +23,9 @@ struct APIError: Error, CustomStringConvertible {
         case .timeout: .serviceUnavailable
         case .internalError: .internalServerError
         case .notFound: .notFound
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .unavailable: .serviceUnavailable
         }
     }
 

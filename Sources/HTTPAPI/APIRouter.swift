@@ -1,9 +1,11 @@
 import Hummingbird
+import Logging
 import TelemetryModel
 
 /// Builds the router of every HTTP endpoint tally serves.
 public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicRequestContext> {
     let router = Router()
+    addAccessControl(to: router, dependencies)
     PrometheusRoutes(dependencies: dependencies).register(on: router)
     EventRoutes(dependencies: dependencies).register(on: router)
     OperationalRoutes(dependencies: dependencies).register(on: router)
@@ -17,5 +19,16 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicReque
         LokiRoutes(dependencies: dependencies, store: store).register(on: router)
         RetrospectiveRoutes(dependencies: dependencies, store: store).register(on: router)
     }
+    if let reload = dependencies.reloadWebConfig {
+        ReloadRoute(reload: reload).register(on: router)
+    }
     return router
+}
+
+/// Puts the web config in front of every route registered after it (Hummingbird
+/// wraps each route with the middleware present when the route is added).
+func addAccessControl(to router: Router<BasicRequestContext>, _ dependencies: APIDependencies) {
+    var logger = Logger(label: "tally")
+    logger[metadataKey: "component"] = "http-access"
+    router.add(middleware: AccessMiddleware(access: dependencies.access, metrics: AccessMetrics(registry: dependencies.registry), logger: logger))
 }

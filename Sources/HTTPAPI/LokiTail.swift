@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import WebSecurity
 import LogQL
 import LogStorage
 import NIOCore
@@ -67,12 +68,23 @@ public struct LokiTail: Sendable {
     /// The WebSocket upgrade decision for the HTTP server: tail requests
     /// that check out are upgraded; the others reach the router, whose
     /// `/loki/api/v1/tail` route answers the error.
+    ///
+    /// A client without credentials for the `read` scope is upgraded and at
+    /// once closed with 1008 (policy violation) and the reason: a refused
+    /// upgrade can only be answered with an empty 400 here, which would
+    /// tell the client nothing.
     public func shouldUpgrade(
         _ head: HTTPRequest, _ channel: any Channel, _ logger: Logger
-    ) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
+    ) async -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
         let full = head.path ?? ""
         let path = full.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
         guard path == Self.path else { return .dontUpgrade }
+        guard await dependencies.access.allows(authorization: head.headerFields[.authorization], scope: .read) else {
+            logger.notice("tail refused: no credentials with the read scope")
+            return .upgrade([:]) { _, outbound, _ in
+                try await outbound.close(.policyViolation, reason: "unauthorized: credentials with the read scope are required")
+            }
+        }
         let query = full.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
         guard case .success(let request) = parse(query, now: dependencies.clock.nowNanos()) else { return .dontUpgrade }
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)

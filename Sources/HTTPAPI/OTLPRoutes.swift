@@ -277,6 +277,7 @@ struct OTLPRoutes: Sendable {
 /// The OTLP listener's router: `/v1/metrics`, `/v1/logs`, and `/healthz`.
 public func buildOTLPRouter(_ dependencies: APIDependencies, settings: OTLPSettings) -> Router<BasicRequestContext> {
     let router = Router()
+    addAccessControl(to: router, dependencies)
     OTLPRoutes(dependencies: dependencies, settings: settings).register(on: router)
     router.get("/healthz") { _, _ in "ok\n" }
     return router

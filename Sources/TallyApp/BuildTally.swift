@@ -21,6 +21,7 @@ import ServiceLifecycle
 import StatsDWire
 import TelemetryModel
 import TimeSeriesStorage
+import WebSecurity
 
 /// A composed tally, ready to run: its services in dependency order and the
 /// addresses its listeners bound.
@@ -37,6 +38,17 @@ public struct Tally: Sendable {
 /// shutdown stops the HTTP API, then the listeners, then drains and flushes
 /// the shards, then syncs the storage's WAL.
 public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock = SystemClock()) async throws -> Tally {
+    // A web config that does not load stops tally before anything else: serving open by mistake is worse.
+    let access: WebAccess
+    if let file = config.webConfigFile {
+        do {
+            access = try WebAccess(config: try WebConfigLoader.load(file: file))
+        } catch {
+            throw StartupError(description: "web config: \(error)")
+        }
+    } else {
+        access = WebAccess.open()
+    }
     // Before any store is opened: the data directory's lock, then every listener's address, so a second
     // tally started by mistake stops here with one line and the first keeps everything.
     try makeDataDirectory(config.dataDir)
@@ -49,6 +61,9 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     try preflightListeners(config)
 
     let registry = PrometheusCollectorRegistry()
+    let webAccess = (access: access, watcher: config.webConfigFile.map {
+        WebConfigWatcher(file: $0, access: access, registry: registry, logger: logger)
+    })
     let store: TSDB
     do {
         store = try TSDB(directory: config.dataDir, options: config.storage, registry: registry, logger: logger, lock: dataLock)
@@ -158,13 +173,19 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let reports = ReportScheduleService(
         maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)
+    dependencies.access = access
+    if let watcher = webAccess.watcher {
+        dependencies.reloadWebConfig = { watcher.reload(reason: "POST /-/reload") }
+    }
     let tail = LokiTail(dependencies: dependencies)
+    let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(config.httpIdleTimeoutMillis))
     let app = Application(
         router: buildAPIRouter(dependencies),
-        server: .http1WebSocketUpgrade(
-            configuration: .init(http1: .init(idleTimeout: .milliseconds(config.httpIdleTimeoutMillis)))
-        ) { head, channel, logger in
-            tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
+        server: HTTPServerBuilder { responder in
+            let channel = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init(http1: http1)) { head, channel, logger in
+                await tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
+            }
+            return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
         },
         configuration: .init(
             address: .hostname(config.http.host, port: config.http.port), serverName: "tally",
@@ -178,6 +199,10 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let otlpApp = config.otlpListen.map { address in
         Application(
             router: buildOTLPRouter(dependencies, settings: config.otlp),
+            server: HTTPServerBuilder { responder in
+                let channel = HTTP1Channel(responder: responder, configuration: http1)
+                return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
+            },
             configuration: .init(
                 address: .hostname(address.host, port: address.port), serverName: "tally",
                 availableConnectionsDelegate: MaximumAvailableConnections(config.maxHTTPConnections, logger: logger)),
@@ -193,6 +218,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     services += forwarders.map { .init(service: $0) }
     services += logForwarders.map { .init(service: $0) }
     if let agent { services.append(.init(service: agent)) }
+    if let watcher = webAccess.watcher { services.append(.init(service: watcher)) }
     services += [
         .init(service: logStorage),
         .init(service: aggregation),

@@ -54,6 +54,9 @@ public enum ConfigLoader {
                     case "max_body_size": config.maxBodyBytes = try reader.bytes(value, path, range: (4 << 10)...(1 << 30))
                     case "max_connections": config.maxHTTPConnections = try reader.int(value, path, range: 1...1_000_000)
                     case "idle_timeout": config.httpIdleTimeoutMillis = try reader.duration(value, path, minimum: 1_000)
+                    case "web_config":
+                        let file = try reader.string(value, path)
+                        config.webConfigFile = file.isEmpty ? nil : file
                     case "max_write_size": config.maxWriteBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
                     case "max_concurrent_writes": config.maxConcurrentWrites = try reader.int(value, path, range: 1...10_000)
                     case "write_series_cache": config.writeSeriesCacheSize = try reader.int(value, path, range: 1...100_000_000)

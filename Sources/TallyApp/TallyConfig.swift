@@ -31,6 +31,8 @@ public struct TallyConfig: Sendable {
     /// HTTP connections open at once; past it the server stops accepting until
     /// one closes (Prometheus's `--web.max-connections`, 512 too).
     public var maxHTTPConnections = 512
+    /// A web config file (credentials, scopes, TLS) for the HTTP and OTLP listeners; nil serves them open.
+    public var webConfigFile: String?
     /// An HTTP connection with no request for this long is closed (milliseconds).
     public var httpIdleTimeoutMillis: Int64 = 300_000
     /// The largest remote_write body (POST /api/v1/write), after snappy.

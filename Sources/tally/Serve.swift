@@ -51,6 +51,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("HTTP API address (default 0.0.0.0:9470).", valueName: "host:port"))
     var http: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "A web config file (Prometheus's format, plus bearer_tokens and scopes): credentials and TLS for the HTTP and OTLP listeners; reloaded on change and SIGHUP (docs/security.md).",
+        valueName: "file"))
+    var webConfig: String?
+
     @Option(name: .long, help: ArgumentHelp("OTLP/HTTP receiver address, or 'off' (default 0.0.0.0:4318).", valueName: "host:port"))
     var otlp: String?
 
@@ -98,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         if let logsUDP { settings.logs.udp = try address(logsUDP, flag: "--logs-udp") }
         if let syslogTCP { settings.logs.syslogTCP = try address(syslogTCP, flag: "--syslog-tcp") }
         if let syslogUDP { settings.logs.syslogUDP = try address(syslogUDP, flag: "--syslog-udp") }
+        if let webConfig { settings.webConfigFile = webConfig.isEmpty ? nil : webConfig }
         if let otlp { settings.otlpListen = try address(otlp, flag: "--otlp") }
         if let http {
             guard let parsed = HostPort(parsing: http) else {

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import NIOCore
 import TallyApp
 import TelemetryModel
@@ -32,8 +33,8 @@ struct LogsCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Keep printing new lines as they arrive (Ctrl-C stops).")
     var follow = false
 
-    @Option(name: .long, help: ArgumentHelp("The server.", valueName: "url"))
-    var server = "http://127.0.0.1:9470"
+    @OptionGroup(title: "Server")
+    var connection: ServerOptions
 
     @Flag(name: .long, help: "Print the server's JSON answer as it came.")
     var json = false
@@ -76,17 +77,16 @@ struct LogsCommand: AsyncParsableCommand {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         let query = parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }.joined(separator: "&")
-        let request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path + "?" + query)
-        let response: HTTPClientResponse
+        let request = HTTPClientRequest(url: connection.url(path + "?" + query))
+        let status: HTTPResponseStatus
         let body: Data
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .minutes(5))
-            body = Data(buffer: try await response.body.collect(upTo: 512 << 20))
+            (status, body) = try await connection.fetch(request, timeout: .minutes(5), maxBytes: 512 << 20)
         } catch {
-            FileHandle.standardError.write(Data("tally logs: cannot reach \(server): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("tally logs: cannot reach \(connection.server): \(error)\n".utf8))
             throw ExitCode(1)
         }
-        guard response.status == .ok else {
+        guard status == .ok else {
             FileHandle.standardError.write(Data("tally logs: \(String(decoding: body, as: UTF8.self).trimmingCharacters(in: .newlines))\n".utf8))
             throw ExitCode(1)
         }

@@ -33,8 +33,8 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Resolution of a range query.", valueName: "duration"))
     var step: String?
 
-    @Option(name: .long, help: ArgumentHelp("The server.", valueName: "url"))
-    var server = "http://127.0.0.1:9470"
+    @OptionGroup(title: "Server")
+    var connection: ServerOptions
 
     @Flag(name: .long, help: "Print the server's JSON answer as it came.")
     var json = false
@@ -61,16 +61,15 @@ struct QueryCommand: AsyncParsableCommand {
         allowed.insert(charactersIn: "-._~")
         let body = parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
             .joined(separator: "&")
-        var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+        var request = HTTPClientRequest(url: connection.url(path))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: body))
         let answer: Data
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .minutes(5))
-            answer = Data(buffer: try await response.body.collect(upTo: 512 << 20))
+            answer = try await connection.fetch(request, timeout: .minutes(5), maxBytes: 512 << 20).body
         } catch {
-            FileHandle.standardError.write(Data("tally query: cannot reach \(server): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("tally query: cannot reach \(connection.server): \(error)\n".utf8))
             throw ExitCode(1)
         }
         if json {

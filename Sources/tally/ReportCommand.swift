@@ -33,24 +33,24 @@ struct DailyReportCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var out: String?
 
-    @Option(name: .long, help: ArgumentHelp("The server.", valueName: "url"))
-    var server = "http://127.0.0.1:9470"
+    @OptionGroup(title: "Server")
+    var connection: ServerOptions
 
     func validate() throws {
         guard ["md", "html", "json"].contains(format) else { throw ValidationError("--format: md, html or json") }
     }
 
     func run() async throws {
-        var url = server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/api/v1/report/daily"
+        var url = connection.url("/api/v1/report/daily")
         if let date { url += "?date=" + (date.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? date) }
         let body: Data
         let status: UInt
         do {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .minutes(5))
-            status = response.status.code
-            body = Data(buffer: try await response.body.collect(upTo: 256 << 20))
+            let answer = try await connection.fetch(HTTPClientRequest(url: url), timeout: .minutes(5), maxBytes: 256 << 20)
+            status = answer.status.code
+            body = answer.body
         } catch {
-            FileHandle.standardError.write(Data("tally report: cannot reach \(server): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("tally report: cannot reach \(connection.server): \(error)\n".utf8))
             throw ExitCode(1)
         }
         guard status == 200 else {

@@ -87,6 +87,13 @@ struct WebConfigTests {
             #expect(try Self.curl(["-u", "carol:correct horse", base + "/api/v1/labels"]).code == 200, "htpasswd's $2y$ hashes")
         }
         #expect(try Self.curl(["-u", "reader:hunter2", base + "/api/v1/query?query=up"]).code == 200)
+        // The client subcommands carry credentials from files.
+        try "hunter2\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        let binary = try TallyProcess.binaryPath()
+        let viaCLI = try runProcess(binary, ["query", "vector(7)", "--server", base, "--user", "reader", "--password-file", directory + "/password"])
+        #expect(viaCLI.status == 0 && viaCLI.output.contains("7"), "\(viaCLI.output)")
+        let refusedCLI = try runProcess(binary, ["query", "vector(7)", "--server", base])
+        #expect(refusedCLI.status == 1 && refusedCLI.output.contains("credentials are required"), "\(refusedCLI.output)")
         let committed = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3_600))
         let event = #"[{"event":"deployment","service":"api","version":"v3","commit_sha":"a3","commit_time":"\#(committed)","status":"success"}]"#
         let forbidden = try Self.curl(["-u", "reader:hunter2", "-XPOST", "-H", "Content-Type: application/json", "-d", event, base + "/api/v1/events"])
@@ -118,7 +125,7 @@ struct WebConfigTests {
         #expect(try Self.curl(["-u", "alice:hunter2", "-XPOST", base + "/-/reload"]).code == 200)
 
         let metrics = try Self.curl(["-u", "alice:hunter2", base + "/metrics"]).output
-        #expect(metrics.contains(#"tally_http_requests_refused_total{reason="missing_credentials"} 4"#), "\(metrics)")
+        #expect(metrics.contains(#"tally_http_requests_refused_total{reason="missing_credentials"} 5"#), "\(metrics)")
         #expect(metrics.contains(#"tally_http_requests_refused_total{reason="missing_scope"} 3"#))
         #expect(metrics.contains(#"tally_web_config_reloads_total{result="success"} 1"#))
         #expect(await tally.stop() == 0)
@@ -199,6 +206,11 @@ struct WebConfigTests {
         #expect(try Self.curl(["http://127.0.0.1:\(tally.httpPort)/healthz"]).code == 0, "plain HTTP on the TLS port")
         #expect(try Self.curl(trust + me + ["--tls-max", "1.1", https + "/healthz"]).code == 0, "below min_version")
         #expect(try Self.curl(trust + me + ["https://127.0.0.1:\(tally.otlpPort)/healthz"]).code == 200, "OTLP speaks TLS too")
+        let viaCLI = try runProcess(try TallyProcess.binaryPath(), [
+            "query", "vector(7)", "--server", https, "--ca-file", directory + "/ca.pem",
+            "--cert-file", directory + "/client.pem", "--key-file", directory + "/client.key",
+        ])
+        #expect(viaCLI.status == 0 && viaCLI.output.contains("7"), "tally query over mutual TLS: \(viaCLI.output)")
         #expect(!tally.log.contains("error"), "failed handshakes are not errors of tally's: \(tally.log)")
 
         // A connection opened now survives the rotation below.

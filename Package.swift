@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "tally", targets: ["tally"]),
         .executable(name: "tally-bench", targets: ["TallyBench"]),
+        .executable(name: "tally-fuzz", targets: ["TallyFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -211,6 +212,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: Fuzzing: every decoder of outside bytes as a target (.ci/fuzz; the corpus is replayed by the tests).
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "StatsDWire", "Aggregation", "LogWire", "PromQL", "LogQL", "BlockCodec", "DurableFiles", "LogStorage",
+                "TimeSeriesStorage", "ProtobufWire", "OTLPWire", "HTTPAPI",
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "TallyFuzz", dependencies: ["FuzzTargets"], swiftSettings: strict),
+
         // MARK: Test support.
         .target(
             name: "TallyTestKit",
@@ -241,6 +253,7 @@ let package = Package(
             dependencies: ["ProtobufWire", "TallyTestKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),

@@ -215,7 +215,7 @@ public enum AggregateWire {
                     let zigzag = try packed.varint()
                     let value = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
                     // Any finite value at any accuracy this tally accepts maps well inside ±2^28.
-                    guard abs(value) < 1 << 28 else { throw Refusal(description: "a sketch bucket index out of range") }
+                    guard value > -(1 << 28), value < 1 << 28 else { throw Refusal(description: "a sketch bucket index out of range") }
                     let index = Int32(value)
                     indexes[field == 7 ? 0 : 1].append(index)
                 }

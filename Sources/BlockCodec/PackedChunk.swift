@@ -201,7 +201,7 @@ public enum PackedChunk {
             try decodeFloatPlanes(bytes, at: &offset, count: count) { emit(Double(bitPattern: UInt64(bitPattern: $0))) }
         case .xor:
             let length = Int(truncatingIfNeeded: try Varint.read(bytes, at: &offset))
-            guard length >= 0, offset + length <= bytes.count else { throw CodecError(.truncated, offset: offset) }
+            guard length >= 0, length <= bytes.count - offset else { throw CodecError(.truncated, offset: offset) }
             var reader = BitReader(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
             var decoder = XORValueDecoder()
             for _ in 0..<count {

@@ -70,8 +70,9 @@ enum LokiPushProtobuf {
                     }
                 }
                 let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-                guard !overflow else { throw Failure("entry timestamp out of range", at: reader.position) }
-                out.nanos = scaled + nanos
+                let (sum, sumOverflow) = scaled.addingReportingOverflow(nanos)
+                guard !overflow, !sumOverflow else { throw Failure("entry timestamp out of range", at: reader.position) }
+                out.nanos = sum
             case (2, .lengthDelimited):
                 out.line = try reader.string()
             case (3, .lengthDelimited):

@@ -122,6 +122,19 @@ extension LokiRoutes {
             maxLineBytes = dependencies.maxLogLineBytes
             maxPushBytes = dependencies.maxPushBytes
         }
+
+        init(labels: LogLabelConfig, maxLineBytes: Int, maxPushBytes: Int) {
+            self.labels = labels
+            self.maxLineBytes = maxLineBytes
+            self.maxPushBytes = maxPushBytes
+        }
+    }
+
+    /// Decodes a push body as `POST /loki/api/v1/push` does, after any gzip: JSON or snappy
+    /// protobuf, into the batch the store would get. For the fuzz targets of this package.
+    static func decodePush(_ body: [UInt8], json: Bool, maxLineBytes: Int = 256 << 10, maxPushBytes: Int = 64 << 20) throws -> LogBatch {
+        let settings = PushSettings(labels: LogLabelConfig(), maxLineBytes: maxLineBytes, maxPushBytes: maxPushBytes)
+        return json ? try jsonBatch(body, settings) : try protobufBatch(body, settings)
     }
 
     private static func jsonBatch(_ bytes: [UInt8], _ settings: PushSettings) throws -> LogBatch {

@@ -42,18 +42,21 @@ struct ChunkEntries: Sendable {
 public struct EncodedFields {
     let raw: UnsafeRawBufferPointer
 
-    /// Calls `body` with each field's name and value.
+    /// Calls `body` with each field's name and value. Stops at a length that
+    /// does not fit the bytes, so a damaged record never reads past its end.
     public func forEach(_ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         guard !raw.isEmpty else { return }
         var offset = 0
-        let count = Self.varint(raw, &offset)
-        for _ in 0..<count {
-            let nameLength = Self.varint(raw, &offset)
-            let name = UnsafeRawBufferPointer(rebasing: raw[offset..<offset + nameLength])
-            offset += nameLength
-            let valueLength = Self.varint(raw, &offset)
-            let value = UnsafeRawBufferPointer(rebasing: raw[offset..<offset + valueLength])
-            offset += valueLength
+        var remaining = Self.varint(raw, &offset)
+        func take() -> UnsafeRawBufferPointer? {
+            let length = Self.varint(raw, &offset)
+            guard length >= 0, length <= raw.count - offset else { return nil }
+            defer { offset += length }
+            return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length])
+        }
+        while remaining > 0 {
+            remaining -= 1
+            guard let name = take(), let value = take() else { return }
             body(name, value)
         }
     }

@@ -97,6 +97,8 @@ enum LogChunkCodec {
             let rawLength = Int(try FixedWidth.read(UInt32.self, compressed, at: &offset))
             let length = Int(try FixedWidth.read(UInt32.self, compressed, at: &offset))
             guard length <= compressed.count - offset else { throw CodecError(.truncated, offset: offset) }
+            // Chunks are cut at a few MiB; a larger claim is damage and must not size an allocation.
+            guard rawLength <= 1 << 30 else { throw CodecError(.inconsistent("column stream of \(rawLength) bytes"), offset: offset) }
             streams.append(try Deflate.decompress(UnsafeRawBufferPointer(rebasing: compressed[offset..<offset + length]), expectedLength: rawLength))
             offset += length
         }
@@ -117,6 +119,11 @@ enum LogChunkCodec {
             let n = try length(m, &offset)
             guard n == chunk.count, offset < m.count else {
                 throw CodecError(.inconsistent("chunk holds \(n) entries, its index says \(chunk.count)"), offset: offset)
+            }
+            // Each entry takes at least two bytes of the meta stream (its line length and its time):
+            // a count beyond that is damage, and must not size the arrays below.
+            guard n <= (m.count - offset) / 2 else {
+                throw CodecError(.inconsistent("chunk claims \(n) entries in \(m.count) bytes of index"), offset: offset)
             }
             let flags = m[offset]
             offset += 1

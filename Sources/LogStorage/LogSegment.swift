@@ -89,7 +89,7 @@ final class LogSegment: Sendable {
         guard Array(raw[32..<36]) == magic else {
             throw StorageError(.corrupt("segment footer missing (a torn write?)"), path: path, offset: fileSize - footerSize)
         }
-        guard indexOffset >= headerSize, indexOffset + indexLength == fileSize - footerSize else {
+        guard indexOffset >= headerSize, indexLength <= fileSize - footerSize, indexOffset == fileSize - footerSize - indexLength else {
             throw StorageError(.corrupt("segment footer points outside the file"), path: path, offset: fileSize - footerSize)
         }
         return (indexOffset, indexLength, load(UInt32.self, 12), load(Int64.self, 16), load(Int64.self, 24))

@@ -57,11 +57,19 @@ public struct LogDecoder: Sendable {
     /// for arrival time) and fields. The `source` label is set to `source`
     /// whatever the labels say, and the level normalised. Returns why the record cannot be taken (a
     /// label name that is not valid), or nil.
+    /// The most labels a record given whole may carry into a batch.
+    public static let maxRecordLabels = 1_000
+
     public func makeRecord(
         labels: [(String, String)], line: String, timestamp: Int64?, fields: [(String, String)], source: LogSource,
         maxLineBytes: Int = 256 << 10, into log: inout DecodedLog
     ) -> String? {
         log.reset()
+        // The store refuses streams past its label limit with a clear reason; this bound only
+        // keeps a flood of labels (a pushed stream of 100,000) from reaching the batch format.
+        guard labels.count <= Self.maxRecordLabels else {
+            return "a stream with \(labels.count) labels (at most \(Self.maxRecordLabels) can be taken; the store keeps fewer)"
+        }
         for (name, _) in labels where !LogDecoder.isValidLabelName(name) {
             return "invalid label name \"\(name)\""
         }

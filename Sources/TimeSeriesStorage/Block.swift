@@ -49,6 +49,10 @@ public final class Block: Sendable {
     func group(at offset: Int64) throws(StorageError) -> [UInt8] {
         let key = GroupCache.Key(block: meta.ulid, offset: offset)
         if let cached = cache.get(key) { return cached }
+        // The offset comes from the index: checked before any arithmetic on it.
+        guard offset >= 0, offset <= Int64(meta.stats.chunkFileBytes) else {
+            throw StorageError(.corrupt("chunk group offset \(offset) out of range"), path: path + "/chunks", offset: 0)
+        }
         let chunksPath = path + "/chunks"
         let header = try FileSystem.read(chunksFD, offset: Int(offset), count: BlockFormat.groupHeaderSize, path: chunksPath)
         let (stored, rawLength, flags) = header.withUnsafeBytes { raw in

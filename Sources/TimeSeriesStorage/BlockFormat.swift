@@ -232,8 +232,9 @@ extension BlockIndex {
             list.reserveCapacity(Int(count))
             var previous: UInt64 = 0
             for _ in 0..<count {
-                previous += try Varint.read(postingBytes, at: &cursor)
-                guard previous < seriesCount else { throw CodecError(.inconsistent("posting out of range"), offset: postingBase + cursor) }
+                let (next, overflow) = previous.addingReportingOverflow(try Varint.read(postingBytes, at: &cursor))
+                previous = next
+                guard !overflow, previous < seriesCount else { throw CodecError(.inconsistent("posting out of range"), offset: postingBase + cursor) }
                 list.append(Int32(previous))
             }
             postings[name, default: [:]][value] = list

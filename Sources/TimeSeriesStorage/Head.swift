@@ -152,7 +152,9 @@ struct Head: Sendable {
     /// Adds a closed chunk from a checkpoint.
     mutating func restoreChunk(slot: Int, bytes: [UInt8], count: Int, minTime: Int64, maxTime: Int64) {
         guard slot < series.count, series[slot] != nil, bytes.count <= HeadChunkRef.maxLength,
-              count <= Int(UInt16.max), maxTime >= minTime, maxTime - minTime <= HeadChunkRef.maxSpan else { return }
+              count <= Int(UInt16.max), maxTime >= minTime,
+              case let (span, overflow) = maxTime.subtractingReportingOverflow(minTime), !overflow, span <= HeadChunkRef.maxSpan
+        else { return }
         series[slot]!.closed.append(chunks.append(bytes, count: count, minTime: minTime, maxTime: maxTime))
     }
 

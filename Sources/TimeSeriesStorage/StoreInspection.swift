@@ -37,6 +37,9 @@ public enum StoreInspection {
                 var values: [Double] = []
                 for chunk in block.index.series[position].chunks {
                     let group = try block.group(at: chunk.group)
+                    guard Int(chunk.offsetInGroup) < group.count else {
+                        throw StorageError(.corrupt("a chunk starts past the end of its group"), path: block.path + "/chunks", offset: Int(chunk.group))
+                    }
                     let tag = PackedChunk.ValueEncoding(rawValue: group[Int(chunk.offsetInGroup)] & 0x0F)
                     let name = tag.map { "\($0)" } ?? "unknown"
                     encodings[name, default: 0] += 1

@@ -1,0 +1,14 @@
+/// The metric store's decoders of bytes read from disk, open to the fuzz
+/// targets of this package (`FuzzTargets`) without widening the types they
+/// decode; errors are the expected outcome.
+package enum TimeSeriesDecoderProbes {
+    /// One WAL record's payload: 1 series, 2 samples, 3 a head chunk.
+    package static func walRecord(kind: UInt8, _ payload: UnsafeRawBufferPointer) {
+        _ = try? WALRecord.decode(kind: kind, payload)
+    }
+
+    /// A block's index file, and every series, posting and chunk reference it lists.
+    package static func blockIndex(_ bytes: [UInt8]) {
+        _ = try? BlockIndex.decode(bytes, path: "fuzz/index")
+    }
+}

@@ -58,6 +58,12 @@ public struct APIDependencies: Sendable {
     /// remote_write series recognised by their bytes without decoding
     /// their labels, per cache generation (two generations are kept).
     public var writeSeriesCacheSize = 500_000
+    /// Bytes a second (and the burst) each client may push; nil: no per-client limit.
+    public var pushRate: (bytesPerSecond: Int, burst: Int)? {
+        didSet { pushRateLimiter = pushRate.map { PushRateLimiter(bytesPerSecond: $0.bytesPerSecond, burst: $0.burst) } }
+    }
+    /// One limiter shared by the HTTP and OTLP listeners, so a client's pushes count once.
+    var pushRateLimiter: PushRateLimiter?
     /// Who may call the API and how (the web config in force; open by default).
     public var access = WebAccess.open()
     /// Re-reads the web config and its certificates (`POST /-/reload`); returns the

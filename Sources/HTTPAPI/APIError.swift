@@ -11,6 +11,8 @@ struct APIError: Error, CustomStringConvertible {
         case unauthorized
         case forbidden
         case unavailable
+        case tooManyRequests = "too_many_requests"
+        case tooLarge = "too_large"
     }
 
     var type: ErrorType
@@ -26,6 +28,8 @@ struct APIError: Error, CustomStringConvertible {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .unavailable: .serviceUnavailable
+        case .tooManyRequests: .tooManyRequests
+        case .tooLarge: .contentTooLarge
         }
     }
 

@@ -3,8 +3,8 @@ import Logging
 import TelemetryModel
 
 /// Builds the router of every HTTP endpoint tally serves.
-public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<TallyRequestContext> {
+    let router = Router(context: TallyRequestContext.self)
     addAccessControl(to: router, dependencies)
     PrometheusRoutes(dependencies: dependencies).register(on: router)
     EventRoutes(dependencies: dependencies).register(on: router)
@@ -27,8 +27,12 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<BasicReque
 
 /// Puts the web config in front of every route registered after it (Hummingbird
 /// wraps each route with the middleware present when the route is added).
-func addAccessControl(to router: Router<BasicRequestContext>, _ dependencies: APIDependencies) {
+func addAccessControl(to router: Router<TallyRequestContext>, _ dependencies: APIDependencies) {
     var logger = Logger(label: "tally")
     logger[metadataKey: "component"] = "http-access"
-    router.add(middleware: AccessMiddleware(access: dependencies.access, metrics: AccessMetrics(registry: dependencies.registry), logger: logger))
+    let metrics = AccessMetrics(registry: dependencies.registry)
+    router.add(middleware: AccessMiddleware(access: dependencies.access, metrics: metrics, logger: logger))
+    if let limiter = dependencies.pushRateLimiter {
+        router.add(middleware: PushRateMiddleware(limiter: limiter, metrics: metrics))
+    }
 }

@@ -10,6 +10,7 @@ struct AccessMetrics: Sendable {
     }
 
     private let counters: [Reason: Counter]
+    private let rateLimitedPushes: Counter
 
     init(registry: PrometheusCollectorRegistry) {
         var counters: [Reason: Counter] = [:]
@@ -21,6 +22,13 @@ struct AccessMetrics: Sendable {
                 labels: [("reason", reason.rawValue)])
         }
         self.counters = counters
+        rateLimitedPushes = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_http_push_rate_limited_requests", unitName: "total",
+            helpText: "Pushes answered 429 because their client exceeded limits.push_rate_per_client."))
+    }
+
+    func rateLimited() {
+        rateLimitedPushes.increment()
     }
 
     func refused(_ reason: Reason) {

@@ -8,7 +8,9 @@ import WebSecurity
 /// scope each endpoint needs, and adds the config's response headers.
 /// Missing or wrong credentials get 401 with `WWW-Authenticate`; a known
 /// credential without the scope gets 403. Both in Prometheus's error JSON.
-struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
+struct AccessMiddleware: RouterMiddleware {
+    typealias Context = TallyRequestContext
+
     let access: WebAccess
     let metrics: AccessMetrics
     let logger: Logger
@@ -20,7 +22,9 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
            let scope = RouteAccess.requiredScope(method: request.method, path: request.uri.path, metricsOpen: config.metricsOpen)
         {
             switch await access.authenticate(authorization: request.headers[.authorization]) {
-            case .granted(_, let scopes) where scopes.contains(scope):
+            case .granted(let name, let scopes) where scopes.contains(scope):
+                var context = context
+                context.credential = name
                 response = try await Self.run(next, request, context)
             case .granted(let name, _):
                 metrics.refused(.forbidden)

@@ -16,7 +16,7 @@ struct AggregateRoutes: Sendable {
 
     static let path = "/api/v1/aggregates"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.post("\(Self.path)") { request, _ in
             try await receive(request)
         }

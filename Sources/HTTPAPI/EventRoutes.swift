@@ -6,7 +6,7 @@ import TelemetryModel
 struct EventRoutes: Sendable {
     let dependencies: APIDependencies
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.get("/api/v1/events") { request, _ in
             try await respond { try await events(request) }
         }

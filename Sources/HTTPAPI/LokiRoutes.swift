@@ -25,7 +25,7 @@ struct LokiRoutes: Sendable {
         pushGate = PushGate(limit: dependencies.maxConcurrentPushes)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/loki/api/v1/query_range", method: method) { request, _ in
                 try await answer { try await queryRange(request) }
@@ -317,7 +317,10 @@ func textResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
     var buffer = ByteBufferAllocator().buffer(capacity: text.utf8.count + 1)
     buffer.writeString(text)
     buffer.writeString("\n")
-    return Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: buffer))
+    var headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+    // Every 429 here is a moment's congestion: senders (Promtail, Alloy) retry after this.
+    if status == .tooManyRequests { headers[.retryAfter] = "1" }
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer))
 }
 
 extension JSONWriter {

@@ -46,7 +46,7 @@ struct OTLPRoutes: Sendable {
         deltas = DeltaAccumulator(maxSeries: settings.maxDeltaSeries)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.post("/v1/metrics") { request, _ in
             await receive(request, signal: "metrics") { body, encoding in try await storeMetrics(body, encoding) }
         }
@@ -275,8 +275,8 @@ struct OTLPRoutes: Sendable {
 }
 
 /// The OTLP listener's router: `/v1/metrics`, `/v1/logs`, and `/healthz`.
-public func buildOTLPRouter(_ dependencies: APIDependencies, settings: OTLPSettings) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildOTLPRouter(_ dependencies: APIDependencies, settings: OTLPSettings) -> Router<TallyRequestContext> {
+    let router = Router(context: TallyRequestContext.self)
     addAccessControl(to: router, dependencies)
     OTLPRoutes(dependencies: dependencies, settings: settings).register(on: router)
     router.get("/healthz") { _, _ in "ok\n" }

@@ -6,7 +6,7 @@ import NIOCore
 struct OperationalRoutes: Sendable {
     let dependencies: APIDependencies
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.get("/metrics") { _, _ -> Response in
             let bytes = dependencies.registry.emitToBuffer()
             var buffer = ByteBufferAllocator().buffer(capacity: bytes.count)

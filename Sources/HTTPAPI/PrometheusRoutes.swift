@@ -15,7 +15,7 @@ struct PrometheusRoutes: Sendable {
         gate = QueryGate(limit: dependencies.maxConcurrentQueries)
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         for method in [HTTPRequest.Method.get, .post] {
             router.on("/api/v1/query", method: method) { request, _ in
                 try await respond { try await query(request) }
@@ -137,7 +137,8 @@ struct PrometheusRoutes: Sendable {
         guard step > 0 else {
             throw APIError.badParameter("step", "zero or negative query resolution step widths are not accepted. Try a positive integer")
         }
-        guard end.saturatingSubtracting(start) / step < Int64(dependencies.maxPointsPerSeries) else {
+        // As Prometheus: refused when (end - start) / step is above the limit.
+        guard end.saturatingSubtracting(start) / step <= Int64(dependencies.maxPointsPerSeries) else {
             throw APIError(type: .badData, message: "exceeded maximum resolution of \(dependencies.maxPointsPerSeries) points per timeseries. Try decreasing the query resolution (?step=XX)")
         }
         let expr = try parseQuery(parameters["query"] ?? "")

@@ -9,7 +9,7 @@ struct ReloadRoute: Sendable {
     static let path = "/-/reload"
     let reload: @Sendable () async -> String?
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.post("\(Self.path)") { _, _ -> Response in
             if let problem = await reload() {
                 return errorResponse(APIError(type: .internalError, message: "reload refused, the previous web config stays: \(problem)"))

@@ -35,7 +35,7 @@ struct RemoteWriteRoutes: Sendable {
 
     static let path = "/api/v1/write"
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.post("\(Self.path)") { request, _ in
             try await receive(request)
         }

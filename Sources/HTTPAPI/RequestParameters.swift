@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import PromQL
 import TelemetryModel
 
@@ -9,7 +10,7 @@ extension Request {
         var parameters = FormParameters(encoded: uri.query ?? "")
         if method == .post {
             var request = self
-            let body = try await request.collectBody(upTo: maxBodyBytes)
+            let body = try await request.limitedBody(upTo: maxBodyBytes)
             let contentType = headers[.contentType] ?? ""
             guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
                 if body.readableBytes == 0 { return parameters }
@@ -18,6 +19,17 @@ extension Request {
             parameters.merge(FormParameters(encoded: String(buffer: body)))
         }
         return parameters
+    }
+}
+
+extension Request {
+    /// The whole body, or 413 naming `http.max_body_size` when it is larger.
+    mutating func limitedBody(upTo maxBodyBytes: Int) async throws -> ByteBuffer {
+        do {
+            return try await collectBody(upTo: maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(type: .tooLarge, message: "the request body is larger than \(maxBodyBytes) bytes (http.max_body_size)")
+        }
     }
 }
 

@@ -15,7 +15,7 @@ struct RetrospectiveRoutes: Sendable {
     let dependencies: APIDependencies
     let store: LogStore
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<TallyRequestContext>) {
         router.post("/api/v1/events") { request, _ in
             try await respond { try await postEvents(request) }
         }
@@ -44,7 +44,7 @@ struct RetrospectiveRoutes: Sendable {
     /// One event or an array of them; every one is checked before any is stored.
     private func postEvents(_ request: Request) async throws -> JSONWriter {
         var request = request
-        let body = try await request.collectBody(upTo: dependencies.maxBodyBytes)
+        let body = try await request.limitedBody(upTo: dependencies.maxBodyBytes)
         let now = dependencies.clock.nowMillis()
         let labels = dependencies.logLabels
         let batch = try await NIOThreadPool.singleton.runIfActive { () throws -> LogBatch in

@@ -174,6 +174,9 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)
     dependencies.access = access
+    if config.pushRateBytesPerSecond > 0 {
+        dependencies.pushRate = (config.pushRateBytesPerSecond, config.pushBurstBytes)
+    }
     if let watcher = webAccess.watcher {
         dependencies.reloadWebConfig = { watcher.reload(reason: "POST /-/reload") }
     }

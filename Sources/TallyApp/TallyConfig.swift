@@ -31,6 +31,9 @@ public struct TallyConfig: Sendable {
     /// HTTP connections open at once; past it the server stops accepting until
     /// one closes (Prometheus's `--web.max-connections`, 512 too).
     public var maxHTTPConnections = 512
+    /// Bytes a second each client may push over HTTP (0: no limit), and the burst above it.
+    public var pushRateBytesPerSecond = 64 << 20
+    public var pushBurstBytes = 256 << 20
     /// A web config file (credentials, scopes, TLS) for the HTTP and OTLP listeners; nil serves them open.
     public var webConfigFile: String?
     /// An HTTP connection with no request for this long is closed (milliseconds).

@@ -134,6 +134,19 @@ struct PrometheusAPITests {
         }
     }
 
+    @Test func aFormLargerThanTheBodyLimitIs413NamingTheSetting() async throws {
+        try await makeApp().test(.router) { client in
+            let form = "query=up&pad=" + String(repeating: "x", count: 1 << 20)
+            try await client.execute(
+                uri: "/api/v1/query", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: form)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(String(buffer: response.body)
+                        == #"{"status":"error","errorType":"too_large","error":"the request body is larger than 1048576 bytes (http.max_body_size)"}"#)
+            }
+        }
+    }
+
     @Test func expressionsAreEvaluatedInEveryResultType() async throws {
         try await makeApp().test(.router) { client in
             // Grafana's health check.

@@ -19,7 +19,7 @@ struct RemoteWriteReceiverTests {
     struct Fixture {
         let store: ScratchStore
         let registry: PrometheusCollectorRegistry
-        let app: Application<RouterResponder<BasicRequestContext>>
+        let app: Application<RouterResponder<TallyRequestContext>>
         let dependencies: APIDependencies
 
         init(maxBody: Int = 1 << 20, labelLimits: LabelLimits = LabelLimits()) throws {

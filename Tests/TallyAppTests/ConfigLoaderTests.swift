@@ -38,6 +38,8 @@ struct ConfigLoaderTests {
         #expect(loaded.aggregation.seriesExpiryMillis == defaults.aggregation.seriesExpiryMillis)
         #expect(loaded.aggregation.maxSeriesPerMetric == defaults.aggregation.maxSeriesPerMetric)
         #expect(loaded.labelLimits == defaults.labelLimits)
+        #expect(loaded.pushRateBytesPerSecond == defaults.pushRateBytesPerSecond)
+        #expect(loaded.pushBurstBytes == defaults.pushBurstBytes)
         #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
         #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
         #expect(loaded.storage.retentionMillis == defaults.storage.retentionMillis)

@@ -47,8 +47,10 @@ public struct APIDependencies: Sendable {
     public var maxConcurrentPushes = 16
     /// Where remote_write samples go (`POST /api/v1/write`; nil: no receiver).
     public var sampleSink: (any SampleSink)?
-    /// The labels a series created through the API may carry (remote_write).
+    /// The labels a series created through the API may carry (remote_write, OTLP).
     public var labelLimits = LabelLimits()
+    /// How many series pushes may make the store hold, in all and per metric name.
+    public var seriesLimits = SeriesLimits()
     /// Where agents' StatsD state goes (`POST /api/v1/aggregates`; nil: not taken).
     public var aggregateIntake: (any AggregateIntake)?
     /// The largest remote_write or aggregates body, after snappy, in bytes.

@@ -17,7 +17,7 @@ struct OTLPMetrics: Sendable {
     /// Why a data point or log record of an accepted request was refused.
     static let itemReasons = [
         "invalid", "delta_series_limit", "out_of_order", "duplicate_timestamp", "too_old", "unknown_series", "store_refused",
-        "too_many_labels", "label_name_too_long", "label_value_too_long",
+        "too_many_labels", "label_name_too_long", "label_value_too_long", "series_limit", "series_per_metric_limit",
     ]
 
     let pointsReceived: Counter

@@ -142,8 +142,9 @@ struct OTLPRoutes: Sendable {
         guard let sink = dependencies.sampleSink else {
             throw Refusal(status: .serviceUnavailable, reason: .unavailable, message: "this tally stores no metrics")
         }
-        let (now, deltas, catalog, metrics, limits) = (
-            dependencies.clock.nowMillis(), self.deltas, dependencies.catalog, self.metrics, dependencies.labelLimits
+        let (now, deltas, catalog, metrics, limits, seriesLimits) = (
+            dependencies.clock.nowMillis(), self.deltas, dependencies.catalog, self.metrics, dependencies.labelLimits,
+            dependencies.seriesLimits
         )
         // Decoding, translating and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
@@ -167,8 +168,10 @@ struct OTLPRoutes: Sendable {
                 if problem == nil { problem = "series \(sample.labels.metricName): \(words)" }
                 return true
             }
-            let report = Self.append(samples, to: sink)
+            let report = Self.append(samples, to: sink, within: seriesLimits)
             for (reason, count) in report.rejected { rejected[reason.rawValue, default: 0] += count }
+            for (reason, count) in report.overLimits { rejected[reason, default: 0] += count }
+            if problem == nil { problem = report.limitProblem }
             if problem == nil, let (index, reason) = report.first {
                 problem = "\(reason.phrase): \(report.samples[index].labels) at timestamp \(report.samples[index].timestamp)"
             }
@@ -183,13 +186,16 @@ struct OTLPRoutes: Sendable {
     struct AppendOutcome {
         var samples: [Sample]
         var report: SampleAppendReport
+        /// Samples of series the series limits kept from being created, by reason.
+        var overLimits: [String: Int] = [:]
+        var limitProblem: String?
         var accepted: Int { report.accepted }
         var rejected: [SampleRejection: Int] { report.rejected }
         var first: (index: Int, reason: SampleRejection)? { report.first }
     }
 
     /// Registers each series once, appends its samples in time order, releases.
-    private static func append(_ samples: [Sample], to sink: any SampleSink) -> AppendOutcome {
+    private static func append(_ samples: [Sample], to sink: any SampleSink, within limits: SeriesLimits) -> AppendOutcome {
         guard !samples.isEmpty else { return AppendOutcome(samples: [], report: SampleAppendReport()) }
         // Each sample's series, looked up once; then the samples by series and time.
         var index: [Labels: Int] = [:]
@@ -208,11 +214,32 @@ struct OTLPRoutes: Sendable {
         let order = samples.indices.sorted { a, b in
             series[a] != series[b] ? series[a] < series[b] : (samples[a].timestamp, a) < (samples[b].timestamp, b)
         }
-        let refs = sink.register(labelSets)
-        let ordered = order.map { samples[$0] }
-        let report = sink.appendReporting(order.map { RefSample(ref: refs[series[$0]], timestamp: samples[$0].timestamp, value: samples[$0].value) })
-        sink.release(refs)
-        return AppendOutcome(samples: ordered, report: report)
+        var refs: [SeriesRef?] = []
+        var overLimits: [String: Int] = [:]
+        var limitProblem: String?
+        let registrations = sink.register(labelSets, within: limits)
+        for (k, registration) in registrations.enumerated() {
+            switch registration {
+            case .registered(let ref): refs.append(ref)
+            case .overSeriesLimit:
+                refs.append(nil)
+                if limitProblem == nil { limitProblem = "series \(labelSets[k]): the store holds \(limits.maxSeries) series (limits.max_series)" }
+            case .overMetricLimit:
+                refs.append(nil)
+                if limitProblem == nil {
+                    limitProblem = "series \(labelSets[k]): \(labelSets[k].metricName) has \(limits.maxSeriesPerMetric) series (limits.max_series_per_metric)"
+                }
+            }
+        }
+        let kept = order.filter { refs[series[$0]] != nil }
+        for index in order where refs[series[index]] == nil {
+            let key = registrations[series[index]] == .overMetricLimit ? "series_per_metric_limit" : "series_limit"
+            overLimits[key, default: 0] += 1
+        }
+        let ordered = kept.map { samples[$0] }
+        let report = sink.appendReporting(kept.map { RefSample(ref: refs[series[$0]]!, timestamp: samples[$0].timestamp, value: samples[$0].value) })
+        sink.release(refs.compactMap { $0 })
+        return AppendOutcome(samples: ordered, report: report, overLimits: overLimits, limitProblem: limitProblem)
     }
 
     // MARK: Logs

@@ -21,6 +21,7 @@ struct RemoteWriteIntake {
     let catalog: MetricCatalog
     let cache: WriteSeriesCache
     let limits: LabelLimits
+    let seriesLimits: SeriesLimits
 
     typealias Reason = RemoteWriteMetrics.SampleReason
 
@@ -71,7 +72,19 @@ struct RemoteWriteIntake {
         var release: [SeriesRef] = []
         if !labelSets.isEmpty {
             var entries: [(key: UnsafeRawBufferPointer, ref: SeriesRef)] = []
-            for (c, ref) in zip(registered, sink.register(labelSets)) {
+            for (k, (c, registration)) in zip(registered, sink.register(labelSets, within: seriesLimits)).enumerated() {
+                let ref: SeriesRef
+                switch registration {
+                case .registered(let registered): ref = registered
+                case .overSeriesLimit:
+                    refuse(.seriesLimit, request.series[candidates[c]].samples.count,
+                           "series \(labelSets[k]): the store holds \(seriesLimits.maxSeries) series (limits.max_series)")
+                    continue
+                case .overMetricLimit:
+                    refuse(.seriesPerMetricLimit, request.series[candidates[c]].samples.count,
+                           "series \(labelSets[k]): \(labelSets[k].metricName) has \(seriesLimits.maxSeriesPerMetric) series (limits.max_series_per_metric)")
+                    continue
+                }
                 refs[c] = ref
                 if let key = keys[c] { entries.append((key, ref)) } else { release.append(ref) }
             }

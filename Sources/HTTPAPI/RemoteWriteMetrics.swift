@@ -16,6 +16,8 @@ struct RemoteWriteMetrics: Sendable {
         case tooManyLabels = "too_many_labels"
         case labelNameTooLong = "label_name_too_long"
         case labelValueTooLong = "label_value_too_long"
+        case seriesLimit = "series_limit"
+        case seriesPerMetricLimit = "series_per_metric_limit"
     }
 
     /// Why a whole request was refused.

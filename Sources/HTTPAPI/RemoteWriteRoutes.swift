@@ -81,7 +81,8 @@ struct RemoteWriteRoutes: Sendable {
         }
         defer { gate.leave() }
         let compressed = Array(buffer.readableBytesView)
-        let (sink, metrics, catalog, cache, limits) = (self.sink, self.metrics, dependencies.catalog, self.cache, dependencies.labelLimits)
+        let (sink, metrics, catalog, cache, limits, seriesLimits) = (
+            self.sink, self.metrics, dependencies.catalog, self.cache, dependencies.labelLimits, dependencies.seriesLimits)
         // Decompressing, decoding and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
             let bytes: [UInt8]
@@ -100,7 +101,8 @@ struct RemoteWriteRoutes: Sendable {
                     throw Refusal(status: .badRequest, reason: .badProtobuf, message: "invalid prometheus.WriteRequest: \(error)")
                 }
                 return try RemoteWriteIntake(
-                    raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache, limits: limits
+                    raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache, limits: limits,
+                    seriesLimits: seriesLimits
                 ).run()
             }
         }

@@ -167,6 +167,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.sampleSink = store
     dependencies.aggregateIntake = AggregateImporter(factory: factory, config: aggregationConfig, registry: registry)
     dependencies.labelLimits = config.labelLimits
+    dependencies.seriesLimits = config.seriesLimits
     dependencies.maxWriteBytes = config.maxWriteBytes
     dependencies.maxConcurrentWrites = config.maxConcurrentWrites
     dependencies.writeSeriesCacheSize = config.writeSeriesCacheSize

@@ -253,6 +253,8 @@ public enum ConfigLoader {
                     case "max_labels_per_series": config.labelLimits.maxLabels = try reader.int(value, path, range: 1...10_000)
                     case "max_label_name_length": config.labelLimits.maxNameBytes = try reader.bytes(value, path, range: 1...(1 << 20))
                     case "max_label_value_length": config.labelLimits.maxValueBytes = try reader.bytes(value, path, range: 1...(1 << 24))
+                    case "max_series": config.seriesLimits.maxSeries = try reader.int(value, path, range: 1...1_000_000_000)
+                    case "max_series_per_metric": config.seriesLimits.maxSeriesPerMetric = try reader.int(value, path, range: 1...1_000_000_000)
                     case "push_rate_per_client": config.pushRateBytesPerSecond = try reader.bytes(value, path, range: 0...(1 << 40))
                     case "push_burst_per_client": config.pushBurstBytes = try reader.bytes(value, path, range: 0...(1 << 40))
                     default: throw reader.unknown(key, value, path)

@@ -34,6 +34,8 @@ public struct TallyConfig: Sendable {
     /// Bytes a second each client may push over HTTP (0: no limit), and the burst above it.
     public var pushRateBytesPerSecond = 64 << 20
     public var pushBurstBytes = 256 << 20
+    /// How many series remote_write and OTLP may make the store hold, in all and per metric name.
+    public var seriesLimits = SeriesLimits()
     /// A web config file (credentials, scopes, TLS) for the HTTP and OTLP listeners; nil serves them open.
     public var webConfigFile: String?
     /// An HTTP connection with no request for this long is closed (milliseconds).

@@ -55,6 +55,10 @@ public protocol SampleSink: Sendable {
     /// Appends samples of any timestamps and says which were refused and
     /// why: what a receiver answers its sender with.
     func appendReporting(_ samples: [RefSample]) -> SampleAppendReport
+
+    /// Registers pushed series (remote_write, OTLP) within `limits`: a new
+    /// series past them is not created. Each registered reference must be released.
+    func register(_ labels: [Labels], within limits: SeriesLimits) -> [SeriesLimits.Registration]
 }
 
 extension SampleSink {
@@ -63,6 +67,11 @@ extension SampleSink {
 
     public func register(_ labels: [Labels]) -> [SeriesRef] {
         labels.map { register($0) }
+    }
+
+    /// Sinks that hold no count of their series take every one.
+    public func register(_ labels: [Labels], within limits: SeriesLimits) -> [SeriesLimits.Registration] {
+        register(labels).map { .registered($0) }
     }
 
     /// Sinks that refuse nothing take every sample.

@@ -169,6 +169,25 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
         }
     }
 
+    public func register(_ labels: [Labels], within limits: SeriesLimits) -> [SeriesLimits.Registration] {
+        head.withLock { head in
+            var created: [WALRecord] = []
+            let outcomes = labels.map { labels -> SeriesLimits.Registration in
+                if head.index[labels] == nil {
+                    guard head.seriesCount < limits.maxSeries else { return .overSeriesLimit }
+                    let name = labels[Labels.metricName] ?? ""
+                    guard (head.postings[Labels.metricName]?[name]?.count ?? 0) < limits.maxSeriesPerMetric else { return .overMetricLimit }
+                }
+                let (slot, isNew) = head.getOrCreate(labels)
+                head.series[slot]!.holders += 1 // getOrCreate returned a live slot
+                if isNew { created.append(.series(ref: UInt32(slot), labels: labels)) }
+                return .registered(SeriesRef(raw: UInt32(slot)))
+            }
+            if !created.isEmpty { unloggedSeries.withLock { $0 += created } }
+            return outcomes
+        }
+    }
+
     public func find(_ labels: Labels) -> SeriesRef? {
         head.withLock { $0.index[labels].map { SeriesRef(raw: UInt32($0)) } }
     }

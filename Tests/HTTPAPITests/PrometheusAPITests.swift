@@ -29,6 +29,7 @@ final class ScratchStore: SampleSink, SeriesQuerier {
 
     func register(_ labels: Labels) -> SeriesRef { db.register(labels) }
     func release(_ refs: [SeriesRef]) { db.release(refs) }
+    func register(_ labels: [Labels], within limits: SeriesLimits) -> [SeriesLimits.Registration] { db.register(labels, within: limits) }
     func append(_ samples: [RefSample]) { db.append(samples) }
     func register(_ labels: [Labels]) -> [SeriesRef] { db.register(labels) }
     func appendReporting(_ samples: [RefSample]) -> SampleAppendReport { db.appendReporting(samples) }

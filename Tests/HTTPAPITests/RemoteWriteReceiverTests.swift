@@ -22,7 +22,7 @@ struct RemoteWriteReceiverTests {
         let app: Application<RouterResponder<TallyRequestContext>>
         let dependencies: APIDependencies
 
-        init(maxBody: Int = 1 << 20, labelLimits: LabelLimits = LabelLimits()) throws {
+        init(maxBody: Int = 1 << 20, labelLimits: LabelLimits = LabelLimits(), seriesLimits: SeriesLimits = SeriesLimits()) throws {
             store = try ScratchStore()
             registry = PrometheusCollectorRegistry()
             var dependencies = APIDependencies(
@@ -31,6 +31,7 @@ struct RemoteWriteReceiverTests {
             dependencies.sampleSink = store
             dependencies.maxWriteBytes = maxBody
             dependencies.labelLimits = labelLimits
+            dependencies.seriesLimits = seriesLimits
             self.dependencies = dependencies
             app = Application(router: buildAPIRouter(dependencies))
         }
@@ -179,6 +180,27 @@ struct RemoteWriteReceiverTests {
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "label_name_too_long") == 1)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "label_value_too_long") == 1)
         #expect(fixture.store.series([try LabelMatcher("__name__", .regexMatch, ".+")], start: 0, end: .max).count == 1)
+    }
+
+    @Test func aRunawayNameStopsAtItsSeriesLimitAndOtherNamesCarryOn() async throws {
+        let fixture = try Fixture(seriesLimits: SeriesLimits(maxSeries: 6, maxSeriesPerMetric: 3))
+        @Sendable func user(_ id: Int, _ time: Int64) -> Series { ([("__name__", "logins"), ("user", "u\(id)")], [(time, 1)]) }
+        try await fixture.app.test(.router) { client in
+            // Five new users in one request: three series are made, two refused; another name is stored.
+            let (status, text) = try await post(client, Self.body((0..<5).map { user($0, 1_000) } + [([("__name__", "up")], [(1_000, 1)])]))
+            #expect(status == .badRequest)
+            #expect(text.contains("logins has 3 series (limits.max_series_per_metric)") && text.contains("2 series_per_metric_limit")
+                    && text.contains("4 samples stored"), "\(text)")
+            // The series that exist keep taking samples.
+            #expect(try await post(client, Self.body([user(0, 2_000), user(2, 2_000)])).0 == .noContent)
+            // Two more names fill the store's 6; the next new series of any name is refused.
+            #expect(try await post(client, Self.body([([("__name__", "a")], [(1_000, 1)]), ([("__name__", "b")], [(1_000, 1)])])).0 == .noContent)
+            let (full, fullText) = try await post(client, Self.body([([("__name__", "c")], [(1_000, 1)])]))
+            #expect(full == .badRequest && fullText.contains("the store holds 6 series (limits.max_series)"), "\(fullText)")
+        }
+        #expect(fixture.counter("tally_remote_write_rejected_samples_total", "series_per_metric_limit") == 2)
+        #expect(fixture.counter("tally_remote_write_rejected_samples_total", "series_limit") == 1)
+        #expect(fixture.store.series(try Self.named("logins"), start: 0, end: .max).count == 3)
     }
 
     @Test func requestsThatCannotBeReadAreRefusedWhole() async throws {

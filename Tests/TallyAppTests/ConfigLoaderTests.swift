@@ -40,6 +40,7 @@ struct ConfigLoaderTests {
         #expect(loaded.labelLimits == defaults.labelLimits)
         #expect(loaded.pushRateBytesPerSecond == defaults.pushRateBytesPerSecond)
         #expect(loaded.pushBurstBytes == defaults.pushBurstBytes)
+        #expect(loaded.seriesLimits == defaults.seriesLimits)
         #expect(loaded.aggregation.sketchRelativeAccuracy == defaults.aggregation.sketchRelativeAccuracy)
         #expect(loaded.aggregation.setExactLimit == defaults.aggregation.setExactLimit)
         #expect(loaded.storage.retentionMillis == defaults.storage.retentionMillis)

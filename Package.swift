@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation", "LogWire", "LogStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -99,8 +99,9 @@ public final class LogIngestService: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
-                .childChannelInitializer { channel in
+                .childChannelInitializer { [tls = config.tcpTLS] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try tls?.secure(channel)
                         let router = self.router(listener: syslog ? "syslog_tcp" : "logs_tcp", syslog: syslog, policy: .keep)
                         try channel.pipeline.syncOperations.addHandler(LogStreamHandler(
                             framer: MessageFramer(mode: syslog ? .syslog : .lines, maxBytes: maxLine),

@@ -13,6 +13,8 @@ public struct LogListenerConfig: Sendable {
     public var maxLineBytes = 256 << 10
     /// Simultaneous TCP connections (logs and syslog together); more are closed on accept and counted.
     public var maxTCPConnections = 1024
+    /// TLS on the logs and syslog TCP listeners (the web config's certificate); nil: plain TCP.
+    public var tcpTLS: StreamTLS?
     /// Requested SO_RCVBUF of each UDP socket, in bytes.
     public var receiveBufferBytes = 8 << 20
     /// Writer shards, each with its ring and thread.

@@ -191,8 +191,9 @@ public final class StatsDIngestService: Service {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 // Reads of up to 1 MiB: fewer trips through the pipeline per line.
                 .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
-                .childChannelInitializer { channel in
+                .childChannelInitializer { [tls = config.tcpTLS] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try tls?.secure(channel)
                         try channel.pipeline.syncOperations.addHandler(
                             StreamLineHandler(factory: factory, metrics: metrics, clock: clock, limiter: limiter))
                     }

@@ -19,6 +19,8 @@ public struct StatsDListenerConfig: Sendable {
     public var maxLineBytes: Int = 65_536
     /// Simultaneous TCP connections; more are closed on accept and counted.
     public var maxTCPConnections: Int = 1024
+    /// TLS on the TCP listener (the web config's certificate); nil: plain TCP.
+    public var tcpTLS: StreamTLS?
 
     public init() {}
 }

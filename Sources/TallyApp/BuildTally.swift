@@ -49,6 +49,16 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     } else {
         access = WebAccess.open()
     }
+    // TLS on the stream listeners takes the web config's certificate (and client CA), reloaded with it.
+    var statsdListeners = config.statsd
+    var logListeners = config.logs
+    for (wanted, key) in [(config.statsdTCPTLS, "statsd.tcp_tls"), (config.logsTCPTLS, "logs.tcp_tls")] where wanted {
+        guard access.tlsContext != nil else {
+            throw StartupError(description: "\(key): TLS takes its certificate from the web config's tls_server_config, and none is given")
+        }
+    }
+    if config.statsdTCPTLS { statsdListeners.tcpTLS = StreamTLS { access.tlsContext } }
+    if config.logsTCPTLS { logListeners.tcpTLS = StreamTLS { access.tlsContext } }
     // Before any store is opened: the data directory's lock, then every listener's address, so a second
     // tally started by mistake stops here with one line and the first keeps everything.
     try makeDataDirectory(config.dataDir)
@@ -118,7 +128,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let logWriters = LogWriters(
         store: logStore, lanes: config.logs.writers, ringCapacity: config.logs.ringCapacity, clock: clock, metrics: logMetrics,
         logger: logger)
-    let logIngest = LogIngestService(config: config.logs, writers: logWriters, metrics: logMetrics, clock: clock, logger: logger)
+    let logIngest = LogIngestService(config: logListeners, writers: logWriters, metrics: logMetrics, clock: clock, logger: logger)
     let events = LogEventStore(writers: logWriters, store: logStore, labels: config.logs.labels, metrics: logMetrics)
     let aggregationMetrics = AggregationMetrics(registry: registry, shards: config.shards)
     let catalog = MetricCatalog()
@@ -144,7 +154,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         inputs: aggregation.inputs, parser: StatsDParser(maxNameLength: config.maxNameBytes),
         metrics: aggregationMetrics, events: events, badLineLog: badLineLog, maxLineBytes: config.statsd.maxLineBytes)
     let ingest = StatsDIngestService(
-        config: config.statsd, factory: factory, metrics: IngestMetrics(registry: registry), clock: clock, logger: logger)
+        config: statsdListeners, factory: factory, metrics: IngestMetrics(registry: registry), clock: clock, logger: logger)
     let bound = try await ingest.bind()
     let logsBound = try await logIngest.bind()
 

@@ -90,6 +90,7 @@ public enum ConfigLoader {
                     case "max_line_length": config.statsd.maxLineBytes = try reader.bytes(value, path, range: 64...(16 << 20))
                     case "max_name_length": config.maxNameBytes = try reader.int(value, path, range: 1...65_535)
                     case "max_tcp_connections": config.statsd.maxTCPConnections = try reader.int(value, path, range: 1...1_000_000)
+                    case "tcp_tls": config.statsdTCPTLS = try reader.bool(value, path)
                     default: throw reader.unknown(key, value, path)
                     }
                 }
@@ -161,6 +162,7 @@ public enum ConfigLoader {
                     case "syslog_udp": config.logs.syslogUDP = try reader.address(value, path)
                     case "max_line_length": config.logs.maxLineBytes = try reader.bytes(value, path, range: 256...(64 << 20))
                     case "max_tcp_connections": config.logs.maxTCPConnections = try reader.int(value, path, range: 1...1_000_000)
+                    case "tcp_tls": config.logsTCPTLS = try reader.bool(value, path)
                     case "receive_buffer": config.logs.receiveBufferBytes = try reader.bytes(value, path, range: 4096...(1 << 30))
                     case "writers": config.logs.writers = try reader.int(value, path, range: 1...256)
                     case "ring_capacity": config.logs.ringCapacity = try reader.int(value, path, range: 2...(1 << 20))

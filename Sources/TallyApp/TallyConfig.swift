@@ -38,6 +38,9 @@ public struct TallyConfig: Sendable {
     public var seriesLimits = SeriesLimits()
     /// A web config file (credentials, scopes, TLS) for the HTTP and OTLP listeners; nil serves them open.
     public var webConfigFile: String?
+    /// TLS on the StatsD TCP listener, and on the logs and syslog TCP listeners, with the web config's certificate.
+    public var statsdTCPTLS = false
+    public var logsTCPTLS = false
     /// An HTTP connection with no request for this long is closed (milliseconds).
     public var httpIdleTimeoutMillis: Int64 = 300_000
     /// The largest remote_write body (POST /api/v1/write), after snappy.

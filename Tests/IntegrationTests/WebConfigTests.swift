@@ -239,6 +239,50 @@ struct WebConfigTests {
         #expect(await tally.stop() == 0)
     }
 
+    @Test func statsdAndSyslogOverTLSWithTheWebConfigsCertificate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-tls-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let pki = TestPKI(directory: directory)
+        try pki.authority("ca")
+        try pki.certificate("server", signedBy: "ca", subjectAltName: "DNS:localhost,IP:127.0.0.1")
+        try pki.certificate("client", signedBy: "ca")
+        try Self.write("tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n", to: directory + "/web.yml")
+        try Self.write("statsd:\n  tcp_tls: true\nlogs:\n  tcp_tls: true\n", to: directory + "/tally.yaml")
+        let tally = try TallyProcess(extraArguments: ["--web-config", directory + "/web.yml", "--config", directory + "/tally.yaml"])
+        defer { Task { _ = await tally.stop() } }
+        let https = "https://127.0.0.1:\(tally.httpPort)"
+        let client = ["--cacert", directory + "/ca.pem", "--cert", directory + "/client.pem", "--key", directory + "/client.key"]
+        try await Self.waitUntil { try Self.curl(client + [https + "/readyz"]).code == 200 }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Stubs/tls_send.py").path
+        func send(_ port: Int, _ text: String) throws -> String {
+            try runProcess("/usr/bin/env", ["python3", script, "127.0.0.1", "\(port)", directory + "/ca.pem",
+                                            directory + "/client.pem", directory + "/client.key", text]).output
+        }
+        #expect(try send(tally.statsdPort, "tls_counter:5|c\\ntls_counter:2|c\\n") == "sent\n")
+        // RFC 5425: each message preceded by its length.
+        let message = "<165>1 - host app 1 - - over tls"
+        #expect(try send(tally.syslogPort, "\(message.utf8.count) \(message)") == "sent\n")
+        // Plain TCP to the TLS port stores nothing.
+        try sendTCP(Array("tls_counter:100|c\n".utf8), port: tally.statsdPort)
+        try await Self.waitUntil {
+            try Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#)
+        }
+        try await Self.waitUntil {
+            try Self.curl(client + ["--get", "--data-urlencode", #"query={source="syslog"}"#, https + "/loki/api/v1/query_range"]).output
+                .contains("over tls")
+        }
+        try await Task.sleep(for: .seconds(1))
+        #expect(try Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#), "the plain line was not read")
+        #expect(await tally.stop() == 0)
+
+        // tcp_tls without a certificate in the web config stops tally at start.
+        try Self.write("statsd:\n  tcp_tls: true\n", to: directory + "/plain.yaml")
+        let refused = try TallyProcess(extraArguments: ["--config", directory + "/plain.yaml"])
+        #expect(await refused.waitForExit(timeout: .seconds(20)) == 1)
+        #expect(refused.log.contains("statsd.tcp_tls: TLS takes its certificate from the web config's tls_server_config"), "\(refused.log)")
+    }
+
     @Test func aWebConfigThatDoesNotLoadStopsTallyWithOneLineBeforeAnyStoreOpens() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-web-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -41,9 +41,9 @@ struct WebConfigTests {
 
     @Test func credentialsAndScopesDecideEveryEndpointAndHealthChecksStayOpen() async throws {
         let (hash, htpasswdHash) = try Self.hashes()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-web-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory(prefix: "tally-web")
+        defer { scratch.remove() }
+        let directory = scratch.path
         let webConfig = directory + "/web.yml"
         try Self.write("""
             basic_auth_users:
@@ -133,9 +133,9 @@ struct WebConfigTests {
 
     @Test func aReloadAppliesToTheNextRequestOnAnOpenConnectionAndABadFileKeepsTheOldConfig() async throws {
         let (hash, _) = try Self.hashes()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-web-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory(prefix: "tally-web")
+        defer { scratch.remove() }
+        let directory = scratch.path
         let webConfig = directory + "/web.yml"
         try Self.write("basic_auth_users:\n  alice: \(hash)\n", to: webConfig)
         let tally = try TallyProcess(extraArguments: ["--web-config", webConfig])
@@ -175,13 +175,10 @@ struct WebConfigTests {
     }
 
     @Test func tlsAndMutualTLSWithCertificatesMadeByOpenSSLAndACertificateRotatedInPlace() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-tls-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pki = TestPKI(directory: directory)
-        try pki.authority("ca")
-        try pki.certificate("server", signedBy: "ca", subjectAltName: "DNS:localhost,IP:127.0.0.1")
-        try pki.certificate("client", signedBy: "ca")
+        let scratch = try TemporaryDirectory(prefix: "tally-tls")
+        defer { scratch.remove() }
+        let directory = scratch.path
+        let pki = try TestPKI(serverAndClientIn: directory)
         try pki.authority("rogue")
         try pki.certificate("rogue-client", signedBy: "rogue")
         try Self.write("""
@@ -240,13 +237,10 @@ struct WebConfigTests {
     }
 
     @Test func statsdAndSyslogOverTLSWithTheWebConfigsCertificate() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-tls-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let pki = TestPKI(directory: directory)
-        try pki.authority("ca")
-        try pki.certificate("server", signedBy: "ca", subjectAltName: "DNS:localhost,IP:127.0.0.1")
-        try pki.certificate("client", signedBy: "ca")
+        let scratch = try TemporaryDirectory(prefix: "tally-tls")
+        defer { scratch.remove() }
+        let directory = scratch.path
+        _ = try TestPKI(serverAndClientIn: directory)
         try Self.write("tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  client_ca_file: ca.pem\n", to: directory + "/web.yml")
         try Self.write("statsd:\n  tcp_tls: true\nlogs:\n  tcp_tls: true\n", to: directory + "/tally.yaml")
         let tally = try TallyProcess(extraArguments: ["--web-config", directory + "/web.yml", "--config", directory + "/tally.yaml"])
@@ -284,9 +278,9 @@ struct WebConfigTests {
     }
 
     @Test func aWebConfigThatDoesNotLoadStopsTallyWithOneLineBeforeAnyStoreOpens() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-web-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = try TemporaryDirectory(prefix: "tally-web")
+        defer { scratch.remove() }
+        let directory = scratch.path
         try Self.write("basic_auth_users:\n  alice: $2y$10$short\n", to: directory + "/web.yml")
         let tally = try TallyProcess(extraArguments: ["--web-config", directory + "/web.yml"])
         #expect(await tally.waitForExit(timeout: .seconds(20)) == 1)
@@ -335,6 +329,18 @@ struct WebConfigTests {
 /// the certificates they sign, as `NAME.pem` and `NAME.key` in `directory`.
 struct TestPKI {
     let directory: String
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    /// An authority `ca` and the `server` (for localhost and 127.0.0.1) and `client` certificates it signs.
+    init(serverAndClientIn directory: String) throws {
+        self.directory = directory
+        try authority("ca")
+        try certificate("server", signedBy: "ca", subjectAltName: "DNS:localhost,IP:127.0.0.1")
+        try certificate("client", signedBy: "ca")
+    }
 
     func authority(_ name: String) throws {
         try run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",

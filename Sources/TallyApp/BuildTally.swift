@@ -48,6 +48,9 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         }
     } else {
         access = WebAccess.open()
+        // SIGHUP reloads the web config when there is one; without, it must not stop tally
+        // (its default action), as operators send it to servers expecting a reload.
+        signal(SIGHUP, SIG_IGN)
     }
     // TLS on the stream listeners takes the web config's certificate (and client CA), reloaded with it.
     var statsdListeners = config.statsd

@@ -277,6 +277,17 @@ struct WebConfigTests {
         #expect(refused.log.contains("statsd.tcp_tls: TLS takes its certificate from the web config's tls_server_config"), "\(refused.log)")
     }
 
+    @Test func withoutAWebConfigSIGHUPDoesNotStopTally() async throws {
+        let tally = try TallyProcess()
+        defer { Task { _ = await tally.stop() } }
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        kill(tally.pid, SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(tally.isRunning)
+        #expect(try await tally.get("/healthz").status == 200)
+        #expect(await tally.stop() == 0)
+    }
+
     @Test func aWebConfigThatDoesNotLoadStopsTallyWithOneLineBeforeAnyStoreOpens() async throws {
         let scratch = try TemporaryDirectory(prefix: "tally-web")
         defer { scratch.remove() }

@@ -111,6 +111,44 @@ struct FaultTests {
         #expect(try everything(db)[labels("g")]?.first?.timestamp == t0 + 60_000)
     }
 
+    @Test func aFlippedByteAnywhereInMetaJSONIsFoundAndTheBlockLeftOut() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        var blocks: [String] = []
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            fill(db, series: [labels("m")], count: 300)
+            db.maintain(now: t0)
+            blocks = db.currentBlocks.map(\.id)
+        }
+        let path = dir.path + "/" + blocks[0] + "/meta.json"
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(String(decoding: original, as: UTF8.self).contains(#""checksum" : "crc32:"#))
+        #expect(try StoreInspection.verify(directory: dir.path).problems.isEmpty)
+        // Every byte, whitespace and the checksum itself included: the file no longer reads.
+        for position in original.indices {
+            var damaged = original
+            damaged[position] ^= 0x04
+            #expect(throws: StorageError.self, "byte \(position)") { _ = try BlockMeta.decode(damaged, path: path) }
+        }
+        var damaged = original
+        damaged[original.count / 2] ^= 0x04
+        try Data(damaged).write(to: URL(fileURLWithPath: path))
+        let problems = try StoreInspection.verify(directory: dir.path).problems
+        #expect(problems.map(\.block) == [blocks[0]])
+        #expect(problems.first.map { "\($0)".contains("meta.json") } == true, "\(problems)")
+        let db = try TSDB(directory: dir.path, options: options)
+        #expect(db.openReport.damagedBlocks == [blocks[0]])
+    }
+
+    @Test func metaJSONOfVersion1WithoutAChecksumIsStillRead() throws {
+        let meta = #"{"compaction":{"level":1,"sources":[]},"maxTime":2,"minTime":1,"stats":{"chunkFileBytes":0,"chunks":0,"encodedBytes":0,"groups":0,"indexBytes":0,"samples":0,"series":0},"ulid":"01HM0000000000000000000000","version":1}"#
+        #expect(try BlockMeta.decode(Array(meta.utf8), path: "meta.json").minTime == 1)
+        #expect(throws: StorageError.self) { _ = try BlockMeta.decode(Array(meta.replacingOccurrences(of: #""version":1"#, with: #""version":2"#).utf8), path: "meta.json") }
+    }
+
     @Test func retentionDeletesBlocksWhollyOlderThanTheWindow() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -64,6 +64,28 @@ extension OTLPReceiverTests {
         #expect(await tally.stop() == 0)
     }
 
+    @Test func seriesPastTheSeriesLimitPerMetricAreRefusedInPartialSuccess() async throws {
+        let scratch = try TemporaryDirectory(prefix: "tally-otlp")
+        defer { scratch.remove() }
+        let config = scratch.path + "/limits.yaml"
+        try "limits:\n  max_series_per_metric: 2\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let tally = try TallyProcess(extraArguments: ["--config", config])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let nanos = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        // Three devices of one metric: two series are made, the third is refused; existing ones carry on.
+        let points = (1...3).map { #"{"timeUnixNano":"\#(nanos)","asDouble":\#($0),"attributes":[{"key":"disk.device","value":{"stringValue":"d\#($0)"}}]}"# }
+        let body = #"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"curl"}}]},"scopeMetrics":[{"metrics":[{"name":"disk.free","unit":"By","gauge":{"dataPoints":[\#(points.joined(separator: ","))]}}]}]}]}"#
+        let file = scratch.path + "/body.json"
+        try body.write(toFile: file, atomically: true, encoding: .utf8)
+        let (status, answer) = try Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+        #expect(status == 200 && answer.contains(#""rejectedDataPoints":"1""#) && answer.contains("limits.max_series_per_metric"), "\(answer)")
+        let got = try await Self.values(tally, #"{job="curl"}"#)
+        #expect(got.count == 2, "\(got)")
+        let metrics = try await tally.get("/metrics").body
+        #expect(RemoteWriteRetryTests.value(metrics, #"tally_otlp_rejected_data_points_total{reason="series_per_metric_limit"}"#) == 1)
+        #expect(await tally.stop() == 0)
+    }
+
     @Test func badInputGetsAClear4xxIsCountedAndLosesNothingElse() async throws {
         let scratch = try TemporaryDirectory(prefix: "tally-otlp")
         defer { scratch.remove() }

@@ -199,9 +199,10 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     let app = Application(
         router: buildAPIRouter(dependencies),
         server: HTTPServerBuilder { responder in
-            let channel = HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init(http1: http1)) { head, channel, logger in
-                await tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
-            }
+            let channel = RequestHeadTimeoutChannel(
+                HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init(http1: http1)) { head, channel, logger in
+                    await tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
+                }, timeout: .milliseconds(config.httpReadHeaderTimeoutMillis))
             return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
         },
         configuration: .init(
@@ -217,7 +218,8 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         Application(
             router: buildOTLPRouter(dependencies, settings: config.otlp),
             server: HTTPServerBuilder { responder in
-                let channel = HTTP1Channel(responder: responder, configuration: http1)
+                let channel = RequestHeadTimeoutChannel(
+                    HTTP1Channel(responder: responder, configuration: http1), timeout: .milliseconds(config.httpReadHeaderTimeoutMillis))
                 return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
             },
             configuration: .init(

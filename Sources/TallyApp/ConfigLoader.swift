@@ -54,6 +54,7 @@ public enum ConfigLoader {
                     case "max_body_size": config.maxBodyBytes = try reader.bytes(value, path, range: (4 << 10)...(1 << 30))
                     case "max_connections": config.maxHTTPConnections = try reader.int(value, path, range: 1...1_000_000)
                     case "idle_timeout": config.httpIdleTimeoutMillis = try reader.duration(value, path, minimum: 1_000)
+                    case "read_header_timeout": config.httpReadHeaderTimeoutMillis = try reader.duration(value, path, minimum: 100)
                     case "web_config":
                         let file = try reader.string(value, path)
                         config.webConfigFile = file.isEmpty ? nil : file

@@ -43,6 +43,8 @@ public struct TallyConfig: Sendable {
     public var logsTCPTLS = false
     /// An HTTP connection with no request for this long is closed (milliseconds).
     public var httpIdleTimeoutMillis: Int64 = 300_000
+    /// A request head must arrive whole within this long of its first byte (or of the connection's start).
+    public var httpReadHeaderTimeoutMillis: Int64 = 30_000
     /// The largest remote_write body (POST /api/v1/write), after snappy.
     public var maxWriteBytes = 64 << 20
     /// remote_write requests stored at once; more are answered 429.

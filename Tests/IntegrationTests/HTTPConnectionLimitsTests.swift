@@ -45,6 +45,41 @@ struct HTTPConnectionLimitsTests {
         #expect(blocked.receive(waiting: 10).hasPrefix("HTTP/1.1 200"))
         #expect(await tally.stop() == 0)
     }
+
+    /// Slowloris: clients that open every connection tally allows and trickle
+    /// headers a byte at a time are cut off after `read_header_timeout`, so
+    /// everyone else is still served; a keep-alive connection idle between
+    /// requests is not cut off by it.
+    @Test func slowHeadersAreCutOffAndEveryoneElseIsServed() async throws {
+        let config = try ConfigFile("http:\n  max_connections: 8\n  read_header_timeout: 1s\n  idle_timeout: 1m\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // A keep-alive connection, served once, then idle for longer than the header timeout.
+        let keptAlive = try RawConnection(port: tally.httpPort)
+        keptAlive.send("GET /healthz HTTP/1.1\r\nHost: tally\r\n\r\n")
+        #expect(keptAlive.receive(waiting: 5).hasPrefix("HTTP/1.1 200"))
+        // Twenty slow clients, more than the eight connections allowed, each sending part of a head.
+        var slow: [RawConnection] = []
+        for _ in 0..<20 {
+            let connection = try RawConnection(port: tally.httpPort)
+            connection.send("GET /api/v1/labels HTTP/1.1\r\nHost: ta")
+            slow.append(connection)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        for connection in slow { connection.send("l") }
+        // A well-behaved client is answered once the slow ones are cut off.
+        let (status, _) = try runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "15",
+                                                           "http://127.0.0.1:\(tally.httpPort)/healthz"])
+        #expect(status == 0)
+        let answer = try runProcess("/usr/bin/curl", ["-s", "--max-time", "15", "http://127.0.0.1:\(tally.httpPort)/healthz"]).output
+        #expect(answer == "ok\n")
+        #expect(slow[0].waitForClose(within: 5), "a slow head is cut off")
+        // The idle keep-alive connection outlived the header timeout and still serves.
+        keptAlive.send("GET /healthz HTTP/1.1\r\nHost: tally\r\n\r\n")
+        #expect(keptAlive.receive(waiting: 5).hasPrefix("HTTP/1.1 200"))
+        for connection in slow { connection.close() }
+        #expect(await tally.stop() == 0)
+    }
 }
 
 private struct ConnectFailed: Error {

@@ -22,6 +22,7 @@ struct ConfigLoaderTests {
         #expect(loaded.maxBodyBytes == defaults.maxBodyBytes)
         #expect(loaded.maxHTTPConnections == defaults.maxHTTPConnections)
         #expect(loaded.httpIdleTimeoutMillis == defaults.httpIdleTimeoutMillis)
+        #expect(loaded.httpReadHeaderTimeoutMillis == defaults.httpReadHeaderTimeoutMillis)
         #expect(loaded.otlpListen == defaults.otlpListen)
         #expect(loaded.otlp.maxRequestBytes == defaults.otlp.maxRequestBytes)
         #expect(loaded.otlp.maxConcurrentRequests == defaults.otlp.maxConcurrentRequests)

@@ -14,7 +14,8 @@ final class LogStreamHandler: ChannelInboundHandler {
     private let metrics: LogIngestMetrics
     private let limiter: ConnectionLimiter
     private let pause: ReadPause
-    private var admitted = false
+    /// Set while the connection counts against the limit.
+    private var ticket: ConnectionLimiter.Ticket?
 
     init(framer: MessageFramer, router: LogLineRouter, clock: any WallClock, metrics: LogIngestMetrics, limiter: ConnectionLimiter) {
         self.framer = framer
@@ -26,17 +27,18 @@ final class LogStreamHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard limiter.admit() else {
+        guard let ticket = limiter.admit(context.channel) else {
             metrics.tcpRejectedConnections.increment()
             context.close(promise: nil)
             return
         }
-        admitted = true
+        self.ticket = ticket
         metrics.tcpConnections.set(Int64(limiter.current))
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        ticket?.touch()
         let buffer = unwrapInboundIn(data)
         let now = clock.nowNanos()
         let router = self.router
@@ -64,9 +66,9 @@ final class LogStreamHandler: ChannelInboundHandler {
             limiter.backlogStarted()
             ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
         }
-        if admitted {
-            limiter.leave()
-            admitted = false
+        if let ticket {
+            limiter.leave(ticket)
+            self.ticket = nil
             metrics.tcpConnections.set(Int64(limiter.current))
         }
         context.fireChannelInactive()

@@ -24,7 +24,8 @@ final class StreamLineHandler: ChannelInboundHandler {
     /// True while skipping the rest of an over-long line.
     private var discarding = false
     private let pause: ReadPause
-    private var admitted = false
+    /// Set while the connection counts against the limit.
+    private var ticket: ConnectionLimiter.Ticket?
     private var tally = TransportTally()
 
     init(factory: RouterFactory, metrics: IngestMetrics, clock: any WallClock, limiter: ConnectionLimiter) {
@@ -38,12 +39,12 @@ final class StreamLineHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard limiter.admit() else {
+        guard let ticket = limiter.admit(context.channel) else {
             ingestMetrics.tcpRejectedConnections.increment()
             context.close(promise: nil)
             return
         }
-        admitted = true
+        self.ticket = ticket
         ingestMetrics.tcpConnections.set(Int64(limiter.current))
         context.fireChannelActive()
     }
@@ -54,9 +55,9 @@ final class StreamLineHandler: ChannelInboundHandler {
             limiter.backlogStarted()
             ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
         }
-        if admitted {
-            limiter.leave()
-            admitted = false
+        if let ticket {
+            limiter.leave(ticket)
+            self.ticket = nil
             ingestMetrics.tcpConnections.set(Int64(limiter.current))
         }
         context.fireChannelInactive()
@@ -71,6 +72,7 @@ final class StreamLineHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        ticket?.touch()
         var buffer = unwrapInboundIn(data)
         tally.record(bytes: buffer.readableBytes)
         let now = clock.nowMillis()

@@ -88,7 +88,7 @@ private struct ConnectFailed: Error {
 }
 
 /// A blocking TCP connection to 127.0.0.1, closed when released.
-private final class RawConnection {
+final class RawConnection {
     private var fd: Int32
 
     init(port: Int) throws {

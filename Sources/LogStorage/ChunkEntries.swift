@@ -49,6 +49,8 @@ public struct EncodedFields {
         var offset = 0
         var remaining = Self.varint(raw, &offset)
         func take() -> UnsafeRawBufferPointer? {
+            // Every length takes at least one byte: a count beyond the bytes ends here, not in a long loop.
+            guard offset < raw.count else { return nil }
             let length = Self.varint(raw, &offset)
             guard length >= 0, length <= raw.count - offset else { return nil }
             defer { offset += length }

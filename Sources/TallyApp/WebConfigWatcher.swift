@@ -48,11 +48,8 @@ public final class WebConfigWatcher: Service, Sendable {
         do {
             let config = try WebConfigLoader.load(file: file)
             try access.replace(with: config)
-        } catch let error as ConfigError {
-            return refused("\(error)", reason)
-        } catch let error as WebSecurityError {
-            return refused("\(error)", reason)
         } catch {
+            // A ConfigError or WebSecurityError: each describes itself with its file.
             return refused("\(error)", reason)
         }
         reloads.increment()

@@ -156,24 +156,20 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
     }
 
     public func register(_ labels: [Labels]) -> [SeriesRef] {
-        head.withLock { head in
-            var created: [WALRecord] = []
-            let refs = labels.map { labels -> SeriesRef in
-                let (slot, isNew) = head.getOrCreate(labels)
-                head.series[slot]!.holders += 1 // getOrCreate returned a live slot
-                if isNew { created.append(.series(ref: UInt32(slot), labels: labels)) }
-                return SeriesRef(raw: UInt32(slot))
-            }
-            if !created.isEmpty { unloggedSeries.withLock { $0 += created } }
-            return refs
-        }
+        // Without limits every series is registered: one reference per label set.
+        register(labels, limits: nil).compactMap { if case .registered(let ref) = $0 { ref } else { nil } }
     }
 
     public func register(_ labels: [Labels], within limits: SeriesLimits) -> [SeriesLimits.Registration] {
+        register(labels, limits: limits)
+    }
+
+    /// Registers under one lock; with `limits`, a new series past them is not created.
+    private func register(_ labels: [Labels], limits: SeriesLimits?) -> [SeriesLimits.Registration] {
         head.withLock { head in
             var created: [WALRecord] = []
             let outcomes = labels.map { labels -> SeriesLimits.Registration in
-                if head.index[labels] == nil {
+                if let limits, head.index[labels] == nil {
                     guard head.seriesCount < limits.maxSeries else { return .overSeriesLimit }
                     let name = labels[Labels.metricName] ?? ""
                     guard (head.postings[Labels.metricName]?[name]?.count ?? 0) < limits.maxSeriesPerMetric else { return .overMetricLimit }

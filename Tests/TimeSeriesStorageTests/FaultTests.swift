@@ -89,18 +89,20 @@ struct FaultTests {
         #expect(String(decoding: rendered, as: UTF8.self).contains("tally_storage_corruptions_total 1"))
     }
 
+    /// 300 samples of one series cut into blocks (no compaction): the options and the block ids, in time order.
+    func blocksOfOneSeries(_ series: Labels, in dir: TemporaryDirectory) throws -> (StorageOptions, [String]) {
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        let db = try TSDB(directory: dir.path, options: options)
+        fill(db, series: [series], count: 300)
+        db.maintain(now: t0)
+        return (options, db.currentBlocks.map(\.id))
+    }
+
     @Test func aDamagedIndexLeavesOnlyThatBlockOut() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var options = testOptions()
-        options.compactionRangesMillis = []
-        var blocks: [String] = []
-        do {
-            let db = try TSDB(directory: dir.path, options: options)
-            fill(db, series: [labels("g")], count: 300)
-            db.maintain(now: t0)
-            blocks = db.currentBlocks.map(\.id)
-        }
+        let (options, blocks) = try blocksOfOneSeries(labels("g"), in: dir)
         let index = dir.path + "/" + blocks[0] + "/index"
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: index)))
         bytes[bytes.count - 6] ^= 0x01
@@ -114,15 +116,7 @@ struct FaultTests {
     @Test func aFlippedByteAnywhereInMetaJSONIsFoundAndTheBlockLeftOut() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var options = testOptions()
-        options.compactionRangesMillis = []
-        var blocks: [String] = []
-        do {
-            let db = try TSDB(directory: dir.path, options: options)
-            fill(db, series: [labels("m")], count: 300)
-            db.maintain(now: t0)
-            blocks = db.currentBlocks.map(\.id)
-        }
+        let (options, blocks) = try blocksOfOneSeries(labels("m"), in: dir)
         let path = dir.path + "/" + blocks[0] + "/meta.json"
         let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(String(decoding: original, as: UTF8.self).contains(#""checksum" : "crc32:"#))

@@ -254,7 +254,7 @@ let package = Package(
             dependencies: ["ProtobufWire", "TallyTestKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),

@@ -187,17 +187,32 @@ public struct Parser {
     }
 
     /// A sign binds like `*`: `-a ^ b` is `-(a ^ b)`, `-a * b` is `(-a) * b`.
+    /// A run of signs is read in a loop rather than by recursion, so that
+    /// `- - - … x` costs no stack per sign; each still counts as a level.
     private mutating func unary() throws(PromQLError) -> Expr {
-        guard peek.kind == .minus || peek.kind == .plus else { return try postfix(try primary()) }
-        let sign = advance()
-        let operand = try expression(minimum: BinaryOp.power.precedence)
-        try setDepth(depth + 1)
-        guard operand.type == .scalar || operand.type == .vector else {
-            throw fail("unary expression only allowed on expressions of type scalar or instant vector, got \(operand.type)", sign)
+        var signs: [Token] = []
+        while peek.kind == .minus || peek.kind == .plus {
+            signs.append(advance())
+            guard nesting + signs.count <= Self.maxDepth else {
+                throw fail("expression is nested more than \(Self.maxDepth) levels deep", peek)
+            }
         }
-        if sign.kind == .plus { return operand }
-        if case .number(let value) = operand { return .number(-value) }
-        return .negate(operand)
+        guard !signs.isEmpty else { return try postfix(try primary()) }
+        var operand = try expression(minimum: BinaryOp.power.precedence)
+        // The sign nearest the operand applies first, as the grammar nests them.
+        for sign in signs.reversed() {
+            try setDepth(depth + 1)
+            guard operand.type == .scalar || operand.type == .vector else {
+                throw fail("unary expression only allowed on expressions of type scalar or instant vector, got \(operand.type)", sign)
+            }
+            guard sign.kind == .minus else { continue }
+            if case .number(let value) = operand {
+                operand = .number(-value)
+            } else {
+                operand = .negate(operand)
+            }
+        }
+        return operand
     }
 
     // MARK: Postfix: ranges, subqueries, offset, @

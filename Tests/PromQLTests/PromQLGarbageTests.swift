@@ -77,13 +77,14 @@ struct PromQLNestingTests {
         let values = onLargeStack { () -> [Double] in
             let chain = "1" + String(repeating: "+1", count: Parser.maxDepth - 1)
             let nest = String(repeating: "(", count: Parser.maxDepth - 1) + "2" + String(repeating: ")", count: Parser.maxDepth - 1)
+            let signs = String(repeating: "-+", count: (Parser.maxDepth - 4) / 2) + "-2 ^ 2" // 499 minuses on 2 ^ 2
             let engine = Engine(querier: FixedSeriesQuerier([]))
-            return [chain, nest].compactMap { text in
+            return [chain, nest, signs].compactMap { text in
                 guard let expr = try? Parser.parse(text), case .scalar(_, let value) = try? engine.instant(expr, at: 0) else { return nil }
                 _ = expr.description
                 return value
             }
         }
-        #expect(values == [Double(Parser.maxDepth), 2])
+        #expect(values == [Double(Parser.maxDepth), 2, -4])
     }
 }

@@ -103,10 +103,10 @@ let package = Package(
 
         // MARK: Query languages.
         .target(name: "PromQL", dependencies: ["TelemetryModel"], swiftSettings: strict),
-        .target(name: "LogQL", dependencies: ["TelemetryModel", "LogWire", "LogStorage"], swiftSettings: strict),
+        .target(name: "LogQL", dependencies: ["TelemetryModel", "LogWire", "LogStorage", "DurableFiles"], swiftSettings: strict),
 
         // MARK: The daily retrospective: the four keys and service health.
-        .target(name: "Retrospective", dependencies: ["TelemetryModel", "LogStorage", "LogQL", "PromQL"], swiftSettings: strict),
+        .target(name: "Retrospective", dependencies: ["TelemetryModel", "LogStorage", "LogQL", "PromQL", "DurableFiles"], swiftSettings: strict),
 
         // MARK: Who may call the HTTP API, and TLS: the web config in force, reloadable.
         .target(
@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "IngestServer",
             dependencies: [
-                "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation", "LogWire", "LogStorage",
+                "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation", "LogWire", "LogStorage", "DurableFiles",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -190,7 +190,7 @@ let package = Package(
             name: "tally",
             dependencies: [
                 "Retrospective", "WebSecurity",
-                "TallyApp", "TelemetryModel", "TimeSeriesStorage",
+                "TallyApp", "TelemetryModel", "TimeSeriesStorage", "LogStorage", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -28,10 +28,14 @@ package enum WALFrame {
 
     /// Why the first bytes of a file are not a segment header of this
     /// version, or nil when they are.
-    package static func headerProblem(_ raw: UnsafeRawBufferPointer) -> String? {
+    /// With `strict` (for `tally verify`), reserved bytes that are not zero
+    /// count too; replay does not refuse a segment for them, since its
+    /// records are intact.
+    package static func headerProblem(_ raw: UnsafeRawBufferPointer, strict: Bool = false) -> String? {
         guard raw.count >= WAL.headerSize else { return "segment header cut short" }
         guard Array(raw[0..<4]) == WAL.magic else { return "not a WAL segment" }
         guard raw[4] == WAL.version else { return "unsupported WAL version \(raw[4])" }
+        if strict, raw[5..<WAL.headerSize].contains(where: { $0 != 0 }) { return "reserved header bytes are not zero" }
         return nil
     }
 }

@@ -33,7 +33,7 @@ package struct WALReplay {
             report.checkpoint = checkpoint
             let path = directory + "/" + WAL.checkpointName(checkpoint)
             // A checkpoint is renamed into place only once complete: damage is not a torn write.
-            if let damage = try replayFile(path, &report, apply) {
+            if let damage = try replayFile(path, strict: !repair, &report, apply) {
                 throw StorageError(.corrupt("checkpoint: \(damage.reason)"), path: path, offset: damage.offset)
             }
         }
@@ -41,7 +41,7 @@ package struct WALReplay {
         for (position, number) in segments.enumerated() {
             let path = directory + "/" + WAL.segmentName(number)
             report.segments += 1
-            if let damage = try replayFile(path, &report, apply) {
+            if let damage = try replayFile(path, strict: !repair, &report, apply) {
                 report.repaired = (path, damage.offset, damage.reason)
                 guard repair else { break }
                 try FileSystem.truncate(path, to: damage.offset)
@@ -57,11 +57,11 @@ package struct WALReplay {
     /// Applies every valid record of one file; returns where and why it
     /// stopped early, or nil when the whole file was read.
     private static func replayFile(
-        _ path: String, _ report: inout Report, _ apply: (UInt8, UnsafeRawBufferPointer) -> Bool
+        _ path: String, strict: Bool, _ report: inout Report, _ apply: (UInt8, UnsafeRawBufferPointer) -> Bool
     ) throws(StorageError) -> (offset: Int, reason: String)? {
         let bytes = try FileSystem.readFile(path)
         return bytes.withUnsafeBytes { raw -> (offset: Int, reason: String)? in
-            if let problem = WALFrame.headerProblem(raw) { return (0, problem) }
+            if let problem = WALFrame.headerProblem(raw, strict: strict) { return (0, problem) }
             var offset = WAL.headerSize
             while offset < raw.count {
                 switch WALFrame.read(raw, at: offset) {

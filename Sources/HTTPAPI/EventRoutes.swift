@@ -22,9 +22,15 @@ struct EventRoutes: Sendable {
             guard let value = Int(text), value > 0 else { throw APIError.badParameter("limit", "must be a positive integer") }
             limit = min(value, limit)
         }
+        let found: [TelemetryEvent]
+        do throws(StoredDataError) {
+            found = try dependencies.events.events(start: start, end: end, limit: limit)
+        } catch {
+            throw APIError(type: .internalError, message: error.message)
+        }
         var json = JSONWriter()
         json.raw(#"{"status":"success","data":["#)
-        for (k, event) in dependencies.events.events(start: start, end: end, limit: limit).enumerated() {
+        for (k, event) in found.enumerated() {
             if k > 0 { json.raw(",") }
             json.raw(#"{"type":"#)
             json.string(event.kind.rawValue)

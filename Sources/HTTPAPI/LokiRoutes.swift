@@ -234,7 +234,7 @@ struct LokiRoutes: Sendable {
         let (start, end) = try range(parameters)
         let matchers = try selector(parameters["query"])
         let store = self.store
-        let selections = try await NIOThreadPool.singleton.runIfActive { store.select(matchers, start: start, end: end) }
+        let selections = try await NIOThreadPool.singleton.runIfActive { try store.select(matchers, start: start, end: end) }
         var json = JSONWriter()
         json.raw(#"{"streams":"#)
         json.int(Int64(selections.count))

@@ -226,6 +226,7 @@ struct PrometheusRoutes: Sendable {
                 case .parse, .unsupported: throw APIError.badParameter("query", error.description)
                 case .execution: throw APIError(type: .execution, message: error.description)
                 case .timeout: throw APIError(type: .timeout, message: error.description)
+                case .storage: throw APIError(type: .internalError, message: error.description)
                 }
             }
         }

@@ -133,7 +133,11 @@ struct RetrospectiveRoutes: Sendable {
         let store = self.store
         let querier = dependencies.querier
         return try await NIOThreadPool.singleton.runIfActive {
-            DailyReportMaker(store: store, querier: querier, config: config).report(for: day, now: now)
+            do throws(StoredDataError) {
+                return try DailyReportMaker(store: store, querier: querier, config: config).report(for: day, now: now)
+            } catch {
+                throw APIError(type: .internalError, message: "the report cannot be made: \(error.message)")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 import LogStorage
 import LogWire
 import TelemetryModel
@@ -74,15 +75,23 @@ public final class LogEventStore: EventSink, EventQuerier {
     }
 
     /// The events with times in `start...end` (milliseconds), oldest first.
-    public func events(start: Int64, end: Int64, limit: Int) -> [TelemetryEvent] {
+    public func events(start: Int64, end: Int64, limit: Int) throws(StoredDataError) -> [TelemetryEvent] {
+        do throws(StorageError) {
+            return try readEvents(start: start, end: end, limit: limit)
+        } catch {
+            throw StoredDataError("\(error)")
+        }
+    }
+
+    private func readEvents(start: Int64, end: Int64, limit: Int) throws(StorageError) -> [TelemetryEvent] {
         let matcher = try? LabelMatcher("source", .equal, LogSource.statsdEvent.rawValue)
         let from = start.saturatingMultiplied(by: 1_000_000)
         let to = end.saturatingMultiplied(by: 1_000_000).saturatingAdding(1)
         var out: [TelemetryEvent] = []
-        for stream in store.select(matcher.map { [$0] } ?? [], start: from, end: to) {
+        for stream in try store.select(matcher.map { [$0] } ?? [], start: from, end: to) {
             let streamTags = stream.labels.filter { !["source", "level", "host"].contains($0.name) }
             let host = stream.labels["host"]
-            try? stream.forEachEntry(start: from, end: to) { entry in
+            try stream.forEachEntry(start: from, end: to) { entry in
                 var fields: [String: String] = [:]
                 var tags = streamTags
                 entry.fields.forEach { name, value in

@@ -61,7 +61,7 @@ public struct LogQLEngine: Sendable {
         }
         let deadline = ContinuousClock.now + limits.timeout
         var found: [(labels: Labels, time: Int64, line: String)] = []
-        for stream in store.select(selector.matchers, start: start, end: end) {
+        for stream in try store.streams(selector.matchers, start: start, end: end) {
             let runner = PipelineRunner(stages: selector.stages, streamLabels: stream.labels)
             var taken = 0
             var expired = false

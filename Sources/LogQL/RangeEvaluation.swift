@@ -26,7 +26,7 @@ struct RangeEvaluation {
         let last = grid.time(grid.count - 1).saturatingSubtracting(aggregation.offset)
         var series: [Labels: Points] = [:]
         var checked = 0
-        for stream in store.select(aggregation.selector.matchers, start: first.saturatingAdding(1), end: last.saturatingAdding(1)) {
+        for stream in try store.streams(aggregation.selector.matchers, start: first.saturatingAdding(1), end: last.saturatingAdding(1)) {
             let runner = PipelineRunner(stages: aggregation.selector.stages, streamLabels: stream.labels)
             var failure: LogQLError?
             do {

@@ -37,6 +37,8 @@ final class LogSegment: Sendable {
     let minTime: Int64
     let maxTime: Int64
     let sizeBytes: Int
+    /// Where the chunks end and the index begins.
+    let indexOffset: Int
     private let fd: Int32
 
     /// Opens a segment and reads its index.
@@ -52,6 +54,9 @@ final class LogSegment: Sendable {
             let header = try FileSystem.read(fd, offset: 0, count: Self.headerSize, path: path)
             guard Array(header[0..<4]) == Self.magic else { throw StorageError(.corrupt("not a log segment"), path: path, offset: 0) }
             guard header[4] == Self.version else { throw StorageError(.unsupportedVersion(Int(header[4])), path: path, offset: 4) }
+            if let reserved = (5..<8).first(where: { header[$0] != 0 }) {
+                throw StorageError(.corrupt("reserved header byte is not zero"), path: path, offset: reserved)
+            }
             let footer = try FileSystem.read(fd, offset: size - Self.footerSize, count: Self.footerSize, path: path)
             let parsed = try footer.withUnsafeBytes { raw in
                 Result { () throws(StorageError) in try Self.parseFooter(raw, fileSize: size, path: path) }
@@ -70,6 +75,7 @@ final class LogSegment: Sendable {
             minTime = parsed.minTime
             maxTime = parsed.maxTime
             sizeBytes = size
+            indexOffset = parsed.indexOffset
         } catch {
             close(fd)
             throw error
@@ -139,6 +145,50 @@ final class LogSegment: Sendable {
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset..<offset + length]), as: UTF8.self)
         offset += length
         return text
+    }
+
+    /// Checks every byte that opening does not: each chunk's checksum and
+    /// contents, that the chunks fill the space between the header and the
+    /// index with no gap or overlap, and that the footer's times are theirs.
+    /// For `tally verify`; queries check each chunk as they read it.
+    func verify() throws(StorageError) {
+        var next = Self.headerSize
+        var first = Int64.max
+        var last = Int64.min
+        for meta in streams.flatMap(\.chunks).sorted(by: { $0.offset < $1.offset }) {
+            guard meta.offset == next else {
+                let what = meta.offset < next ? "two chunks overlap" : "bytes between two chunks belong to none"
+                throw StorageError(.corrupt(what), path: path, offset: min(meta.offset, next))
+            }
+            _ = try read(meta)
+            next = meta.offset + meta.length
+            first = min(first, meta.minTime)
+            last = max(last, meta.maxTime)
+        }
+        guard next == indexOffset else {
+            throw StorageError(.corrupt("bytes between the last chunk and the index belong to none"), path: path, offset: next)
+        }
+        let expected = first == .max ? (Int64(0), Int64(0)) : (first, last)
+        guard (minTime, maxTime) == expected else {
+            throw StorageError(.corrupt("footer times \(minTime)...\(maxTime) are not the chunks' \(expected.0)...\(expected.1)"),
+                               path: path, offset: sizeBytes - Self.footerSize + 16)
+        }
+    }
+
+    /// The time range a damaged segment's footer gives, when the footer is
+    /// still recognisable; nil when it is not (the range is then unknown).
+    static func footerTimes(path: String) -> ClosedRange<Int64>? {
+        guard let fd = try? FileSystem.open(path, flags: O_RDONLY) else { return nil }
+        defer { close(fd) }
+        guard let size = try? FileSystem.size(fd, path: path), size >= headerSize + footerSize,
+              let footer = try? FileSystem.read(fd, offset: size - footerSize, count: footerSize, path: path),
+              Array(footer[32..<36]) == magic
+        else { return nil }
+        let (low, high) = footer.withUnsafeBytes { raw in
+            (Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 16, as: Int64.self)),
+             Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 24, as: Int64.self)))
+        }
+        return low <= high ? low...high : nil
     }
 
     /// Reads, checks and indexes one chunk.

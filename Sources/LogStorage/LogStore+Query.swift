@@ -166,8 +166,10 @@ public struct LogStreamSelection: Sendable {
 extension LogStore {
     /// The streams matching every matcher that may hold entries in
     /// `start..<end` (nanoseconds), each with its chunks from the segments
-    /// and the head.
-    public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [LogStreamSelection] {
+    /// and the head. Fails when a segment set aside as damaged may hold
+    /// entries in the range: the answer would be missing them.
+    public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) throws(StorageError) -> [LogStreamSelection] {
+        if let damage = damagedSegments.first(where: { $0.overlaps(start: start, end: end.saturatingSubtracting(1)) }) { throw damage.queryError }
         var found: [Labels: [ChunkSource]] = [:]
         let (segments, head) = state.withLock { state in
             var head: [(Labels, [ChunkSource])] = []

@@ -58,6 +58,8 @@ public final class LogStore: Sendable, WALSource {
     }
 
     public let openReport: OpenReport
+    /// Segments set aside as damaged: queries over their times fail.
+    let damagedSegments: [DamagedData]
 
     /// Opens (or creates) the store in `directory`: its lock, its segments
     /// (a damaged one is renamed `.damaged` and left out), and the WAL replayed into the head.
@@ -76,10 +78,21 @@ public final class LogStore: Sendable, WALSource {
         let segmentDirectory = directory + "/segments"
         try FileSystem.makeDirectory(segmentDirectory)
         var segments: [LogSegment] = []
+        var damaged: [DamagedData] = []
+        func setAside(_ path: String, _ reason: String) -> DamagedData {
+            let range = LogSegment.footerTimes(path: path)
+            let span = range.map { "entries from \(formatNanos($0.lowerBound)) to \(formatNanos($0.upperBound))" } ?? "entries of unknown times"
+            return DamagedData(path: path, range: range, span: span, reason: reason)
+        }
         for name in try FileSystem.list(segmentDirectory).sorted() {
             let path = segmentDirectory + "/" + name
             if name.hasSuffix(".tmp") {
                 try FileSystem.removeTree(path)
+                continue
+            }
+            if name.hasSuffix(".seg.damaged") {
+                damaged.append(setAside(path, "set aside by an earlier start"))
+                report.damagedSegments.append("\(path): set aside by an earlier start")
                 continue
             }
             guard name.hasSuffix(".seg"), let number = Int(name.dropLast(4)) else { continue }
@@ -88,10 +101,13 @@ public final class LogStore: Sendable, WALSource {
             } catch {
                 report.damagedSegments.append("\(error)")
                 metrics.corruptions.increment()
-                logger.error("a log segment is damaged; it is set aside and left out", metadata: ["error": "\(error)"])
-                try? FileSystem.rename(path, path + ".damaged")
+                logger.error("a log segment is damaged; it is set aside, and queries over its times fail until it is removed",
+                             metadata: ["error": "\(error)"])
+                let now = (try? FileSystem.rename(path, path + ".damaged")) != nil ? path + ".damaged" : path
+                damaged.append(setAside(now, "\(error)"))
             }
         }
+        damagedSegments = damaged
         report.segments = segments.count
 
         let walDirectory = directory + "/wal"

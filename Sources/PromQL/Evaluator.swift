@@ -102,7 +102,12 @@ final class Evaluator {
 
     /// Reads the matching series' points in `[from, to]`, counted against the limit.
     func fetch(_ matchers: [LabelMatcher], from: Int64, to: Int64) throws(PromQLError) -> [SeriesPoints] {
-        let found = querier.select(matchers, start: from, end: to)
+        let found: [SeriesPoints]
+        do throws(StoredDataError) {
+            found = try querier.select(matchers, start: from, end: to)
+        } catch {
+            throw PromQLError(.storage, error.message, at: 0, in: "")
+        }
         try account(found.reduce(0) { $0 + $1.points.count })
         try checkDeadline()
         return found
@@ -162,16 +167,20 @@ final class Evaluator {
         let references = times.map { $0 - offset }
         guard let low = references.min(), let high = references.max() else { return }
         var failure: PromQLError?
-        querier.select(matchers, start: low - range, end: high, seriesPerBatch: 128) { batch in
-            do throws(PromQLError) {
-                try account(batch.reduce(0) { $0 + $1.points.count })
-                try checkDeadline()
-                try body(prepareRange(batch, range: range, references: references, times: times))
-                return true
-            } catch {
-                failure = error
-                return false
+        do throws(StoredDataError) {
+            try querier.select(matchers, start: low - range, end: high, seriesPerBatch: 128) { batch in
+                do throws(PromQLError) {
+                    try account(batch.reduce(0) { $0 + $1.points.count })
+                    try checkDeadline()
+                    try body(prepareRange(batch, range: range, references: references, times: times))
+                    return true
+                } catch {
+                    failure = error
+                    return false
+                }
             }
+        } catch {
+            throw PromQLError(.storage, error.message, at: 0, in: "")
         }
         if let failure { throw failure }
     }

@@ -11,6 +11,9 @@ public struct PromQLError: Error, CustomStringConvertible, Sendable, Equatable {
         case execution
         /// The query ran longer than the timeout (HTTP 503, `timeout`).
         case timeout
+        /// Stored data the query needs is damaged or unreadable (HTTP 500,
+        /// `internal`, as Prometheus answers a storage error).
+        case storage
     }
 
     public var kind: Kind
@@ -49,7 +52,7 @@ public struct PromQLError: Error, CustomStringConvertible, Sendable, Equatable {
         switch kind {
         case .parse: "\(line):\(column): parse error: \(message)"
         case .unsupported: "\(line):\(column): \(message)"
-        case .execution, .timeout: message
+        case .execution, .timeout, .storage: message
         }
     }
 }

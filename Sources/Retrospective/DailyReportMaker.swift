@@ -1,3 +1,4 @@
+import DurableFiles
 import LogStorage
 import TelemetryModel
 
@@ -16,12 +17,22 @@ public struct DailyReportMaker: Sendable {
         self.config = config
     }
 
-    public func report(for day: ReportDay, now: Int64) -> DailyReport {
-        let history = EventHistory.events(in: store, start: day.start - ReportConfig.historyMillis, end: day.end + config.failureWindowMillis)
+    /// Fails when data the report needs is damaged, rather than give a
+    /// report that silently leaves it out.
+    public func report(for day: ReportDay, now: Int64) throws(StoredDataError) -> DailyReport {
         let previousStart = ReportDay.midnight(ReportDay.localDay(of: day.start, day.timeZone) - 1, day.timeZone)
-        let today = EventHistory.logVolume(in: store, start: day.start, end: day.end)
-        let yesterday = EventHistory.logVolume(in: store, start: previousStart, end: day.start)
-        let templates = HealthProbe.errorTemplates(in: store, start: day.start, end: day.end)
+        let history: (events: [DeliveryEvent], refused: Int)
+        let today: [String: [String: Int]]
+        let yesterday: [String: [String: Int]]
+        let templates: [String: [LogTemplate]]
+        do throws(StorageError) {
+            history = try EventHistory.events(in: store, start: day.start - ReportConfig.historyMillis, end: day.end + config.failureWindowMillis)
+            today = try EventHistory.logVolume(in: store, start: day.start, end: day.end)
+            yesterday = try EventHistory.logVolume(in: store, start: previousStart, end: day.start)
+            templates = try HealthProbe.errorTemplates(in: store, start: day.start, end: day.end)
+        } catch {
+            throw StoredDataError("\(error)")
+        }
         // The same ranking as the builder's, so that only the services it details are probed.
         var activity: [String: Int] = today.mapValues { $0.values.reduce(0, +) }
         for service in yesterday.keys where activity[service] == nil { activity[service] = 0 }
@@ -43,8 +54,8 @@ public struct DailyReportMaker: Sendable {
             s.previousLogLines = yesterday[service] ?? [:]
             s.errorTemplates = templates[service] ?? []
             let queries = config.serviceHealth[service] ?? config.health
-            let now = HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.end)
-            let before = HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.start)
+            let now = try HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.end)
+            let before = try HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.start)
             (s.requestRate, s.errorRatio, s.p99Latency) = now
             (s.previousRequestRate, s.previousErrorRatio, s.previousP99Latency) = before
             s.sloObjective = config.sloObjectives[service]

@@ -1,3 +1,4 @@
+import DurableFiles
 import LogStorage
 import TelemetryModel
 
@@ -6,13 +7,14 @@ import TelemetryModel
 /// they came in) and the log volume by service and level.
 public enum EventHistory {
     /// The events with times in `start..<end` (ms), and how many stored records did not read as events.
-    public static func events(in store: LogStore, start: Int64, end: Int64) -> (events: [DeliveryEvent], refused: Int) {
+    /// Fails when the range holds damaged data: a report without it would be wrong.
+    public static func events(in store: LogStore, start: Int64, end: Int64) throws(StorageError) -> (events: [DeliveryEvent], refused: Int) {
         guard let matcher = try? LabelMatcher("event", .regexMatch, "deployment|incident") else { return ([], 0) }
         var events: [DeliveryEvent] = []
         var refused = 0
         var reader = RecordFields()
-        for stream in store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
-            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
+        for stream in try store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
+            try stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
                 var fields: [String: String] = [:]
                 for (name, value) in reader.fields(of: entry, streamLabels: stream.labels) where fields[name] == nil {
                     fields[name] = value
@@ -30,15 +32,15 @@ public enum EventHistory {
     }
 
     /// Log lines in `start..<end` (ms) by `service` label and `level` label.
-    public static func logVolume(in store: LogStore, start: Int64, end: Int64) -> [String: [String: Int]] {
+    public static func logVolume(in store: LogStore, start: Int64, end: Int64) throws(StorageError) -> [String: [String: Int]] {
         guard let matcher = try? LabelMatcher("service", .regexMatch, ".+") else { return [:] }
         var volume: [String: [String: Int]] = [:]
-        for stream in store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
+        for stream in try store.select([matcher], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
             // Delivery events are counted as events, not as log lines.
             guard let service = stream.labels["service"], stream.labels["event"] == nil else { continue }
             let level = stream.labels["level"] ?? "unknown"
             var count = 0
-            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { _ in
+            try stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { _ in
                 count += 1
                 return true
             }

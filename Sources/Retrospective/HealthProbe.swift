@@ -1,3 +1,4 @@
+import DurableFiles
 import LogStorage
 import PromQL
 import TelemetryModel
@@ -37,31 +38,41 @@ public enum HealthProbe {
     /// the day ending at `end` (ms), each nil when its query gives nothing.
     public static func metrics(
         querier: any SeriesQuerier, queries: HealthQueries, service: String, end: Int64
-    ) -> (requestRate: Double?, errorRatio: Double?, p99Latency: Double?) {
+    ) throws(StoredDataError) -> (requestRate: Double?, errorRatio: Double?, p99Latency: Double?) {
         let engine = Engine(querier: querier)
         let filled = queries.forService(service)
-        func value(_ text: String) -> Double? {
-            guard let expr = try? Parser.parse(text), let result = try? engine.instant(expr, at: end - 1) else { return nil }
+        // A query that cannot run gives no figure; damaged data fails the report.
+        func value(_ text: String) throws(StoredDataError) -> Double? {
+            guard let expr = try? Parser.parse(text) else { return nil }
+            let result: QueryResult
+            do throws(PromQLError) {
+                result = try engine.instant(expr, at: end - 1)
+            } catch {
+                if error.kind == .storage { throw StoredDataError(error.message) }
+                return nil
+            }
             switch result {
             case .scalar(_, let value): return value.isFinite ? value : nil
             case .vector(_, let samples): return samples.first.map(\.value).flatMap { $0.isFinite ? $0 : nil }
             default: return nil
             }
         }
-        return (value(filled.requestRate), value(filled.errorRatio), value(filled.p99Latency))
+        return (try value(filled.requestRate), try value(filled.errorRatio), try value(filled.p99Latency))
     }
 
     /// The day's error and critical lines of each service, clustered into templates.
-    public static func errorTemplates(in store: LogStore, start: Int64, end: Int64, limit: Int = 5) -> [String: [LogTemplate]] {
+    public static func errorTemplates(
+        in store: LogStore, start: Int64, end: Int64, limit: Int = 5
+    ) throws(StorageError) -> [String: [LogTemplate]] {
         guard let level = try? LabelMatcher("level", .regexMatch, "error|critical"),
             let service = try? LabelMatcher("service", .regexMatch, ".+")
         else { return [:] }
         var miners: [String: TemplateMiner] = [:]
         var fields = RecordFields()
-        for stream in store.select([level, service], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
+        for stream in try store.select([level, service], start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) {
             guard let name = stream.labels["service"], stream.labels["event"] == nil else { continue }
             var miner = miners[name] ?? TemplateMiner()
-            try? stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
+            try stream.forEachEntry(start: start.saturatingMultiplied(by: 1_000_000), end: end.saturatingMultiplied(by: 1_000_000)) { entry in
                 // The message field of a structured line, else the line.
                 let message = fields.fields(of: entry, streamLabels: stream.labels)
                     .first { $0.name == "msg" || $0.name == "message" }?.value ?? String(decoding: entry.line, as: UTF8.self)

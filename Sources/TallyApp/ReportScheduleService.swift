@@ -21,6 +21,7 @@ public final class ReportScheduleService: Service {
     let logger: Logger
     let written: Counter
     let webhookFailures: Counter
+    let failures: Counter
 
     public init(maker: DailyReportMaker, config: ReportConfig, dataDirectory: String, clock: any WallClock,
                 registry: PrometheusCollectorRegistry, logger: Logger) {
@@ -34,6 +35,9 @@ public final class ReportScheduleService: Service {
         webhookFailures = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_report_webhook_failures", unitName: "total",
             helpText: "Daily reports the webhook did not take after every retry."))
+        failures = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_report_failures", unitName: "total",
+            helpText: "Daily reports the schedule could not make (damaged data, a store shut down); the error is logged."))
     }
 
     public func run() async throws {
@@ -57,12 +61,20 @@ public final class ReportScheduleService: Service {
     }
 
     /// Makes a day's report, writes its three files, and sends it to the
-    /// webhook; returns the paths written. Errors are logged and counted.
+    /// webhook; returns the paths written. Errors are logged and counted
+    /// (`tally_report_failures_total`, `tally_report_webhook_failures_total`).
     @discardableResult
     public func deliver(day: ReportDay) async -> [String] {
         let maker = self.maker
         let now = clock.nowMillis()
-        guard let report = try? await NIOThreadPool.singleton.runIfActive({ maker.report(for: day, now: now) }) else { return [] }
+        let report: DailyReport
+        do {
+            report = try await NIOThreadPool.singleton.runIfActive { try maker.report(for: day, now: now) }
+        } catch {
+            failures.increment()
+            logger.error("cannot make the daily report", metadata: ["date": "\(day.start)", "error": "\(error)"])
+            return []
+        }
         var paths: [String] = []
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -68,7 +68,7 @@ func timeLogStore(file: String, decodeRepeats: Int) throws {
     print(String(format: "segment bytes             %d (%.4f of raw %d)", size, Double(size) / Double(bytes.count), bytes.count))
     var count = 0
     let t3 = DispatchTime.now().uptimeNanoseconds
-    for stream in store.select([], start: 0, end: .max) {
+    for stream in try store.select([], start: 0, end: .max) {
         try stream.forEachEntry(start: 0, end: .max) { _ in
             count += 1
             return true

@@ -23,6 +23,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
+/// The fuzzing thread's body; not on the main actor (a closure in `main` would be, and trap).
+private func runDriver(_: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
+    var argc = CommandLine.argc
+    var argv = CommandLine.unsafeArgv
+    exit(runFuzzerDriver(&argc, &argv, fuzzOneInput))
+}
+
 @main
 struct FuzzDriver {
     static func main() {
@@ -39,11 +46,7 @@ struct FuzzDriver {
         pthread_attr_init(&attributes)
         pthread_attr_setstacksize(&attributes, 1 << 30)
         var thread = pthread_t()
-        let created = pthread_create(&thread, &attributes, { _ in
-            var argc = CommandLine.argc
-            var argv = CommandLine.unsafeArgv
-            exit(runFuzzerDriver(&argc, &argv, fuzzOneInput))
-        }, nil)
+        let created = pthread_create(&thread, &attributes, runDriver, nil)
         guard created == 0 else {
             fputs("cannot start the fuzzing thread: error \(created)\n", stderr)
             exit(2)

@@ -95,8 +95,9 @@ extension SampleSink {
 /// this protocol, so the storage engine can change behind it.
 public protocol SeriesQuerier: Sendable {
     /// The series matching every matcher with at least one point in
-    /// `[start, end]` (milliseconds, inclusive), with those points in time order.
-    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints]
+    /// `[start, end]` (milliseconds, inclusive), with those points in time
+    /// order. Fails when data in the range is damaged or cannot be read.
+    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) throws(StoredDataError) -> [SeriesPoints]
 
     /// The label sets of the matching series with a point in `[start, end]`.
     func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels]
@@ -104,12 +105,16 @@ public protocol SeriesQuerier: Sendable {
     /// The same series as `select`, handed to `body` in batches of at most
     /// `seriesPerBatch`, so a caller can work through each batch while its
     /// points are still in cache and let them go; `body` returns false to stop.
-    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool)
+    func select(
+        _ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool
+    ) throws(StoredDataError)
 }
 
 extension SeriesQuerier {
     /// One batch of everything, for stores that keep their points in memory anyway.
-    public func select(_ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool) {
-        _ = body(select(matchers, start: start, end: end))
+    public func select(
+        _ matchers: [LabelMatcher], start: Int64, end: Int64, seriesPerBatch: Int, _ body: ([SeriesPoints]) -> Bool
+    ) throws(StoredDataError) {
+        _ = body(try select(matchers, start: start, end: end))
     }
 }

@@ -52,5 +52,6 @@ public protocol EventSink: Sendable {
 
 /// Reads stored events back, oldest first.
 public protocol EventQuerier: Sendable {
-    func events(start: Int64, end: Int64, limit: Int) -> [TelemetryEvent]
+    /// Fails when events in the range are in damaged or unreadable data.
+    func events(start: Int64, end: Int64, limit: Int) throws(StoredDataError) -> [TelemetryEvent]
 }

@@ -167,9 +167,18 @@ public final class Block: Sendable {
         }
     }
 
-    /// Reads and checks every group and decodes every chunk; the first
-    /// damage found is thrown.
+    /// Reads and checks every group and decodes every chunk, and the files'
+    /// reserved header bytes (which opening does not refuse, as the data
+    /// is intact); the first damage found is thrown.
     public func verify() throws(StorageError) {
+        for file in [path + "/chunks", path + "/index"] {
+            let fd = try FileSystem.open(file, flags: O_RDONLY)
+            defer { close(fd) }
+            let header = try FileSystem.read(fd, offset: 0, count: BlockFormat.fileHeaderSize, path: file)
+            if let at = (5..<header.count).first(where: { header[$0] != 0 }) {
+                throw StorageError(.corrupt("reserved header byte is not zero"), path: file, offset: at)
+            }
+        }
         // Each group read (and its checksum checked) once, then every chunk in it decoded.
         var byGroup: [Int64: [ChunkRef]] = [:]
         for s in index.series {

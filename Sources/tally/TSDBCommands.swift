@@ -6,6 +6,8 @@ import Darwin
 import ArgumentParser
 import Foundation
 import TallyApp
+import DurableFiles
+import LogStorage
 import TimeSeriesStorage
 
 /// `tally tsdb …`: offline tools for a data directory.
@@ -163,24 +165,32 @@ struct Inspect: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every checksum of a data directory; exit 1 naming what is damaged."
+        commandName: "verify",
+        abstract: "Check every checksum of a data directory (metrics and logs); exit 1 naming each damaged file and byte.",
+        discussion: """
+        Reads every block, the metrics WAL, every log segment and the log WAL under DIR (the log \
+        store is DIR/logs) without taking the directory's lock, so it can run beside tally serve.
+        """
     )
 
     @Argument(help: "The data directory.")
     var dataDir: String
 
     func run() throws {
-        let result: (blocks: Int, problems: [StoreInspection.Problem])
+        let metrics: (blocks: Int, problems: [StoreInspection.Problem])
+        let logs: (segments: Int, problems: [StorageError])
         do {
-            result = try StoreInspection.verify(directory: dataDir)
+            metrics = try StoreInspection.verify(directory: dataDir)
+            logs = try LogStoreInspection.verify(directory: dataDir + "/logs")
         } catch {
             failAndExit("\(error)")
         }
-        if result.problems.isEmpty {
-            print("ok: \(result.blocks) block(s) and the write-ahead log verified")
+        let problems = metrics.problems.map { "\($0)" } + logs.problems.map { "logs: \($0)" }
+        if problems.isEmpty {
+            print("ok: \(metrics.blocks) block(s), the metrics WAL, \(logs.segments) log segment(s) and the log WAL verified")
             return
         }
-        for problem in result.problems { FileHandle.standardError.write(Data("damaged: \(problem)\n".utf8)) }
+        for problem in problems { FileHandle.standardError.write(Data("damaged: \(problem)\n".utf8)) }
         throw ExitCode(1)
     }
 }

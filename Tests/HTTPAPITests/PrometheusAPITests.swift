@@ -33,7 +33,7 @@ final class ScratchStore: SampleSink, SeriesQuerier {
     func append(_ samples: [RefSample]) { db.append(samples) }
     func register(_ labels: [Labels]) -> [SeriesRef] { db.register(labels) }
     func appendReporting(_ samples: [RefSample]) -> SampleAppendReport { db.appendReporting(samples) }
-    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [SeriesPoints] { db.select(matchers, start: start, end: end) }
+    func select(_ matchers: [LabelMatcher], start: Int64, end: Int64) throws(StoredDataError) -> [SeriesPoints] { try db.select(matchers, start: start, end: end) }
     func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] { db.series(matchers, start: start, end: end) }
 }
 

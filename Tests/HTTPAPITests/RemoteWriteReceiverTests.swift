@@ -87,12 +87,12 @@ struct RemoteWriteReceiverTests {
             let (status, text) = try await post(client, request)
             #expect(status == .noContent, "\(text)")
         }
-        let up = fixture.store.select(try Self.named("up"), start: 0, end: .max)
+        let up = try fixture.store.select(try Self.named("up"), start: 0, end: .max)
         #expect(up.map(\.labels) == [Labels(name: "up", ["instance": "a:9100", "job": "node"])])
         #expect(up.first?.points == [Point(timestamp: 1_700_000_000_000, value: 1), Point(timestamp: 1_700_000_015_000, value: 0)])
-        let temp = fixture.store.select(try Self.named("temp"), start: 0, end: .max)
+        let temp = try fixture.store.select(try Self.named("temp"), start: 0, end: .max)
         #expect(temp.first?.points.map(\.value.bitPattern) == [Double.infinity.bitPattern, Double.nan.bitPattern, stale.bitPattern])
-        let unsorted = fixture.store.select(try Self.named("unsorted"), start: 0, end: .max)
+        let unsorted = try fixture.store.select(try Self.named("unsorted"), start: 0, end: .max)
         #expect(unsorted.first?.labels == Labels(name: "unsorted", ["job": "x"]))
         #expect(unsorted.first?.points.first?.value.bitPattern == (-0.0 as Double).bitPattern)
         #expect(fixture.dependencies.catalog.all["up"]?.type == "gauge")
@@ -116,9 +116,9 @@ struct RemoteWriteReceiverTests {
             #expect(text.contains("1 duplicate_timestamp, 1 out_of_order"), "\(text)")
             #expect(text.contains("2 samples stored"), "\(text)")
         }
-        let m = fixture.store.select(try Self.named("m"), start: 0, end: .max)
+        let m = try fixture.store.select(try Self.named("m"), start: 0, end: .max)
         #expect(m.first?.points == [Point(timestamp: 2_000, value: 2), Point(timestamp: 3_000, value: 3)])
-        #expect(fixture.store.select(try Self.named("n"), start: 0, end: .max).count == 1)
+        #expect(try fixture.store.select(try Self.named("n"), start: 0, end: .max).count == 1)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "out_of_order") == 1)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "duplicate_timestamp") == 1)
     }
@@ -150,7 +150,7 @@ struct RemoteWriteReceiverTests {
             #expect(status == .badRequest)
             #expect(text.contains("the value of label job is not valid UTF-8"), "\(text)")
         }
-        let kept = fixture.store.select(try Self.named("kept"), start: 0, end: .max)
+        let kept = try fixture.store.select(try Self.named("kept"), start: 0, end: .max)
         #expect(kept.first?.points.count == 1)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "invalid_labels") == 3)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "duplicate_label_name") == 2)

@@ -40,7 +40,7 @@ func readAll(
     _ store: LogStore, _ matchers: [LabelMatcher] = [], start: Int64 = 0, end: Int64 = .max, backward: Bool = false
 ) throws -> [(labels: Labels, time: Int64, line: String)] {
     var out: [(labels: Labels, time: Int64, line: String)] = []
-    for stream in store.select(matchers, start: start, end: end) {
+    for stream in try store.select(matchers, start: start, end: end) {
         try stream.forEachEntry(start: start, end: end, backward: backward) { entry in
             out.append((stream.labels, entry.timestamp, String(decoding: entry.line, as: UTF8.self)))
             return true

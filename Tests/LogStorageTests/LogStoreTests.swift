@@ -45,7 +45,7 @@ struct LogStoreTests {
         let store = try LogStore(directory: dir.path, now: now)
         try store.append(syslogBatch([#"<131>1 2026-11-28T00:00:01Z node-3 payments - - [meta trace_id="ab"] declined"#], now: now), now: now)
         var fields: [String] = []
-        for stream in store.select([], start: 0, end: .max) {
+        for stream in try store.select([], start: 0, end: .max) {
             try stream.forEachEntry(start: 0, end: .max) { entry in
                 entry.fields.forEach { name, value in
                     fields.append(String(decoding: name, as: UTF8.self) + "=" + String(decoding: value, as: UTF8.self))
@@ -170,7 +170,7 @@ struct LogStoreTests {
         let store = try LogStore(directory: dir.path, now: now)
         var failures = 0
         var read = 0
-        for stream in store.select([], start: 0, end: .max) {
+        for stream in try store.select([], start: 0, end: .max) {
             do {
                 try stream.forEachEntry(start: 0, end: .max) { _ in
                     read += 1
@@ -199,7 +199,8 @@ struct LogStoreTests {
         let store = try LogStore(directory: dir.path, now: now)
         #expect(store.openReport.damagedSegments.count == 1)
         #expect(FileManager.default.fileExists(atPath: path + ".damaged"))
-        #expect(try readAll(store).isEmpty)
+        // Without its footer the segment's times are unknown: any query may need it, so each fails.
+        #expect { try readAll(store) } throws: { "\($0)".contains("00000001.seg.damaged") && "\($0)".contains("unknown times") }
     }
 
     @Test func retentionDeletesWhollyExpiredSegments() throws {

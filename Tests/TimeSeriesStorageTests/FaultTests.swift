@@ -50,7 +50,19 @@ struct FaultTests {
         #expect(try everything(db)[series[0]]?.last == Point(timestamp: t0 + 100_000, value: 42))
     }
 
-    @Test func aFlippedByteInABlockIsDetectedAndTheRestStaysQueryable() throws {
+    /// Samples of every series in `[start, end]`, or the error the store answers with.
+    func read(_ db: TSDB, _ start: Int64, _ end: Int64) throws -> Result<[Labels: [Point]], StoredDataError> {
+        let all = try LabelMatcher(Labels.metricName, .regexMatch, ".+")
+        do throws(StoredDataError) {
+            var out: [Labels: [Point]] = [:]
+            for s in try db.select([all], start: start, end: end) { out[s.labels] = s.points }
+            return .success(out)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    @Test func aFlippedByteInABlockFailsTheQueriesThatReadItAndNoOther() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         var options = testOptions()
@@ -73,19 +85,28 @@ struct FaultTests {
 
         let (_, problems) = try StoreInspection.verify(directory: dir.path)
         #expect(problems.map(\.block) == [blocks[1]])
+        #expect(problems.first.map { "\($0)".contains("/chunks at byte ") } == true, "\(problems)")
 
         let registry = PrometheusCollectorRegistry()
         let db = try TSDB(directory: dir.path, options: options, registry: registry)
-        let got = try everything(db)
-        // Samples of the damaged block's range are missing, everything else is there.
+        // A query over the damaged block fails, naming the file and the offset, every time.
+        for _ in 0..<2 {
+            guard case .failure(let error) = try read(db, t0 + 60_000, t0 + 119_999) else {
+                Issue.record("a query over damaged data answered")
+                return
+            }
+            #expect(error.message.contains(blocks[1] + "/chunks at byte ") && error.message.contains("tally verify"), "\(error)")
+        }
+        // Queries that do not touch it answer exactly.
+        let before = try read(db, .min, t0 + 59_999).get()
+        let after = try read(db, t0 + 120_000, .max).get()
         for s in series {
-            let points = got[s] ?? []
-            let damagedRange = (t0 + 60_000)...(t0 + 119_999)
-            let kept = points.filter { !damagedRange.contains($0.timestamp) }
-            #expect(kept.count == 240 && kept == expected[s]!.filter { !damagedRange.contains($0.timestamp) })
+            #expect(before[s] == expected[s]!.filter { $0.timestamp < t0 + 60_000 })
+            #expect(after[s] == expected[s]!.filter { $0.timestamp >= t0 + 120_000 })
         }
         var rendered: [UInt8] = []
         registry.emit(into: &rendered)
+        // Counted once, however many queries met it.
         #expect(String(decoding: rendered, as: UTF8.self).contains("tally_storage_corruptions_total 1"))
     }
 
@@ -107,10 +128,22 @@ struct FaultTests {
         var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: index)))
         bytes[bytes.count - 6] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: index))
-        let db = try TSDB(directory: dir.path, options: options)
-        #expect(db.openReport.damagedBlocks == [blocks[0]])
-        #expect(db.currentBlocks.count == blocks.count - 1)
-        #expect(try everything(db)[labels("g")]?.first?.timestamp == t0 + 60_000)
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            #expect(db.openReport.damagedBlocks == [blocks[0]])
+            #expect(db.currentBlocks.count == blocks.count - 1)
+            // The block's times come from its meta.json: queries over them fail, the others answer.
+            guard case .failure(let error) = try read(db, .min, .max) else {
+                Issue.record("a query over a block left out answered")
+                return
+            }
+            #expect(error.message.contains(blocks[0]) && error.message.contains("samples from 2024-01-01T00:00:00"), "\(error)")
+            #expect(try read(db, t0 + 60_000, .max).get()[labels("g")]?.first?.timestamp == t0 + 60_000)
+        }
+        // Moved out of the data directory, it no longer stops anything.
+        try FileManager.default.moveItem(atPath: dir.path + "/" + blocks[0], toPath: dir.path + "/" + blocks[0] + ".damaged")
+        let reopened = try TSDB(directory: dir.path, options: options)
+        #expect(try everything(reopened)[labels("g")]?.first?.timestamp == t0 + 60_000)
     }
 
     @Test func aFlippedByteAnywhereInMetaJSONIsFoundAndTheBlockLeftOut() throws {
@@ -135,6 +168,53 @@ struct FaultTests {
         #expect(problems.first.map { "\($0)".contains("meta.json") } == true, "\(problems)")
         let db = try TSDB(directory: dir.path, options: options)
         #expect(db.openReport.damagedBlocks == [blocks[0]])
+        // Its times are unknown: any query may need it, so every one fails, naming it.
+        guard case .failure(let error) = try read(db, t0 + 200_000, .max) else {
+            Issue.record("a query answered without a block of unknown times")
+            return
+        }
+        #expect(error.message.contains(blocks[0]) && error.message.contains("unknown times"), "\(error)")
+    }
+
+    /// Every byte of a block's chunks and index, and of a WAL segment: a flip is found by verify
+    /// with the file (and for the WAL, the offset).
+    @Test func aFlippedByteAnywhereInABlockOrTheWALIsFoundByVerify() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let (_, blocks) = try blocksOfOneSeries(labels("v"), in: dir)
+        #expect(try StoreInspection.verify(directory: dir.path).problems.isEmpty)
+        for file in ["chunks", "index"] {
+            let path = dir.path + "/" + blocks[0] + "/" + file
+            let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            var missed: [Int] = []
+            for position in original.indices {
+                var damaged = original
+                damaged[position] ^= 0x08
+                try Data(damaged).write(to: URL(fileURLWithPath: path))
+                let problems = try StoreInspection.verify(directory: dir.path).problems
+                if problems.map(\.block) != [blocks[0]] || !"\(problems)".contains(path) { missed.append(position) }
+            }
+            try Data(original).write(to: URL(fileURLWithPath: path))
+            #expect(missed.isEmpty, "\(file): bytes of \(original.count) whose damage went unseen: \(missed)")
+        }
+        // A store whose samples are all in the WAL.
+        let walDir = try TemporaryDirectory()
+        defer { walDir.remove() }
+        do {
+            let db = try TSDB(directory: walDir.path, options: testOptions())
+            fill(db, series: [labels("w"), labels("x")], count: 5)
+        }
+        let wal = try lastSegment(walDir.path)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wal)))
+        var missed: [Int] = []
+        for position in original.indices {
+            var damaged = original
+            damaged[position] ^= 0x08
+            try Data(damaged).write(to: URL(fileURLWithPath: wal))
+            let problems = try StoreInspection.verify(directory: walDir.path).problems
+            if problems.map(\.block) != ["wal"] || !"\(problems)".contains(wal + " at byte ") { missed.append(position) }
+        }
+        #expect(missed.isEmpty, "wal: bytes of \(original.count) whose damage went unseen: \(missed)")
     }
 
     @Test func metaJSONOfVersion1WithoutAChecksumIsStillRead() throws {

@@ -50,7 +50,7 @@ func fill(
 func everything(_ db: TSDB) throws -> [Labels: [Point]] {
     let all = try LabelMatcher(Labels.metricName, .regexMatch, ".+")
     var out: [Labels: [Point]] = [:]
-    for s in db.select([all], start: .min, end: .max) { out[s.labels] = s.points }
+    for s in try db.select([all], start: .min, end: .max) { out[s.labels] = s.points }
     return out
 }
 

@@ -1,0 +1,244 @@
+import BlockCodec
+import DurableFiles
+import Logging
+import Prometheus
+import Synchronization
+import TelemetryModel
+
+/// Cutting blocks from the head, checkpointing the WAL, compaction and retention.
+extension TSDB {
+    // MARK: Maintenance
+
+    /// The blocks currently open, oldest first.
+    public var currentBlocks: [Block] { blocks.withLock { $0 } }
+
+    /// Head statistics: series, closed chunks, the memory the open chunks
+    /// take and the bytes of the head chunk file.
+    public var headStats: (series: Int, chunks: Int, openChunkBytes: Int, storedChunkBytes: Int) {
+        let (series, chunks, bytes) = head.withLock { head in
+            var chunks = 0
+            var bytes = 0
+            for case let s? in head.series {
+                chunks += s.closed.count
+                bytes += s.open.bytes.capacity
+            }
+            return (head.seriesCount, chunks, bytes)
+        }
+        return (series, chunks, bytes, chunkFile.storedBytes)
+    }
+
+    /// One round of background work: writes the head's completed ranges to
+    /// blocks (then checkpoints the WAL), compacts, applies retention. Errors
+    /// are logged and counted, and the work is retried next round; a
+    /// half-written block never becomes visible. `now` names new blocks.
+    public func maintain(now: Int64) {
+        guard maintenanceRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return }
+        defer { maintenanceRunning.store(false, ordering: .releasing) }
+        do {
+            try persistHead(now: now)
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("cannot write a block from the head; the head keeps the samples and the write is retried", metadata: ["error": "\(error)"])
+        }
+        do {
+            try compact(now: now)
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("compaction failed; retried later", metadata: ["error": "\(error)"])
+        }
+        do {
+            try applyRetention()
+        } catch {
+            metrics.blockErrors.increment()
+            logger.error("cannot delete expired blocks; retried later", metadata: ["error": "\(error)"])
+        }
+        updateGauges()
+    }
+
+    /// Writes completed block ranges while the head spans more than one and a
+    /// half block durations, as Prometheus does, so late samples of the
+    /// last range still land in the head.
+    func persistHead(now: Int64) throws(StorageError) {
+        let duration = options.blockDurationMillis
+        while let range = head.withLock({ $0.timeRange }), range.max - range.min >= duration + duration / 2 {
+            let start = floorDivide(range.min, duration) * duration
+            let end = start + duration
+            let snapshot = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
+                head.series.compactMap { s -> (Labels, [HeadChunkCopy])? in
+                    guard let s else { return nil }
+                    let chunks = head.copies(of: s, start: .min, end: end - 1)
+                    return chunks.isEmpty ? nil : (s.labels, chunks)
+                }
+            }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+            let writer = try BlockWriter(parent: directory, options: options, now: now)
+            for (labels, chunks) in snapshot {
+                var timestamps: [Int64] = []
+                var values: [Double] = []
+                for chunk in chunks {
+                    try decodeHeadChunk(chunk) { t, v in
+                        guard t < end else { return false }
+                        if t >= start {
+                            timestamps.append(t)
+                            values.append(v)
+                        }
+                        return true
+                    }
+                }
+                guard !timestamps.isEmpty else { continue }
+                try writer.add(labels, timestamps: timestamps, values: values)
+            }
+            if let meta = try writer.finish() {
+                let block = try Block(path: directory + "/" + meta.ulid, cache: cache)
+                blocks.withLock { $0.append(block); $0.sort { $0.meta.minTime < $1.meta.minTime } }
+                metrics.blocksWritten.increment()
+                logger.info("wrote a block from the head", metadata: [
+                    "block": "\(meta.ulid)", "series": "\(meta.stats.series)", "samples": "\(meta.stats.samples)",
+                    "bytes": "\(meta.stats.chunkFileBytes + meta.stats.indexBytes)",
+                ])
+            }
+            let segment = wal.withLock { $0.log.segment }
+            head.withLock { head in
+                head.walSegment = segment
+                head.truncate(before: end)
+            }
+            try checkpointWAL()
+        }
+    }
+
+    /// Rotates the WAL and replaces every closed segment by a checkpoint of
+    /// what the head still holds.
+    func checkpointWAL() throws(StorageError) {
+        let closed = try wal.withLock { state throws(StorageError) -> Int in try state.log.rotate() }
+        let keepFrom = walHolds.withLock { $0.values.min() }
+        let (snapshot, retired) = head.withLock { head -> ([(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])], [(slot: Int, labels: Labels)]) in
+            let live = head.series.enumerated().compactMap { slot, s in
+                s.map { (UInt32(slot), $0.labels, head.copies(of: $0, start: .min, end: .max)) }
+            }
+            return (live, head.retiredNeeded(from: keepFrom))
+        }
+        // Series gone from the head that a forwarder may still meet in the segments it reads.
+        var records: [WALRecord] = retired.map { .series(ref: UInt32($0.slot), labels: $0.labels) }
+        for (slot, labels, chunks) in snapshot {
+            records.append(.series(ref: slot, labels: labels))
+            for chunk in chunks {
+                switch chunk {
+                case .stored(_, let ref):
+                    guard let bytes = try headChunkBytes(chunk) else { continue }
+                    records.append(.chunk(ref: slot, count: Int(ref.count), minTime: ref.minTime, maxTime: ref.maxTime, bytes: bytes))
+                case .open(let bytes, let count, _, _):
+                    var samples: [RefSample] = []
+                    bytes.withUnsafeBytes { raw in
+                        var decoder = XORDecoder(raw, count: count)
+                        while let (t, v) = try? decoder.next() {
+                            samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
+                        }
+                    }
+                    records.append(.samples(samples))
+                }
+            }
+        }
+        try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records, keepFrom: keepFrom) }
+    }
+
+    /// Merges blocks that fill one window of a compaction range, once the
+    /// head has moved past the window, smallest ranges first.
+    func compact(now: Int64) throws(StorageError) {
+        let completeBefore = head.withLock { $0.minValidTime }
+        for range in options.compactionRangesMillis.sorted() {
+            while true {
+                let current = blocks.withLock { $0 }
+                var windows: [Int64: [Block]] = [:]
+                for block in current {
+                    let window = floorDivide(block.meta.minTime, range)
+                    guard floorDivide(block.meta.maxTime, range) == window else { continue }
+                    windows[window, default: []].append(block)
+                }
+                guard let (_, group) = windows.filter({ $0.value.count > 1 && ($0.key + 1) * range <= completeBefore })
+                    .min(by: { $0.key < $1.key }) else { break }
+                try merge(group, now: now)
+            }
+        }
+    }
+
+    /// Writes one block holding every sample of `group`, then swaps it in
+    /// and deletes the sources.
+    func merge(_ group: [Block], now: Int64) throws(StorageError) {
+        let level = (group.map(\.meta.compaction.level).max() ?? 0) + 1
+        let writer = try BlockWriter(parent: directory, options: options, level: level, sources: group.map(\.id), now: now)
+        try mergeSeries(of: group) { labels, timestamps, values throws(StorageError) in
+            try writer.add(labels, timestamps: timestamps, values: values)
+        }
+        let meta = try writer.finish()
+        let merged = try meta.map { meta throws(StorageError) in try Block(path: directory + "/" + meta.ulid, cache: cache) }
+        let sources = Set(group.map(\.id))
+        blocks.withLock { list in
+            list.removeAll { sources.contains($0.id) }
+            if let merged { list.append(merged) }
+            list.sort { $0.meta.minTime < $1.meta.minTime }
+        }
+        for block in group {
+            cache.drop(block: block.id)
+            try FileSystem.removeTree(block.path)
+        }
+        metrics.compactions.increment()
+        logger.info("compacted blocks", metadata: [
+            "sources": "\(group.count)", "block": "\(meta?.ulid ?? "-")", "level": "\(level)",
+        ])
+    }
+
+    /// Deletes blocks wholly older than the retention behind the newest
+    /// sample, then the oldest while the blocks exceed the size cap.
+    func applyRetention() throws(StorageError) {
+        let headMax = head.withLock { $0.timeRange?.max }
+        let current = blocks.withLock { $0 }
+        guard let newest = ([headMax].compactMap { $0 } + current.map(\.meta.maxTime)).max() else { return }
+        var doomed = current.filter { $0.meta.maxTime < newest - options.retentionMillis }
+        if options.maxBytes > 0 {
+            var total = current.reduce(Int64(0)) { $0 + Int64($1.meta.stats.chunkFileBytes + $1.meta.stats.indexBytes) }
+            for block in current where total > options.maxBytes {
+                total -= Int64(block.meta.stats.chunkFileBytes + block.meta.stats.indexBytes)
+                if !doomed.contains(where: { $0.id == block.id }) { doomed.append(block) }
+            }
+        }
+        guard !doomed.isEmpty else { return }
+        let ids = Set(doomed.map(\.id))
+        blocks.withLock { $0.removeAll { ids.contains($0.id) } }
+        for block in doomed {
+            cache.drop(block: block.id)
+            try FileSystem.removeTree(block.path)
+            metrics.retentionDeletions.increment()
+            logger.info("deleted an expired block", metadata: ["block": "\(block.id)", "maxTime": "\(block.meta.maxTime)"])
+        }
+    }
+
+    func updateGauges() {
+        let (series, chunks) = head.withLock { head in
+            (head.seriesCount, head.series.reduce(0) { $0 + ($1?.closed.count ?? 0) })
+        }
+        metrics.headSeries.set(Int64(series))
+        metrics.headChunks.set(Int64(chunks))
+        let current = blocks.withLock { $0 }
+        metrics.blocks.set(Int64(current.count))
+        metrics.blockBytes.set(Int64(current.reduce(0) { $0 + $1.meta.stats.chunkFileBytes + $1.meta.stats.indexBytes }))
+    }
+}
+
+/// Calls `body` for each series of the blocks, in label order, with its
+/// samples merged across blocks (older blocks first, duplicates removed).
+func mergeSeries(
+    of group: [Block], _ body: (Labels, [Int64], [Double]) throws(StorageError) -> Void
+) throws(StorageError) {
+    let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
+    var all: [Labels: [(block: Int, position: Int)]] = [:]
+    for (b, block) in ordered.enumerated() {
+        for (position, s) in block.index.series.enumerated() { all[s.labels, default: []].append((b, position)) }
+    }
+    for labels in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        var runs: [[Point]] = []
+        for (b, position) in all[labels]! { // keys come from `all`
+            runs.append(try ordered[b].points(of: position, start: .min, end: .max))
+        }
+        let points = mergeRuns(runs)
+        try body(labels, points.map(\.timestamp), points.map(\.value))
+    }
+}

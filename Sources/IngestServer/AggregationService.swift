@@ -5,6 +5,7 @@ import NIOPosix
 import Prometheus
 import ProtobufWire
 import ServiceLifecycle
+import Synchronization
 import TelemetryModel
 
 /// Runs the aggregation shards, each on its own event loop thread: it drains
@@ -22,6 +23,11 @@ public final class AggregationService: Service {
     private let flushIntervalMillis: Int64
     private let logger: Logger
     private let flushDuration: DurationHistogram
+    /// The longest flush since start (nanoseconds) and its gauge: while a
+    /// shard flushes it does not drain its ring, so this is the longest its
+    /// ingest stood still (a block cut or checkpoint must not lengthen it).
+    private let longestFlushNanos = Atomic<Int64>(0)
+    private let longestFlush: Gauge
     private let activeSeries: Gauge
     private let budget: SeriesBudget
     /// An agent's queue to the central tally, which each flush's state goes to first.
@@ -80,6 +86,9 @@ public final class AggregationService: Service {
             helpText: "Time one shard takes to flush an interval into storage."),
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100),
                       .milliseconds(500), .seconds(2), .seconds(10)])
+        longestFlush = registry.makeGauge(descriptor: MetricNameDescriptor(
+            metricName: "tally_flush_duration_max", unitName: "seconds",
+            helpText: "The longest flush of any shard since start: the longest its input ring went undrained."))
         activeSeries = registry.makeGauge(descriptor: MetricNameDescriptor(
             metricName: "tally_series_active", unitName: "",
             helpText: "Series held by the aggregation shards."))
@@ -148,7 +157,10 @@ public final class AggregationService: Service {
         }
         let samples = state.shard.flush(at: timestamp)
         if !samples.isEmpty { sink.append(samples) }
-        flushDuration.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+        let took = Int64((ContinuousClock.now - started).nanoseconds)
+        flushDuration.recordNanoseconds(took)
+        let (before, longest) = longestFlushNanos.max(took, ordering: .relaxed)
+        if longest != before { longestFlush.set(Double(longest) / 1e9) }
         activeSeries.set(Int64(budget.activeCount))
         return samples.count
     }

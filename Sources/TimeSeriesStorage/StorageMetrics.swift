@@ -77,6 +77,6 @@ struct StorageMetrics: Sendable {
             helpText: "Blocks deleted by retention or the size cap."))
         corruptions = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_storage_corruptions", unitName: "total",
-            helpText: "Damaged blocks or chunk groups detected by checksum (skipped; the rest stays queryable)."))
+            helpText: "Damaged blocks, chunk groups or head chunks detected by checksum (queries that need them fail; tally verify names them)."))
     }
 }

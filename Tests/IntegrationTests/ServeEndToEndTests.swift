@@ -51,6 +51,9 @@ struct ServeEndToEndTests {
         #expect(metrics.contains(#"tally_statsd_received_lines_total{transport="tcp"} 1000"#))
         #expect(metrics.contains(#"tally_statsd_received_lines_total{transport="unix"} 3"#))
         #expect(metrics.contains(#"tally_statsd_bad_lines_total{reason="invalid_value"} 50"#))
+        // Flushes have run and the longest is reported (the soak's measure of ingest pauses).
+        let longestFlush = value(of: "tally_flush_duration_max_seconds", in: metrics)
+        #expect(longestFlush > 0 && longestFlush < 60)
 
         let series = try await tally.get("/api/v1/series?match%5B%5D=%7B__name__%3D~%22e2e_.*%22%7D").body
         #expect(series.contains(#""__name__":"e2e_lat_seconds_sum""#))

@@ -17,6 +17,10 @@ public struct AggregationConfig: Sendable {
     public var maxSeriesPerMetric: Int = 100_000
     /// The labels (tags) a series may carry (`limits:` in tally.yaml).
     public var labelLimits = LabelLimits()
+    /// The series the store may hold, from every path (`limits.max_series`,
+    /// `limits.max_series_per_metric`): a new StatsD series the store has no
+    /// room for is not created. nil: the store's room is not checked.
+    public var storeLimits: SeriesLimits?
 
     public init() {}
 }

@@ -15,6 +15,9 @@ public struct AggregationMetrics: Sendable {
     public let labelLimitDropped: [Counter]
     /// Lines refused by `max_series_per_metric`, by output name.
     public let perMetricLimitDropped: CountersByName
+    /// Lines whose new series the store had no room for (`limits.max_series`,
+    /// then `limits.max_series_per_metric`).
+    public let storeLimitDropped: [Counter]
     public let typeConflicts: Counter
     public let events: Counter
     public let serviceChecks: Counter
@@ -51,6 +54,12 @@ public struct AggregationMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 metricName: "tally_series_limit_per_metric_dropped_lines", unitName: "",
                 helpText: "Lines dropped because they would create a series beyond max_series_per_metric, by output name."))
+        storeLimitDropped = ["series_limit", "series_per_metric_limit"].map { reason in
+            registry.makeCounter(descriptor: MetricNameDescriptor(
+                metricName: "tally_statsd_store_limit_dropped_lines", unitName: "total",
+                helpText: "Lines dropped because the store holds limits.max_series series, or limits.max_series_per_metric of the name, by reason."),
+                labels: [("reason", reason)])
+        }
         typeConflicts = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_statsd_type_conflict_lines", unitName: "total",
             helpText: "Lines dropped because their output series already exists with another StatsD type."))

@@ -169,7 +169,25 @@ public final class AggregationShard {
         let seriesIndex: Int32
         let familyFull = config.maxSeriesPerMetric > 0 && (familyKinds[familyHash]?.series ?? 0) >= config.maxSeriesPerMetric
         if !familyFull, budget.acquire() {
-            let ref = sink.register(primary)
+            let ref: SeriesRef
+            if let limits = config.storeLimits {
+                switch sink.register([primary], within: limits)[0] {
+                case .registered(let registered):
+                    ref = registered
+                case .overSeriesLimit:
+                    // The store has no room for a series it does not hold (one it holds registers):
+                    // the series it has carry on, nothing new is made.
+                    budget.release(1)
+                    metrics?.storeLimitDropped[0].increment()
+                    return nil
+                case .overMetricLimit:
+                    budget.release(1)
+                    metrics?.storeLimitDropped[1].increment()
+                    return nil
+                }
+            } else {
+                ref = sink.register(primary)
+            }
             if let existing = families[ref] {
                 // Another spelling of a series this shard has.
                 sink.release([ref])

@@ -146,6 +146,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     }
     var aggregationConfig = config.aggregation
     aggregationConfig.labelLimits = config.labelLimits
+    aggregationConfig.storeLimits = config.seriesLimits
     let aggregation = AggregationService(
         shardCount: config.shards, ringCapacity: config.ringCapacity, config: aggregationConfig,
         maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,

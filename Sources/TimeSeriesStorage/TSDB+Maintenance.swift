@@ -211,6 +211,26 @@ extension TSDB {
         }
     }
 
+    /// The bytes of a head chunk, or nil when they fail their checksum (then
+    /// reported once and left out); an I/O error is thrown.
+    func headChunkBytes(_ chunk: HeadChunkCopy) throws(StorageError) -> [UInt8]? {
+        do throws(StorageError) {
+            return try chunkFile.bytes(of: chunk)
+        } catch {
+            guard case .corrupt = error.code else { throw error }
+            noteDamage(error, key: "\(error.path):\(error.offset ?? -1)", what: "a head chunk fails its checksum and is left out")
+            return nil
+        }
+    }
+
+    /// Calls `body` with each sample of a head chunk until it returns false.
+    /// A chunk that fails its checksum is reported and skipped; an I/O error
+    /// is thrown.
+    func decodeHeadChunk(_ chunk: HeadChunkCopy, _ body: (Int64, Double) -> Bool) throws(StorageError) {
+        guard let bytes = try headChunkBytes(chunk) else { return }
+        decodeVerified(bytes, count: chunk.count, body)
+    }
+
     func updateGauges() {
         let (series, chunks) = head.withLock { head in
             (head.seriesCount, head.series.reduce(0) { $0 + ($1?.closed.count ?? 0) })

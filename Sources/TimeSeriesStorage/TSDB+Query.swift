@@ -132,29 +132,9 @@ extension TSDB {
         "\(error); `tally verify` lists the damage in the data directory"
     }
 
-    /// The bytes of a head chunk, or nil when they fail their checksum (then
-    /// reported once and left out); an I/O error is thrown.
-    func headChunkBytes(_ chunk: HeadChunkCopy) throws(StorageError) -> [UInt8]? {
-        do throws(StorageError) {
-            return try chunkFile.bytes(of: chunk)
-        } catch {
-            guard case .corrupt = error.code else { throw error }
-            noteDamage(error, key: "\(error.path):\(error.offset ?? -1)", what: "a head chunk fails its checksum and is left out")
-            return nil
-        }
-    }
-
-    /// Calls `body` with each sample of a head chunk until it returns false.
-    /// A chunk that fails its checksum is reported and skipped; an I/O error
-    /// is thrown.
-    func decodeHeadChunk(_ chunk: HeadChunkCopy, _ body: (Int64, Double) -> Bool) throws(StorageError) {
-        guard let bytes = try headChunkBytes(chunk) else { return }
-        decodeVerified(bytes, count: chunk.count, body)
-    }
-
     /// Decodes a head chunk's bytes that passed their checksum (and were
     /// encoded by this process, so they decode).
-    private func decodeVerified(_ bytes: [UInt8], count: Int, _ body: (Int64, Double) -> Bool) {
+    func decodeVerified(_ bytes: [UInt8], count: Int, _ body: (Int64, Double) -> Bool) {
         bytes.withUnsafeBytes { raw in
             var decoder = XORDecoder(raw, count: count)
             while let (t, v) = try? decoder.next(), body(t, v) {}
@@ -166,7 +146,7 @@ extension TSDB {
     }
 
     /// Logs and counts a damaged place once, however many queries meet it.
-    private func noteDamage(_ error: StorageError, key: String, what: String) {
+    func noteDamage(_ error: StorageError, key: String, what: String) {
         guard reportedDamage.withLock({ $0.insert(key).inserted }) else { return }
         metrics.corruptions.increment()
         logger.error("\(what); run `tally verify`", metadata: ["error": "\(error)"])

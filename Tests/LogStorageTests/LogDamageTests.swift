@@ -25,16 +25,11 @@ struct LogDamageTests {
         defer { dir.remove() }
         let path = try storeWithASegment(dir)
         #expect(try LogStoreInspection.verify(directory: dir.path).problems.isEmpty)
-        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-        var missed: [Int] = []
-        for position in original.indices {
-            var damaged = original
-            damaged[position] ^= 0x08
-            try Data(damaged).write(to: URL(fileURLWithPath: path))
-            let problems = try LogStoreInspection.verify(directory: dir.path).problems
-            if problems.map(\.path) != [path] { missed.append(position) }
+        let unseen = try byteFlipsUnseen(in: path) {
+            try LogStoreInspection.verify(directory: dir.path).problems.map(\.path) == [path]
         }
-        #expect(missed.isEmpty, "bytes of \(original.count) whose damage went unseen: \(missed)")
+        #expect(unseen.isEmpty, "bytes whose damage went unseen: \(unseen)")
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         // A damaged chunk is named with its offset.
         var damaged = original
         damaged[LogSegment.headerSize + 3] ^= 0x08
@@ -53,16 +48,11 @@ struct LogDamageTests {
         }
         let wal = dir.path + "/wal/" + (try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/wal").sorted().first))
         #expect(try LogStoreInspection.verify(directory: dir.path).problems.isEmpty)
-        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wal)))
-        var missed: [Int] = []
-        for position in original.indices {
-            var damaged = original
-            damaged[position] ^= 0x08
-            try Data(damaged).write(to: URL(fileURLWithPath: wal))
+        let unseen = try byteFlipsUnseen(in: wal) {
             let problems = try LogStoreInspection.verify(directory: dir.path).problems
-            if problems.count != 1 || problems[0].path != wal || problems[0].offset == nil { missed.append(position) }
+            return problems.count == 1 && problems[0].path == wal && problems[0].offset != nil
         }
-        #expect(missed.isEmpty, "bytes of \(original.count) whose damage went unseen: \(missed)")
+        #expect(unseen.isEmpty, "bytes whose damage went unseen: \(unseen)")
     }
 
     @Test func queriesOverASetAsideSegmentFailUntilItIsRemoved() throws {

@@ -62,7 +62,8 @@ public final class LogStore: Sendable, WALSource {
     let damagedSegments: [DamagedData]
 
     /// Opens (or creates) the store in `directory`: its lock, its segments
-    /// (a damaged one is renamed `.damaged` and left out), and the WAL replayed into the head.
+    /// (a damaged one is renamed `.damaged` and left out, and queries over its
+    /// times fail until it is removed), and the WAL replayed into the head.
     public init(
         directory: String, options: LogStoreOptions = LogStoreOptions(), now: Int64,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

@@ -61,7 +61,8 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
 
     /// Opens (or creates) the store in `directory`: takes its lock (or keeps
     /// `lock`, the directory's lock its caller took first), opens the blocks
-    /// (a damaged one is reported and left out), replays the WAL.
+    /// (a damaged one is reported and left out, and queries over its times
+    /// fail), replays the WAL.
     public init(
         directory: String, options: StorageOptions = StorageOptions(),
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),

@@ -9,10 +9,8 @@ import Testing
 @Suite("The store's series limit on StatsD")
 struct StoreSeriesLimitTests {
     @Test func newStatsDSeriesPastTheStoreLimitAreRefusedAndTheOthersCarryOn() async throws {
-        let config = try ConfigFile("limits:\n  max_series: 5\n  max_series_per_metric: 3\n")
-        let tally = try TallyProcess(extraArguments: ["--config", config.path], flushInterval: "100ms")
+        let tally = try await started(maxSeries: 5, perMetric: 3)
         defer { Task { _ = await tally.stop() } }
-        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         // Four series, then two more of `a`: the first fills the store (5), the second is refused.
         try sendTCP(Array("a:1|c\nb:1|c\nc:1|c\nd:1|c\n".utf8), port: tally.statsdPort)
         _ = try await tally.waitFor("/api/v1/query?query=d_total") { _, body in body.contains(#""1""#) }
@@ -33,10 +31,8 @@ struct StoreSeriesLimitTests {
     }
 
     @Test func oneNameCannotTakeTheWholeStore() async throws {
-        let config = try ConfigFile("limits:\n  max_series: 100\n  max_series_per_metric: 3\n")
-        let tally = try TallyProcess(extraArguments: ["--config", config.path], flushInterval: "100ms")
+        let tally = try await started(maxSeries: 100, perMetric: 3)
         defer { Task { _ = await tally.stop() } }
-        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         try sendTCP(Array((0..<10).map { "user.hits:1|c|#id:\($0)\n" }.joined().utf8), port: tally.statsdPort)
         try sendTCP(Array("other.hits:1|c\n".utf8), port: tally.statsdPort)
         let metrics = try await tally.waitFor("/metrics") { _, body in
@@ -51,5 +47,13 @@ struct StoreSeriesLimitTests {
     private func storedSeries(_ tally: TallyProcess) async throws -> Int {
         let body = try await tally.get("/api/v1/series?match%5B%5D=%7B__name__%3D~%22.%2B%22%7D").body
         return body.components(separatedBy: #""__name__""#).count - 1
+    }
+
+    /// A tally with these store limits, ready (it has read its config file by then).
+    private func started(maxSeries: Int, perMetric: Int) async throws -> TallyProcess {
+        let config = try ConfigFile("limits:\n  max_series: \(maxSeries)\n  max_series_per_metric: \(perMetric)\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path], flushInterval: "100ms")
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        return tally
     }
 }

@@ -43,6 +43,13 @@ let package = Package(
         // MARK: Pure value types and protocols at the seams.
         .target(name: "TelemetryModel", swiftSettings: strict),
 
+        // MARK: Which connections a listener keeps when it is full (every TCP listener).
+        .target(
+            name: "ConnectionAdmission",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strict
+        ),
+
         // MARK: Wire formats (parse in place, no I/O).
         .target(name: "StatsDWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
         .target(name: "LogWire", dependencies: ["TelemetryModel"], swiftSettings: hotPath),
@@ -125,6 +132,7 @@ let package = Package(
             name: "IngestServer",
             dependencies: [
                 "TelemetryModel", "StatsDWire", "RingBuffers", "Aggregation", "LogWire", "LogStorage", "DurableFiles",
+                "ConnectionAdmission",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -138,7 +146,7 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective", "ProtobufWire",
-                "OTLPWire", "WebSecurity",
+                "OTLPWire", "WebSecurity", "ConnectionAdmission",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -172,7 +180,7 @@ let package = Package(
             name: "TallyApp",
             dependencies: [
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
-                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding", "WebSecurity",
+                "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding", "WebSecurity", "ConnectionAdmission",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -272,7 +280,7 @@ let package = Package(
         .testTarget(
             name: "IngestServerTests",
             dependencies: [
-                "IngestServer", "Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit",
+                "IngestServer", "Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "ConnectionAdmission",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

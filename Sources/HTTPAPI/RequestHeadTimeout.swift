@@ -1,3 +1,4 @@
+import ConnectionAdmission
 import HummingbirdCore
 import Logging
 import NIOCore
@@ -7,22 +8,33 @@ import NIOCore
 /// from the first byte of each later request on a keep-alive connection
 /// (a connection idle between requests is the idle timeout's concern). A
 /// client that trickles a header a byte at a time (slowloris) then holds a
-/// connection for this long instead of for the whole idle timeout, so it
-/// cannot keep `http.max_connections` full.
+/// connection for this long instead of for the whole idle timeout.
+///
+/// Every connection is also counted by the listener's `ConnectionLimiter`:
+/// while the listener is full (`http.max_connections`, when the server stops
+/// accepting), a connection whose head has been arriving for a second or
+/// more is closed to make room, so slow clients cannot keep `max_connections`
+/// full even for the header timeout. A connection whose head has arrived,
+/// or idle between requests, is never closed for room.
 public struct RequestHeadTimeoutChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
     let base: Base
     let timeout: TimeAmount
+    let limiter: ConnectionLimiter
+    let timedOut: @Sendable () -> Void
 
-    public init(_ base: Base, timeout: TimeAmount) {
+    public init(_ base: Base, timeout: TimeAmount, limiter: ConnectionLimiter, timedOut: @escaping @Sendable () -> Void) {
         self.base = base
         self.timeout = timeout
+        self.limiter = limiter
+        self.timedOut = timedOut
     }
 
     public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(RequestHeadTimeoutHandler(timeout: timeout))
+            try channel.pipeline.syncOperations.addHandler(
+                RequestHeadTimeoutHandler(timeout: timeout, ticket: limiter.track(channel), limiter: limiter, timedOut: timedOut))
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
@@ -54,11 +66,18 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     private let timeout: TimeAmount
+    private let limiter: ConnectionLimiter
+    private let timedOut: @Sendable () -> Void
+    /// Counts the connection against the listener's limit until it closes; says when it may give way.
+    private var ticket: ConnectionLimiter.Ticket?
     private var state = State.readingHead(tail: 0)
     private var timer: Scheduled<Void>?
 
-    init(timeout: TimeAmount) {
+    init(timeout: TimeAmount, ticket: ConnectionLimiter.Ticket, limiter: ConnectionLimiter, timedOut: @escaping @Sendable () -> Void) {
         self.timeout = timeout
+        self.ticket = ticket
+        self.limiter = limiter
+        self.timedOut = timedOut
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -67,17 +86,27 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
+        leave()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        leave()
         context.fireChannelInactive()
+    }
+
+    private func leave() {
+        if let ticket {
+            limiter.leave(ticket)
+            self.ticket = nil
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
         if case .idle = state, buffer.readableBytes > 0 {
             state = .readingHead(tail: 0)
+            ticket?.progressed()
             arm(context)
         }
         if case .readingHead(var tail) = state {
@@ -91,6 +120,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
             }
             if found {
                 timer?.cancel()
+                ticket?.working()
                 state = .inRequest
             } else {
                 state = .readingHead(tail: tail)
@@ -106,6 +136,7 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         case .inRequest: state = .idle
         case .readingHead:
             timer?.cancel()
+            ticket?.working()
             state = .idle
         case .idle: break
         }
@@ -115,7 +146,9 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     private func arm(_ context: ChannelHandlerContext) {
         timer?.cancel()
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let timedOut = self.timedOut
         timer = context.eventLoop.scheduleTask(in: timeout) {
+            timedOut()
             loopBound.value.close(promise: nil)
         }
     }

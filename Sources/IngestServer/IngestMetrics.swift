@@ -1,3 +1,4 @@
+import ConnectionAdmission
 import Prometheus
 
 /// Per-transport traffic counters for `/metrics`.
@@ -26,6 +27,7 @@ public struct IngestMetrics: Sendable {
     public let unix: TransportMetrics
     public let tcpConnections: Gauge
     public let tcpRejectedConnections: Counter
+    public let tcpEvictedConnections: Counter
     public let tcpBackpressurePauses: Counter
 
     public init(registry: PrometheusCollectorRegistry) {
@@ -37,9 +39,21 @@ public struct IngestMetrics: Sendable {
             helpText: "Open StatsD TCP connections."))
         tcpRejectedConnections = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_statsd_tcp_rejected_connections", unitName: "total",
-            helpText: "TCP connections closed on accept because max_tcp_connections was reached."))
+            helpText: "TCP connections closed on accept because max_tcp_connections was reached and none had been silent 10 s."))
+        tcpEvictedConnections = registry.makeCounter(descriptor: MetricNameDescriptor(
+            metricName: "tally_statsd_tcp_evicted_connections", unitName: "total",
+            helpText: "TCP connections silent 10 s or more, closed to make room for a new one at max_tcp_connections."))
         tcpBackpressurePauses = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_statsd_tcp_backpressure_pauses", unitName: "total",
             helpText: "Times a TCP connection stopped reading because a shard's ring was full."))
+    }
+}
+
+extension IngestMetrics {
+    /// The StatsD TCP listener's connection figures, as its limiter reports them.
+    var admission: AdmissionObserver {
+        let (open, refused, evicted) = (tcpConnections, tcpRejectedConnections, tcpEvictedConnections)
+        return AdmissionObserver(
+            openChanged: { open.set(Int64($0)) }, refused: { refused.increment() }, evicted: { evicted.increment() })
     }
 }

@@ -1,3 +1,4 @@
+import ConnectionAdmission
 import LogWire
 import Prometheus
 
@@ -17,6 +18,7 @@ public struct LogIngestMetrics: Sendable {
     let droppedRingFull: Counter
     let tcpConnections: Gauge
     let tcpRejectedConnections: Counter
+    let tcpEvictedConnections: Counter
     let tcpBackpressurePauses: Counter
     let writeFailures: Counter
     /// DogStatsD events tagged as deployments or incidents whose fields do not check out, by reason.
@@ -55,7 +57,11 @@ public struct LogIngestMetrics: Sendable {
         tcpConnections = registry.makeGauge(descriptor: MetricNameDescriptor(
             metricName: "tally_logs_tcp_connections", unitName: "", helpText: "Open log and syslog TCP connections."))
         tcpRejectedConnections = counter(
-            "tally_logs_tcp_rejected_connections", "Log TCP connections closed on accept because max_tcp_connections was reached.")
+            "tally_logs_tcp_rejected_connections",
+            "Log TCP connections closed on accept because max_tcp_connections was reached and none had been silent 10 s.")
+        tcpEvictedConnections = counter(
+            "tally_logs_tcp_evicted_connections",
+            "Log TCP connections silent 10 s or more, closed to make room for a new one at max_tcp_connections.")
         tcpBackpressurePauses = counter(
             "tally_logs_tcp_backpressure_pauses", "Times a log TCP connection stopped reading because a writer's ring was full.")
         writeFailures = counter(
@@ -68,5 +74,14 @@ public struct LogIngestMetrics: Sendable {
                 labels: [("reason", reason)])
         }
         refusedDeliveryEvents = refused
+    }
+}
+
+extension LogIngestMetrics {
+    /// The log TCP listeners' connection figures, as their limiter reports them.
+    var admission: AdmissionObserver {
+        let (open, refused, evicted) = (tcpConnections, tcpRejectedConnections, tcpEvictedConnections)
+        return AdmissionObserver(
+            openChanged: { open.set(Int64($0)) }, refused: { refused.increment() }, evicted: { evicted.increment() })
     }
 }

@@ -1,3 +1,4 @@
+import ConnectionAdmission
 import Logging
 import LogWire
 import NIOCore
@@ -19,6 +20,7 @@ public final class LogIngestService: Service {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let limiter: ConnectionLimiter
+    private let backlog = ClosingBacklog()
     private let decoder: LogDecoder
     private let channels = Mutex<[any Channel]>([])
     private let bound = Atomic<Bool>(false)
@@ -38,7 +40,7 @@ public final class LogIngestService: Service {
         self.clock = clock
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        limiter = ConnectionLimiter(limit: config.maxTCPConnections)
+        limiter = ConnectionLimiter(limit: config.maxTCPConnections, minimumWait: .seconds(10), observer: metrics.admission)
         decoder = LogDecoder(config: config.labels)
     }
 
@@ -65,7 +67,7 @@ public final class LogIngestService: Service {
         writers.start()
         try? await gracefulShutdown()
         await closeAll()
-        if await !limiter.waitForBacklog(timeout: .seconds(10)) {
+        if await !backlog.wait(timeout: .seconds(10)) {
             logger.error("lines of closed log connections could not be handed to the writers before shutdown")
         }
         await writers.stop()
@@ -91,7 +93,7 @@ public final class LogIngestService: Service {
         let maxLine = config.maxLineBytes
         let clock = self.clock
         let metrics = self.metrics
-        let limiter = self.limiter
+        let (limiter, backlog) = (self.limiter, self.backlog)
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -101,11 +103,12 @@ public final class LogIngestService: Service {
                 .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
                 .childChannelInitializer { [tls = config.tcpTLS] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AdmissionHandler(limiter: limiter))
                         try tls?.secure(channel)
                         let router = self.router(listener: syslog ? "syslog_tcp" : "logs_tcp", syslog: syslog, policy: .keep)
                         try channel.pipeline.syncOperations.addHandler(LogStreamHandler(
                             framer: MessageFramer(mode: syslog ? .syslog : .lines, maxBytes: maxLine),
-                            router: router, clock: clock, metrics: metrics, limiter: limiter))
+                            router: router, clock: clock, metrics: metrics, backlog: backlog))
                     }
                 }
                 .bind(host: address.host, port: address.port).get()

@@ -12,33 +12,19 @@ final class LogStreamHandler: ChannelInboundHandler {
     private let router: LogLineRouter
     private let clock: any WallClock
     private let metrics: LogIngestMetrics
-    private let limiter: ConnectionLimiter
+    private let backlog: ClosingBacklog
     private let pause: ReadPause
-    /// Set while the connection counts against the limit.
-    private var ticket: ConnectionLimiter.Ticket?
 
-    init(framer: MessageFramer, router: LogLineRouter, clock: any WallClock, metrics: LogIngestMetrics, limiter: ConnectionLimiter) {
+    init(framer: MessageFramer, router: LogLineRouter, clock: any WallClock, metrics: LogIngestMetrics, backlog: ClosingBacklog) {
         self.framer = framer
         self.router = router
         self.clock = clock
         self.metrics = metrics
-        self.limiter = limiter
+        self.backlog = backlog
         pause = ReadPause(pauses: metrics.tcpBackpressurePauses)
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        guard let ticket = limiter.admit(context.channel) else {
-            metrics.tcpRejectedConnections.increment()
-            context.close(promise: nil)
-            return
-        }
-        self.ticket = ticket
-        metrics.tcpConnections.set(Int64(limiter.current))
-        context.fireChannelActive()
-    }
-
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        ticket?.touch()
         let buffer = unwrapInboundIn(data)
         let now = clock.nowNanos()
         let router = self.router
@@ -63,13 +49,8 @@ final class LogStreamHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         finishStream()
         if router.hasPending {
-            limiter.backlogStarted()
-            ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
-        }
-        if let ticket {
-            limiter.leave(ticket)
-            self.ticket = nil
-            metrics.tcpConnections.set(Int64(limiter.current))
+            backlog.started()
+            ReadPause.retryAfterClose(on: context.eventLoop, backlog: backlog) { [router] in router.flush() }
         }
         context.fireChannelInactive()
     }

@@ -38,14 +38,14 @@ final class ReadPause {
     }
 
     /// A closed connection's last batches still go once there is room;
-    /// shutdown waits for them (`ConnectionLimiter.backlogIsEmpty`).
-    static func retryAfterClose(on eventLoop: any EventLoop, limiter: ConnectionLimiter, _ flush: @escaping () -> Bool) {
+    /// shutdown waits for them (`ClosingBacklog`).
+    static func retryAfterClose(on eventLoop: any EventLoop, backlog: ClosingBacklog, _ flush: @escaping () -> Bool) {
         let bound = NIOLoopBound(flush, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: .milliseconds(1)) {
             if bound.value() {
-                limiter.backlogCleared()
+                backlog.cleared()
             } else {
-                retryAfterClose(on: eventLoop, limiter: limiter, bound.value)
+                retryAfterClose(on: eventLoop, backlog: backlog, bound.value)
             }
         }
     }

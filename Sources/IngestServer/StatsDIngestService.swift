@@ -1,3 +1,4 @@
+import ConnectionAdmission
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -24,6 +25,7 @@ public final class StatsDIngestService: Service {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let limiter: ConnectionLimiter
+    private let backlog = ClosingBacklog()
     private let channels = Mutex<[any Channel]>([])
     private let unixReceiver = Mutex<UnixDatagramReceiver?>(nil)
     private let bound = Atomic<Bool>(false)
@@ -43,7 +45,7 @@ public final class StatsDIngestService: Service {
         self.clock = clock
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.udpSockets))
-        limiter = ConnectionLimiter(limit: config.maxTCPConnections)
+        limiter = ConnectionLimiter(limit: config.maxTCPConnections, minimumWait: .seconds(10), observer: metrics.admission)
     }
 
     /// True once every configured listener is bound.
@@ -78,7 +80,7 @@ public final class StatsDIngestService: Service {
         await closeAll()
         // Closed TCP connections may still hold lines a full ring refused;
         // the shards are still running, so give those lines time to go.
-        if await !limiter.waitForBacklog(timeout: .seconds(10)) {
+        if await !backlog.wait(timeout: .seconds(10)) {
             logger.error("lines of closed TCP connections could not be handed to the shards before shutdown")
         }
         try await group.shutdownGracefully()
@@ -183,7 +185,7 @@ public final class StatsDIngestService: Service {
         let factory = self.factory
         let metrics = self.metrics
         let clock = self.clock
-        let limiter = self.limiter
+        let (limiter, backlog) = (self.limiter, self.backlog)
         let channel = try await withListenerError("StatsD TCP", address) {
             try await ServerBootstrap(group: self.group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -193,9 +195,10 @@ public final class StatsDIngestService: Service {
                 .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65_536, maximum: 1 << 20))
                 .childChannelInitializer { [tls = config.tcpTLS] channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(AdmissionHandler(limiter: limiter))
                         try tls?.secure(channel)
                         try channel.pipeline.syncOperations.addHandler(
-                            StreamLineHandler(factory: factory, metrics: metrics, clock: clock, limiter: limiter))
+                            StreamLineHandler(factory: factory, metrics: metrics, clock: clock, backlog: backlog))
                     }
                 }
                 .bind(host: address.host, port: address.port).get()

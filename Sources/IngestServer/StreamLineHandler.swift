@@ -18,47 +18,29 @@ final class StreamLineHandler: ChannelInboundHandler {
     private let ingestMetrics: IngestMetrics
     private let clock: any WallClock
     private let maxLineBytes: Int
-    private let limiter: ConnectionLimiter
+    private let backlog: ClosingBacklog
     /// The start of a line whose newline has not arrived yet.
     private var partial: ByteBuffer?
     /// True while skipping the rest of an over-long line.
     private var discarding = false
     private let pause: ReadPause
-    /// Set while the connection counts against the limit.
-    private var ticket: ConnectionLimiter.Ticket?
     private var tally = TransportTally()
 
-    init(factory: RouterFactory, metrics: IngestMetrics, clock: any WallClock, limiter: ConnectionLimiter) {
+    init(factory: RouterFactory, metrics: IngestMetrics, clock: any WallClock, backlog: ClosingBacklog) {
         router = factory.makeRouter(policy: .keep)
         self.metrics = metrics.tcp
         ingestMetrics = metrics
         self.clock = clock
         maxLineBytes = factory.maxLineBytes
-        self.limiter = limiter
+        self.backlog = backlog
         pause = ReadPause(pauses: metrics.tcpBackpressurePauses)
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        guard let ticket = limiter.admit(context.channel) else {
-            ingestMetrics.tcpRejectedConnections.increment()
-            context.close(promise: nil)
-            return
-        }
-        self.ticket = ticket
-        ingestMetrics.tcpConnections.set(Int64(limiter.current))
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         finishStream()
         if router.pendingRecords > 0 {
-            limiter.backlogStarted()
-            ReadPause.retryAfterClose(on: context.eventLoop, limiter: limiter) { [router] in router.flush() }
-        }
-        if let ticket {
-            limiter.leave(ticket)
-            self.ticket = nil
-            ingestMetrics.tcpConnections.set(Int64(limiter.current))
+            backlog.started()
+            ReadPause.retryAfterClose(on: context.eventLoop, backlog: backlog) { [router] in router.flush() }
         }
         context.fireChannelInactive()
     }
@@ -72,7 +54,6 @@ final class StreamLineHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        ticket?.touch()
         var buffer = unwrapInboundIn(data)
         tally.record(bytes: buffer.readableBytes)
         let now = clock.nowMillis()

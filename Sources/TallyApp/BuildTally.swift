@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Aggregation
+import ConnectionAdmission
 import DurableFiles
 import Forwarding
 import HTTPAPI
@@ -197,13 +198,15 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     }
     let tail = LokiTail(dependencies: dependencies)
     let http1 = HTTP1Channel.Configuration(idleTimeout: .milliseconds(config.httpIdleTimeoutMillis))
+    let apiConnections = HTTPConnectionMetrics(registry: registry, listener: "http")
+    let apiLimiter = ConnectionLimiter(limit: config.maxHTTPConnections, minimumWait: .seconds(1), observer: apiConnections.admission)
     let app = Application(
         router: buildAPIRouter(dependencies),
         server: HTTPServerBuilder { responder in
             let channel = RequestHeadTimeoutChannel(
                 HTTP1WebSocketUpgradeChannel(responder: responder, configuration: .init(http1: http1)) { head, channel, logger in
                     await tail?.shouldUpgrade(head, channel, logger) ?? .dontUpgrade
-                }, timeout: .milliseconds(config.httpReadHeaderTimeoutMillis))
+                }, timeout: .milliseconds(config.httpReadHeaderTimeoutMillis), limiter: apiLimiter, timedOut: apiConnections.headTimedOut)
             return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
         },
         configuration: .init(
@@ -216,11 +219,14 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     )
     // OTLP/HTTP on its own listener (4318, as every OpenTelemetry exporter expects), with only its routes.
     let otlpApp = config.otlpListen.map { address in
-        Application(
+        let connections = HTTPConnectionMetrics(registry: registry, listener: "otlp")
+        let limiter = ConnectionLimiter(limit: config.maxHTTPConnections, minimumWait: .seconds(1), observer: connections.admission)
+        return Application(
             router: buildOTLPRouter(dependencies, settings: config.otlp),
             server: HTTPServerBuilder { responder in
                 let channel = RequestHeadTimeoutChannel(
-                    HTTP1Channel(responder: responder, configuration: http1), timeout: .milliseconds(config.httpReadHeaderTimeoutMillis))
+                    HTTP1Channel(responder: responder, configuration: http1), timeout: .milliseconds(config.httpReadHeaderTimeoutMillis),
+                    limiter: limiter, timedOut: connections.headTimedOut)
                 return access.tlsContext == nil ? channel : ReloadableTLSChannel(channel, access: access)
             },
             configuration: .init(

@@ -28,10 +28,10 @@ public final class WebConfigWatcher: Service, Sendable {
         logger[metadataKey: "component"] = "web-config"
         self.logger = logger
         lastReloadSuccessful = registry.makeGauge(descriptor: MetricNameDescriptor(
-            metricName: "tally_web_config_last_reload_successful",
+            metricName: "tally_web_config_last_reload_successful", unitName: "",
             helpText: "1 when the last reading of the web config (or its certificates) was put in force, 0 when it was refused."))
         lastSuccess = registry.makeGauge(descriptor: MetricNameDescriptor(
-            metricName: "tally_web_config_last_reload_success_timestamp_seconds",
+            metricName: "tally_web_config_last_reload_success_timestamp_seconds", unitName: "",
             helpText: "When the web config in force was read."))
         reloads = registry.makeCounter(
             descriptor: MetricNameDescriptor(metricName: "tally_web_config_reloads", unitName: "total", helpText: "Readings of the web config and its certificates, by result."),

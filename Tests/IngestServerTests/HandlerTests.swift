@@ -1,4 +1,5 @@
 import Aggregation
+import ConnectionAdmission
 import NIOCore
 import NIOEmbedded
 import Prometheus
@@ -92,9 +93,8 @@ extension DatagramHandlerTests {
 
 @Suite("Stream line handler")
 struct StreamLineHandlerTests {
-    func makeChannel(_ fixture: Fixture, maxConnections: Int = 10) throws -> EmbeddedChannel {
-        let handler = StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(),
-                                        limiter: ConnectionLimiter(limit: maxConnections))
+    func makeChannel(_ fixture: Fixture) throws -> EmbeddedChannel {
+        let handler = StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), backlog: ClosingBacklog())
         let channel = EmbeddedChannel(handler: handler)
         try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
@@ -146,17 +146,40 @@ struct StreamLineHandlerTests {
         _ = try channel.finish()
     }
 
+    /// Admission sits before the line handler: past the limit a new connection is closed and
+    /// counted unless one has been silent `minimumWait`, which then gives way and is counted too.
     @Test func connectionsBeyondTheLimitAreClosedAndCounted() throws {
         let fixture = Fixture()
-        let limiter = ConnectionLimiter(limit: 1)
-        let first = EmbeddedChannel(handler: StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), limiter: limiter))
-        try first.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
-        let second = EmbeddedChannel(handler: StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), limiter: limiter))
-        try second.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let limiter = ConnectionLimiter(limit: 1, minimumWait: .seconds(3600), observer: fixture.metrics.admission)
+        func connect() throws -> EmbeddedChannel {
+            let channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addHandlers([
+                AdmissionHandler(limiter: limiter),
+                StreamLineHandler(factory: fixture.factory, metrics: fixture.metrics, clock: ManualClock(), backlog: ClosingBacklog()),
+            ])
+            try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            return channel
+        }
+        let first = try connect()
+        let second = try connect()
         #expect(!second.isActive)
         #expect(fixture.metric("tally_statsd_tcp_rejected_connections_total") == 1)
+        #expect(fixture.metric("tally_statsd_tcp_connections") == 1)
         #expect(limiter.current == 1)
         _ = try first.finish()
         #expect(limiter.current == 0)
+        #expect(fixture.metric("tally_statsd_tcp_connections") == 0)
+
+        // With no wait required, the silent connection gives way to the new one.
+        let patient = ConnectionLimiter(limit: 1, minimumWait: .zero, observer: fixture.metrics.admission)
+        let silent = EmbeddedChannel(handler: AdmissionHandler(limiter: patient))
+        try silent.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let newcomer = EmbeddedChannel(handler: AdmissionHandler(limiter: patient))
+        try newcomer.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(newcomer.isActive)
+        #expect(!silent.isActive)
+        #expect(fixture.metric("tally_statsd_tcp_evicted_connections_total") == 1)
+        #expect(patient.current == 1)
+        _ = try newcomer.finish()
     }
 }

@@ -43,6 +43,13 @@ let package = Package(
         // MARK: Pure value types and protocols at the seams.
         .target(name: "TelemetryModel", swiftSettings: strict),
 
+        // MARK: Helpers for tally's own /metrics.
+        .target(
+            name: "SelfMetrics",
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict
+        ),
+
         // MARK: Which connections a listener keeps when it is full (every TCP listener).
         .target(
             name: "ConnectionAdmission",
@@ -71,7 +78,7 @@ let package = Package(
         .target(
             name: "Aggregation",
             dependencies: [
-                "TelemetryModel", "StatsDWire", "RingBuffers", "ProtobufWire",
+                "TelemetryModel", "StatsDWire", "RingBuffers", "ProtobufWire", "SelfMetrics",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: hotPath
@@ -146,7 +153,7 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective", "ProtobufWire",
-                "OTLPWire", "WebSecurity", "ConnectionAdmission",
+                "OTLPWire", "WebSecurity", "ConnectionAdmission", "SelfMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -265,7 +272,7 @@ let package = Package(
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
-        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "SelfMetrics"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
         .testTarget(
             name: "TimeSeriesStorageTests",

@@ -1,4 +1,5 @@
 import Prometheus
+import SelfMetrics
 import TelemetryModel
 
 /// Tally's own counters for the ingest and aggregation path, registered in
@@ -50,10 +51,8 @@ public struct AggregationMetrics: Sendable {
                 labels: [("reason", violation.rawValue)])
         }
         perMetricLimitDropped = CountersByName(
-            registry: registry,
-            descriptor: MetricNameDescriptor(
-                metricName: "tally_series_limit_per_metric_dropped_lines", unitName: "",
-                helpText: "Lines dropped because they would create a series beyond max_series_per_metric, by output name."))
+            registry: registry, metricName: "tally_series_limit_per_metric_dropped_lines",
+            help: "Lines dropped because they would create a series beyond aggregation.max_series_per_metric (active series) or limits.max_series_per_metric (stored series), by output name.")
         storeLimitDropped = ["series_limit", "series_per_metric_limit"].map { reason in
             registry.makeCounter(descriptor: MetricNameDescriptor(
                 metricName: "tally_statsd_store_limit_dropped_lines", unitName: "total",
@@ -76,38 +75,6 @@ public struct AggregationMetrics: Sendable {
 }
 
 import StatsDWire
-import Synchronization
-
-/// A counter per name, made on first use, for the first `maxNames` names;
-/// later names share one counter labelled `_other`, so that an attack with
-/// endless names cannot grow `/metrics` without bound.
-public final class CountersByName: Sendable {
-    public static let maxNames = 200
-    private let registry: PrometheusCollectorRegistry
-    private let metricName: String
-    private let help: String
-    private let counters = Mutex<[String: Counter]>([:])
-
-    init(registry: PrometheusCollectorRegistry, descriptor: MetricNameDescriptor) {
-        self.registry = registry
-        // The descriptor is not Sendable; its parts are.
-        metricName = descriptor.metricName
-        help = descriptor.helpText ?? ""
-    }
-
-    public func increment(_ name: String) {
-        let counter = counters.withLock { counters -> Counter in
-            if let known = counters[name] { return known }
-            let key = counters.count < Self.maxNames ? name : "_other"
-            if let other = counters[key] { return other }
-            let made = registry.makeCounter(
-                descriptor: MetricNameDescriptor(metricName: metricName, unitName: "total", helpText: help), labels: [("name", key)])
-            counters[key] = made
-            return made
-        }
-        counter.increment()
-    }
-}
 
 /// The label values of every parse-error reason, in raw-value order.
 enum StatsDParseErrorReasons {

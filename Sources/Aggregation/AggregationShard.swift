@@ -183,6 +183,7 @@ public final class AggregationShard {
                 case .overMetricLimit:
                     budget.release(1)
                     metrics?.storeLimitDropped[1].increment()
+                    metrics?.perMetricLimitDropped.increment(primary.metricName)
                     return nil
                 }
             } else {

@@ -2,8 +2,9 @@ import LogQL
 import LogStorage
 import LogWire
 import Prometheus
-import Retrospective
 import PromQL
+import Retrospective
+import SelfMetrics
 import TelemetryModel
 import WebSecurity
 
@@ -51,6 +52,9 @@ public struct APIDependencies: Sendable {
     public var labelLimits = LabelLimits()
     /// How many series pushes may make the store hold, in all and per metric name.
     public var seriesLimits = SeriesLimits()
+    /// Samples of remote_write and OTLP pushes refused by `limits.max_series_per_metric`, by
+    /// metric name, so that the on-call sees which name ran away.
+    let seriesPerMetricRefusals: CountersByName
     /// Where agents' StatsD state goes (`POST /api/v1/aggregates`; nil: not taken).
     public var aggregateIntake: (any AggregateIntake)?
     /// The largest remote_write or aggregates body, after snappy, in bytes.
@@ -77,6 +81,9 @@ public struct APIDependencies: Sendable {
         self.querier = querier
         self.events = events
         self.registry = registry
+        seriesPerMetricRefusals = CountersByName(
+            registry: registry, metricName: "tally_push_series_limit_per_metric_refused_samples",
+            help: "Samples of remote_write and OTLP pushes refused because their series would pass limits.max_series_per_metric, by metric name.")
         self.isReady = isReady
         self.clock = clock
     }

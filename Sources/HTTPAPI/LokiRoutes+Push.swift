@@ -33,13 +33,20 @@ final class PushGate: Sendable {
 
 extension LokiRoutes {
     /// 204 when every entry was stored; 400 listing the refusals otherwise
-    /// (the accepted entries are stored all the same, as Loki does).
+    /// (the accepted entries are stored all the same, as Loki does). When
+    /// nothing was stored and every entry wanted a new stream past
+    /// `max_streams`, 429 as Loki answers its stream limit: a client retries
+    /// it later (a stream idle for a whole segment period leaves the head and makes room) without
+    /// sending anything twice.
     func pushAnswer(_ body: () async throws -> LogAppendResult) async throws -> Response {
         do {
             let result = try await body()
             guard result.rejectedCount == 0 else {
                 let reasons = result.rejected.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.value) \($0.key.rawValue)" }
-                return textResponse(.badRequest, "\(result.rejectedCount) errors like: \(result.firstRejection ?? "refused") (\(reasons.joined(separator: ", ")); \(result.accepted) entries stored)")
+                let onlyStreamLimit = result.accepted == 0 && result.rejected.keys.allSatisfy { $0 == .streamLimit }
+                return textResponse(
+                    onlyStreamLimit ? .tooManyRequests : .badRequest,
+                    "\(result.rejectedCount) errors like: \(result.firstRejection ?? "refused") (\(reasons.joined(separator: ", ")); \(result.accepted) entries stored)")
             }
             return Response(status: .noContent)
         } catch let error as LokiError {

@@ -6,6 +6,7 @@ import LogWire
 import NIOCore
 import NIOPosix
 import OTLPWire
+import SelfMetrics
 import TelemetryModel
 
 /// The limits of the OTLP/HTTP receiver (`otlp:` in tally.yaml).
@@ -142,9 +143,9 @@ struct OTLPRoutes: Sendable {
         guard let sink = dependencies.sampleSink else {
             throw Refusal(status: .serviceUnavailable, reason: .unavailable, message: "this tally stores no metrics")
         }
-        let (now, deltas, catalog, metrics, limits, seriesLimits) = (
+        let (now, deltas, catalog, metrics, limits, seriesLimits, refusedByName) = (
             dependencies.clock.nowMillis(), self.deltas, dependencies.catalog, self.metrics, dependencies.labelLimits,
-            dependencies.seriesLimits
+            dependencies.seriesLimits, dependencies.seriesPerMetricRefusals
         )
         // Decoding, translating and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
@@ -171,6 +172,7 @@ struct OTLPRoutes: Sendable {
             let report = Self.append(samples, to: sink, within: seriesLimits)
             for (reason, count) in report.rejected { rejected[reason.rawValue, default: 0] += count }
             for (reason, count) in report.overLimits { rejected[reason, default: 0] += count }
+            for (name, count) in report.overMetricLimitByName { refusedByName.increment(name, by: count) }
             if problem == nil { problem = report.limitProblem }
             if problem == nil, let (index, reason) = report.first {
                 problem = "\(reason.phrase): \(report.samples[index].labels) at timestamp \(report.samples[index].timestamp)"
@@ -188,6 +190,8 @@ struct OTLPRoutes: Sendable {
         var report: SampleAppendReport
         /// Samples of series the series limits kept from being created, by reason.
         var overLimits: [String: Int] = [:]
+        /// Samples refused by the per-name limit, by metric name.
+        var overMetricLimitByName: [String: Int] = [:]
         var limitProblem: String?
         var accepted: Int { report.accepted }
         var rejected: [SampleRejection: Int] { report.rejected }
@@ -232,14 +236,17 @@ struct OTLPRoutes: Sendable {
             }
         }
         let kept = order.filter { refs[series[$0]] != nil }
+        var overMetricLimitByName: [String: Int] = [:]
         for index in order where refs[series[index]] == nil {
-            let key = registrations[series[index]] == .overMetricLimit ? "series_per_metric_limit" : "series_limit"
-            overLimits[key, default: 0] += 1
+            let overMetricLimit = registrations[series[index]] == .overMetricLimit
+            overLimits[overMetricLimit ? "series_per_metric_limit" : "series_limit", default: 0] += 1
+            if overMetricLimit { overMetricLimitByName[labelSets[series[index]].metricName, default: 0] += 1 }
         }
         let ordered = kept.map { samples[$0] }
         let report = sink.appendReporting(kept.map { RefSample(ref: refs[series[$0]]!, timestamp: samples[$0].timestamp, value: samples[$0].value) })
         sink.release(refs.compactMap { $0 })
-        return AppendOutcome(samples: ordered, report: report, overLimits: overLimits, limitProblem: limitProblem)
+        return AppendOutcome(
+            samples: ordered, report: report, overLimits: overLimits, overMetricLimitByName: overMetricLimitByName, limitProblem: limitProblem)
     }
 
     // MARK: Logs

@@ -1,4 +1,5 @@
 import ProtobufWire
+import SelfMetrics
 import TelemetryModel
 
 /// Stores one decoded remote_write request: checks each series' labels,
@@ -22,6 +23,7 @@ struct RemoteWriteIntake {
     let cache: WriteSeriesCache
     let limits: LabelLimits
     let seriesLimits: SeriesLimits
+    let refusedByName: CountersByName
 
     typealias Reason = RemoteWriteMetrics.SampleReason
 
@@ -81,6 +83,7 @@ struct RemoteWriteIntake {
                            "series \(labelSets[k]): the store holds \(seriesLimits.maxSeries) series (limits.max_series)")
                     continue
                 case .overMetricLimit:
+                    refusedByName.increment(labelSets[k].metricName, by: request.series[candidates[c]].samples.count)
                     refuse(.seriesPerMetricLimit, request.series[candidates[c]].samples.count,
                            "series \(labelSets[k]): \(labelSets[k].metricName) has \(seriesLimits.maxSeriesPerMetric) series (limits.max_series_per_metric)")
                     continue

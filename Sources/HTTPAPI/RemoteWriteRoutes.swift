@@ -81,8 +81,9 @@ struct RemoteWriteRoutes: Sendable {
         }
         defer { gate.leave() }
         let compressed = Array(buffer.readableBytesView)
-        let (sink, metrics, catalog, cache, limits, seriesLimits) = (
-            self.sink, self.metrics, dependencies.catalog, self.cache, dependencies.labelLimits, dependencies.seriesLimits)
+        let (sink, metrics, catalog, cache, limits, seriesLimits, refusedByName) = (
+            self.sink, self.metrics, dependencies.catalog, self.cache, dependencies.labelLimits, dependencies.seriesLimits,
+            dependencies.seriesPerMetricRefusals)
         // Decompressing, decoding and storing are CPU work: on the thread pool, never on an event loop.
         return try await NIOThreadPool.singleton.runIfActive {
             let bytes: [UInt8]
@@ -102,7 +103,7 @@ struct RemoteWriteRoutes: Sendable {
                 }
                 return try RemoteWriteIntake(
                     raw: raw, request: request, sink: sink, metrics: metrics, catalog: catalog, cache: cache, limits: limits,
-                    seriesLimits: seriesLimits
+                    seriesLimits: seriesLimits, refusedByName: refusedByName
                 ).run()
             }
         }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import Aggregation
+import SelfMetrics
 
 /// `max_series_per_metric`: one runaway name is stopped at its own limit
 /// and counted by name, while other names, and the series it already held,

@@ -200,6 +200,8 @@ struct RemoteWriteReceiverTests {
         }
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "series_per_metric_limit") == 2)
         #expect(fixture.counter("tally_remote_write_rejected_samples_total", "series_limit") == 1)
+        // The runaway name is named in /metrics.
+        #expect(fixture.counter(#"tally_push_series_limit_per_metric_refused_samples_total{name="logins"}"#) == 2)
         #expect(fixture.store.series(try Self.named("logins"), start: 0, end: .max).count == 3)
     }
 

@@ -83,6 +83,7 @@ extension OTLPReceiverTests {
         #expect(got.count == 2, "\(got)")
         let metrics = try await tally.get("/metrics").body
         #expect(RemoteWriteRetryTests.value(metrics, #"tally_otlp_rejected_data_points_total{reason="series_per_metric_limit"}"#) == 1)
+        #expect(RemoteWriteRetryTests.value(metrics, #"tally_push_series_limit_per_metric_refused_samples_total{name="disk_free_bytes"}"#) == 1)
         #expect(await tally.stop() == 0)
     }
 

@@ -39,6 +39,7 @@ struct StoreSeriesLimitTests {
             body.contains(#"tally_statsd_store_limit_dropped_lines_total{reason="series_per_metric_limit"} 7"#)
         }
         #expect(metrics.contains(#"tally_statsd_store_limit_dropped_lines_total{reason="series_limit"} 0"#))
+        #expect(metrics.contains(#"tally_series_limit_per_metric_dropped_lines_total{name="user_hits_total"} 7"#), "the runaway name is named")
         _ = try await tally.waitFor("/api/v1/query?query=other_hits_total") { _, body in body.contains(#""1""#) }
         #expect(try await storedSeries(tally) == 4)
     }

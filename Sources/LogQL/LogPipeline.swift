@@ -65,6 +65,8 @@ final class PipelineRunner {
                 if !passes(filter) { return false }
             case .json(let params):
                 if params.isEmpty { parseJSON() } else { parseJSON(params) }
+            case .unpack:
+                unpack()
             case .logfmt(let strict):
                 parseLogfmt(strict: strict)
             case .pattern(let pattern):
@@ -262,6 +264,32 @@ final class PipelineRunner {
             }
             addExtracted(label, Self.text(of: current))
         }
+    }
+
+    /// Loki's `unpack`: string fields only (others are skipped), names made valid label names.
+    private func unpack() {
+        let object = withLine { bytes in try? JSONSerialization.jsonObject(with: Data(bytes)) }
+        guard let fields = object as? [String: Any] else {
+            fail("JSONParserErr", "the line is not a JSON object")
+            return
+        }
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+            guard let text = value as? String else { continue }
+            if key == "_entry" {
+                rewrittenLine = text
+            } else {
+                addExtracted(Self.labelName(key), text)
+            }
+        }
+    }
+
+    /// A field name as a label name: every character outside `[a-zA-Z0-9_]` becomes `_`, and a leading digit is prefixed with `_`.
+    private static func labelName(_ key: String) -> String {
+        var name = String(key.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? Character(scalar) : "_"
+        })
+        if let first = name.unicodeScalars.first, ("0"..."9").contains(first) { name = "_" + name }
+        return name
     }
 
     private static func text(of value: Any?) -> String {

@@ -31,6 +31,9 @@ public enum PipelineStage: Sendable {
     /// `|= "a"`, `!= "a"`, `|~ "re"`, `!~ "re"`, with `or` alternatives.
     case lineFilter(LineFilter)
     case json([(label: String, path: [String])])
+    /// `| unpack`: the top-level string fields of a JSON line become labels, and
+    /// `_entry` (where Promtail's `pack` stage put the original line) replaces the line.
+    case unpack
     /// `| logfmt`; only `--strict` flags a malformed line with `__error__`.
     case logfmt(strict: Bool)
     case pattern(LinePattern)

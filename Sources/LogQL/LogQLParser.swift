@@ -467,7 +467,10 @@ public struct LogQLParser {
             LogQLError.parse(line: token.line, column: token.column, error.message)
         }
         switch name {
-        case "json", "unpack":
+        case "unpack":
+            _ = advance()
+            selector.stages.append(.unpack)
+        case "json":
             _ = advance()
             var params: [(label: String, path: [String])] = []
             while case .identifier(let label) = peek.kind, !["or", "and"].contains(label) {

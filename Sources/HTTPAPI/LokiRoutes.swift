@@ -141,12 +141,15 @@ struct LokiRoutes: Sendable {
         }
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)
         let resolution = step
+        let asked = ContinuousClock.now
         return try await gate.run(timeout: dependencies.logLimits.timeout) { () throws -> JSONWriter in
+            let started = ContinuousClock.now
             if case .logs(let selector) = expr {
                 let streams = try engine.logs(selector, start: start, end: end, limit: limit, backward: backward)
-                return Self.render(streams)
+                return Self.render(streams, stats: QueryStats(asked: asked, started: started, entries: streams.reduce(0) { $0 + $1.entries.count }))
             }
-            return Self.render(try engine.range(expr, start: start, end: end, step: resolution))
+            let result = try engine.range(expr, start: start, end: end, step: resolution)
+            return Self.render(result, stats: QueryStats(asked: asked, started: started, entries: result.pointCount))
         }
     }
 
@@ -158,8 +161,11 @@ struct LokiRoutes: Sendable {
         }
         let time = try time(parameters, "time") ?? dependencies.clock.nowNanos()
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)
+        let asked = ContinuousClock.now
         return try await gate.run(timeout: dependencies.logLimits.timeout) { () throws -> JSONWriter in
-            Self.render(try engine.instant(expr, at: time))
+            let started = ContinuousClock.now
+            let result = try engine.instant(expr, at: time)
+            return Self.render(result, stats: QueryStats(asked: asked, started: started, entries: result.pointCount))
         }
     }
 
@@ -266,19 +272,48 @@ struct LokiRoutes: Sendable {
         return json
     }
 
-    static func render(_ streams: [LogStreamResult]) -> JSONWriter {
+    /// What Loki's `data.stats.summary` reports that tally measures too: the
+    /// seconds a query waited for a slot and ran, and the entries (or points) it returned.
+    struct QueryStats {
+        var queueSeconds: Double
+        var execSeconds: Double
+        var entries: Int
+
+        init(asked: ContinuousClock.Instant, started: ContinuousClock.Instant, entries: Int) {
+            queueSeconds = Self.seconds(started - asked)
+            execSeconds = Self.seconds(.now - started)
+            self.entries = entries
+        }
+
+        private static func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+
+        func write(to json: inout JSONWriter) {
+            json.raw(#","stats":{"summary":{"execTime":"#)
+            json.unescaped(String(execSeconds))
+            json.raw(#","queueTime":"#)
+            json.unescaped(String(queueSeconds))
+            json.raw(#","totalEntriesReturned":"#)
+            json.int(Int64(entries))
+            json.raw("}}")
+        }
+    }
+
+    static func render(_ streams: [LogStreamResult], stats: QueryStats) -> JSONWriter {
         var json = JSONWriter(capacity: 64 * 1024)
         json.raw(#"{"status":"success","data":{"resultType":"streams","result":"#)
         json.lokiStreams(streams)
+        stats.write(to: &json)
         json.raw("}}")
         return json
     }
 
-    static func render(_ result: LogQLResult) -> JSONWriter {
+    static func render(_ result: LogQLResult, stats: QueryStats) -> JSONWriter {
         var json = JSONWriter(capacity: 16 * 1024)
         switch result {
         case .streams(let streams):
-            return render(streams)
+            return render(streams, stats: stats)
         case .matrix(let series):
             json.raw(#"{"status":"success","data":{"resultType":"matrix","result":["#)
             for (i, s) in series.enumerated() {
@@ -305,10 +340,13 @@ struct LokiRoutes: Sendable {
         case .scalar(let time, let value):
             json.raw(#"{"status":"success","data":{"resultType":"scalar","result":"#)
             json.point(floorDivide(time, 1_000_000), value)
+            stats.write(to: &json)
             json.raw("}}")
             return json
         }
-        json.raw("]}}")
+        json.raw("]")
+        stats.write(to: &json)
+        json.raw("}}")
         return json
     }
 }

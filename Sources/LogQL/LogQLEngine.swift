@@ -24,6 +24,16 @@ public enum LogQLResult: Sendable {
     /// A metric query at one time.
     case vector(time: Int64, [MetricSample])
     case scalar(time: Int64, Double)
+
+    /// The entries, points or samples the answer holds (Loki's `totalEntriesReturned`).
+    public var pointCount: Int {
+        switch self {
+        case .streams(let streams): streams.reduce(0) { $0 + $1.entries.count }
+        case .matrix(let series): series.reduce(0) { $0 + $1.points.count }
+        case .vector(_, let samples): samples.count
+        case .scalar: 1
+        }
+    }
 }
 
 public struct LogStreamResult: Sendable {

@@ -287,7 +287,8 @@ let package = Package(
         .testTarget(
             name: "IngestServerTests",
             dependencies: [
-                "IngestServer", "Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "ConnectionAdmission",
+                "IngestServer", "Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "ConnectionAdmission", "LogStorage", "LogWire",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -46,6 +46,8 @@ public final class LogStore: Sendable, WALSource {
         /// segment may still meet their entries, so checkpoints keep their
         /// stream records until every hold has moved past it.
         var retired: [UInt32: (labels: Labels, lastSegment: Int)] = [:]
+        /// The last arrival time given to an entry without a time of its own.
+        var lastArrival = Int64.min
     }
 
     /// What opening the store found.
@@ -161,8 +163,11 @@ public final class LogStore: Sendable, WALSource {
 
     /// Stores a batch: every entry the rules accept is written to the WAL
     /// (fsynced first under `fsync: always`) and then becomes readable; the
-    /// others are counted by reason. `now` (nanoseconds) stamps entries
-    /// without a time of their own and anchors the limits.
+    /// others are counted by reason. `now` (nanoseconds) anchors the limits
+    /// and stamps entries without a time of their own, one nanosecond apart
+    /// and never going back, so that identical lines arriving together stay
+    /// distinct entries (a reader gives an identical (time, line) once).
+    /// Like Promtail's stamping at read time, one line at a time.
     @discardableResult
     public func append(_ batch: LogBatch, now: Int64) throws(AppendFailure) -> LogAppendResult {
         var result = LogAppendResult()
@@ -172,13 +177,23 @@ public final class LogStore: Sendable, WALSource {
             // Pass 1: decide each entry, logging new streams and encoding the WAL payload.
             var targets: [UInt32] = []
             targets.reserveCapacity(batch.count)
+            var times: [Int64] = []
+            times.reserveCapacity(batch.count)
             var records: [LogWALRecord] = []
             var payload: [UInt8] = []
             payload.reserveCapacity(batch.bytes.count)
             var fields: [UInt8] = []
             var newestInBatch: [UInt32: Int64] = [:]
             batch.forEach { entry in
-                let decision = decide(entry, now: now, state: &state, newest: &newestInBatch, records: &records)
+                let time: Int64
+                if let own = entry.timestamp {
+                    time = own
+                } else {
+                    state.lastArrival = max(now, state.lastArrival &+ 1)
+                    time = state.lastArrival
+                }
+                times.append(time)
+                let decision = decide(entry, time: time, now: now, state: &state, newest: &newestInBatch, records: &records)
                 switch decision {
                 case .failure(let reason, let message):
                     result.rejected[reason, default: 0] += 1
@@ -212,9 +227,9 @@ public final class LogStore: Sendable, WALSource {
             var bytes = 0
             batch.forEach { entry in
                 let id = targets[index]
+                let time = times[index]
                 index += 1
                 guard id != 0 else { return }
-                let time = entry.timestamp ?? now
                 let before = state.streams[id]!.footprint
                 Self.encodeFields(entry, into: &fields)
                 fields.withUnsafeBytes { encoded in
@@ -248,9 +263,8 @@ public final class LogStore: Sendable, WALSource {
 
     /// Finds or creates the entry's stream and checks the entry against the limits.
     private func decide(
-        _ entry: LogBatchEntry, now: Int64, state: inout State, newest: inout [UInt32: Int64], records: inout [LogWALRecord]
+        _ entry: LogBatchEntry, time: Int64, now: Int64, state: inout State, newest: inout [UInt32: Int64], records: inout [LogWALRecord]
     ) -> Decision {
-        let time = entry.timestamp ?? now
         if time > now.saturatingAdding(options.maxFutureNanos) {
             return .failure(.tooFarInFuture, "entry at \(formatNanos(time)) is more than \(options.maxFutureNanos / 1_000_000_000)s ahead of the clock")
         }

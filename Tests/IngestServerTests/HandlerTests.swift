@@ -1,5 +1,8 @@
 import Aggregation
 import ConnectionAdmission
+import LogStorage
+import LogWire
+import Logging
 import NIOCore
 import NIOEmbedded
 import Prometheus
@@ -181,5 +184,49 @@ struct StreamLineHandlerTests {
         #expect(fixture.metric("tally_statsd_tcp_evicted_connections_total") == 1)
         #expect(patient.current == 1)
         _ = try newcomer.finish()
+    }
+}
+
+@Suite("Log stream handler")
+struct LogStreamHandlerTests {
+    /// With the writer's two-batch ring full, the connection stops reading (counted) instead of
+    /// dropping; once the writer drains, reading resumes and every line is stored.
+    @Test func aFullWriterRingPausesReadingAndLosesNothing() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let registry = PrometheusCollectorRegistry()
+        let metrics = LogIngestMetrics(registry: registry)
+        let store = try LogStore(directory: dir.path, now: 1_000_000_000)
+        let clock = ManualClock()
+        let writers = LogWriters(store: store, lanes: 1, ringCapacity: 2, clock: clock, metrics: metrics, logger: Logger(label: "test"))
+        let router = LogLineRouter(decoder: LogDecoder(), writers: writers, metrics: metrics, listener: "logs_tcp", format: .lines, policy: .keep)
+        let channel = EmbeddedChannel(handler: LogStreamHandler(
+            framer: MessageFramer(mode: .lines, maxBytes: 65_536), router: router, clock: clock, metrics: metrics, backlog: ClosingBacklog()))
+        try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // About 400 KB: six batches of 64 KiB, three times what the ring holds while the writer is stopped.
+        let line = #"{"service":"flood","msg":"\#(String(repeating: "x", count: 100))"}"# + "\n"
+        try channel.writeInbound(ByteBuffer(string: String(repeating: line, count: 3_500)))
+        channel.pipeline.fireChannelReadComplete()
+        let paused = registry.emitToString().contains("tally_logs_tcp_backpressure_pauses_total 1")
+        #expect(paused, "the connection paused")
+        #expect(router.hasPending, "the batches the ring refused are held, not dropped")
+        // The writer starts; the handler's retries (every millisecond) hand the rest over.
+        writers.start()
+        for _ in 0..<5_000 where router.hasPending {
+            channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(!router.hasPending)
+        await writers.stop()
+        var stored = 0
+        for selection in try store.select([try LabelMatcher("service", .equal, "flood")], start: 0, end: .max) {
+            try selection.forEachEntry(start: 0, end: .max) { _ in
+                stored += 1
+                return true
+            }
+        }
+        #expect(stored == 3_500)
+        #expect(!registry.emitToString().contains(#"tally_logs_dropped_lines_total{reason="ring_full"} 1"#))
+        _ = try channel.finish()
     }
 }

@@ -112,6 +112,21 @@ struct LogStoreTests {
         #expect(try readAll(store).count == 2)
     }
 
+    /// Lines without a time of their own are stamped on arrival one nanosecond apart, never
+    /// going back: identical lines sent together (a burst of the same message) all stay.
+    @Test func identicalLinesWithoutATimeAreAllKept() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try LogStore(directory: dir.path, now: now)
+        let timeless = #"{"service":"api","msg":"heartbeat ok"}"#
+        try store.append(batch(Array(repeating: timeless, count: 5)), now: now)
+        // A later batch stamped with an earlier clock (it stepped back) still follows the first.
+        try store.append(batch(Array(repeating: timeless, count: 3)), now: now - second)
+        let got = try readAll(store)
+        #expect(got.count == 8)
+        #expect(got.map(\.time) == (0..<8).map { now + Int64($0) })
+    }
+
     @Test func everythingSurvivesASegmentAndAReopen() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

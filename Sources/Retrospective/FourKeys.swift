@@ -126,10 +126,9 @@ public struct FourKeysCalculator: Sendable {
         let deployDays = Set(mine.filter { $0.status == .success && $0.time >= spanStart && $0.time < end }.map { dayOf($0.time) }).count
         let weeks = Double(span) / (7 * 86_400_000)
         let daysPerWeek = weeks > 0 ? Double(deployDays) / weeks : 0
-        let deploysPerDay = Double(successes.count) / max(Double(end - start) / 86_400_000, 1e-9)
         let frequency = FourKeys.DeploymentFrequency(
             deploys: successes.count, deployDaysPerWeek: (daysPerWeek * 100).rounded() / 100,
-            tier: Tier.deploymentFrequency(deploysPerDay: deploysPerDay, deployDaysPerWeek: daysPerWeek))
+            tier: Tier.deploymentFrequency(deployDaysPerWeek: daysPerWeek))
 
         let leads = successes.map { Double($0.time - $0.commitTime) / 1000 }.sorted()
         let median = Self.median(leads)

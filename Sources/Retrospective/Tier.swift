@@ -14,10 +14,13 @@ public enum Tier: String, Sendable, Codable, Comparable {
 
     public static func < (lhs: Tier, rhs: Tier) -> Bool { lhs.rank < rhs.rank }
 
-    /// Deployment frequency: on demand (a deploy a day or more) is elite; at
-    /// least one deploy day a week high; at least one a month medium.
-    public static func deploymentFrequency(deploysPerDay: Double, deployDaysPerWeek: Double) -> Tier {
-        if deploysPerDay >= 1 { return .elite }
+    /// Deployment frequency, by deploy days (days with at least one successful
+    /// production deploy) as Apache DevLake counts them, not by deploys: ten
+    /// deploys in one afternoon are one deploy day. On demand (elite): three
+    /// deploy days a week or more; high: at least one a week; medium: at
+    /// least one a month (7/30 a week); low: fewer.
+    public static func deploymentFrequency(deployDaysPerWeek: Double) -> Tier {
+        if deployDaysPerWeek >= 3 { return .elite }
         if deployDaysPerWeek >= 1 { return .high }
         if deployDaysPerWeek >= 7.0 / 30.0 { return .medium }
         return .low

@@ -20,7 +20,7 @@ struct HTMLReportTests {
 
     @Test func theFourKeysAndTheirTiersAreInThePage() throws {
         let html = try page()
-        #expect(html.contains("3 deploys <span class=\"tier elite\">elite</span>"))
+        #expect(html.contains("3 deploys <span class=\"tier high\">high</span>"))
         #expect(html.contains(">2 h <span class=\"tier elite\">elite</span>"))
         #expect(html.contains(">100% <span class=\"tier low\">low</span>"))
         #expect(html.contains(">1.50 h <span class=\"tier high\">high</span>"))

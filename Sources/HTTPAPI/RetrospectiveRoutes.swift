@@ -68,7 +68,7 @@ struct RetrospectiveRoutes: Sendable {
                 switch DeliveryEvent.parse(fields, time: now) {
                 case .success(let parsed): event = parsed
                 case .failure(let error):
-                    problems.append("events[\(i)].\(error)")
+                    problems.append(error.described(prefix: "events[\(i)]."))
                     continue
                 }
                 let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

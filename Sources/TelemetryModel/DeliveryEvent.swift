@@ -61,20 +61,37 @@ public struct Incident: Sendable, Equatable {
     }
 }
 
-/// Why an event was refused: the field and what is wrong with it.
+/// Why an event was refused: every field that is wrong, and what is wrong
+/// with it, so that a sender fixes them all at once.
 public struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var field: String
-    public var reason: String
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public var field: String
+        public var reason: String
 
-    public init(field: String, reason: String) {
-        self.field = field
-        self.reason = reason
+        public var description: String { "\(field): \(reason)" }
     }
 
-    public var description: String { "\(field): \(reason)" }
+    /// In the order the fields are checked; never empty.
+    public var problems: [Problem]
 
-    /// A short label for `/metrics` (`missing_field`, `bad_time`, …).
+    public init(field: String, reason: String) {
+        problems = [Problem(field: field, reason: reason)]
+    }
+
+    init(_ problems: [Problem]) {
+        self.problems = problems
+    }
+
+    public var description: String { described() }
+
+    /// Every problem, each after `prefix` (`events[2].`), joined by "; ".
+    public func described(prefix: String = "") -> String {
+        problems.map { prefix + $0.description }.joined(separator: "; ")
+    }
+
+    /// A short label for `/metrics` (`missing_field`, `bad_time`, …), of the first problem.
     public var kind: String {
+        let reason = problems[0].reason
         if reason.hasPrefix("missing") { return "missing_field" }
         if reason.contains("time") { return "bad_time" }
         return "bad_value"
@@ -85,55 +102,72 @@ extension DeliveryEvent {
     /// Reads an event from its fields (strings, as every ingest path gives
     /// them). `time` is the record's own time when the fields have none (ms).
     public static func parse(_ fields: [String: String], time recordTime: Int64) -> Result<DeliveryEvent, EventError> {
-        func required(_ name: String) -> Result<String, EventError> {
+        var problems: [EventError.Problem] = []
+        func problem(_ field: String, _ reason: String) {
+            problems.append(EventError.Problem(field: field, reason: reason))
+        }
+        func required(_ name: String) -> String? {
             guard let value = fields[name].map({ $0.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed() }), !value.isEmpty else {
-                return .failure(EventError(field: name, reason: "missing"))
+                problem(name, "missing")
+                return nil
             }
-            return .success(String(value))
+            return String(value)
         }
-        func timeField(_ name: String) -> Result<Int64?, EventError> {
-            guard let text = fields[name], !text.isEmpty else { return .success(nil) }
-            do {
-                return .success(try parseTimestamp(text))
-            } catch {
-                return .failure(EventError(field: name, reason: "not a time (RFC 3339 or Unix seconds): \"\(text)\""))
+        /// nil when absent; `.some(nil)` when present but not a time (the problem is noted).
+        func timeField(_ name: String) -> Int64?? {
+            guard let text = fields[name], !text.isEmpty else { return .none }
+            guard let time = try? parseTimestamp(text) else {
+                problem(name, "not a time (RFC 3339 or Unix seconds): \"\(text)\"")
+                return .some(nil)
             }
+            return .some(time)
         }
-        do {
-            let kind = try required("event").get()
-            let service = try required("service").get()
-            let time = try timeField("time").get() ?? recordTime
-            switch kind {
-            case "deployment":
-                let statusText = try required("status").get()
-                guard let status = Deployment.Status(rawValue: statusText) else {
-                    throw EventError(field: "status", reason: "must be success, failure or rolled_back, not \"\(statusText)\"")
-                }
-                guard let commitTime = try timeField("commit_time").get() else { throw EventError(field: "commit_time", reason: "missing") }
-                guard commitTime <= time else {
-                    throw EventError(field: "commit_time", reason: "is after the deploy time (\(formatRFC3339(commitTime)) > \(formatRFC3339(time)))")
-                }
+        let kind = required("event")
+        let service = required("service")
+        let ownTime = timeField("time")
+        let time = (ownTime ?? recordTime) ?? recordTime
+        var event: DeliveryEvent?
+        switch kind {
+        case "deployment":
+            let statusText = required("status")
+            let status = statusText.flatMap { Deployment.Status(rawValue: $0) }
+            if let statusText, status == nil { problem("status", "must be success, failure or rolled_back, not \"\(statusText)\"") }
+            let commitTime: Int64?
+            switch timeField("commit_time") {
+            case .none:
+                problem("commit_time", "missing")
+                commitTime = nil
+            case .some(let parsed):
+                commitTime = parsed
+            }
+            if let commitTime, ownTime != .some(nil), commitTime > time {
+                problem("commit_time", "is after the deploy time (\(formatRFC3339(commitTime)) > \(formatRFC3339(time)))")
+            }
+            let version = required("version")
+            let sha = required("commit_sha")
+            if let service, let status, let commitTime, let version, let sha, problems.isEmpty {
                 let environment = fields["environment"].flatMap { $0.isEmpty ? nil : $0 } ?? "production"
-                return .success(.deployment(Deployment(
-                    service: service, version: try required("version").get(), commitSHA: try required("commit_sha").get(),
-                    commitTime: commitTime, status: status, environment: environment, time: time)))
-            case "incident":
-                let stateText = try required("state").get()
-                guard let state = Incident.State(rawValue: stateText) else {
-                    throw EventError(field: "state", reason: "must be opened or resolved, not \"\(stateText)\"")
-                }
-                return .success(.incident(Incident(
-                    id: try required("incident_id").get(), service: service, state: state,
-                    severity: fields["severity"].flatMap { $0.isEmpty ? nil : $0 },
-                    causedBy: fields["caused_by"].flatMap { $0.isEmpty ? nil : $0 }, time: time)))
-            default:
-                throw EventError(field: "event", reason: "must be deployment or incident, not \"\(kind)\"")
+                event = .deployment(Deployment(
+                    service: service, version: version, commitSHA: sha, commitTime: commitTime, status: status,
+                    environment: environment, time: time))
             }
-        } catch let error as EventError {
-            return .failure(error)
-        } catch {
-            return .failure(EventError(field: "event", reason: "\(error)"))
+        case "incident":
+            let stateText = required("state")
+            let state = stateText.flatMap { Incident.State(rawValue: $0) }
+            if let stateText, state == nil { problem("state", "must be opened or resolved, not \"\(stateText)\"") }
+            let id = required("incident_id")
+            if let service, let state, let id, problems.isEmpty {
+                event = .incident(Incident(
+                    id: id, service: service, state: state, severity: fields["severity"].flatMap { $0.isEmpty ? nil : $0 },
+                    causedBy: fields["caused_by"].flatMap { $0.isEmpty ? nil : $0 }, time: time))
+            }
+        case nil:
+            break
+        case let other?:
+            problem("event", "must be deployment or incident, not \"\(other)\"")
         }
+        if let event, problems.isEmpty { return .success(event) }
+        return .failure(EventError(problems))
     }
 }
 

@@ -243,6 +243,21 @@ struct DeliveryEventTests {
         }
         #expect(error.description.hasPrefix(reason), "\(error)")
     }
+
+    /// A 400 names every problem of an event, not only the first.
+    @Test func everyProblemOfAnEventIsListed() {
+        let fields = ["event": "deployment", "service": "api", "status": "done", "commit_time": "soon", "time": "yesterday"]
+        guard case .failure(let error) = DeliveryEvent.parse(fields, time: 0) else {
+            Issue.record("accepted \(fields)")
+            return
+        }
+        #expect(error.problems.map(\.field) == ["time", "status", "commit_time", "version", "commit_sha"], "\(error)")
+        #expect(error.described(prefix: "events[3].").hasPrefix(#"events[3].time: not a time (RFC 3339 or Unix seconds): "yesterday"; events[3].status: must be"#), "\(error)")
+        guard case .failure(let incident) = DeliveryEvent.parse(["event": "incident", "service": "api"], time: 0) else { return }
+        #expect(incident.description == "state: missing; incident_id: missing")
+        guard case .failure(let empty) = DeliveryEvent.parse([:], time: 0) else { return }
+        #expect(empty.description == "event: missing; service: missing")
+    }
 }
 
 @Suite("Service health")

@@ -85,7 +85,15 @@ public struct FourKeysCalculator: Sendable {
         var blamed = Set<String>()
         for incident in incidents where incident.state == .opened {
             openings[incident.service, default: []].append(incident.time)
-            if let cause = incident.causedBy { blamed.insert("\(incident.service)\u{0}\(cause)") }
+            guard let cause = incident.causedBy else { continue }
+            if let at = cause.firstIndex(of: "@"), at != cause.startIndex, cause.index(after: at) != cause.endIndex {
+                // `SERVICE@VERSION` or `SERVICE@SHA`: a deploy of another service (or of this one, named).
+                blamed.insert("\(cause[..<at])\u{0}\(cause[cause.index(after: at)...])")
+            } else {
+                // A version of the incident's own service, or a commit of any service (a SHA names one commit).
+                blamed.insert("\(incident.service)\u{0}\(cause)")
+                blamed.insert("\u{0}\(cause)")
+            }
         }
         self.openings = openings
         self.blamed = blamed
@@ -94,11 +102,15 @@ public struct FourKeysCalculator: Sendable {
     private let openings: [String: [Int64]]
     private let blamed: Set<String>
 
-    /// Whether a deploy failed: its status, an incident blaming its version
-    /// or commit, or an incident opening on its service within the window.
+    /// Whether a deploy failed: its status, an incident blaming it in
+    /// `caused_by` (its version, on its own service; its commit SHA, from any
+    /// service; `SERVICE@VERSION` or `SERVICE@SHA`, from any service), or an
+    /// incident opening on its service within the window.
     public func failed(_ deploy: Deployment) -> Bool {
         if deploy.status != .success { return true }
-        if blamed.contains("\(deploy.service)\u{0}\(deploy.version)") || blamed.contains("\(deploy.service)\u{0}\(deploy.commitSHA)") {
+        if blamed.contains("\(deploy.service)\u{0}\(deploy.version)") || blamed.contains("\(deploy.service)\u{0}\(deploy.commitSHA)")
+            || blamed.contains("\u{0}\(deploy.commitSHA)")
+        {
             return true
         }
         // The first opening at or after the deploy, by binary search (openings are in time order).

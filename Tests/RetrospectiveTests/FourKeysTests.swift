@@ -244,6 +244,29 @@ struct DeliveryEventTests {
         #expect(error.description.hasPrefix(reason), "\(error)")
     }
 
+    /// `caused_by` may blame a deploy of another service: by `SERVICE@VERSION`, or by its commit SHA;
+    /// a bare version names the incident's own service only (versions repeat across services).
+    @Test func causedByMayNameAnotherServicesDeploy() {
+        let events: [DeliveryEvent] = [
+            deploy("api", "v7", commit: "2026-11-01T09:00:00Z", "2026-11-01T10:00:00Z"),
+            deploy("db", "m3", commit: "2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z"),
+            deploy("web", "v7", commit: "2026-11-03T09:00:00Z", "2026-11-03T10:00:00Z"),
+            deploy("cache", "c1", commit: "2026-11-04T09:00:00Z", "2026-11-04T10:00:00Z"),
+            // Days later (outside the failure window), on other services.
+            incident("I-1", "web", .opened, "2026-11-10T10:00:00Z", causedBy: "api@v7"),
+            incident("I-2", "web", .opened, "2026-11-10T11:00:00Z", causedBy: "sha-m3"),
+            incident("I-3", "search", .opened, "2026-11-10T12:00:00Z", causedBy: "c1"),
+        ]
+        let judge = FourKeysCalculator(events: events)
+        func failed(_ service: String) -> Bool {
+            judge.deployments.first { $0.service == service }.map(judge.failed) ?? false
+        }
+        #expect(failed("api"), "api@v7 names api's deploy from an incident on web")
+        #expect(failed("db"), "a commit SHA names its deploy from any service")
+        #expect(!failed("web"), "web's own v7 is not the api@v7 that was blamed")
+        #expect(!failed("cache"), "a bare version blames the incident's own service (search), not cache")
+    }
+
     /// A 400 names every problem of an event, not only the first.
     @Test func everyProblemOfAnEventIsListed() {
         let fields = ["event": "deployment", "service": "api", "status": "done", "commit_time": "soon", "time": "yesterday"]

@@ -17,11 +17,36 @@ public struct DailyReport: Sendable, Codable, Equatable {
     public var history: History
     /// The largest moves against the day before: error lines, log lines, request rate, error ratio, p99.
     public var movers: [Mover]
+    /// Records of the day filed as deployments or incidents that are not valid events.
+    public var dataQuality: DataQuality
 
     enum CodingKeys: String, CodingKey {
         case date, timezone, events, services, notes, history, movers
         case fourKeys = "four_keys"
         case openIncidents = "open_incidents"
+        case dataQuality = "data_quality"
+    }
+
+    /// What the day's keys could not use, so that a sender can fix it.
+    public struct DataQuality: Sendable, Codable, Equatable {
+        /// Records of the day filed as events (`event: deployment|incident`) that did not check out.
+        public var refusedEvents: Int
+        /// The first of them (at most `listed`), oldest first, each with every problem.
+        public var refused: [Refused]
+
+        public static let listed = 20
+
+        public struct Refused: Sendable, Codable, Equatable {
+            public var time: String
+            public var service: String
+            public var event: String
+            public var problems: String
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case refused
+            case refusedEvents = "refused_events"
+        }
     }
 
     /// The last 30 days, day by day.

@@ -28,7 +28,7 @@ public struct DailyReportBuilder: Sendable {
     }
 
     /// The report for `day` with only log volumes as health (tests, and a store without metrics).
-    public func build(day: ReportDay, logLines: [String: [String: Int]] = [:], refusedEvents: Int = 0, now: Int64) -> DailyReport {
+    public func build(day: ReportDay, logLines: [String: [String: Int]] = [:], refusedEvents: [RefusedEvent] = [], now: Int64) -> DailyReport {
         var signals: [String: ServiceSignals] = [:]
         for (service, lines) in logLines {
             var s = ServiceSignals()
@@ -40,7 +40,7 @@ public struct DailyReportBuilder: Sendable {
 
     /// The report for `day`; `signals` are each service's health figures; `now` ages open incidents (ms).
     public func build(
-        day: ReportDay, signals: [String: ServiceSignals], refusedEvents: Int = 0, maxServices: Int = .max, now: Int64
+        day: ReportDay, signals: [String: ServiceSignals], refusedEvents: [RefusedEvent] = [], maxServices: Int = .max, now: Int64
     ) -> DailyReport {
         let logLines = signals.mapValues(\.logLines)
         let zone = day.timeZone
@@ -126,7 +126,15 @@ public struct DailyReportBuilder: Sendable {
         }
         var notes: [String] = []
         if deploysToday == 0 && incidentsToday == 0 { notes.append("No deployments or incidents were reported on \(day.text).") }
-        if refusedEvents > 0 { notes.append("\(refusedEvents) stored events were left out because a field was missing or malformed.") }
+        let refusedToday = refusedEvents.filter { $0.time >= start && $0.time < end }.sorted { $0.time < $1.time }
+        if !refusedToday.isEmpty {
+            notes.append("\(MarkdownReport.count(refusedToday.count, "stored event")) of the day \(refusedToday.count == 1 ? "was" : "were") left out because a field was missing or malformed (listed under data quality).")
+        }
+        let quality = DailyReport.DataQuality(
+            refusedEvents: refusedToday.count,
+            refused: refusedToday.prefix(DailyReport.DataQuality.listed).map {
+                DailyReport.DataQuality.Refused(time: formatRFC3339($0.time), service: $0.service, event: $0.event, problems: $0.problems)
+            })
         if activity.count > services.count {
             let left = activity.count - services.count
             notes.append("\(MarkdownReport.count(left, "quieter service")) \(left == 1 ? "is" : "are") not detailed (report.max_services is \(maxServices)); the overall keys count them.")
@@ -135,7 +143,7 @@ public struct DailyReportBuilder: Sendable {
             date: day.text, timezone: day.timeZoneName,
             events: DailyReport.EventCounts(deployments: deploysToday, incidents: incidentsToday),
             fourKeys: report(nil), services: perService, openIncidents: open, notes: notes, history: history,
-            movers: Self.movers(signals))
+            movers: Self.movers(signals), dataQuality: quality)
     }
 }
 

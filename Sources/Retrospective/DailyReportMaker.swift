@@ -21,7 +21,7 @@ public struct DailyReportMaker: Sendable {
     /// report that silently leaves it out.
     public func report(for day: ReportDay, now: Int64) throws(StoredDataError) -> DailyReport {
         let previousStart = ReportDay.midnight(ReportDay.localDay(of: day.start, day.timeZone) - 1, day.timeZone)
-        let history: (events: [DeliveryEvent], refused: Int)
+        let history: (events: [DeliveryEvent], refused: [RefusedEvent])
         let today: [String: [String: Int]]
         let yesterday: [String: [String: Int]]
         let templates: [String: [LogTemplate]]

@@ -51,6 +51,7 @@ public enum HTMLReport {
         html += incidentTimeline(report.history.incidents, days: report.history.days, timeZone: report.timezone)
         html += servicesTable(report)
         html += openIncidents(report.openIncidents)
+        html += dataQuality(report.dataQuality)
         html += "<footer>tally · the four keys as defined in docs/retrospective.md (DORA); tiers of the State of DevOps Report 2023.</footer>\n</body>\n</html>\n"
         return html
     }
@@ -218,6 +219,18 @@ public enum HTMLReport {
             let severity = incident.severity.map { " (\(escape($0)))" } ?? ""
             html += "<li><strong>\(escape(incident.incidentID))</strong> on \(escape(incident.service))\(severity), open since \(escape(incident.openedAt)), \(escape(MarkdownReport.duration(Double(incident.ageSeconds))))</li>"
         }
+        return html + "</ul></section>\n"
+    }
+
+    /// The day's records filed as events that did not check out, each with every problem.
+    private static func dataQuality(_ quality: DailyReport.DataQuality) -> String {
+        guard quality.refusedEvents > 0 else { return "" }
+        let verb = quality.refusedEvents == 1 ? "was" : "were"
+        var html = "<section id=\"data-quality\"><h2>Data quality</h2><p>\(escape(MarkdownReport.count(quality.refusedEvents, "record"))) of the day filed as an event did not check out and \(verb) left out of the keys.</p><ul>"
+        for refused in quality.refused {
+            html += "<li>\(escape(refused.time)) <strong>\(escape(refused.service.isEmpty ? "(no service)" : refused.service))</strong> \(escape(refused.event)): \(escape(refused.problems))</li>"
+        }
+        if quality.refusedEvents > quality.refused.count { html += "<li>… and \(quality.refusedEvents - quality.refused.count) more</li>" }
         return html + "</ul></section>\n"
     }
 

@@ -57,6 +57,15 @@ public enum MarkdownReport {
                 out += "- \(move.service), \(move.measure): \(number(move.yesterday)) → \(number(move.today)) (\(change))\n"
             }
         }
+        let quality = report.dataQuality
+        if quality.refusedEvents > 0 {
+            let verb = quality.refusedEvents == 1 ? "was" : "were"
+            out += "\n## Data quality\n\n\(count(quality.refusedEvents, "record")) of the day filed as an event did not check out and \(verb) left out of the keys:\n\n"
+            for refused in quality.refused {
+                out += "- \(refused.time) \(refused.service.isEmpty ? "(no service)" : refused.service) \(refused.event): \(refused.problems)\n"
+            }
+            if quality.refusedEvents > quality.refused.count { out += "- … and \(quality.refusedEvents - quality.refused.count) more\n" }
+        }
         return out
     }
 

@@ -42,7 +42,9 @@ struct RetrospectiveEndToEndTests {
 
         // 2. A structured log line with an event field, as gen-logs.py writes one (the duplicate counts once).
         let line = #"{"ts":"\#(iso(t - 300))","service":"web","level":"info","event":"deployment","version":"w1","commit_sha":"b1","commit_time":"\#(iso(t - 5_000))","status":"success","msg":"deployed web"}"#
-        try sendTCP(Array((line + "\n" + line + "\n").utf8), port: tally.logsPort)
+        // And one filed as a deploy that misses fields: kept, left out of the keys, listed under data quality.
+        let badDeploy = #"{"ts":"\#(iso(t - 250))","service":"web","level":"info","event":"deployment","version":"w2","status":"done","msg":"deployed web again"}"#
+        try sendTCP(Array((line + "\n" + line + "\n" + badDeploy + "\n").utf8), port: tally.logsPort)
 
         // 3. Health: StatsD counters and a timer for api, and error lines to cluster.
         for _ in 0..<2 {
@@ -75,6 +77,11 @@ struct RetrospectiveEndToEndTests {
         let lead = try #require(keys["lead_time_seconds"] as? [String: Any])
         #expect(lead["deploys"] as? Int == 2, "\(report)")
         #expect((json["services"] as? [String: Any])?.keys.sorted() == ["api", "web"], "\(report)")
+        let quality = try #require(json["data_quality"] as? [String: Any], "\(report)")
+        #expect(quality["refused_events"] as? Int == 1, "\(quality)")
+        let listed = (quality["refused"] as? [[String: String]])?.first
+        #expect(listed?["service"] == "web" && listed?["event"] == "deployment", "\(quality)")
+        #expect(listed?["problems"] == #"status: must be success, failure or rolled_back, not "done"; commit_time: missing; commit_sha: missing"#, "\(quality)")
         let apiHealth = try #require(((json["services"] as? [String: Any])?["api"] as? [String: Any])?["health"] as? [String: Any])
         #expect((apiHealth["request_rate"] as? Double).map { $0 > 0 } == true, "\(apiHealth)")
         #expect((apiHealth["error_ratio"] as? Double).map { abs($0 - 0.1) < 0.02 } == true, "\(apiHealth)")

@@ -36,6 +36,12 @@ let history: [DeliveryEvent] = [
 let utc = TimeZone(identifier: "UTC")!
 let reportNow = at("2026-11-21T07:00:00Z")
 
+/// A record filed as a deploy on the day, one the day before, both not valid events.
+let refused = [
+    RefusedEvent(time: at("2026-11-20T09:30:00Z"), service: "api", event: "deployment", problems: "commit_time: missing; version: missing"),
+    RefusedEvent(time: at("2026-11-19T09:30:00Z"), service: "api", event: "deployment", problems: "status: missing"),
+]
+
 @Suite("Four keys")
 struct FourKeysTests {
     @Test func theDayOverallAsWorkedOutByHand() throws {
@@ -121,7 +127,7 @@ struct FourKeysTests {
     @Test func theJSONMatchesTheGoldenFile() throws {
         let day = try ReportDay("2026-11-20", timeZone: utc, now: reportNow)
         let report = DailyReportBuilder(events: history).build(
-            day: day, logLines: ["api": ["info": 120, "error": 3]], now: reportNow)
+            day: day, logLines: ["api": ["info": 120, "error": 3]], refusedEvents: refused, now: reportNow)
         let json = String(decoding: report.json(), as: UTF8.self)
         let path = #filePath.split(separator: "/").dropLast().joined(separator: "/")
         let goldenPath = "/" + path + "/Golden/daily-2026-11-20.json"
@@ -137,7 +143,7 @@ struct FourKeysTests {
     @Test func theMarkdownMatchesTheGoldenFile() throws {
         let day = try ReportDay("2026-11-20", timeZone: utc, now: reportNow)
         let report = DailyReportBuilder(events: history).build(
-            day: day, logLines: ["api": ["info": 120, "error": 3]], now: reportNow)
+            day: day, logLines: ["api": ["info": 120, "error": 3]], refusedEvents: refused, now: reportNow)
         let markdown = MarkdownReport.render(report)
         let path = "/" + #filePath.split(separator: "/").dropLast().joined(separator: "/") + "/Golden/daily-2026-11-20.md"
         if ProcessInfo.processInfo.environment["TALLY_RECORD_GOLDEN"] == "1" { try markdown.write(toFile: path, atomically: true, encoding: .utf8) }

@@ -22,6 +22,10 @@ public final class ConnectionLimiter: Sendable {
     private let tickets = Mutex<[ObjectIdentifier: Ticket]>([:])
     /// Set while a sweep is scheduled (only one runs per listener).
     private let sweeping = Atomic<Bool>(false)
+    /// Orders the reports of `open`: each change is followed by a report that reads the count
+    /// under this lock, so the last report made holds the latest count (a refused connection
+    /// counts for a moment, and a report from another event loop may have seen it).
+    private let reporting = Mutex<Void>(())
 
     public init(limit: Int, minimumWait: Duration, observer: AdmissionObserver = AdmissionObserver()) {
         self.limit = limit
@@ -56,6 +60,7 @@ public final class ConnectionLimiter: Sendable {
         if open.add(1, ordering: .relaxed).newValue > limit, evictLongestWaiting(limit: 1) == 0 {
             open.subtract(1, ordering: .relaxed)
             observer.refused()
+            reportOpen()
             return nil
         }
         return register(channel)
@@ -73,7 +78,11 @@ public final class ConnectionLimiter: Sendable {
     public func leave(_ ticket: Ticket) {
         tickets.withLock { $0[ObjectIdentifier(ticket)] = nil }
         if !ticket.released.exchange(true, ordering: .relaxed) { open.subtract(1, ordering: .relaxed) }
-        observer.openChanged(current)
+        reportOpen()
+    }
+
+    private func reportOpen() {
+        reporting.withLock { _ in observer.openChanged(current) }
     }
 
     /// Open connections now.
@@ -82,7 +91,7 @@ public final class ConnectionLimiter: Sendable {
     private func register(_ channel: any Channel) -> Ticket {
         let ticket = Ticket(channel: channel)
         tickets.withLock { $0[ObjectIdentifier(ticket)] = ticket }
-        observer.openChanged(current)
+        reportOpen()
         return ticket
     }
 
@@ -103,6 +112,7 @@ public final class ConnectionLimiter: Sendable {
             observer.evicted()
             victim.channel.close(promise: nil)
         }
+        if !victims.isEmpty { reportOpen() }
         return victims.count
     }
 

@@ -12,7 +12,7 @@ import Synchronization
 /// while it does work (an HTTP request whose head has arrived). The one that
 /// has been waiting longest, for at least `minimumWait`, is closed to make
 /// room: at once for a new connection (`admit`), or while the listener stays
-/// full (`sweepWhileFull`, for HTTP, whose server stops accepting at the limit).
+/// full (for connections counted with `track`: HTTP, whose server stops accepting at the limit).
 public final class ConnectionLimiter: Sendable {
     public let limit: Int
     public let minimumWait: Duration

@@ -175,10 +175,9 @@ public final class LogStore: Sendable, WALSource {
         var toCompress: [(UInt32, Int)] = []
         try state.withLock { state throws(AppendFailure) in
             // Pass 1: decide each entry, logging new streams and encoding the WAL payload.
-            var targets: [UInt32] = []
+            // Each entry's stream (0: refused) and time, as pass 2 applies them.
+            var targets: [(id: UInt32, time: Int64)] = []
             targets.reserveCapacity(batch.count)
-            var times: [Int64] = []
-            times.reserveCapacity(batch.count)
             var records: [LogWALRecord] = []
             var payload: [UInt8] = []
             payload.reserveCapacity(batch.bytes.count)
@@ -192,15 +191,14 @@ public final class LogStore: Sendable, WALSource {
                     state.lastArrival = max(now, state.lastArrival &+ 1)
                     time = state.lastArrival
                 }
-                times.append(time)
                 let decision = decide(entry, time: time, now: now, state: &state, newest: &newestInBatch, records: &records)
                 switch decision {
                 case .failure(let reason, let message):
                     result.rejected[reason, default: 0] += 1
                     if result.firstRejection == nil { result.firstRejection = message }
-                    targets.append(0)
+                    targets.append((0, time))
                 case .success(let (id, time)):
-                    targets.append(id)
+                    targets.append((id, time))
                     Self.encodeFields(entry, into: &fields)
                     let text = entry.timestamp == nil ? nil : entry.timestampText
                     fields.withUnsafeBytes {
@@ -226,8 +224,7 @@ public final class LogStore: Sendable, WALSource {
             var index = 0
             var bytes = 0
             batch.forEach { entry in
-                let id = targets[index]
-                let time = times[index]
+                let (id, time) = targets[index]
                 index += 1
                 guard id != 0 else { return }
                 let before = state.streams[id]!.footprint

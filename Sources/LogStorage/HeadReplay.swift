@@ -21,7 +21,7 @@ struct HeadReplay {
         case LogWALRecord.streamKind:
             guard let (id, labels) = try? LogWALRecord.decodeStream(payload) else { return false }
             if streams[id] == nil {
-                streams[id] = HeadStream(id: id, labels: labels, key: LogStore.key(labels))
+                streams[id] = HeadStream(id: id, labels: labels, key: LogStore.key(labels), policy: StreamPolicy(labels, options: options))
             }
             return true
         case LogWALRecord.entriesKind:

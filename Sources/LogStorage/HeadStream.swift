@@ -29,6 +29,8 @@ struct HeadStream: Sendable {
     let labels: Labels
     /// The label bytes as a `LogBatch` lays them out: the stream's identity on the ingest path.
     let key: [UInt8]
+    /// Its retention, out-of-order window and segments, from its labels.
+    let policy: StreamPolicy
     var open = OpenChunk()
     var chunks: [HeadChunk] = []
     /// The newest entry's time, for the out-of-order window.
@@ -38,10 +40,11 @@ struct HeadStream: Sendable {
     /// Whether the stream's record is in the WAL.
     var logged = false
 
-    init(id: UInt32, labels: Labels, key: [UInt8]) {
+    init(id: UInt32, labels: Labels, key: [UInt8], policy: StreamPolicy) {
         self.id = id
         self.labels = labels
         self.key = key
+        self.policy = policy
     }
 
     var footprint: Int { open.footprint + chunks.reduce(0) { $0 + $1.footprint } }

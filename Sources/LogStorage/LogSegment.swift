@@ -25,6 +25,9 @@ struct SegmentStream: Sendable {
 /// ```
 /// The file descriptor stays open while the segment is in use, so a segment
 /// removed by retention can still be read by a query that holds it.
+/// One stream's chunks as a segment is written: its labels and its compressed chunks, oldest first.
+typealias SegmentContents = (labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])
+
 final class LogSegment: Sendable {
     static let magic: [UInt8] = Array("TLYS".utf8)
     static let version: UInt8 = 1
@@ -203,12 +206,21 @@ final class LogSegment: Sendable {
         }
     }
 
+    /// One chunk's compressed bytes, checked against its CRC, to copy into another segment.
+    func compressedChunk(_ meta: ChunkMeta) throws(StorageError) -> [UInt8] {
+        let bytes = try FileSystem.read(fd, offset: meta.offset, count: meta.length, path: path)
+        guard CRC32.checksum(bytes) == meta.crc else {
+            throw StorageError(.corrupt("chunk checksum mismatch"), path: path, offset: meta.offset)
+        }
+        return bytes
+    }
+
     // MARK: Writing
 
     /// Writes a segment: to `path.tmp`, fsynced, then renamed into place and
     /// the directory fsynced, so a crash leaves either no segment or a whole one.
     static func write(
-        path: String, streams: [(labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])]
+        path: String, streams: [SegmentContents]
     ) throws(StorageError) {
         let temporary = path + ".tmp"
         let fd = try FileSystem.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)

@@ -23,6 +23,7 @@ extension LogStore {
         }
         if due { writeSegment(now: now) }
         applyRetention(now: now)
+        mergeRuledSegments(now: now)
         updateGauges()
     }
 
@@ -32,7 +33,7 @@ extension LogStore {
     /// (and the WAL intact) for the next attempt.
     public func writeSegment(now: Int64) {
         // 1. Rotate the WAL and cut: everything logged so far is in the chunks taken here.
-        let prepared: (closed: Int, number: Int, streams: [(UInt32, Labels)], chunks: [UInt32: [Int]], cut: [(UInt32, Int)])?
+        let prepared: (closed: Int, streams: [(UInt32, Labels)], chunks: [UInt32: [Int]], cut: [(UInt32, Int)])?
         prepared = state.withLock { state in
             guard !state.sealing else { return nil }
             let closed: Int
@@ -51,15 +52,13 @@ extension LogStore {
             var chunks: [UInt32: [Int]] = [:]
             for (id, stream) in state.streams where !stream.chunks.isEmpty { chunks[id] = stream.chunks.map(\.serial) }
             let streams = state.streams.values.map { ($0.id, $0.labels) }
-            let number = state.nextSegment
-            state.nextSegment += 1
-            return (closed, number, streams, chunks, cut)
+            return (closed, streams, chunks, cut)
         }
         guard let prepared else { return }
         compress(prepared.cut)
-        // 2. Gather the compressed chunks, by stream.
-        let contents: [(labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])] = state.withLock { state in
-            var contents: [(labels: Labels, chunks: [(meta: ChunkMeta, bytes: [UInt8])])] = []
+        // 2. Gather the compressed chunks, by stream, in one segment per retention rule.
+        let groups: [(number: Int, rule: Int, streams: [SegmentContents])] = state.withLock { state in
+            var byRule: [Int: [SegmentContents]] = [:]
             for (id, serials) in prepared.chunks {
                 guard let stream = state.streams[id] else { continue }
                 var chunks: [(meta: ChunkMeta, bytes: [UInt8])] = []
@@ -70,29 +69,39 @@ extension LogStore {
                     }
                 }
                 chunks.sort { $0.meta.minTime < $1.meta.minTime }
-                if !chunks.isEmpty { contents.append((stream.labels, chunks)) }
+                if !chunks.isEmpty { byRule[stream.policy.rule, default: []].append((stream.labels, chunks)) }
             }
-            return contents.sorted { $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs) }
+            return byRule.keys.sorted().map { rule in
+                let number = state.nextSegment
+                state.nextSegment += 1
+                return (number, rule, byRule[rule]!.sorted { $0.labels.pairs.lexicographicallyPrecedes($1.labels.pairs) })
+            }
         }
-        // 3. Write the segment, outside the lock.
-        let path = directory + "/segments/" + LogStore.segmentName(prepared.number)
-        let segment: LogSegment
-        do {
-            try LogSegment.write(path: path, streams: contents)
-            segment = try LogSegment(path: path, number: prepared.number)
+        // 3. Write the segments, outside the lock; if one fails, those written are removed.
+        var written: [LogSegment] = []
+        do throws(StorageError) {
+            for group in groups {
+                let path = directory + "/segments/" + LogStore.segmentName(group.number)
+                try LogSegment.write(path: path, streams: group.streams)
+                written.append(try LogSegment(path: path, number: group.number))
+            }
         } catch {
+            for segment in written { unlink(segment.path) }
             metrics.segmentErrors.increment()
             logger.error("cannot write a log segment; its chunks stay in the head and the WAL", metadata: ["error": "\(error)"])
             state.withLock { $0.sealing = false }
             return
         }
-        metrics.segmentsWritten.increment()
+        metrics.segmentsWritten.increment(by: Int64(written.count))
         // 4. The segment is durable: drop its chunks from the head, and shrink the WAL
         // (but the segments a forwarder still reads, and the streams they name).
         let keepFrom = walHolds.withLock { $0.values.min() }
         let hasHolds = keepFrom != nil
         state.withLock { state in
-            state.segments.append(segment)
+            for segment in written {
+                state.segments.append(segment)
+                state.noteRetention(of: segment, options: options)
+            }
             for (id, serials) in prepared.chunks {
                 state.streams[id]?.chunks.removeAll { serials.contains($0.serial) }
             }
@@ -128,33 +137,6 @@ extension LogStore {
     static func segmentName(_ number: Int) -> String {
         let digits = String(number)
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".seg"
-    }
-
-    /// Deletes segments wholly older than the retention period, then the
-    /// oldest while the segments take more than `max_bytes`.
-    func applyRetention(now: Int64) {
-        let doomed: [LogSegment] = state.withLock { state in
-            var doomed = state.segments.filter { $0.maxTime < now.saturatingSubtracting(options.retentionNanos) }
-            var kept = state.segments.filter { $0.maxTime >= now.saturatingSubtracting(options.retentionNanos) }
-            if options.maxBytes > 0 {
-                var total = kept.reduce(0) { $0 + Int64($1.sizeBytes) }
-                while total > options.maxBytes, !kept.isEmpty {
-                    let oldest = kept.removeFirst()
-                    total -= Int64(oldest.sizeBytes)
-                    doomed.append(oldest)
-                }
-            }
-            state.segments = kept
-            return doomed
-        }
-        for segment in doomed {
-            // Queries holding the segment keep reading it through their open descriptor.
-            if unlink(segment.path) == 0 || errno == ENOENT {
-                metrics.retentionDeletions.increment()
-            } else {
-                logger.error("cannot delete an expired log segment", metadata: ["path": "\(segment.path)", "errno": "\(errno)"])
-            }
-        }
     }
 }
 

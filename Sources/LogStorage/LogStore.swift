@@ -33,6 +33,11 @@ public final class LogStore: Sendable, WALSource {
         var nextID: UInt32 = 1
         var nextSerial = 0
         var segments: [LogSegment] = []
+        /// Segments holding streams that a retention rule selects, by number: the longest
+        /// period of their streams. A segment not listed expires with the store's retention.
+        var ruledSegments: [Int: Int64] = [:]
+        /// True while small ruled segments are being merged, so only one merge runs.
+        var merging = false
         var nextSegment = 1
         var wal: WAL
         /// Bytes of the head's entries, raw and compressed.
@@ -137,6 +142,7 @@ public final class LogStore: Sendable, WALSource {
         }
         state.nextID = (head.streams.keys.max() ?? 0) + 1
         state.segments = segments
+        for segment in segments { state.noteRetention(of: segment, options: options) }
         state.nextSegment = (segments.map(\.number).max() ?? 0) + 1
         state.nextSerial = head.nextSerial
         state.headBytes = state.streams.values.reduce(0) { $0 + $1.footprint }
@@ -265,30 +271,32 @@ public final class LogStore: Sendable, WALSource {
         if time > now.saturatingAdding(options.maxFutureNanos) {
             return .failure(.tooFarInFuture, "entry at \(formatNanos(time)) is more than \(options.maxFutureNanos / 1_000_000_000)s ahead of the clock")
         }
-        if time < now.saturatingSubtracting(options.retentionNanos) {
-            return .failure(.tooOld, "entry at \(formatNanos(time)) is older than the retention period")
-        }
         let key = entry.labelBytes
         let hash = entry.streamHash
         var id: UInt32?
         for candidate in state.byHash[hash] ?? [] where state.streams[candidate]!.key.elementsEqual(key) {
             id = candidate
         }
-        if id == nil {
+        if let id {
+            let policy = state.streams[id]!.policy
+            if let failure = Self.tooOld(time, now: now, policy: policy) { return failure }
+        } else {
             guard entry.labelCount <= options.maxLabelsPerStream else {
                 return .failure(.tooManyLabels, "stream has \(entry.labelCount) labels, at most \(options.maxLabelsPerStream) are allowed")
             }
+            var pairs: [Label] = []
+            entry.forEachLabel { name, value in
+                pairs.append(Label(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            }
+            let labels = Labels(pairs)
+            let policy = StreamPolicy(labels, options: options)
+            if let failure = Self.tooOld(time, now: now, policy: policy) { return failure }
             guard state.streams.count < options.maxStreams else {
                 return .failure(.streamLimit, "new stream refused: \(options.maxStreams) streams is the limit (max_streams)")
             }
-            var labels: [Label] = []
-            entry.forEachLabel { name, value in
-                labels.append(Label(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
-            }
             let newID = state.nextID
             state.nextID += 1
-            let stream = HeadStream(id: newID, labels: Labels(labels), key: Array(key))
-            state.streams[newID] = stream
+            state.streams[newID] = HeadStream(id: newID, labels: labels, key: Array(key), policy: policy)
             state.byHash[hash, default: []].append(newID)
             id = newID
         }
@@ -296,12 +304,19 @@ public final class LogStore: Sendable, WALSource {
         if !state.streams[streamID]!.logged, !records.contains(where: { if case .stream(let logged, _) = $0 { logged == streamID } else { false } }) {
             records.append(.stream(id: streamID, labels: state.streams[streamID]!.labels))
         }
+        let window = state.streams[streamID]!.policy.outOfOrderWindowNanos
         let newestSoFar = max(state.streams[streamID]!.newest, newest[streamID] ?? .min)
-        if newestSoFar != .min, time < newestSoFar.saturatingSubtracting(options.outOfOrderWindowNanos) {
-            return .failure(.outOfOrder, "entry at \(formatNanos(time)) is more than \(options.outOfOrderWindowNanos / 1_000_000_000)s behind its stream's newest entry")
+        if newestSoFar != .min, time < newestSoFar.saturatingSubtracting(window) {
+            return .failure(.outOfOrder, "entry at \(formatNanos(time)) is more than \(window / 1_000_000_000)s behind its stream's newest entry")
         }
         newest[streamID] = max(newestSoFar, time)
         return .success((streamID, time))
+    }
+
+    /// The refusal of an entry older than its stream's retention period, or nil.
+    private static func tooOld(_ time: Int64, now: Int64, policy: StreamPolicy) -> Decision? {
+        guard time < now.saturatingSubtracting(policy.retentionNanos) else { return nil }
+        return .failure(.tooOld, "entry at \(formatNanos(time)) is older than its stream's retention period (\(policy.retentionNanos / 1_000_000_000)s)")
     }
 
     /// Re-encodes a batch entry's fields in the chunks' form.

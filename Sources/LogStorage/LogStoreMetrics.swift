@@ -11,6 +11,7 @@ struct LogStoreMetrics: Sendable {
     let segments: Gauge
     let segmentBytes: Gauge
     let segmentsWritten: Counter
+    let segmentMerges: Counter
     let segmentErrors: Counter
     let walErrors: Counter
     let walFsyncs: Counter
@@ -39,6 +40,7 @@ struct LogStoreMetrics: Sendable {
         segments = gauge("tally_logs_segments", "Log segment files.")
         segmentBytes = gauge("tally_logs_segment_bytes", "Bytes of log segment files.")
         segmentsWritten = counter("tally_logs_segments_written", "Log segments written from the head.")
+        segmentMerges = counter("tally_logs_segment_merges", "Merges of small segments of rule-selected streams (retention_stream) into one.")
         segmentErrors = counter("tally_logs_segment_errors", "Failed attempts to write a log segment (retried).")
         walErrors = counter("tally_logs_wal_errors", "Failed writes or fsyncs of the log WAL.")
         walFsyncs = counter("tally_logs_wal_fsyncs", "fsyncs of the log WAL.")

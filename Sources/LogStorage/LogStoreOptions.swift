@@ -17,7 +17,10 @@ public struct LogStoreOptions: Sendable {
     public var maxFutureNanos: Int64 = 600_000_000_000
     /// Segments wholly older than this (behind the clock) are deleted (nanoseconds).
     public var retentionNanos: Int64 = 15 * 86_400_000_000_000
-    /// When above zero, the oldest segments are deleted until they take at most this many bytes.
+    /// Streams with a retention and out-of-order window of their own; the first matching rule applies.
+    public var retentionStreams: [StreamRetention] = []
+    /// When above zero, the oldest segments are deleted until they take at most this many bytes
+    /// (only segments under `retentionNanos`: those of `retentionStreams` keep their period).
     public var maxBytes: Int64 = 0
     /// Distinct streams the head holds at most; entries of a new stream beyond it are refused.
     public var maxStreams = 10_000

@@ -2,6 +2,7 @@ import DurableFiles
 import Foundation
 import IngestServer
 import Logging
+import LogQL
 import LogStorage
 import PromQL
 import Retrospective
@@ -445,6 +446,7 @@ private func readLogStore(
     case "max_streams": options.maxStreams = try reader.int(value, path, range: 1...10_000_000)
     case "max_labels_per_stream": options.maxLabelsPerStream = try reader.int(value, path, range: 1...64)
     case "out_of_order_window": options.outOfOrderWindowNanos = try reader.durationNanos(value, path, minimum: 0)
+    case "retention_stream": options.retentionStreams = try readRetentionStreams(value, path, reader: reader)
     case "max_future": options.maxFutureNanos = try reader.durationNanos(value, path, minimum: 0)
     case "chunk_size": options.chunkTargetBytes = try reader.bytes(value, path, range: (4 << 10)...(64 << 20))
     case "segment_duration": options.segmentDurationNanos = try reader.durationNanos(value, path, minimum: 1_000)
@@ -456,6 +458,44 @@ private func readLogStore(
     case "wal_segment_size": options.walSegmentBytes = try reader.bytes(value, path, range: (64 << 10)...(1 << 30))
     default: throw reader.unknown(key, value, path)
     }
+}
+
+/// `logs.storage.retention_stream`, shaped like Loki's: a list of
+/// `{selector, period, out_of_order_window}`, the selector a LogQL stream selector.
+private func readRetentionStreams(_ node: Node, _ path: String, reader: Reader) throws(ConfigError) -> [StreamRetention] {
+    guard let sequence = node.sequence else {
+        throw reader.error(node, path, #"expected a list such as [{selector: '{event=~"deployment|incident"}', period: 400d}]"#)
+    }
+    var rules: [StreamRetention] = []
+    for (index, item) in sequence.enumerated() {
+        let itemPath = "\(path)[\(index)]"
+        var matchers: [LabelMatcher]?
+        var period: Int64?
+        var window: Int64?
+        try reader.section(item, path: itemPath) { key, value, path throws(ConfigError) in
+            switch key {
+            case "selector":
+                let text = try reader.string(value, path)
+                let parsed: LogQLExpr
+                do {
+                    parsed = try LogQLParser.parse(text)
+                } catch {
+                    throw reader.error(value, path, "not a LogQL stream selector: \(error)")
+                }
+                guard case .logs(let selector) = parsed, selector.stages.isEmpty else {
+                    throw reader.error(value, path, #"expected a stream selector alone, such as {event=~"deployment|incident"}"#)
+                }
+                matchers = selector.matchers
+            case "period": period = try reader.durationNanos(value, path, minimum: 60_000)
+            case "out_of_order_window": window = try reader.durationNanos(value, path, minimum: 0)
+            default: throw reader.unknown(key, value, path)
+            }
+        }
+        guard let matchers else { throw reader.error(item, itemPath, "missing `selector`") }
+        guard let period else { throw reader.error(item, itemPath, "missing `period`") }
+        rules.append(StreamRetention(matchers: matchers, periodNanos: period, outOfOrderWindowNanos: window))
+    }
+    return rules
 }
 
 /// One PromQL query of `report.health` or `report.services.NAME`, checked by parsing it.

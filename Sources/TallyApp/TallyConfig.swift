@@ -67,7 +67,7 @@ public struct TallyConfig: Sendable {
     /// The log listeners and their writers.
     public var logs = LogListenerConfig()
     /// The log store: chunks, segments, WAL, retention.
-    public var logStore = LogStoreOptions()
+    public var logStore = TallyConfig.defaultLogStore
     /// LogQL limits: lines per query, series, timeout.
     public var logQuery = LogQLLimits()
     /// The largest Loki push or `/api/v1/logs` body, after decompression.
@@ -94,4 +94,16 @@ public struct TallyConfig: Sendable {
     public var maxPointsPerSeries = 11_000
 
     public init() {}
+
+    /// The log store's defaults, with delivery events kept 400 days and
+    /// accepted at any age within them, so that a year of history can be
+    /// imported and the report can compare against it.
+    static var defaultLogStore: LogStoreOptions {
+        var options = LogStoreOptions()
+        if let events = try? LabelMatcher("event", .regexMatch, "deployment|incident") {
+            let days400: Int64 = 400 * 86_400_000_000_000
+            options.retentionStreams = [StreamRetention(matchers: [events], periodNanos: days400, outOfOrderWindowNanos: days400)]
+        }
+        return options
+    }
 }

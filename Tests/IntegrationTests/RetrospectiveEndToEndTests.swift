@@ -128,4 +128,52 @@ struct RetrospectiveEndToEndTests {
         #expect(malformed.status == 400 && malformed.body.contains("YYYY-MM-DD"), "\(malformed.body)")
         #expect(await tally.stop() == 0)
     }
+
+    /// History imported after today's events (the stream's newest), as a team adopting tally
+    /// would replay git and CI: every event is kept, and the 30-day keys are computed from it.
+    @Test func aMonthOfHistoryImportedAfterToday() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let now = Int(Date().timeIntervalSince1970)
+        let reportDay = now - now % 86_400 - 86_400 // yesterday, 00:00 UTC
+        let date = String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(reportDay))).prefix(10))
+        func post(_ body: String) async throws -> (status: Int, body: String) {
+            try await tally.post("/api/v1/events", body: Array(body.utf8), headers: [("Content-Type", "application/json")])
+        }
+        // Today's deploy first: the events' stream now has a newest entry.
+        let todays = try await post(#"{"event":"deployment","service":"api","version":"today","commit_sha":"t0","commit_time":\#(now - 600),"status":"success","time":\#(now - 60)}"#)
+        #expect(todays.status == 200, "\(todays.body)")
+        // Then the 30 days ending yesterday: a deploy of api at noon every day (committed two hours
+        // before), a failed one at 12:30 every fifth day, and three half-hour incidents of db.
+        var history: [String] = []
+        for i in 0..<30 {
+            let noon = reportDay - i * 86_400 + 43_200
+            history.append(#"{"event":"deployment","service":"api","version":"v\#(i)","commit_sha":"c\#(i)","commit_time":\#(noon - 7_200),"status":"success","time":\#(noon)}"#)
+            if i % 5 == 0 {
+                history.append(#"{"event":"deployment","service":"api","version":"f\#(i)","commit_sha":"f\#(i)","commit_time":\#(noon - 600),"status":"failure","time":\#(noon + 1_800)}"#)
+            }
+            if i % 10 == 3 {
+                history.append(#"{"event":"incident","service":"db","incident_id":"DB-\#(i)","state":"opened","severity":"sev2","time":\#(noon - 36_000)}"#)
+                history.append(#"{"event":"incident","service":"db","incident_id":"DB-\#(i)","state":"resolved","time":\#(noon - 34_200)}"#)
+            }
+        }
+        let imported = try await post("[" + history.joined(separator: ",") + "]")
+        #expect(imported.status == 200 && imported.body.contains(#""accepted":\#(history.count)"#), "\(imported.body)")
+        let report = try await tally.waitFor("/api/v1/report/daily?date=\(date)") { status, _ in status == 200 }
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        let month = try #require((json["four_keys"] as? [String: Any])?["last_30_days"] as? [String: Any], "\(report)")
+        let frequency = try #require(month["deployment_frequency"] as? [String: Any])
+        #expect(frequency["deploys"] as? Int == 30 && frequency["deploy_days_per_week"] as? Double == 7, "\(frequency)")
+        #expect(frequency["tier"] as? String == "elite", "\(frequency)")
+        let failure = try #require(month["change_failure_rate"] as? [String: Any])
+        #expect(failure["deploys"] as? Int == 36 && failure["failed"] as? Int == 6, "\(failure)")
+        let lead = try #require(month["lead_time_seconds"] as? [String: Any])
+        #expect(lead["median"] as? Double == 7_200 && lead["deploys"] as? Int == 30, "\(lead)")
+        let restore = try #require(month["time_to_restore_seconds"] as? [String: Any])
+        #expect(restore["median"] as? Double == 1_800 && restore["resolved"] as? Int == 3, "\(restore)")
+        // The day itself: one success, one failure (i = 0).
+        let day = try #require(json["four_keys"] as? [String: Any])
+        #expect((day["change_failure_rate"] as? [String: Any])?["deploys"] as? Int == 2, "\(day)")
+        #expect(await tally.stop() == 0)
+    }
 }

@@ -90,6 +90,11 @@ struct ConfigLoaderTests {
         #expect(store.maxStreams == storeDefaults.maxStreams)
         #expect(store.maxLabelsPerStream == storeDefaults.maxLabelsPerStream)
         #expect(store.outOfOrderWindowNanos == storeDefaults.outOfOrderWindowNanos)
+        let rules = { (options: LogStoreOptions) in
+            options.retentionStreams.map { "\($0.matchers) \($0.periodNanos) \($0.outOfOrderWindowNanos ?? -1)" }
+        }
+        #expect(rules(store) == rules(storeDefaults))
+        #expect(rules(store) == [#"[event=~"deployment|incident"] 34560000000000000 34560000000000000"#])
         #expect(store.maxFutureNanos == storeDefaults.maxFutureNanos)
         #expect(store.chunkTargetBytes == storeDefaults.chunkTargetBytes)
         #expect(store.segmentDurationNanos == storeDefaults.segmentDurationNanos)
@@ -111,6 +116,24 @@ struct ConfigLoaderTests {
     @Test func reportTimeZonesAreChecked() throws {
         #expect(try ConfigLoader.load(yaml: "report:\n  timezone: Europe/Berlin\n", file: "t.yaml").report.timeZone.identifier == "Europe/Berlin")
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  timezone: Mars/Olympus\n", file: "t.yaml") }
+    }
+
+    @Test func retentionStreamRulesAreRead() throws {
+        let yaml = "logs:\n  storage:\n    retention_stream:\n      - selector: '{team=\"infra\", env!=\"dev\"}'\n        period: 90d\n"
+        let rules = try ConfigLoader.load(yaml: yaml, file: "t.yaml").logStore.retentionStreams
+        #expect(rules.count == 1)
+        #expect(rules.first?.matchers.map(\.description) == [#"team="infra""#, #"env!="dev""#])
+        #expect(rules.first?.periodNanos == Int64(90 * 86_400) * 1_000_000_000)
+        #expect(rules.first?.outOfOrderWindowNanos == nil)
+        for (bad, message) in [
+            ("[{period: 1d}]", "missing `selector`"), ("[{selector: '{a=\"b\"}'}]", "missing `period`"),
+            ("[{selector: '{a=\"b\"} |= \"x\"', period: 1d}]", "a stream selector alone"),
+            ("[{selector: 'a=b', period: 1d}]", "not a LogQL stream selector"),
+        ] {
+            #expect { try ConfigLoader.load(yaml: "logs:\n  storage:\n    retention_stream: \(bad)\n", file: "t.yaml") } throws: {
+                "\($0)".contains(message)
+            }
+        }
     }
 
     @Test func logLabelFieldsAreChecked() {

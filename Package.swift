@@ -84,6 +84,17 @@ let package = Package(
             swiftSettings: hotPath
         ),
 
+        // MARK: Hourly sketches of summary families on disk, for quantiles over days.
+        .target(
+            name: "SketchStorage",
+            dependencies: [
+                "Aggregation", "TelemetryModel", "DurableFiles", "BlockCodec",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: Compression and checksums from the system's libz.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
@@ -188,6 +199,7 @@ let package = Package(
             dependencies: [
                 "TelemetryModel", "Aggregation", "IngestServer", "HTTPAPI", "TimeSeriesStorage", "PromQL",
                 "DurableFiles", "LogStorage", "LogWire", "LogQL", "Retrospective", "Forwarding", "WebSecurity", "ConnectionAdmission",
+                "SketchStorage",
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -262,6 +274,9 @@ let package = Package(
             name: "RetrospectiveTests", dependencies: ["Retrospective", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"],
             exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "LogQLTests", dependencies: ["LogQL", "LogStorage", "LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
+        .testTarget(
+            name: "SketchStorageTests", dependencies: ["SketchStorage", "Aggregation", "TelemetryModel", "DurableFiles", "TallyTestKit"],
+            swiftSettings: strict),
         .testTarget(name: "LogStorageTests", dependencies: ["LogStorage", "LogWire", "TelemetryModel", "DurableFiles", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "RingBuffersTests", dependencies: ["RingBuffers"], swiftSettings: strict),
         .testTarget(

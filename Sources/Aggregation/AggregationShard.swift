@@ -61,11 +61,18 @@ public final class AggregationShard {
     /// An agent's counters: the cumulative total already exported, by series
     /// index, so an export carries the interval's increment.
     private var forwardedTotals: [Double] = []
+    /// Where each interval's values of every summary family go, merged by family.
+    private let rollupSink: (any SketchRollupSink)?
+    /// The interval's values of each summary family (by family hash), across its series.
+    private var rollups: [Int: SketchRollup] = [:]
+    /// Families whose last series was released: their rollup goes after the next hand-over.
+    private var endedFamilies: [Int] = []
 
     public init(
         config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink,
-        catalog: MetricCatalog? = nil, exportsAggregates: Bool = false
+        catalog: MetricCatalog? = nil, exportsAggregates: Bool = false, rollupSink: (any SketchRollupSink)? = nil
     ) {
+        self.rollupSink = rollupSink
         self.catalog = catalog
         self.exportsAggregates = exportsAggregates
         self.config = config
@@ -244,6 +251,7 @@ public final class AggregationShard {
                 }
                 aux = summaries.append(SummaryState(refs: start))
             }
+            if rollupSink != nil, rollups[familyHash] == nil { rollups[familyHash] = SketchRollup(name: name, kind: kind) }
         case .set:
             aux = sets.place(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision), reusing: &freeSets)
         case .counter, .gauge:
@@ -353,7 +361,22 @@ public final class AggregationShard {
             metrics?.seriesExpired.increment(by: Int64(expired))
         }
         metrics?.flushSamples.increment(by: Int64(out.count))
+        handOverRollups(intervalEnd: timestamp)
         return out
+    }
+
+    /// Gives the sink the interval's rollups of the families that had values, and forgets
+    /// those of families that ended.
+    private func handOverRollups(intervalEnd: Int64) {
+        guard let rollupSink else { return }
+        var ready: [SketchRollup] = []
+        for hash in rollups.keys where !rollups[hash]!.isEmpty {
+            ready.append(rollups[hash]!)
+            rollups[hash]!.sketch.reset(keepMemory: true)
+        }
+        for hash in endedFamilies where familyKinds[hash] == nil { rollups[hash] = nil }
+        endedFamilies.removeAll()
+        if !ready.isEmpty { rollupSink.add(ready, intervalEnd: intervalEnd) }
     }
 
     /// Calls `body` with each output of a series that holds a current value:
@@ -404,6 +427,7 @@ public final class AggregationShard {
         families[entry.ref] = nil
         if let known = familyKinds[entry.familyHash] {
             familyKinds[entry.familyHash] = known.series > 1 ? (known.kind, known.series - 1) : nil
+            if known.series == 1, rollupSink != nil { endedFamilies.append(entry.familyHash) }
         }
         freeSeries.append(index)
         return released
@@ -439,6 +463,7 @@ public final class AggregationShard {
                 summary.pointee.sketch.quantiles(config.quantiles, mapping: mapping) { k, value in
                     out.append(RefSample(ref: refBase[k], timestamp: timestamp, value: value / divisor))
                 }
+                if rollupSink != nil { rollups[entry.familyHash]?.sketch.merge(summary.pointee.sketch) }
                 out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: summary.pointee.sketch.min / divisor))
                 out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
                 summary.pointee.totalCount += count

@@ -132,9 +132,10 @@ struct RetrospectiveRoutes: Sendable {
         }
         let store = self.store
         let querier = dependencies.querier
+        let sketches = dependencies.sketches
         return try await NIOThreadPool.singleton.runIfActive {
             do throws(StoredDataError) {
-                return try DailyReportMaker(store: store, querier: querier, config: config).report(for: day, now: now)
+                return try DailyReportMaker(store: store, querier: querier, sketches: sketches, config: config).report(for: day, now: now)
             } catch {
                 throw APIError(type: .internalError, message: "the report cannot be made: \(error.message)")
             }

@@ -58,7 +58,7 @@ public final class AggregationService: Service {
         shardCount: Int, ringCapacity: Int, config: AggregationConfig, maxSeries: Int,
         flushIntervalMillis: Int64, sink: any SampleSink, clock: any WallClock,
         metrics: AggregationMetrics, registry: PrometheusCollectorRegistry, logger: Logger,
-        catalog: MetricCatalog? = nil, exporter: (any AggregateExportSink)? = nil
+        catalog: MetricCatalog? = nil, exporter: (any AggregateExportSink)? = nil, rollupSink: (any SketchRollupSink)? = nil
     ) {
         precondition(shardCount > 0 && flushIntervalMillis > 0)
         self.exporter = exporter
@@ -74,7 +74,8 @@ public final class AggregationService: Service {
             ShardState(
                 eventLoop: loops[index % loops.count],
                 shard: AggregationShard(
-                    config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog, exportsAggregates: exporter != nil),
+                    config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog, exportsAggregates: exporter != nil,
+                    rollupSink: rollupSink),
                 input: input, nextFlush: firstFlush)
         }
         self.sink = sink

@@ -4,16 +4,20 @@ import TelemetryModel
 
 /// Reads everything a day's report needs from the stores and builds it:
 /// the events of the last 61 days, the log volume and error templates of
-/// the day and the day before, and each service's health through PromQL.
+/// the day and the day before, and each service's health through PromQL
+/// and the sketch archive.
 /// Blocking work: callers run it off the event loops.
 public struct DailyReportMaker: Sendable {
     let store: LogStore
     let querier: any SeriesQuerier
+    /// The day's merged latency sketches; without it, only a PromQL `p99_latency` gives the p99.
+    let sketches: (any SketchQuerier)?
     let config: ReportConfig
 
-    public init(store: LogStore, querier: any SeriesQuerier, config: ReportConfig) {
+    public init(store: LogStore, querier: any SeriesQuerier, sketches: (any SketchQuerier)? = nil, config: ReportConfig) {
         self.store = store
         self.querier = querier
+        self.sketches = sketches
         self.config = config
     }
 
@@ -48,16 +52,25 @@ public struct DailyReportMaker: Sendable {
         }
         let services = DailyReportBuilder.busiest(activity, limit: config.maxServices)
         var signals: [String: DailyReportBuilder.ServiceSignals] = [:]
+        let healthQueries = Dictionary(uniqueKeysWithValues: services.map { ($0, config.serviceHealth[$0] ?? config.health) })
+        var p99s: (day: [String: Double], before: [String: Double]) = ([:], [:])
+        if let sketches {
+            p99s.day = try HealthProbe.sketchP99s(sketches: sketches, queries: healthQueries, start: day.start, end: day.end)
+            p99s.before = try HealthProbe.sketchP99s(sketches: sketches, queries: healthQueries, start: previousStart, end: day.start)
+        }
         for service in services {
             var s = DailyReportBuilder.ServiceSignals()
             s.logLines = today[service] ?? [:]
             s.previousLogLines = yesterday[service] ?? [:]
             s.errorTemplates = templates[service] ?? []
-            let queries = config.serviceHealth[service] ?? config.health
+            let queries = healthQueries[service] ?? config.health
             let now = try HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.end)
             let before = try HealthProbe.metrics(querier: querier, queries: queries, service: service, end: day.start)
             (s.requestRate, s.errorRatio, s.p99Latency) = now
             (s.previousRequestRate, s.previousErrorRatio, s.previousP99Latency) = before
+            if queries.p99Latency == nil {
+                (s.p99Latency, s.previousP99Latency) = (p99s.day[service], p99s.before[service])
+            }
             s.sloObjective = config.sloObjectives[service]
             signals[service] = s
         }

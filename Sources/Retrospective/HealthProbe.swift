@@ -3,7 +3,7 @@ import LogStorage
 import PromQL
 import TelemetryModel
 
-/// The PromQL behind a service's request rate, error ratio and p99 latency
+/// What gives a service's request rate, error ratio and p99 latency
 /// (`report.health` in tally.yaml). `$service` stands for the service name
 /// made a metric name (`api.gw` → `api_gw`). The defaults fit StatsD's
 /// naming: a counter `SERVICE.requests`, a counter `SERVICE.errors` and a
@@ -11,7 +11,13 @@ import TelemetryModel
 public struct HealthQueries: Sendable, Equatable {
     public var requestRate = "sum(rate($service_requests_total[1d]))"
     public var errorRatio = "sum(rate($service_errors_total[1d])) / sum(rate($service_requests_total[1d]))"
-    public var p99Latency = #"max(quantile_over_time(0.99, $service_latency_seconds{quantile="0.99"}[1d]))"#
+    /// The summary family (a timer, histogram or distribution, by its output
+    /// name) whose sketches, merged over the day and across its series, give
+    /// the p99: the 99th percentile of every value of the day.
+    public var latencyMetric = "$service_latency_seconds"
+    /// PromQL that gives the p99 instead of the sketches, when set (for
+    /// latencies that do not come in as StatsD timers).
+    public var p99Latency: String?
 
     public init() {}
 
@@ -21,7 +27,8 @@ public struct HealthQueries: Sendable, Equatable {
         var out = self
         out.requestRate = requestRate.replacingService(name)
         out.errorRatio = errorRatio.replacingService(name)
-        out.p99Latency = p99Latency.replacingService(name)
+        out.latencyMetric = latencyMetric.replacingService(name)
+        out.p99Latency = p99Latency?.replacingService(name)
         return out
     }
 }
@@ -34,8 +41,9 @@ extension String {
 
 /// Reads what the report says of each service's health from the stores.
 public enum HealthProbe {
-    /// Request rate (per second), error ratio and p99 latency (seconds) over
-    /// the day ending at `end` (ms), each nil when its query gives nothing.
+    /// Request rate (per second), error ratio and, when `p99_latency` is
+    /// PromQL, p99 latency (seconds) over the day ending at `end` (ms), each
+    /// nil when its query gives nothing.
     public static func metrics(
         querier: any SeriesQuerier, queries: HealthQueries, service: String, end: Int64
     ) throws(StoredDataError) -> (requestRate: Double?, errorRatio: Double?, p99Latency: Double?) {
@@ -57,7 +65,22 @@ public enum HealthProbe {
             default: return nil
             }
         }
-        return (try value(filled.requestRate), try value(filled.errorRatio), try value(filled.p99Latency))
+        let p99 = try filled.p99Latency.map { text throws(StoredDataError) in try value(text) } ?? nil
+        return (try value(filled.requestRate), try value(filled.errorRatio), p99)
+    }
+
+    /// The p99 latency (in the family's unit: seconds for a timer) over
+    /// `start..<end` (ms) of each service whose queries take it from the
+    /// sketches, read in one pass over the archive.
+    public static func sketchP99s(
+        sketches: any SketchQuerier, queries: [String: HealthQueries], start: Int64, end: Int64
+    ) throws(StoredDataError) -> [String: Double] {
+        var families: [String: String] = [:]
+        for (service, query) in queries where query.p99Latency == nil {
+            families[service] = query.forService(service).latencyMetric
+        }
+        let quantiles = try sketches.quantiles(0.99, names: Set(families.values), start: start, end: end)
+        return families.compactMapValues { quantiles[$0] }
     }
 
     /// The day's error and critical lines of each service, clustered into templates.

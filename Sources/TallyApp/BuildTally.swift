@@ -19,6 +19,7 @@ import NIOPosix
 import Prometheus
 import Retrospective
 import ServiceLifecycle
+import SketchStorage
 import StatsDWire
 import TelemetryModel
 import TimeSeriesStorage
@@ -145,13 +146,30 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
             throw StartupError(description: "agent: \(error)")
         }
     }
+    // The hourly latency sketches behind the report's p99 (not on an agent: its central tally keeps them).
+    var sketches: SketchArchive?
+    if config.agent == nil {
+        do {
+            sketches = try SketchArchive(
+                directory: config.dataDir + "/sketches", relativeAccuracy: config.aggregation.sketchRelativeAccuracy,
+                retentionMillis: config.storage.retentionMillis, registry: registry, logger: logger)
+        } catch {
+            throw StartupError(description: "cannot open the sketch archive: \(error)")
+        }
+    }
+    let sketchStorage = sketches.map { archive in
+        StorageService(
+            name: "the sketch archive", fsync: .never, sync: { archive.persist(now: clock.nowMillis()) },
+            maintain: { archive.persist(now: $0) }, clock: clock, logger: logger, maintenanceIntervalMillis: 300_000)
+    }
     var aggregationConfig = config.aggregation
     aggregationConfig.labelLimits = config.labelLimits
     aggregationConfig.storeLimits = config.seriesLimits
     let aggregation = AggregationService(
         shardCount: config.shards, ringCapacity: config.ringCapacity, config: aggregationConfig,
         maxSeries: config.maxSeries, flushIntervalMillis: config.flushIntervalMillis, sink: store,
-        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog, exporter: agent)
+        clock: clock, metrics: aggregationMetrics, registry: registry, logger: logger, catalog: catalog, exporter: agent,
+        rollupSink: sketches)
     var badLineLogger = logger
     badLineLogger[metadataKey: "component"] = "statsd"
     let badLineLog = BadLineLog(clock: clock) { [badLineLogger] message in badLineLogger.warning("\(message)") }
@@ -173,6 +191,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxPointsPerSeries = config.maxPointsPerSeries
     dependencies.maxBodyBytes = config.maxBodyBytes
     dependencies.logStore = logStore
+    dependencies.sketches = sketches
     dependencies.report = config.report
     dependencies.logLimits = config.logQuery
     dependencies.logLabels = config.logs.labels
@@ -187,7 +206,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     dependencies.maxConcurrentWrites = config.maxConcurrentWrites
     dependencies.writeSeriesCacheSize = config.writeSeriesCacheSize
     let reports = ReportScheduleService(
-        maker: DailyReportMaker(store: logStore, querier: store, config: config.report), config: config.report,
+        maker: DailyReportMaker(store: logStore, querier: store, sketches: sketches, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)
     dependencies.access = access
     if config.pushRateBytesPerSecond > 0 {
@@ -245,6 +264,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     services += logForwarders.map { .init(service: $0) }
     if let agent { services.append(.init(service: agent)) }
     if let watcher = webAccess.watcher { services.append(.init(service: watcher)) }
+    if let sketchStorage { services.append(.init(service: sketchStorage)) }
     services += [
         .init(service: logStorage),
         .init(service: aggregation),

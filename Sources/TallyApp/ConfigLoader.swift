@@ -498,11 +498,19 @@ private func readRetentionStreams(_ node: Node, _ path: String, reader: Reader) 
     return rules
 }
 
-/// One PromQL query of `report.health` or `report.services.NAME`, checked by parsing it.
+/// One key of `report.health` or `report.services.NAME`: a PromQL query, checked by
+/// parsing it, or `latency_metric`, a metric name.
 private func readHealthQuery(
     _ key: String, _ value: Node, _ path: String, reader: Reader, into queries: inout HealthQueries
 ) throws(ConfigError) {
     let text = try reader.string(value, path)
+    if key == "latency_metric" {
+        let name = text.replacingOccurrences(of: "$service", with: "service")
+        // A valid name is one the naming rule leaves as it is.
+        guard !name.isEmpty, MetricNaming.metricName(Array(name.utf8)) == name else { throw reader.error(value, path, "expected a metric name such as $service_latency_seconds (a timer's output name)") }
+        queries.latencyMetric = text
+        return
+    }
     do {
         _ = try Parser.parse(text.replacingOccurrences(of: "$service", with: "service"))
     } catch {

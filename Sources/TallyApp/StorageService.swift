@@ -57,6 +57,6 @@ public final class StorageService: Service {
             }
         }
         try? await NIOThreadPool.singleton.runIfActive { sync() }
-        logger.info("\(name) closed: the write-ahead log is synced")
+        logger.info("\(name) closed: what it held is on disk")
     }
 }

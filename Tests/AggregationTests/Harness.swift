@@ -16,7 +16,8 @@ final class Harness {
     let sink = CapturingSampleSink()
 
     init(shards count: Int = 2, config: AggregationConfig = AggregationConfig(), maxSeries: Int = 1_000_000,
-         ringCapacity: Int = 64, maxLineLength: Int = 65_536, exportsAggregates: Bool = false) {
+         ringCapacity: Int = 64, maxLineLength: Int = 65_536, exportsAggregates: Bool = false,
+         rollupSink: (any SketchRollupSink)? = nil) {
         events = CapturingEventSink()
         inputs = (0..<count).map { ShardInput(index: $0, ringCapacity: ringCapacity) }
         metrics = AggregationMetrics(registry: registry, shards: count)
@@ -25,7 +26,8 @@ final class Harness {
         let sink = self.sink
         self.budget = budget
         shards = (0..<count).map { _ in
-            AggregationShard(config: config, budget: budget, metrics: metrics, sink: sink, exportsAggregates: exportsAggregates)
+            AggregationShard(
+                config: config, budget: budget, metrics: metrics, sink: sink, exportsAggregates: exportsAggregates, rollupSink: rollupSink)
         }
         router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: events,
                             badLineLog: BadLineLog(clock: ManualClock()) { _ in }, policy: .drop,

@@ -176,4 +176,39 @@ struct RetrospectiveEndToEndTests {
         #expect((day["change_failure_rate"] as? [String: Any])?["deploys"] as? Int == 2, "\(day)")
         #expect(await tally.stop() == 0)
     }
+
+    /// The p99 comes from the day's merged sketches, which a restart keeps: one slow interval
+    /// among fast ones does not make the day's p99 (as the largest interval p99 would).
+    @Test func theP99IsTheDaysAndSurvivesARestart() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let now = Int(Date().timeIntervalSince1970)
+        let today = String(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(now))).prefix(10))
+        let deploy = #"{"event":"deployment","service":"pay","version":"v1","commit_sha":"p1","commit_time":\#(now - 600),"status":"success","time":\#(now - 60)}"#
+        #expect(try await tally.post("/api/v1/events", body: Array(deploy.utf8), headers: [("Content-Type", "application/json")]).status == 200)
+        // 990 fast values (10 ms) in one interval, then 10 slow ones (900 ms) alone in the next.
+        for _ in 0..<10 { try sendUDP(datagram((0..<99).map { _ in "pay.latency:10|ms" }), port: tally.statsdPort) }
+        _ = try await tally.waitFor("/api/v1/query?query=pay_latency_seconds_count") { _, body in body.contains(#""990""#) }
+        try sendUDP(datagram((0..<10).map { _ in "pay.latency:900|ms" }), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/query?query=pay_latency_seconds_count") { _, body in body.contains(#""1000""#) }
+        func p99() async throws -> Double? {
+            let report = try await tally.get("/api/v1/report/daily?date=\(today)")
+            let json = try JSONSerialization.jsonObject(with: Data(report.body.utf8)) as? [String: Any]
+            let health = ((json?["services"] as? [String: Any])?["pay"] as? [String: Any])?["health"] as? [String: Any]
+            return health?["p99_latency_seconds"] as? Double
+        }
+        // Rank 989 of 0...999 is a fast value; the slow interval's own p99 is 0.9 s.
+        let before = try await p99()
+        #expect(before.map { abs($0 - 0.01) <= 0.0001 } == true, "\(String(describing: before))")
+        #expect(await tally.stop() == 0)
+        let restarted = try TallyProcess(reusing: tally)
+        _ = try await restarted.waitFor("/readyz") { status, _ in status == 200 }
+        let files = try FileManager.default.contentsOfDirectory(atPath: tally.directory + "/data/sketches")
+        #expect(files.contains { $0.hasSuffix(".part.sk") || $0.hasSuffix(".hour.sk") }, "\(files)")
+        let report = try await restarted.get("/api/v1/report/daily?date=\(today)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.body.utf8)) as? [String: Any]
+        let health = ((json?["services"] as? [String: Any])?["pay"] as? [String: Any])?["health"] as? [String: Any]
+        #expect((health?["p99_latency_seconds"] as? Double).map { abs($0 - 0.01) <= 0.0001 } == true, "\(report.body.prefix(2_000))")
+        #expect(await restarted.stop() == 0)
+    }
 }

@@ -111,6 +111,9 @@ struct ConfigLoaderTests {
         #expect(config.report.sloObjectives == ["checkout": 0.999])
         #expect(config.report.serviceHealth["checkout"]?.requestRate == "sum(rate(x_total[1d]))")
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  health:\n    p99_latency: \"max(\"\n", file: "t.yaml") }
+        let latency = try ConfigLoader.load(yaml: "report:\n  health:\n    latency_metric: $service_rpc_seconds\n", file: "t.yaml")
+        #expect(latency.report.health.latencyMetric == "$service_rpc_seconds" && latency.report.health.p99Latency == nil)
+        #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  health:\n    latency_metric: \"a-b{}\"\n", file: "t.yaml") }
     }
 
     @Test func reportTimeZonesAreChecked() throws {

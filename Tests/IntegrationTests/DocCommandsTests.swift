@@ -96,4 +96,29 @@ struct DocCommandsTests {
             #expect(output.contains(#""error":"events[0].commit_time: missing""#), "\(output)")
         }
     }
+
+    /// Every ```sh block of README.md and docs/ is either run by a test of this suite (it talks
+    /// to tally and its file has a test above) or is listed here with what runs it instead, so
+    /// a new example cannot stay unrun.
+    @Test func everyShellBlockIsRunOrAccountedFor() throws {
+        let runHere: Set<String> = ["README.md", "docs/events.md"]
+        // The first line of each block run elsewhere, and where.
+        let runElsewhere = [
+            "# 1. install what is missing, build in release mode, run the collector on the embedded defaults":
+                "the install-and-test commands: `.ci/run` runs the second, CI runs it on a clean clone",
+            "export OTEL_EXPORTER_OTLP_ENDPOINT=http://tally-host:4318": "an SDK's settings, not a command: OTLPReceiverTests sends what an SDK sends",
+            "# vmagent": "another program's flags: RemoteWriteFromPrometheusTests takes remote_write from a real Prometheus, as from vmagent",
+        ]
+        let docs = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/docs").filter { $0.hasSuffix(".md") }.map { "docs/" + $0 }
+        var unaccounted: [String] = []
+        for file in ["README.md"] + docs.sorted() {
+            for block in try Self.shellBlocks(file) {
+                let first = String(block.split(separator: "\n").first ?? "")
+                if Self.talksToTally(block), runHere.contains(file) { continue }
+                if runElsewhere[first] != nil { continue }
+                unaccounted.append("\(file): \(first)")
+            }
+        }
+        #expect(unaccounted.isEmpty, "shell examples no test runs: \(unaccounted)")
+    }
 }

@@ -213,11 +213,19 @@ public final class LineRouter {
     static func familyHash(_ b: UnsafeRawBufferPointer, _ name: Range<Int>, _ kind: MetricKind) -> UInt64 {
         var hasher = WordHasher()
         if let first = name.first, b[first] &- UInt8(ascii: "0") < 10 { hasher.feed(UInt8(ascii: "_")) }
-        for i in name {
+        var i = name.lowerBound
+        while i < name.upperBound {
+            // Eight bytes at a time, sanitised in the word (the same hash as byte by byte).
+            if hasher.atWordBoundary, name.upperBound - i >= 8 {
+                hasher.feedWord(WordHasher.sanitized(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i, as: UInt64.self))))
+                i += 8
+                continue
+            }
             let c = b[i]
             let allowed = (c | 0x20) &- UInt8(ascii: "a") < 26 || c &- UInt8(ascii: "0") < 10
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: ":")
             hasher.feed(allowed ? c : UInt8(ascii: "_"))
+            i += 1
         }
         switch kind {
         case .counter: for c in "_total".utf8 { hasher.feed(c) }
@@ -245,6 +253,36 @@ struct WordHasher {
             word = 0
             shift = 0
         }
+    }
+
+    var atWordBoundary: Bool { shift == 0 }
+
+    /// Feeds eight bytes (little-endian) at a word boundary: the same as feeding them one by one.
+    @inline(__always)
+    mutating func feedWord(_ bytes: UInt64) {
+        h = SeriesHash.mix(bytes ^ h, SeriesHash.m2)
+        length += 8
+    }
+
+    /// Eight name bytes (little-endian) with every byte that is not an ASCII
+    /// letter, digit, `_` or `:` made `_`, as `MetricNaming` does one by one.
+    @inline(__always)
+    static func sanitized(_ x: UInt64) -> UInt64 {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        // With the high bits cleared, adding per byte cannot carry into the next byte:
+        // the high bit of (v + 0x80 - lo) says v >= lo, that of (v + 0x7F - hi) says v > hi.
+        let v = x & ~high
+        @inline(__always) func within(_ v: UInt64, _ lo: UInt8, _ hi: UInt8) -> UInt64 {
+            (v &+ ones &* UInt64(0x80 - lo)) & ~(v &+ ones &* UInt64(0x7F - hi)) & high
+        }
+        let letters = within(v | ones &* 0x20, UInt8(ascii: "a"), UInt8(ascii: "z"))
+        let digits = within(v, UInt8(ascii: "0"), UInt8(ascii: "9"))
+        let marks = within(v, UInt8(ascii: "_"), UInt8(ascii: "_")) | within(v, UInt8(ascii: ":"), UInt8(ascii: ":"))
+        // Bytes from 0x80 up (UTF-8) are never kept.
+        let kept = (letters | digits | marks) & ~(x & high)
+        let mask = (kept >> 7) &* 0xFF
+        return (x & mask) | (ones &* UInt64(UInt8(ascii: "_")) & ~mask)
     }
 
     @inline(__always)

@@ -12,13 +12,14 @@ extension LogStore.State {
     mutating func noteRetention(of segment: LogSegment, options: LogStoreOptions) {
         guard !options.retentionStreams.isEmpty else { return }
         var ruled = false
+        var pure = true
         var longest = options.retentionNanos
         for stream in segment.streams {
             let policy = StreamPolicy(stream.labels, options: options)
-            if policy.rule >= 0 { ruled = true }
+            if policy.rule >= 0 { ruled = true } else { pure = false }
             longest = max(longest, policy.retentionNanos)
         }
-        if ruled { ruledSegments[segment.number] = longest }
+        if ruled { ruledSegments[segment.number] = (longest, pure) }
     }
 }
 
@@ -34,7 +35,7 @@ extension LogStore {
             var doomed: [LogSegment] = []
             var kept: [LogSegment] = []
             for segment in state.segments {
-                let period = state.ruledSegments[segment.number] ?? options.retentionNanos
+                let period = state.ruledSegments[segment.number]?.period ?? options.retentionNanos
                 if segment.maxTime < now.saturatingSubtracting(period) {
                     doomed.append(segment)
                 } else {
@@ -73,8 +74,7 @@ extension LogStore {
         let claimed: (number: Int, segments: [LogSegment])? = state.withLock { state in
             guard !state.merging, state.ruledSegments.count >= Self.mergeThreshold else { return nil }
             let small = state.segments.filter { segment in
-                state.ruledSegments[segment.number] != nil && segment.sizeBytes < options.segmentMaxBytes / 2
-                    && segment.streams.allSatisfy { StreamPolicy($0.labels, options: options).rule >= 0 }
+                state.ruledSegments[segment.number]?.pure == true && segment.sizeBytes < options.segmentMaxBytes / 2
             }
             guard small.count >= Self.mergeThreshold else { return nil }
             state.merging = true

@@ -34,8 +34,9 @@ public final class LogStore: Sendable, WALSource {
         var nextSerial = 0
         var segments: [LogSegment] = []
         /// Segments holding streams that a retention rule selects, by number: the longest
-        /// period of their streams. A segment not listed expires with the store's retention.
-        var ruledSegments: [Int: Int64] = [:]
+        /// period of their streams, and whether every stream in them is rule-selected (only
+        /// those are merged). A segment not listed expires with the store's retention.
+        var ruledSegments: [Int: (period: Int64, pure: Bool)] = [:]
         /// True while small ruled segments are being merged, so only one merge runs.
         var merging = false
         var nextSegment = 1
@@ -284,6 +285,10 @@ public final class LogStore: Sendable, WALSource {
             guard entry.labelCount <= options.maxLabelsPerStream else {
                 return .failure(.tooManyLabels, "stream has \(entry.labelCount) labels, at most \(options.maxLabelsPerStream) are allowed")
             }
+            // Refused before its labels are built: a flood of new streams costs no allocation past the limit.
+            guard state.streams.count < options.maxStreams else {
+                return .failure(.streamLimit, "new stream refused: \(options.maxStreams) streams is the limit (max_streams)")
+            }
             var pairs: [Label] = []
             entry.forEachLabel { name, value in
                 pairs.append(Label(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
@@ -291,9 +296,6 @@ public final class LogStore: Sendable, WALSource {
             let labels = Labels(pairs)
             let policy = StreamPolicy(labels, options: options)
             if let failure = Self.tooOld(time, now: now, policy: policy) { return failure }
-            guard state.streams.count < options.maxStreams else {
-                return .failure(.streamLimit, "new stream refused: \(options.maxStreams) streams is the limit (max_streams)")
-            }
             let newID = state.nextID
             state.nextID += 1
             state.streams[newID] = HeadStream(id: newID, labels: labels, key: Array(key), policy: policy)

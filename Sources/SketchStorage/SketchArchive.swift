@@ -99,11 +99,7 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
         let hour = Self.hourStart(intervalEnd - 1)
         state.withLock { state in
             for rollup in rollups where !rollup.isEmpty {
-                if state.pending[hour]?[rollup.name] != nil {
-                    state.pending[hour]![rollup.name]!.merge(rollup)
-                } else {
-                    state.pending[hour, default: [:]][rollup.name] = rollup
-                }
+                state.pending[hour, default: [:]][rollup.name, default: SketchRollup(name: rollup.name, kind: rollup.kind)].merge(rollup)
             }
         }
     }

@@ -202,7 +202,7 @@ struct LogStreamHandlerTests {
         let router = LogLineRouter(decoder: LogDecoder(), writers: writers, metrics: metrics, listener: "logs_tcp", format: .lines, policy: .keep)
         let channel = EmbeddedChannel(handler: LogStreamHandler(
             framer: MessageFramer(mode: .lines, maxBytes: 65_536), router: router, clock: clock, metrics: metrics, backlog: ClosingBacklog()))
-        try channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try await channel.connect(to: try SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
         // About 400 KB: six batches of 64 KiB, three times what the ring holds while the writer is stopped.
         let line = #"{"service":"flood","msg":"\#(String(repeating: "x", count: 100))"}"# + "\n"
         try channel.writeInbound(ByteBuffer(string: String(repeating: line, count: 3_500)))

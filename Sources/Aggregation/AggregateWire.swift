@@ -95,7 +95,7 @@ public enum AggregateWire {
         } else if !members.isEmpty {
             var packed: [UInt8] = []
             packed.reserveCapacity(members.count * 8)
-            for member in members { withUnsafeBytes(of: member.littleEndian) { packed.append(contentsOf: $0) } }
+            members.forEach { member in withUnsafeBytes(of: member.littleEndian) { packed.append(contentsOf: $0) } }
             body.bytesField(6, packed)
         }
         encoder.bytesField(1, body.bytes)

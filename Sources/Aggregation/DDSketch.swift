@@ -26,7 +26,11 @@ public struct SketchMapping: Sendable {
     }
 
     func index(_ magnitude: Double) -> Int32 {
-        Int32(clamping: Int((log(magnitude) * inverseLogGamma).rounded(.up)))
+        let x = log(magnitude) * inverseLogGamma
+        guard x > -2e9, x < 2e9 else { return x > 0 ? .max : .min }
+        // The ceiling by hand: `rounded(.up)` is a call to libm's ceil on baseline x86-64.
+        let truncated = Int32(x)
+        return Double(truncated) < x ? truncated + 1 : truncated
     }
 
     /// The representative value of a bucket: its error is at most α either way.

@@ -22,7 +22,7 @@ public final class LineRouter {
     let events: any EventSink
     let badLineLog: BadLineLog
     /// Per shard: the batch being filled.
-    var current: ContiguousArray<RecordBatch>
+    let current: OpenBatches
     /// Per shard: filled batches waiting for room in the ring (oldest first).
     var waiting: [[RecordBatch]]
     let policy: FullRingPolicy
@@ -32,6 +32,8 @@ public final class LineRouter {
     public private(set) var linesSeen = 0
     /// Records appended since the last `flush`.
     public private(set) var recordsSinceFlush = 0
+    /// Each recently seen name's shard, so a name is sanitised and hashed as a family once.
+    var shardCache: FamilyShardCache
 
     public init(
         inputs: [ShardInput], parser: StatsDParser, metrics: AggregationMetrics,
@@ -45,8 +47,15 @@ public final class LineRouter {
         self.events = events
         self.badLineLog = badLineLog
         self.policy = policy
-        current = ContiguousArray(inputs.map { $0.takeBatch() })
+        current = OpenBatches(inputs.map { $0.takeBatch() })
         waiting = Array(repeating: [], count: inputs.count)
+        // A datagram router serves a whole event loop; a stream router one connection (there may be thousands).
+        shardCache = FamilyShardCache(slotBits: policy == .drop ? 12 : 9)
+    }
+
+    deinit {
+        shardCache.free()
+        current.free()
     }
 
     /// Parses every newline-separated line of a datagram or stream chunk.
@@ -62,6 +71,20 @@ public final class LineRouter {
             reject(StatsDParseError(.lineTooLong, at: maxLineLength), line)
             return
         }
+        let end = StatsDParser.contentEnd(line)
+        guard end > 0 else { return }
+        if StatsDParser.mayBeEvent(line) {
+            ingestEventOrMetric(line, now: now)
+            return
+        }
+        switch parser.parseMetric(line, end: end) {
+        case .success(let metric): route(metric, line)
+        case .failure(let error): reject(error, line)
+        }
+    }
+
+    /// A line that may be an event or a service check: the general parse.
+    private func ingestEventOrMetric(_ line: UnsafeRawBufferPointer, now: Int64) {
         switch parser.parse(line, now: now) {
         case .metric(let metric):
             route(metric, line)
@@ -90,26 +113,33 @@ public final class LineRouter {
 
     func route(_ metric: StatsDMetricLine, _ line: UnsafeRawBufferPointer) {
         recordsSinceFlush += metric.kind == .set ? 1 : metric.valueCount
-        let family = Self.familyHash(line, metric.name, metric.kind)
-        let shard = inputs.count == 1 ? 0 : Int(family.multipliedFullWidth(by: UInt64(inputs.count)).high)
-        let keyHash = SeriesHash.hash(line, metric.tags, seed: SeriesHash.hash(line, metric.name, seed: UInt64(metric.kind.rawValue)))
+        let nameHash = SeriesHash.hash(line, metric.name, seed: UInt64(metric.kind.rawValue))
+        let shard = inputs.count == 1 ? 0 : shardCache.shard(forName: nameHash) {
+            Self.shard(family: Self.familyHash(line, metric.name, metric.kind), shards: inputs.count)
+        }
+        let keyHash = SeriesHash.hash(line, metric.tags, seed: nameHash)
         let weight = 1 / metric.sampleRate
         let batch = currentBatch(shard, keyLength: metric.name.count + metric.tags.count)
         switch metric.kind {
         case .set:
             let member = SeriesHash.hash(line, metric.values, seed: 0x5E7)
-            batch.append(hash: keyHash, value: Double(bitPattern: member), weight: 1, kind: .set, delta: false,
-                         line: line, name: metric.name, tags: metric.tags)
+            batch._withUnsafeGuaranteedRef {
+                $0.append(hash: keyHash, value: Double(bitPattern: member), weight: 1, kind: .set, delta: false,
+                          line: line, name: metric.name, tags: metric.tags)
+            }
         default:
-            batch.append(hash: keyHash, value: metric.firstValue, weight: weight, kind: metric.kind,
-                         delta: metric.firstIsDelta, line: line, name: metric.name, tags: metric.tags)
+            batch._withUnsafeGuaranteedRef {
+                $0.append(hash: keyHash, value: metric.firstValue, weight: weight, kind: metric.kind,
+                          delta: metric.firstIsDelta, line: line, name: metric.name, tags: metric.tags)
+            }
             if metric.valueCount > 1 {
                 var first = true
                 StatsDParser.forEachValue(line, of: metric) { value, signed in
                     if first { first = false; return }
-                    let b = currentBatch(shard, keyLength: metric.name.count + metric.tags.count)
-                    b.append(hash: keyHash, value: value, weight: weight, kind: metric.kind,
-                             delta: metric.kind == .gauge && signed, line: line, name: metric.name, tags: metric.tags)
+                    currentBatch(shard, keyLength: metric.name.count + metric.tags.count)._withUnsafeGuaranteedRef {
+                        $0.append(hash: keyHash, value: value, weight: weight, kind: metric.kind,
+                                  delta: metric.kind == .gauge && signed, line: line, name: metric.name, tags: metric.tags)
+                    }
                 }
             }
         }
@@ -134,24 +164,23 @@ public final class LineRouter {
     /// own, a set's members one by one, sketches as merges.
     func route(aggregates: [AggregateWire.Decoded], in request: UnsafeRawBufferPointer) {
         for aggregate in aggregates {
-            let family = Self.familyHash(request, aggregate.name, aggregate.kind)
-            let shard = inputs.count == 1 ? 0 : Int(family.multipliedFullWidth(by: UInt64(inputs.count)).high)
+            let shard = Self.shard(family: Self.familyHash(request, aggregate.name, aggregate.kind), shards: inputs.count)
             let keyHash = SeriesHash.hash(
                 request, aggregate.tags, seed: SeriesHash.hash(request, aggregate.name, seed: UInt64(aggregate.kind.rawValue)))
             let keyLength = aggregate.name.count + aggregate.tags.count
             if let state = aggregate.state {
-                currentBatch(shard, keyLength: keyLength).appendMerge(
+                currentBatch(shard, keyLength: keyLength).takeUnretainedValue().appendMerge(
                     hash: keyHash, kind: aggregate.kind, state: state, key: request, name: aggregate.name, tags: aggregate.tags)
                 recordsSinceFlush += 1
             } else if aggregate.kind == .set {
                 for member in aggregate.members {
-                    currentBatch(shard, keyLength: keyLength).append(
+                    currentBatch(shard, keyLength: keyLength).takeUnretainedValue().append(
                         hash: keyHash, value: Double(bitPattern: member), weight: 1, kind: .set, delta: false, line: request,
                         name: aggregate.name, tags: aggregate.tags)
                 }
                 recordsSinceFlush += aggregate.members.count
             } else {
-                currentBatch(shard, keyLength: keyLength).append(
+                currentBatch(shard, keyLength: keyLength).takeUnretainedValue().append(
                     hash: keyHash, value: aggregate.value, weight: 1, kind: aggregate.kind, delta: false, line: request,
                     name: aggregate.name, tags: aggregate.tags)
                 recordsSinceFlush += 1
@@ -161,13 +190,11 @@ public final class LineRouter {
 
     /// The batch to append to for a shard, starting a new one when the current is full.
     @inline(__always)
-    func currentBatch(_ shard: Int, keyLength: Int) -> RecordBatch {
+    func currentBatch(_ shard: Int, keyLength: Int) -> Unmanaged<RecordBatch> {
         let batch = current[shard]
-        if batch.fits(keyLength: keyLength) || batch.isEmpty { return batch }
-        waiting[shard].append(batch)
-        let fresh = inputs[shard].takeBatch()
-        current[shard] = fresh
-        return fresh
+        if batch._withUnsafeGuaranteedRef({ $0.fits(keyLength: keyLength) || $0.isEmpty }) { return batch }
+        waiting[shard].append(current.replace(shard, with: inputs[shard].takeBatch()))
+        return current[shard]
     }
 
     /// Pushes filled batches into the rings. Returns true when nothing is
@@ -178,9 +205,8 @@ public final class LineRouter {
         recordsSinceFlush = 0
         var clear = true
         for shard in inputs.indices {
-            if !current[shard].isEmpty {
-                waiting[shard].append(current[shard])
-                current[shard] = inputs[shard].takeBatch()
+            if !current[shard]._withUnsafeGuaranteedRef({ $0.isEmpty }) {
+                waiting[shard].append(current.replace(shard, with: inputs[shard].takeBatch()))
             }
             guard !waiting[shard].isEmpty else { continue }
             var pushed = 0
@@ -203,7 +229,12 @@ public final class LineRouter {
 
     /// Records waiting in batches not yet pushed.
     public var pendingRecords: Int {
-        waiting.reduce(0) { $0 + $1.reduce(0) { $0 + $1.recordCount } } + current.reduce(0) { $0 + $1.recordCount }
+        waiting.reduce(0) { $0 + $1.reduce(0) { $0 + $1.recordCount } } + current.recordCount
+    }
+
+    /// The shard of a family hash.
+    static func shard(family: UInt64, shards: Int) -> Int {
+        Int(family.multipliedFullWidth(by: UInt64(shards)).high)
     }
 
     /// The routing hash: the series' output family name (the sanitised name

@@ -70,11 +70,30 @@ public final class RecordBatch: @unchecked Sendable {
         p.storeBytes(of: kind.rawValue, toByteOffset: 30, as: UInt8.self)
         p.storeBytes(of: delta ? 1 : 0, toByteOffset: 31, as: UInt8.self)
         if let base = line.baseAddress {
-            (p + Self.headerSize).copyMemory(from: base + name.lowerBound, byteCount: name.count)
-            (p + Self.headerSize + name.count).copyMemory(from: base + tags.lowerBound, byteCount: tags.count)
+            Self.copyKey(to: p + Self.headerSize, from: base + name.lowerBound, count: name.count)
+            Self.copyKey(to: p + Self.headerSize + name.count, from: base + tags.lowerBound, count: tags.count)
         }
         used += Self.headerSize + keyLength
         recordCount += 1
+    }
+
+    /// Copies a name or tags: short keys (most) word by word in line, where
+    /// a `memmove` call would cost more than the copy; long ones by `memmove`.
+    @inline(__always)
+    static func copyKey(to destination: UnsafeMutableRawPointer, from source: UnsafeRawPointer, count: Int) {
+        guard count <= 64 else {
+            destination.copyMemory(from: source, byteCount: count)
+            return
+        }
+        var i = 0
+        while i + 8 <= count {
+            destination.storeBytes(of: source.loadUnaligned(fromByteOffset: i, as: UInt64.self), toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < count {
+            destination.storeBytes(of: source.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+            i += 1
+        }
     }
 
     @usableFromInline

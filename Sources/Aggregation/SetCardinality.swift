@@ -2,7 +2,7 @@
 /// members' 64-bit hashes) up to `exactLimit` members, then a HyperLogLog.
 /// Exact mode can only err by a 64-bit hash collision (odds about n²/2⁶⁵).
 public struct SetCardinality: Sendable {
-    private var exact: Set<UInt64> = []
+    private var exact = MemberHashSet()
     private var sketch: HyperLogLog?
     public let exactLimit: Int
     public let precision: Int
@@ -24,22 +24,22 @@ public struct SetCardinality: Sendable {
         exact.insert(hash)
         if exact.count > exactLimit {
             var hll = HyperLogLog(precision: precision)
-            for member in exact { hll.add(hash: member) }
+            exact.forEach { hll.add(hash: $0) }
             sketch = hll
-            exact = []
+            exact = MemberHashSet()
         }
     }
 
     /// What an agent forwards: the members' hashes while exact, else the sketch.
-    var forwarded: (members: Set<UInt64>, sketch: HyperLogLog?) { (exact, sketch) }
+    var forwarded: (members: MemberHashSet, sketch: HyperLogLog?) { (exact, sketch) }
 
     /// Takes in a forwarded sketch (same precision): the set becomes the union, estimated.
     mutating func merge(_ other: HyperLogLog) {
         if sketch == nil {
             var hll = HyperLogLog(precision: precision)
-            for member in exact { hll.add(hash: member) }
+            exact.forEach { hll.add(hash: $0) }
             sketch = hll
-            exact = []
+            exact = MemberHashSet()
         }
         sketch!.merge(other) // set just above
     }
@@ -52,7 +52,7 @@ public struct SetCardinality: Sendable {
 
     /// Empties the set for the next interval, releasing the sketch.
     public mutating func reset() {
-        exact.removeAll(keepingCapacity: exact.count <= 1024)
+        exact.removeAll(keepingUpTo: 2048)
         sketch = nil
     }
 }

@@ -23,8 +23,7 @@ public struct StatsDParser: Sendable {
     /// `now` stamps events that carry no `d:` timestamp.
     @inlinable
     public func parse(_ line: UnsafeRawBufferPointer, now: Int64) -> StatsDLineOutcome {
-        var end = line.count
-        while end > 0, line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let end = Self.contentEnd(line)
         if end == 0 { return .empty }
         if line[0] == UInt8(ascii: "_"), end >= 3 {
             if line[1] == UInt8(ascii: "e"), line[2] == UInt8(ascii: "{") {
@@ -40,8 +39,27 @@ public struct StatsDParser: Sendable {
         }
     }
 
+    /// The length of a line without its trailing `\r`s (0: an empty line).
     @inlinable
-    func parseMetric(_ b: UnsafeRawBufferPointer, end: Int) -> Result<StatsDMetricLine, StatsDParseError> {
+    public static func contentEnd(_ line: UnsafeRawBufferPointer) -> Int {
+        var end = line.count
+        while end > 0, line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return end
+    }
+
+    /// Whether a line (not empty) may be a DogStatsD event (`_e{…`) or service
+    /// check (`_sc|…`): a cheap test that errs only towards yes, for a caller
+    /// that sends such lines to `parse` and the rest straight to `parseMetric`.
+    @inlinable
+    public static func mayBeEvent(_ line: UnsafeRawBufferPointer) -> Bool {
+        line[0] == UInt8(ascii: "_") && line.count >= 3 && (line[1] == UInt8(ascii: "e") || line[1] == UInt8(ascii: "s"))
+    }
+
+    /// Parses a metric line, `end` bytes long (see `contentEnd`): the hot
+    /// path of `parse`, for a caller that has set events aside (`mayBeEvent`);
+    /// its result holds no references, so handing it on costs no reference counting.
+    @inlinable @inline(__always)
+    public func parseMetric(_ b: UnsafeRawBufferPointer, end: Int) -> Result<StatsDMetricLine, StatsDParseError> {
         // Name: up to the first ':'.
         var i = 0
         var suspicious = false
@@ -155,7 +173,7 @@ public struct StatsDParser: Sendable {
             }
         }
         // A value scaled by 1/rate must stay finite (1e300 at @1e-10 does not).
-        if kind != .set, kind != .gauge, !(largest / sampleRate).isFinite {
+        if kind != .set, kind != .gauge, !(sampleRate == 1 ? largest : largest / sampleRate).isFinite {
             return .failure(StatsDParseError(.invalidValue, at: values.lowerBound))
         }
         return .success(StatsDMetricLine(
@@ -166,7 +184,7 @@ public struct StatsDParser: Sendable {
     }
 
     /// The metric kind of a type field, or nil.
-    @inlinable
+    @inlinable @inline(__always)
     static func kind(_ b: UnsafeRawBufferPointer, _ r: Range<Int>) -> MetricKind? {
         switch r.count {
         case 1:

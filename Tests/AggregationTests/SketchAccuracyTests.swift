@@ -7,6 +7,21 @@ import Testing
 
 @Suite("Sketches against exact answers")
 struct SketchAccuracyTests {
+    @Test func bucketIndexIsTheCeilingOfTheScaledLog() {
+        // The hand-written ceiling against the library's, on exact bucket bounds and between them.
+        var rng = SplitMix64(seed: 11)
+        for alpha in [0.01, 0.005, 0.05] {
+            let mapping = SketchMapping(relativeAccuracy: alpha)
+            var magnitudes: [Double] = [1e-9, 1, 1.5, 1e300, .greatestFiniteMagnitude]
+            for i in -400...400 { magnitudes.append(pow(mapping.gamma, Double(i))) }
+            for _ in 0..<20_000 { magnitudes.append(exp(Double(rng.next() % 100_000) / 1_000 - 20)) }
+            for m in magnitudes {
+                let expected = Int32(clamping: Int((log(m) * mapping.inverseLogGamma).rounded(.up)))
+                #expect(mapping.index(m) == expected, "alpha \(alpha), magnitude \(m)")
+            }
+        }
+    }
+
     /// Log-normal and Pareto data (heavy tails, like latencies): every
     /// quantile within the stated relative accuracy of the exact one.
     @Test(arguments: [0.01, 0.005])

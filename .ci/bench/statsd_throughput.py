@@ -9,6 +9,13 @@ checks what tally reports against what blast says a correct server must report:
   timer counts    = sum of <prefix>_ms_*_seconds_count and <prefix>_h_*_count vs timer_count_scaled
 A rate is lossless when at most 0.1% of lines are lost and the counter total is exact.
 
+With --exact, every series is also checked value by value against statsd-blast's per-name
+expectations (-E): each run starts just after a flush boundary and ends inside that interval
+(so the flush interval must exceed the duration by 3 s), and then, bit for bit, a counter's
+_total is its scaled sum, a gauge its last value, a timer's _seconds_count/_sum/_min/_max are
+lines, sum/1000, min/1000, max/1000 (a histogram's _count/_sum/_min/_max without the division),
+and a set its distinct members. The "values" column says how many series differ.
+
 tally runs pinned to core 0 (`taskset -c 0`, so it uses at most one core), the generator to core 1.
 
 Usage (release build first: swift build -c release --product tally):
@@ -66,11 +73,15 @@ def main():
     p.add_argument("--no-sink", action="store_true")
     p.add_argument("--blast-args", default="", help="extra statsd-blast flags, space separated")
     p.add_argument("--config", help="a tally.yaml for the server (default: built-in defaults)")
+    p.add_argument("--exact", action="store_true",
+                   help="check every series' values bit for bit (needs flush >= duration + 3 s)")
     p.add_argument("--warm", action="store_true",
                    help="before each rate, create every series with 3 s of traffic at 1 M lines/s, and measure "
                         "the steady state (totals compared as differences)")
     args = p.parse_args()
     args.blast_args = args.blast_args.split()
+    if args.exact and (float(args.flush.rstrip("s")) < args.duration + 3 or args.warm):
+        p.error("--exact needs --flush of at least --duration + 3 s, and no --warm")
 
     data = tempfile.mkdtemp(prefix="tally-bench-")
     sport, hport = free_port(), free_port()
@@ -89,8 +100,8 @@ def main():
     print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}"
           f" config={args.config or 'defaults'} series={'warm' if args.warm else 'new at the start of each rate'}")
     print("| target lines/s | sent lines/s | tally lost | ring drops | counter total | timer count | "
-          "lossless | tally CPU | udp-sink lost |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          + ("values | " if args.exact else "") + "lossless | tally CPU | udp-sink lost |")
+    print("|---|---|---|---|---|---|---|---|---|" + ("---|" if args.exact else ""))
     try:
         for n, rate in enumerate(float(r) for r in args.rates.split(",")):
             prefix = f"r{n}"
@@ -100,13 +111,21 @@ def main():
                 time.sleep(2 * flush_s + 1)
                 base_c, _ = query_sum(hport, f"{prefix}_c_.*_total")
                 base_t = query_sum(hport, f"{prefix}_ms_.*_seconds_count")[0] + query_sum(hport, f"{prefix}_h_.*_count")[0]
+            expect = os.path.join(data, f"expect-{prefix}.tsv")
+            if args.exact:
+                # Start 0.3 s into an interval, so that the whole run is flushed as one interval.
+                time.sleep(flush_s - time.time() % flush_s + 0.3)
             before = get(hport, "/metrics")
             cpu0 = cpu_seconds(tally.pid)
             started = time.monotonic()
-            sent = blast(args.proto, sport, rate, args.duration, args.names, args.mix, prefix, args.blast_args)
+            sent = blast(args.proto, sport, rate, args.duration, args.names, args.mix, prefix,
+                         args.blast_args + (["-E", expect] if args.exact else []))
             cpu1 = cpu_seconds(tally.pid)
             elapsed = time.monotonic() - started
-            time.sleep(2 * flush_s + 1)
+            if args.exact:
+                time.sleep(flush_s - time.time() % flush_s + 1.5)
+            else:
+                time.sleep(2 * flush_s + 1)
             after = get(hport, "/metrics")
             received = metric(after, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}') - \
                 metric(before, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}')
@@ -120,7 +139,13 @@ def main():
             loss = lost / max(1, sent["lines"])
             exact = abs(counters - sent["counter_sum_scaled"]) < 1e-6 * max(1, sent["counter_sum_scaled"])
             timers_exact = abs(timers_ms + timers_h - sent["timer_count_scaled"]) < 1e-6 * max(1, sent["timer_count_scaled"])
-            lossless = loss <= 0.001 and exact
+            values_text, values_exact = "", True
+            if args.exact:
+                differ, checked, example = check_values(hport, expect)
+                values_exact = differ == 0
+                values_text = (f"exact ({checked} series) | " if values_exact
+                               else f"{differ} of {checked} series differ, e.g. {example} | ")
+            lossless = loss <= 0.001 and exact and values_exact
             cpu = (cpu1 - cpu0) / elapsed  # cores used while the load ran
             sink = ""
             if not args.no_sink:
@@ -131,11 +156,42 @@ def main():
             counter_text = "exact" if exact else f"{counters:.0f} of {expected_c:.0f}"
             timer_text = "exact" if timers_exact else f"{timers_ms + timers_h:.0f} of {expected_t:.0f}"
             print(f"| {rate / 1e6:.2f} M | {sent['lines_per_sec'] / 1e6:.2f} M | {100 * loss:.3f}% | {int(drops)} | "
-                  f"{counter_text} | {timer_text} | {'yes' if lossless else 'no'} | {cpu:.2f} core | {sink} |",
+                  f"{counter_text} | {timer_text} | {values_text}{'yes' if lossless else 'no'} | {cpu:.2f} core | {sink} |",
                   flush=True)
     finally:
         tally.send_signal(signal.SIGTERM)
         tally.wait(timeout=60)
+
+
+def check_values(port, expect_file):
+    """Compares every series tally reports for the run's names with blast's per-name expectations.
+    Returns (series that differ, series checked, one difference as text)."""
+    q = urllib.parse.quote('{__name__=~"%s_.*"}' % os.path.basename(expect_file)[len("expect-"):-len(".tsv")])
+    data = json.loads(get(port, f"/api/v1/query?query={q}"))
+    got = {r["metric"]["__name__"]: float(r["value"][1]) for r in data["data"]["result"] if "quantile" not in r["metric"]}
+    differ = checked = 0
+    example = ""
+    with open(expect_file) as f:
+        next(f)
+        for row in f:
+            kind, name, lines, total, scaled, last, low, high, distinct = row.rstrip("\n").split("\t")
+            base = name.replace(".", "_")
+            if kind == "c":
+                wanted = {base + "_total": float(scaled)}
+            elif kind == "g":
+                wanted = {base: float(last)}
+            elif kind == "s":
+                wanted = {base: float(distinct)}
+            else:
+                scale, stem = (1000.0, base + "_seconds") if kind == "ms" else (1.0, base)
+                wanted = {stem + "_count": float(lines), stem + "_sum": float(total) / scale,
+                          stem + "_min": float(low) / scale, stem + "_max": float(high) / scale}
+            checked += 1
+            bad = [(k, v, got.get(k)) for k, v in wanted.items() if got.get(k) != v]
+            if bad:
+                differ += 1
+                example = example or f"{bad[0][0]} = {bad[0][2]}, sent {bad[0][1]!r}"
+    return differ, checked, example
 
 
 def cpu_seconds(pid):

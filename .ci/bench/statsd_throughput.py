@@ -50,6 +50,32 @@ def blast(proto, port, rate, duration, names, mix, prefix, extra):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def blast_senders(proto, port, rate, duration, names, mix, prefix, extra, senders, expect_dir):
+    """Runs `senders` statsd-blast processes at once (each rate/senders and names/senders, so the
+    series are as many as from one sender, with its own seed and prefix <prefix>x<i>, so its own
+    source port and names); returns their summed results and
+    the expectation files written (none without expect_dir)."""
+    if senders == 1:
+        files = [os.path.join(expect_dir, f"expect-{prefix}.tsv")] if expect_dir else []
+        return blast(proto, port, rate, duration, names, mix, prefix, extra + sum((["-E", f] for f in files), [])), files
+    procs, files = [], []
+    for i in range(senders):
+        name = f"{prefix}x{i}"
+        flags = extra + ["-s", str(100 + i)]
+        if expect_dir:
+            files.append(os.path.join(expect_dir, f"expect-{name}.tsv"))
+            flags += ["-E", files[-1]]
+        cmd = ["taskset", "-c", "1", BLAST, "-P", proto, "-p", str(port), "-d", str(duration), "-r",
+               str(int(rate / senders)), "-k", str(max(1, names // senders)), "-m", mix, "-x", name] + flags
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
+    total = {}
+    for proc in procs:
+        out = json.loads(proc.communicate()[0].strip().splitlines()[-1])
+        for key in ("lines", "lines_per_sec", "counter_sum_scaled", "timer_count_scaled"):
+            total[key] = total.get(key, 0) + out[key]
+    return total, files
+
+
 def run_sink(proto, rate, args):
     port = free_port()
     sink = subprocess.Popen(["taskset", "-c", "0", SINK, "-P", proto, "-p", str(port), "-r", str(8 << 20), "-q", "2",
@@ -73,6 +99,8 @@ def main():
     p.add_argument("--no-sink", action="store_true")
     p.add_argument("--blast-args", default="", help="extra statsd-blast flags, space separated")
     p.add_argument("--config", help="a tally.yaml for the server (default: built-in defaults)")
+    p.add_argument("--senders", type=int, default=1,
+                   help="statsd-blast processes sending at once (each rate/senders and names/senders, its own names)")
     p.add_argument("--exact", action="store_true",
                    help="check every series' values bit for bit (needs flush >= duration + 3 s)")
     p.add_argument("--warm", action="store_true",
@@ -82,6 +110,8 @@ def main():
     args.blast_args = args.blast_args.split()
     if args.exact and (float(args.flush.rstrip("s")) < args.duration + 3 or args.warm):
         p.error("--exact needs --flush of at least --duration + 3 s, and no --warm")
+    if args.warm and args.senders > 1:
+        p.error("--warm sends from one sender only")
 
     data = tempfile.mkdtemp(prefix="tally-bench-")
     sport, hport = free_port(), free_port()
@@ -98,7 +128,7 @@ def main():
             time.sleep(0.1)
     flush_s = float(args.flush.rstrip("s"))
     print(f"# proto={args.proto} names/type={args.names} mix={args.mix} duration={args.duration}s flush={args.flush}"
-          f" config={args.config or 'defaults'} series={'warm' if args.warm else 'new at the start of each rate'}")
+          f" config={args.config or 'defaults'} senders={args.senders} series={'warm' if args.warm else 'new at the start of each rate'}")
     print("| target lines/s | sent lines/s | tally lost | ring drops | counter total | timer count | "
           + ("values | " if args.exact else "") + "lossless | tally CPU | udp-sink lost |")
     print("|---|---|---|---|---|---|---|---|---|" + ("---|" if args.exact else ""))
@@ -109,17 +139,16 @@ def main():
             if args.warm:
                 blast(args.proto, sport, 1e6, 3, args.names, args.mix, prefix, args.blast_args + ["-s", "7"])
                 time.sleep(2 * flush_s + 1)
-                base_c, _ = query_sum(hport, f"{prefix}_c_.*_total")
-                base_t = query_sum(hport, f"{prefix}_ms_.*_seconds_count")[0] + query_sum(hport, f"{prefix}_h_.*_count")[0]
-            expect = os.path.join(data, f"expect-{prefix}.tsv")
+                base_c, _ = query_sum(hport, f"{prefix}(x[0-9]+)?_c_.*_total")
+                base_t = query_sum(hport, f"{prefix}(x[0-9]+)?_ms_.*_seconds_count")[0] + query_sum(hport, f"{prefix}(x[0-9]+)?_h_.*_count")[0]
             if args.exact:
                 # Start 0.3 s into an interval, so that the whole run is flushed as one interval.
                 time.sleep(flush_s - time.time() % flush_s + 0.3)
             before = get(hport, "/metrics")
             cpu0 = cpu_seconds(tally.pid)
             started = time.monotonic()
-            sent = blast(args.proto, sport, rate, args.duration, args.names, args.mix, prefix,
-                         args.blast_args + (["-E", expect] if args.exact else []))
+            sent, expects = blast_senders(args.proto, sport, rate, args.duration, args.names, args.mix, prefix,
+                                          args.blast_args, args.senders, data if args.exact else None)
             cpu1 = cpu_seconds(tally.pid)
             elapsed = time.monotonic() - started
             if args.exact:
@@ -130,9 +159,9 @@ def main():
             received = metric(after, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}') - \
                 metric(before, f'tally_statsd_received_lines_total{{transport="{args.proto}"}}')
             drops = metric(after, "tally_ring_dropped_lines_total") - metric(before, "tally_ring_dropped_lines_total")
-            counters, _ = query_sum(hport, f"{prefix}_c_.*_total")
-            timers_ms, _ = query_sum(hport, f"{prefix}_ms_.*_seconds_count")
-            timers_h, _ = query_sum(hport, f"{prefix}_h_.*_count")
+            counters, _ = query_sum(hport, f"{prefix}(x[0-9]+)?_c_.*_total")
+            timers_ms, _ = query_sum(hport, f"{prefix}(x[0-9]+)?_ms_.*_seconds_count")
+            timers_h, _ = query_sum(hport, f"{prefix}(x[0-9]+)?_h_.*_count")
             counters -= base_c
             timers_ms -= base_t
             lost = sent["lines"] - received + drops
@@ -141,7 +170,11 @@ def main():
             timers_exact = abs(timers_ms + timers_h - sent["timer_count_scaled"]) < 1e-6 * max(1, sent["timer_count_scaled"])
             values_text, values_exact = "", True
             if args.exact:
-                differ, checked, example = check_values(hport, expect)
+                differ = checked = 0
+                example = ""
+                for expect in expects:
+                    d, c, e = check_values(hport, expect)
+                    differ, checked, example = differ + d, checked + c, example or e
                 values_exact = differ == 0
                 values_text = (f"exact ({checked} series) | " if values_exact
                                else f"{differ} of {checked} series differ, e.g. {example} | ")

@@ -151,6 +151,19 @@ struct SketchStore: Sendable {
         }
     }
 
+    /// Visits the non-empty buckets in no particular order (what a merge
+    /// needs); allocates nothing and leaves the store as it is.
+    func forEachBucket(_ body: (Int32, Double) -> Void) {
+        if isDense {
+            for k in dense.indices where dense[k] > 0 { body(offset + Int32(k), Double(dense[k])) }
+        } else {
+            for word in sparse {
+                let (index, count) = Self.unpack(word)
+                body(index, Double(count))
+            }
+        }
+    }
+
     /// The buckets with their counts, by increasing index.
     func buckets() -> [(index: Int32, count: Double)] {
         if isDense {
@@ -276,8 +289,8 @@ public struct DDSketch: Sendable {
     }
 
     public mutating func merge(_ other: DDSketch) {
-        for (index, c) in other.positive.buckets() { positive.add(index, c) }
-        for (index, c) in other.negative.buckets() { negative.add(index, c) }
+        other.positive.forEachBucket { positive.add($0, $1) }
+        other.negative.forEachBucket { negative.add($0, $1) }
         zeroCount += other.zeroCount
         count += other.count
         sum += other.sum

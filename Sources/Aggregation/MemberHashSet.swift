@@ -47,7 +47,7 @@ struct MemberHashSet: Sendable {
 
     private mutating func grow() {
         let old = slots
-        slots = ContiguousArray(repeating: 0, count: max(16, old.count * 2))
+        slots = ContiguousArray(repeating: 0, count: max(4, old.count * 2))
         slots.withUnsafeMutableBufferPointer { table in
             for member in old where member != 0 { _ = Self.place(member, in: table) }
         }

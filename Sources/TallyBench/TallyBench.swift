@@ -48,7 +48,14 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Time agent mode for this many series: the agent's export, the central's import, and the lines themselves.")
     var forward: Int?
 
+    @Option(help: "Time a shard's flush of this many series, with and without the report's sketch rollups.")
+    var flushCost: Int?
+
     func run() throws {
+        if let flushCost {
+            timeFlush(series: flushCost, runs: repeats)
+            return
+        }
         if let forward {
             timeForwarding(series: forward, runs: repeats)
             return

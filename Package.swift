@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Aggregation",
             dependencies: [
-                "TelemetryModel", "StatsDWire", "RingBuffers", "ProtobufWire", "SelfMetrics",
+                "TelemetryModel", "StatsDWire", "RingBuffers", "ProtobufWire", "SelfMetrics", "CPrefetch",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: hotPath
@@ -94,6 +94,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+
+        // MARK: The CPU's prefetch hint, which Swift does not expose.
+        .target(name: "CPrefetch"),
 
         // MARK: Compression and checksums from the system's libz.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

@@ -30,6 +30,12 @@ public struct SetCardinality: Sendable {
         }
     }
 
+    /// Starts bringing into the cache what `add(hash:)` will touch (exact sets only).
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        if sketch == nil { exact.prefetch(hash) }
+    }
+
     /// What an agent forwards: the members' hashes while exact, else the sketch.
     var forwarded: (members: MemberHashSet, sketch: HyperLogLog?) { (exact, sketch) }
 

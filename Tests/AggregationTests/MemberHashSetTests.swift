@@ -63,3 +63,17 @@ struct MemberHashSetTests {
         }
     }
 }
+
+extension MemberHashSetTests {
+    @Test func prefetchingNeverChangesTheSet() {
+        var set = MemberHashSet()
+        set.prefetch(42)  // no table yet
+        for member in UInt64(1)...50 {
+            set.prefetch(member)
+            set.insert(member)
+        }
+        set.prefetch(0)
+        set.prefetch(.max)
+        #expect(set.count == 50)
+    }
+}

@@ -73,17 +73,16 @@ public struct Labels: Hashable, Sendable, RandomAccessCollection, CustomStringCo
 
     /// A copy with one label set (or removed, when `value` is empty).
     public func setting(_ name: String, to value: String) -> Labels {
-        var copy = pairs
-        // `pairs` is sorted by name with unique names: edit in place.
-        if let i = copy.firstIndex(where: { $0.name >= name }) {
-            if copy[i].name == name {
-                if value.isEmpty { copy.remove(at: i) } else { copy[i].value = value }
-            } else if !value.isEmpty {
-                copy.insert(Label(name, value), at: i)
-            }
-        } else if !value.isEmpty {
-            copy.append(Label(name, value))
-        }
+        // `pairs` is sorted by name with unique names. The copy is built at its
+        // exact size: stores keep label sets for as long as their series live,
+        // and growing a copied array in place doubles its capacity.
+        let i = pairs.firstIndex { $0.name >= name } ?? pairs.count
+        let present = i < pairs.count && pairs[i].name == name
+        var copy: [Label] = []
+        copy.reserveCapacity(pairs.count + (present ? 0 : 1))
+        copy.append(contentsOf: pairs[..<i])
+        if !value.isEmpty { copy.append(Label(name, value)) }
+        copy.append(contentsOf: pairs[(present ? i + 1 : i)...])
         return Labels(sortedUnique: copy)
     }
 

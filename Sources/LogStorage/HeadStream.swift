@@ -48,4 +48,23 @@ struct HeadStream: Sendable {
     }
 
     var footprint: Int { open.footprint + chunks.reduce(0) { $0 + $1.footprint } }
+
+    /// Appends an entry already in the WAL. Returns how much the stream's
+    /// footprint grew and the bytes now in its open chunk (to decide a cut).
+    mutating func append(
+        time: Int64, line: UnsafeRawBufferPointer, timeText: Range<Int>?, fields: UnsafeRawBufferPointer, now: Int64
+    ) -> (grown: Int, openBytes: Int) {
+        let before = open.footprint
+        open.append(time: time, line: line, timeText: timeText) { $0.append(contentsOf: fields) }
+        newest = max(newest, time)
+        lastAppend = now
+        return (open.footprint - before, open.bytes.count)
+    }
+
+    /// Moves the open chunk's entries, sorted, into a new cut chunk numbered `serial`.
+    mutating func cutOpenChunk(serial: Int) {
+        let entries = open.sortedEntries()
+        chunks.append(HeadChunk(serial: serial, minTime: open.minTime, maxTime: open.maxTime, body: .raw(entries)))
+        open = OpenChunk()
+    }
 }

@@ -234,21 +234,17 @@ public final class LogStore: Sendable, WALSource {
                 let (id, time) = targets[index]
                 index += 1
                 guard id != 0 else { return }
-                let before = state.streams[id]!.footprint
                 Self.encodeFields(entry, into: &fields)
-                fields.withUnsafeBytes { encoded in
-                    state.streams[id]!.open.append(time: time, line: entry.line, timeText: entry.timestampText) {
-                        $0.append(contentsOf: encoded)
-                    }
+                // One in-place access to the stream per entry (each lookup hashes the id).
+                let (grown, openBytes) = fields.withUnsafeBytes { encoded in
+                    state.streams[id]!.append(time: time, line: entry.line, timeText: entry.timestampText, fields: encoded, now: now)
                 }
-                state.streams[id]!.newest = max(state.streams[id]!.newest, time)
-                state.streams[id]!.lastAppend = now
-                if state.streams[id]!.open.bytes.count >= options.chunkTargetBytes,
-                    let serial = cut(id, state: &state)
-                {
-                    toCompress.append((id, serial))
+                state.headBytes += grown
+                if openBytes >= options.chunkTargetBytes {
+                    let before = state.streams[id]!.footprint
+                    if let serial = cut(id, state: &state) { toCompress.append((id, serial)) }
+                    state.headBytes += state.streams[id]!.footprint - before
                 }
-                state.headBytes += state.streams[id]!.footprint - before
                 bytes += entry.line.count
                 result.accepted += 1
             }
@@ -336,13 +332,11 @@ public final class LogStore: Sendable, WALSource {
 
     /// Moves a stream's open entries into a raw chunk; returns its serial, or nil when there was nothing.
     func cut(_ id: UInt32, state: inout State) -> Int? {
-        guard var stream = state.streams[id], !stream.open.isEmpty else { return nil }
-        let entries = stream.open.sortedEntries()
+        guard let open = state.streams[id]?.open, !open.isEmpty else { return nil }
         let serial = state.nextSerial
         state.nextSerial += 1
-        stream.chunks.append(HeadChunk(serial: serial, minTime: stream.open.minTime, maxTime: stream.open.maxTime, body: .raw(entries)))
-        stream.open = OpenChunk()
-        state.streams[id] = stream
+        // In place: a copy of the stream taken out and put back would copy its chunk list.
+        state.streams[id]!.cutOpenChunk(serial: serial)
         return serial
     }
 

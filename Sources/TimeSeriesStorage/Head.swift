@@ -73,7 +73,7 @@ struct Head: Sendable {
     /// The WAL segment being written, for `retired`.
     var walSegment = 0
     /// Label name → value → series slots (in creation order).
-    var postings: [String: [String: [Int]]] = [:]
+    var postings: [String: [String: PostingList]] = [:]
     /// Samples before this time belong to blocks (end of the last persisted range).
     var minValidTime: Int64 = .min
     let chunkSamples: Int
@@ -103,7 +103,7 @@ struct Head: Sendable {
             series.append(HeadSeries(labels: labels))
         }
         index[labels] = slot
-        for label in labels { postings[label.name, default: [:]][label.value, default: []].append(slot) }
+        addPostings(labels, slot)
         return (slot, true)
     }
 
@@ -134,7 +134,17 @@ struct Head: Sendable {
         free.removeAll { $0 == slot }
         series[slot] = HeadSeries(labels: labels)
         index[labels] = slot
-        for label in labels { postings[label.name, default: [:]][label.value, default: []].append(slot) }
+        addPostings(labels, slot)
+    }
+
+    private mutating func addPostings(_ labels: Labels, _ slot: Int) {
+        for label in labels {
+            if postings[label.name]?[label.value] != nil {
+                postings[label.name]![label.value]!.append(slot)
+            } else {
+                postings[label.name, default: [:]][label.value] = PostingList(slot)
+            }
+        }
     }
 
     /// Appends one sample, or says why not. An exact duplicate of the newest
@@ -209,8 +219,7 @@ struct Head: Sendable {
             free.append(slot)
         }
         for label in s.labels {
-            postings[label.name]?[label.value]?.removeAll { $0 == slot }
-            if postings[label.name]?[label.value]?.isEmpty == true { postings[label.name]?[label.value] = nil }
+            if postings[label.name]?[label.value]?.remove(slot) == false { postings[label.name]?[label.value] = nil }
             if postings[label.name]?.isEmpty == true { postings[label.name] = nil }
         }
     }
@@ -220,7 +229,7 @@ struct Head: Sendable {
     func candidates(_ matchers: [LabelMatcher]) -> [Int] {
         var result: Set<Int>?
         for matcher in matchers where matcher.op == .equal && !matcher.value.isEmpty {
-            let slots = Set(postings[matcher.name]?[matcher.value] ?? [])
+            let slots = Set(postings[matcher.name]?[matcher.value]?.slots ?? [])
             result = result.map { $0.intersection(slots) } ?? slots
             if result?.isEmpty == true { return [] }
         }

@@ -64,7 +64,10 @@ public final class AggregationShard {
     /// Where each interval's values of every summary family go, merged by family.
     private let rollupSink: (any SketchRollupSink)?
     /// The interval's values of each summary family (by family hash), across its series.
+    /// (Only for the interval being flushed: a family's sketch is not kept between flushes.)
     private var rollups: [Int: SketchRollup] = [:]
+    /// Each live summary family's output name and kind, by family hash, to start its rollup.
+    private var rollupFamilies: [Int: (name: String, kind: MetricKind)] = [:]
     /// Families whose last series was released: their rollup goes after the next hand-over.
     private var endedFamilies: [Int] = []
 
@@ -268,7 +271,7 @@ public final class AggregationShard {
                 }
                 aux = summaries.append(SummaryState(refs: start))
             }
-            if rollupSink != nil, rollups[familyHash] == nil { rollups[familyHash] = SketchRollup(name: name, kind: kind) }
+            if rollupSink != nil, rollupFamilies[familyHash] == nil { rollupFamilies[familyHash] = (name, kind) }
         case .set:
             aux = sets.place(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision), reusing: &freeSets)
         case .counter, .gauge:
@@ -382,16 +385,22 @@ public final class AggregationShard {
         return out
     }
 
+    /// Merges a series' interval sketch into its family's rollup for this flush.
+    private func addToRollup(_ familyHash: Int, _ sketch: DDSketch) {
+        if rollups[familyHash] == nil {
+            guard let family = rollupFamilies[familyHash] else { return }
+            rollups[familyHash] = SketchRollup(name: family.name, kind: family.kind)
+        }
+        rollups[familyHash]!.sketch.merge(sketch)
+    }
+
     /// Gives the sink the interval's rollups of the families that had values, and forgets
     /// those of families that ended.
     private func handOverRollups(intervalEnd: Int64) {
         guard let rollupSink else { return }
-        var ready: [SketchRollup] = []
-        for hash in rollups.keys where !rollups[hash]!.isEmpty {
-            ready.append(rollups[hash]!)
-            rollups[hash]!.sketch.reset(keepMemory: true)
-        }
-        for hash in endedFamilies where familyKinds[hash] == nil { rollups[hash] = nil }
+        let ready = rollups.values.filter { !$0.isEmpty }
+        rollups.removeAll()
+        for hash in endedFamilies where familyKinds[hash] == nil { rollupFamilies[hash] = nil }
         endedFamilies.removeAll()
         if !ready.isEmpty { rollupSink.add(ready, intervalEnd: intervalEnd) }
     }
@@ -480,7 +489,7 @@ public final class AggregationShard {
                 summary.pointee.sketch.quantiles(config.quantiles, mapping: mapping) { k, value in
                     out.append(RefSample(ref: refBase[k], timestamp: timestamp, value: value / divisor))
                 }
-                if rollupSink != nil { rollups[entry.familyHash]?.sketch.merge(summary.pointee.sketch) }
+                if rollupSink != nil { addToRollup(entry.familyHash, summary.pointee.sketch) }
                 out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: summary.pointee.sketch.min / divisor))
                 out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
                 summary.pointee.totalCount += count

@@ -60,9 +60,19 @@ public struct StatsDParser: Sendable {
     /// its result holds no references, so handing it on costs no reference counting.
     @inlinable @inline(__always)
     public func parseMetric(_ b: UnsafeRawBufferPointer, end: Int) -> Result<StatsDMetricLine, StatsDParseError> {
-        // Name: up to the first ':'.
+        // Name: up to the first ':'. Eight bytes at a time while none of them
+        // is ':' or '|' (a word with a control or non-ASCII byte only marks the
+        // name for the exact check below), then byte by byte.
         var i = 0
         var suspicious = false
+        if let base = b.baseAddress {
+            while i + 8 <= end {
+                let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if Self.hasByte(word, UInt8(ascii: ":")) || Self.hasByte(word, UInt8(ascii: "|")) { break }
+                if Self.hasControlOrNonASCII(word) { suspicious = true }
+                i += 8
+            }
+        }
         while i < end {
             let c = b[i]
             if c == UInt8(ascii: ":") || c == UInt8(ascii: "|") { break }
@@ -181,6 +191,24 @@ public struct StatsDParser: Sendable {
             valueCount: valueCount, sampleRate: sampleRate, tags: tags, container: container,
             timestamp: timestamp
         ))
+    }
+
+    /// Whether any of the eight bytes of `word` is `byte`.
+    @inlinable @inline(__always)
+    static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let v = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        return (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// Whether any of the eight bytes of `word` is below 0x20, 0x7F, or 0x80 and up.
+    @inlinable @inline(__always)
+    static func hasControlOrNonASCII(_ word: UInt64) -> Bool {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        // With every byte below 0x80 (checked first), subtracting 0x20 from each
+        // borrows into a byte's high bit exactly when that byte is below 0x20.
+        return word & high != 0
+            || (word &- 0x2020_2020_2020_2020) & ~word & high != 0
+            || hasByte(word, 0x7F)
     }
 
     /// The metric kind of a type field, or nil.

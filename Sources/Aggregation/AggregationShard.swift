@@ -68,7 +68,7 @@ public final class AggregationShard {
     private var rollups: [Int: SketchRollup] = [:]
     /// Each live summary family's output name and kind, by family hash, to start its rollup.
     private var rollupFamilies: [Int: (name: String, kind: MetricKind)] = [:]
-    /// Families whose last series was released: their rollup goes after the next hand-over.
+    /// Families whose last series was released: their name is forgotten after the next hand-over.
     private var endedFamilies: [Int] = []
 
     public init(

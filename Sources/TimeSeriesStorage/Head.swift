@@ -205,21 +205,32 @@ struct Head: Sendable {
             series[slot] = s
             if s.isEmpty && s.holders <= 0 { removed.append(slot) }
         }
-        for slot in removed { remove(slot) }
+        remove(removed)
     }
 
     private mutating func remove(_ slot: Int) {
-        guard let s = series[slot] else { return }
-        for ref in s.closed { chunks.release(ref) }
-        index[s.labels] = nil
-        series[slot] = nil
-        if keepRetired {
-            retired.append((slot, s.labels, walSegment))
-        } else {
-            free.append(slot)
+        remove([slot])
+    }
+
+    /// Drops series. A label pair's posting list is filtered once for all the
+    /// slots leaving it: a pair every series shares (`env="prod"`) would
+    /// otherwise be scanned whole for each series that goes.
+    private mutating func remove(_ slots: [Int]) {
+        var leaving: [Label: [Int32]] = [:]
+        for slot in slots {
+            guard let s = series[slot] else { continue }
+            for ref in s.closed { chunks.release(ref) }
+            index[s.labels] = nil
+            series[slot] = nil
+            if keepRetired {
+                retired.append((slot, s.labels, walSegment))
+            } else {
+                free.append(slot)
+            }
+            for label in s.labels { leaving[label, default: []].append(Int32(truncatingIfNeeded: slot)) }
         }
-        for label in s.labels {
-            if postings[label.name]?[label.value]?.remove(slot) == false { postings[label.name]?[label.value] = nil }
+        for (label, gone) in leaving {
+            if postings[label.name]?[label.value]?.remove(gone) == false { postings[label.name]?[label.value] = nil }
             if postings[label.name]?.isEmpty == true { postings[label.name] = nil }
         }
     }

@@ -29,13 +29,23 @@ enum PostingList: Sendable {
 
     /// Removes a slot; returns false when the list is left empty (drop it).
     mutating func remove(_ slot: Int) -> Bool {
-        let slot = Int32(truncatingIfNeeded: slot)
+        remove([Int32(truncatingIfNeeded: slot)])
+    }
+
+    /// Removes slots in one pass over the list; returns false when the list
+    /// is left empty (drop it).
+    mutating func remove(_ gone: [Int32]) -> Bool {
         switch self {
         case .one(let only):
-            return only != slot
+            return !gone.contains(only)
         case .many(var slots):
             self = .one(0)
-            slots.removeAll { $0 == slot }
+            if gone.count == 1 {
+                slots.removeAll { $0 == gone[0] }
+            } else {
+                let set = Set(gone)
+                slots.removeAll { set.contains($0) }
+            }
             switch slots.count {
             case 0: return false
             case 1: self = .one(slots[0])

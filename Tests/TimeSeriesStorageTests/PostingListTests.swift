@@ -31,3 +31,14 @@ struct PostingListTests {
         #expect(!left)
     }
 }
+
+extension PostingListTests {
+    @Test func manySlotsLeaveInOnePass() {
+        var list = PostingList(0)
+        for slot in 1..<1_000 { list.append(slot) }
+        var left = list.remove((0..<1_000).filter { $0 % 3 != 0 }.map { Int32($0) })
+        #expect(left && list.slots == (0..<1_000).filter { $0 % 3 == 0 })
+        left = list.remove((0..<1_000).map { Int32($0) })
+        #expect(!left)
+    }
+}

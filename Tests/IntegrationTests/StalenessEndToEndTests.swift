@@ -16,7 +16,8 @@ struct StalenessEndToEndTests {
     }
 
     static func waitCount(_ tally: TallyProcess, _ query: String, _ expected: Int) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(20)
+        // Generous: the whole suite starts at once on two cores, and a first flush can wait its turn.
+        let deadline = ContinuousClock.now + .seconds(60)
         var count = -1
         while ContinuousClock.now < deadline {
             count = try await resultCount(tally, query)

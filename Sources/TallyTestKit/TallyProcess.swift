@@ -112,7 +112,10 @@ public final class TallyProcess: @unchecked Sendable {
     public var pid: Int32 { process.processIdentifier }
 
     /// Sends a signal and waits for the exit status (or nil after the timeout).
-    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> Int32? {
+    /// The default allows a graceful stop (drain, flush, WAL fsync) a minute
+    /// on a CI machine running the whole suite at once; a crash still ends
+    /// the wait at once with its status.
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) async -> Int32? {
         if process.isRunning { kill(process.processIdentifier, signal) }
         return await waitForExit(timeout: timeout)
     }

@@ -160,6 +160,41 @@ struct BackpressureTests {
     }
 }
 
+@Suite("tally serve, stopped under load")
+struct StopUnderLoadTests {
+    /// SIGTERM while StatsD datagrams, TCP lines, log lines and queries keep
+    /// arriving: every process drains and exits 0. (A tally whose task
+    /// executor had deadlocked once ignored SIGTERM under such load.)
+    @Test func everyProcessExitsZeroWhenStoppedMidTraffic() async throws {
+        let processes = try (0..<3).map { _ in try TallyProcess() }
+        for tally in processes { _ = try await tally.waitFor("/readyz") { status, _ in status == 200 } }
+        let lines = datagram((0..<40).map { "load.k\($0 % 8):\($0)|\(["c", "g", "ms", "h", "s"][$0 % 5])|#n:\($0 % 4)" })
+        let logLine = Array(#"{"level":"info","msg":"under load"}"#.utf8) + [10]
+        let traffic = processes.map { tally in
+            Task.detached {
+                while !Task.isCancelled {
+                    try? sendUDP(lines, port: tally.statsdPort)
+                    try? sendTCP(lines, port: tally.statsdPort)
+                    try? sendTCP(logLine, port: tally.logsPort)
+                    _ = try? await tally.get("/api/v1/query?query=sum(load_k1_total)")
+                }
+            }
+        }
+        // Some traffic in, then stop all of them while it goes on.
+        for tally in processes {
+            _ = try await tally.waitFor("/api/v1/query?query=load_k0_total", timeout: .seconds(60)) { _, body in
+                body.contains("load_k0_total")
+            }
+        }
+        for tally in processes { kill(tally.pid, SIGTERM) }
+        for tally in processes {
+            let status = await tally.waitForExit(timeout: .seconds(60))
+            #expect(status == 0, "exit status \(String(describing: status)); log:\n\(tally.log.suffix(2000))")
+        }
+        for task in traffic { task.cancel() }
+    }
+}
+
 /// A tally.yaml in a temporary directory, removed with the value.
 final class ConfigFile {
     let directory: URL

@@ -46,6 +46,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--series", default="100000,1000000")
     p.add_argument("--rounds", type=int, default=3, help="values sent per series")
+    p.add_argument("--config", help="a tally.yaml for every run (e.g. to raise storage series limits)")
     args = p.parse_args()
     print("| active series | baseline RSS | RSS after | bytes per series |")
     print("|---|---|---|---|")
@@ -54,7 +55,7 @@ def main():
         sport, hport = free_port(), free_port()
         tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}",
                                   "--http", f"127.0.0.1:{hport}", "--flush-interval", "2s", "--data-dir", data,
-                                  "--log-level", "warning"])
+                                  "--log-level", "warning"] + (["--config", args.config] if args.config else []))
         time.sleep(1.5)
         baseline = rss_bytes(tally.pid)
         payload = lines_for(n, args.rounds)

@@ -5,14 +5,18 @@ import TelemetryModel
 /// One series in the head: its labels, where its closed chunks are in the
 /// head chunk file, and the open chunk that receives appends.
 struct HeadSeries: Sendable {
-    let labels: Labels
     var closed: [HeadChunkRef] = []
     var open = XORChunk()
+    /// Where the series' label pairs (name and value symbol ids) start in
+    /// the head's `labelIDs`, and how many pairs there are.
+    var labelStart: UInt32
+    let labelCount: UInt32
     /// Writers holding the series' reference.
     var holders: Int32 = 0
 
-    init(labels: Labels) {
-        self.labels = labels
+    init(labelStart: Int, labelCount: Int) {
+        self.labelStart = UInt32(labelStart)
+        self.labelCount = UInt32(labelCount)
     }
 
     var isEmpty: Bool { closed.isEmpty && open.count == 0 }
@@ -60,10 +64,21 @@ typealias RejectReason = SampleRejection
 /// The head: the most recent samples, per series an open Gorilla chunk in
 /// memory plus the closed ones not yet written to a block, which wait in the
 /// head chunk file. A plain value, guarded by the storage engine's lock.
+///
+/// Label sets are kept as runs of symbol ids (`symbols`, `labelIDs`), not as
+/// `Labels`: a series costs its ids, not its strings; `labels(of:)` builds
+/// the `Labels` back for whoever reads them.
 struct Head: Sendable {
     var series: [HeadSeries?] = []
     var free: [Int] = []
-    var index: [Labels: Int] = [:]
+    /// Every label name and value in use.
+    private(set) var symbols = SymbolTable()
+    /// Each series' pairs as name id, value id, at its `labelStart`, in the
+    /// order of its `Labels` (sorted by name); runs of removed series are
+    /// garbage until compacted.
+    private var labelIDs: [UInt32] = []
+    private var labelGarbage = 0
+    private var index = SeriesIndex()
     /// Series dropped from the head while a forwarder may still read WAL
     /// records that name them: their slots are not reused, and checkpoints
     /// keep their series records, until the forwarders are past `segment`.
@@ -72,8 +87,8 @@ struct Head: Sendable {
     var keepRetired = false
     /// The WAL segment being written, for `retired`.
     var walSegment = 0
-    /// Label name → value → series slots (in creation order).
-    var postings: [String: [String: PostingList]] = [:]
+    /// Label name id → value id → series slots (in creation order).
+    private var postings: [UInt32: [UInt32: PostingList]] = [:]
     /// Samples before this time belong to blocks (end of the last persisted range).
     var minValidTime: Int64 = .min
     let chunkSamples: Int
@@ -91,20 +106,87 @@ struct Head: Sendable {
 
     var seriesCount: Int { index.count }
 
+    // MARK: Label sets
+
+    /// The label set of a live slot.
+    func labels(of slot: Int) -> Labels {
+        guard let s = series[slot] else { return Labels([]) }
+        var pairs: [Label] = []
+        pairs.reserveCapacity(Int(s.labelCount))
+        for k in 0..<Int(s.labelCount) {
+            let at = Int(s.labelStart) + 2 * k
+            pairs.append(Label(symbols.string(labelIDs[at]), symbols.string(labelIDs[at + 1])))
+        }
+        // Stored in the order of the `Labels` they came from.
+        return Labels(sorted: pairs) ?? Labels(pairs)
+    }
+
+    /// The ids of a label set's strings when every one is a symbol (else the
+    /// set is no series of the head), and their hash.
+    private func lookup(_ labels: Labels) -> (ids: [UInt32], hash: UInt32)? {
+        var ids: [UInt32] = []
+        ids.reserveCapacity(labels.count * 2)
+        for label in labels {
+            guard let name = symbols.find(label.name), let value = symbols.find(label.value) else { return nil }
+            ids.append(name)
+            ids.append(value)
+        }
+        return (ids, Self.hash(ids))
+    }
+
+    private static func hash(_ ids: [UInt32]) -> UInt32 {
+        var hasher = Hasher()
+        ids.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return UInt32(truncatingIfNeeded: hasher.finalize())
+    }
+
+    private func holds(_ slot: Int, _ ids: [UInt32]) -> Bool {
+        guard let s = series[slot], Int(s.labelCount) * 2 == ids.count else { return false }
+        let start = Int(s.labelStart)
+        return labelIDs[start..<start + ids.count].elementsEqual(ids)
+    }
+
+    /// The slot of the series with these labels, if the head has it.
+    func slot(of labels: Labels) -> Int? {
+        guard let (ids, hash) = lookup(labels) else { return nil }
+        return index.find(hash: hash) { holds($0, ids) }
+    }
+
+    /// How many series carry this metric name.
+    func seriesCount(named name: String) -> Int {
+        guard let nameID = symbols.find(Labels.metricName), let valueID = symbols.find(name) else { return 0 }
+        return postings[nameID]?[valueID]?.count ?? 0
+    }
+
+    // MARK: Series
+
     /// The slot of a series, created if new; `created` says which.
     mutating func getOrCreate(_ labels: Labels) -> (slot: Int, created: Bool) {
-        if let slot = index[labels] { return (slot, false) }
-        let slot: Int
-        if let reuse = free.popLast() {
-            slot = reuse
-            series[slot] = HeadSeries(labels: labels)
-        } else {
-            slot = series.count
-            series.append(HeadSeries(labels: labels))
-        }
-        index[labels] = slot
-        addPostings(labels, slot)
+        if let slot = slot(of: labels) { return (slot, false) }
+        let slot = free.popLast() ?? series.count
+        create(labels, at: slot)
         return (slot, true)
+    }
+
+    /// Files a new series at a free slot (or the next one): its symbols, its
+    /// run of ids, the index and the postings.
+    private mutating func create(_ labels: Labels, at slot: Int) {
+        let start = labelIDs.count
+        for label in labels {
+            labelIDs.append(symbols.retain(label.name))
+            labelIDs.append(symbols.retain(label.value))
+        }
+        let made = HeadSeries(labelStart: start, labelCount: labels.count)
+        if slot < series.count { series[slot] = made } else { series.append(made) }
+        let ids = Array(labelIDs[start...])
+        index.insert(hash: Self.hash(ids), slot: slot)
+        for k in stride(from: 0, to: ids.count, by: 2) {
+            if postings[ids[k]]?[ids[k + 1]] != nil {
+                postings[ids[k]]![ids[k + 1]]!.append(slot)
+            } else {
+                postings[ids[k], default: [:]][ids[k + 1]] = PostingList(slot)
+            }
+        }
     }
 
     /// The retired series a reader from segment `keepFrom` on may still
@@ -123,8 +205,8 @@ struct Head: Sendable {
 
     /// Puts a series at a given slot (WAL replay restores slots as logged).
     mutating func restore(_ labels: Labels, at slot: Int) {
-        if slot < series.count, let existing = series[slot] {
-            if existing.labels == labels { return }
+        if slot < series.count, series[slot] != nil {
+            if let (ids, _) = lookup(labels), holds(slot, ids) { return }
             remove(slot)
         }
         while series.count <= slot {
@@ -132,19 +214,7 @@ struct Head: Sendable {
             series.append(nil)
         }
         free.removeAll { $0 == slot }
-        series[slot] = HeadSeries(labels: labels)
-        index[labels] = slot
-        addPostings(labels, slot)
-    }
-
-    private mutating func addPostings(_ labels: Labels, _ slot: Int) {
-        for label in labels {
-            if postings[label.name]?[label.value] != nil {
-                postings[label.name]![label.value]!.append(slot)
-            } else {
-                postings[label.name, default: [:]][label.value] = PostingList(slot)
-            }
-        }
+        create(labels, at: slot)
     }
 
     /// Appends one sample, or says why not. An exact duplicate of the newest
@@ -216,31 +286,77 @@ struct Head: Sendable {
     /// slots leaving it: a pair every series shares (`env="prod"`) would
     /// otherwise be scanned whole for each series that goes.
     private mutating func remove(_ slots: [Int]) {
-        var leaving: [Label: [Int32]] = [:]
+        var leaving: [UInt64: [Int32]] = [:]
         for slot in slots {
             guard let s = series[slot] else { continue }
+            if keepRetired { retired.append((slot, labels(of: slot), walSegment)) }
             for ref in s.closed { chunks.release(ref) }
-            index[s.labels] = nil
+            let start = Int(s.labelStart)
+            let ids = Array(labelIDs[start..<start + 2 * Int(s.labelCount)])
+            index.remove(hash: Self.hash(ids), slot: slot)
             series[slot] = nil
-            if keepRetired {
-                retired.append((slot, s.labels, walSegment))
-            } else {
-                free.append(slot)
+            if !keepRetired { free.append(slot) }
+            for k in stride(from: 0, to: ids.count, by: 2) {
+                leaving[UInt64(ids[k]) << 32 | UInt64(ids[k + 1]), default: []].append(Int32(truncatingIfNeeded: slot))
             }
-            for label in s.labels { leaving[label, default: []].append(Int32(truncatingIfNeeded: slot)) }
+            for id in ids { symbols.release(id) }
+            labelGarbage += ids.count
         }
-        for (label, gone) in leaving {
-            if postings[label.name]?[label.value]?.remove(gone) == false { postings[label.name]?[label.value] = nil }
-            if postings[label.name]?.isEmpty == true { postings[label.name] = nil }
+        for (pair, gone) in leaving {
+            let (name, value) = (UInt32(truncatingIfNeeded: pair >> 32), UInt32(truncatingIfNeeded: pair))
+            if postings[name]?[value]?.remove(gone) == false { postings[name]?[value] = nil }
+            if postings[name]?.isEmpty == true { postings[name] = nil }
         }
+        symbols.compactIfWasteful()
+        compactLabelIDsIfWasteful()
+    }
+
+    /// Rewrites `labelIDs` without the runs of removed series once those are
+    /// more than half of it.
+    private mutating func compactLabelIDsIfWasteful() {
+        guard labelGarbage >= 1 << 14, labelGarbage * 2 > labelIDs.count else { return }
+        var compacted: [UInt32] = []
+        compacted.reserveCapacity(labelIDs.count - labelGarbage)
+        for slot in series.indices {
+            guard let s = series[slot] else { continue }
+            let start = Int(s.labelStart)
+            series[slot]!.labelStart = UInt32(compacted.count)
+            compacted.append(contentsOf: labelIDs[start..<start + 2 * Int(s.labelCount)])
+        }
+        labelIDs = compacted
+        labelGarbage = 0
+    }
+
+    /// The slots of the series that satisfy every matcher: the postings of
+    /// the `=` matchers with a non-empty value narrow the candidates, then
+    /// each candidate's values are tested (one verdict per value symbol and
+    /// matcher, so a regular expression runs once per distinct value).
+    func matching(_ matchers: [LabelMatcher]) -> [Int] {
+        var verdicts = matchers.map { HeadMatcher($0, symbols: symbols) }
+        var out: [Int] = []
+        for slot in candidates(matchers) {
+            guard let s = series[slot] else { continue }
+            let start = Int(s.labelStart)
+            let run = labelIDs[start..<start + 2 * Int(s.labelCount)]
+            var all = true
+            for m in verdicts.indices {
+                if !verdicts[m].admits(run, symbols: symbols) {
+                    all = false
+                    break
+                }
+            }
+            if all { out.append(slot) }
+        }
+        return out
     }
 
     /// Slots worth testing against the matchers: the intersection of the
     /// postings of their `=` matchers with a non-empty value, else all.
-    func candidates(_ matchers: [LabelMatcher]) -> [Int] {
+    private func candidates(_ matchers: [LabelMatcher]) -> [Int] {
         var result: Set<Int>?
         for matcher in matchers where matcher.op == .equal && !matcher.value.isEmpty {
-            let slots = Set(postings[matcher.name]?[matcher.value]?.slots ?? [])
+            guard let name = symbols.find(matcher.name), let value = symbols.find(matcher.value) else { return [] }
+            let slots = Set(postings[name]?[value]?.slots ?? [])
             result = result.map { $0.intersection(slots) } ?? slots
             if result?.isEmpty == true { return [] }
         }

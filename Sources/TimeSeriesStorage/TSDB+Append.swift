@@ -27,10 +27,9 @@ extension TSDB {
         head.withLock { head in
             var created: [WALRecord] = []
             let outcomes = labels.map { labels -> SeriesLimits.Registration in
-                if let limits, head.index[labels] == nil {
+                if let limits, head.slot(of: labels) == nil {
                     guard head.seriesCount < limits.maxSeries else { return .overSeriesLimit }
-                    let name = labels[Labels.metricName] ?? ""
-                    guard (head.postings[Labels.metricName]?[name]?.count ?? 0) < limits.maxSeriesPerMetric else { return .overMetricLimit }
+                    guard head.seriesCount(named: labels.metricName) < limits.maxSeriesPerMetric else { return .overMetricLimit }
                 }
                 let (slot, isNew) = head.getOrCreate(labels)
                 head.series[slot]!.holders += 1 // getOrCreate returned a live slot
@@ -43,7 +42,7 @@ extension TSDB {
     }
 
     public func find(_ labels: Labels) -> SeriesRef? {
-        head.withLock { $0.index[labels].map { SeriesRef(raw: UInt32($0)) } }
+        head.withLock { $0.slot(of: labels).map { SeriesRef(raw: UInt32($0)) } }
     }
 
     public func release(_ refs: [SeriesRef]) {

@@ -64,10 +64,10 @@ extension TSDB {
             let start = floorDivide(range.min, duration) * duration
             let end = start + duration
             let snapshot = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
-                head.series.compactMap { s -> (Labels, [HeadChunkCopy])? in
-                    guard let s else { return nil }
+                head.series.indices.compactMap { slot -> (Labels, [HeadChunkCopy])? in
+                    guard let s = head.series[slot] else { return nil }
                     let chunks = head.copies(of: s, start: .min, end: end - 1)
-                    return chunks.isEmpty ? nil : (s.labels, chunks)
+                    return chunks.isEmpty ? nil : (head.labels(of: slot), chunks)
                 }
             }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
             let writer = try BlockWriter(parent: directory, options: options, now: now)
@@ -112,7 +112,7 @@ extension TSDB {
         let keepFrom = walHolds.withLock { $0.values.min() }
         let (snapshot, retired) = head.withLock { head -> ([(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])], [(slot: Int, labels: Labels)]) in
             let live = head.series.enumerated().compactMap { slot, s in
-                s.map { (UInt32(slot), $0.labels, head.copies(of: $0, start: .min, end: .max)) }
+                s.map { (UInt32(slot), head.labels(of: slot), head.copies(of: $0, start: .min, end: .max)) }
             }
             return (live, head.retiredNeeded(from: keepFrom))
         }

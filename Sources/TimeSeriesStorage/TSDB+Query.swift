@@ -81,11 +81,11 @@ extension TSDB {
             }
         }
         head.withLock { head in
-            for slot in head.candidates(matchers) {
-                guard let s = head.series[slot], matchers.allMatch(s.labels) else { continue }
+            for slot in head.matching(matchers) {
+                guard let s = head.series[slot] else { continue }
                 let inRange = s.closed.contains { $0.maxTime >= start && $0.minTime <= end }
                     || (s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end)
-                if inRange { found.insert(s.labels) }
+                if inRange { found.insert(head.labels(of: slot)) }
             }
         }
         return found.sorted { $0.lexicographicallyPrecedes($1) }
@@ -96,10 +96,10 @@ extension TSDB {
     func headSnapshot(_ matchers: [LabelMatcher], start: Int64, end: Int64) throws(StoredDataError) -> [(Labels, [Point])] {
         let copied = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
             var out: [(Labels, [HeadChunkCopy])] = []
-            for slot in head.candidates(matchers) {
-                guard let s = head.series[slot], matchers.allMatch(s.labels) else { continue }
+            for slot in head.matching(matchers) {
+                guard let s = head.series[slot] else { continue }
                 let chunks = head.copies(of: s, start: start, end: end)
-                if !chunks.isEmpty { out.append((s.labels, chunks)) }
+                if !chunks.isEmpty { out.append((head.labels(of: slot), chunks)) }
             }
             return out
         }

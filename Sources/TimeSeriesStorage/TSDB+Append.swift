@@ -25,7 +25,7 @@ extension TSDB {
     /// Registers under one lock; with `limits`, a new series past them is not created.
     func register(_ labels: [Labels], limits: SeriesLimits?) -> [SeriesLimits.Registration] {
         head.withLock { head in
-            var created: [WALRecord] = []
+            var created: [UInt32] = []
             let outcomes = labels.map { labels -> SeriesLimits.Registration in
                 if let limits, head.slot(of: labels) == nil {
                     guard head.seriesCount < limits.maxSeries else { return .overSeriesLimit }
@@ -33,7 +33,7 @@ extension TSDB {
                 }
                 let (slot, isNew) = head.getOrCreate(labels)
                 head.series[slot]!.holders += 1 // getOrCreate returned a live slot
-                if isNew { created.append(.series(ref: UInt32(slot), labels: labels)) }
+                if isNew { created.append(UInt32(slot)) }
                 return .registered(SeriesRef(raw: UInt32(slot)))
             }
             if !created.isEmpty { unloggedSeries.withLock { $0 += created } }
@@ -89,7 +89,22 @@ extension TSDB {
                 }
             }
             let stored = report.rejectedCount == 0 ? samples : taken
-            log(stored.isEmpty ? series : series + [.samples(stored)], into: &state)
+            // A slot freed and taken again since it was registered is logged with the labels it has now.
+            if series.isEmpty && stored.isEmpty { log([], into: &state) }  // still retries what waits
+            let n = TSDB.walSliceRecords
+            for from in stride(from: 0, to: series.count, by: n) {
+                let slice = series[from..<min(from + n, series.count)]
+                let records = head.withLock { head in
+                    slice.compactMap { slot -> WALRecord? in
+                        guard Int(slot) < head.series.count, head.series[Int(slot)] != nil else { return nil }
+                        return .series(ref: slot, labels: head.labels(of: Int(slot)))
+                    }
+                }
+                log(records, into: &state)
+            }
+            for from in stride(from: 0, to: stored.count, by: n) {
+                log([.samples(Array(stored[from..<min(from + n, stored.count)]))], into: &state)
+            }
         }
         metrics.appended.increment(by: Int64(report.accepted))
         for (reason, count) in report.rejected { metrics.rejected[reason]?.increment(by: Int64(count)) }

@@ -41,9 +41,15 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
         var pending: [[WALRecord]] = []
     }
 
-    /// Series created since the last append: logged in front of its samples,
-    /// so registering a series writes nothing while the head is locked.
-    let unloggedSeries = Mutex<[WALRecord]>([])
+    /// The slots of series created since the last append: their records are
+    /// logged in front of its samples, so registering a series writes nothing
+    /// while the head is locked (and keeps no label set of its own meanwhile).
+    let unloggedSeries = Mutex<[UInt32]>([])
+
+    /// The most series or samples in one WAL write: a first flush of a
+    /// million new series is logged a slice at a time, not encoded into one
+    /// buffer of hundreds of megabytes that the allocator then keeps.
+    static let walSliceRecords = 8_192
 
     /// Batches kept in memory while the WAL cannot be written (disk full, I/O error).
     static let maxPendingBatches = 4_096

@@ -22,6 +22,24 @@ struct TSDBTests {
         #expect(try everything(reopened) == expected)
     }
 
+    /// A first flush of more new series than one WAL write takes is logged
+    /// in slices (series records, then sample records) and replays whole.
+    @Test func aFlushLargerThanOneWALSliceReplaysWhole() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let count = TSDB.walSliceRecords * 2 + 123
+        let series = (0..<count).map { labels("wide_\($0 % 7)", ["id": "\($0)"]) }
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, count: 2)
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        // A record per series (logged with the first flush), and three sample records per flush.
+        #expect(reopened.openReport.walRecords == count + 2 * 3)
+        #expect(try everything(reopened) == expected)
+    }
+
     @Test func specialFloatsRoundTripThroughHeadWALAndBlocks() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -285,7 +285,7 @@ public final class AggregationShard {
             forwardedTotals[Int(index)] = 0
         }
         families[primary] = index
-        if familyKinds[familyHash] == nil { catalog?.record(family: labels.metricName, kind: kind) }
+        if familyKinds[familyHash] == nil { catalog?.record(family: labels.metricName, kind: kind, hash: familyHash) }
         familyKinds[familyHash, default: (kind, 0)].series += 1
         activeSeries += 1
         metrics?.seriesCreated.increment()
@@ -453,6 +453,7 @@ public final class AggregationShard {
         families[entry.ref] = nil
         if let known = familyKinds[entry.familyHash] {
             familyKinds[entry.familyHash] = known.series > 1 ? (known.kind, known.series - 1) : nil
+            if known.series == 1 { catalog?.forget(hash: entry.familyHash) }
             if known.series == 1, rollupSink != nil { endedFamilies.append(entry.familyHash) }
         }
         freeSeries.append(index)

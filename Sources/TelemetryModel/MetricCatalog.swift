@@ -1,8 +1,10 @@
 import Synchronization
 
-/// The type of every metric family tally has produced, for the Prometheus
-/// API's `/api/v1/metadata` (Grafana's query editor reads it): aggregation
-/// records a family when it creates its first series.
+/// The type of every metric family tally holds, for the Prometheus API's
+/// `/api/v1/metadata` (Grafana's query editor reads it): aggregation records
+/// a family when it creates its first series and forgets it with its last
+/// (so names that come and go do not pile up); remote_write and OTLP senders
+/// declare theirs.
 public final class MetricCatalog: Sendable {
     /// What is known of one family.
     public struct Entry: Sendable, Equatable {
@@ -11,33 +13,61 @@ public final class MetricCatalog: Sendable {
         public var help: String
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        /// Families made from StatsD lines, by the hash of their name: the
+        /// name and kind only (the help text follows from the kind).
+        var statsd: [Int: (name: String, kind: MetricKind)] = [:]
+        /// What senders declared, by name; it wins over a StatsD kind.
+        var declared: [String: Entry] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
+    /// Records a family produced from StatsD lines of `kind`; `hash` is the
+    /// name's `hashValue`, which `forget` is given when the family ends.
+    public func record(family: String, kind: MetricKind, hash: Int) {
+        state.withLock { state in
+            if state.statsd[hash] == nil { state.statsd[hash] = (family, kind) }
+        }
+    }
+
     /// Records a family produced from StatsD lines of `kind`.
     public func record(family: String, kind: MetricKind) {
-        entries.withLock { entries in
-            guard entries[family] == nil else { return }
-            let help: String
-            switch kind {
-            case .counter: help = "StatsD counter (c), cumulative since the series was first seen."
-            case .gauge: help = "StatsD gauge (g), the last value."
-            case .set: help = "StatsD set (s), distinct members seen in the flush interval."
-            case .timer: help = "StatsD timer (ms), in seconds: quantiles over the flush interval, cumulative count and sum."
-            case .histogram: help = "StatsD histogram (h): quantiles over the flush interval, cumulative count and sum."
-            case .distribution: help = "DogStatsD distribution (d): quantiles over the flush interval, cumulative count and sum."
-            }
-            entries[family] = Entry(type: kind.prometheusType, help: help)
-        }
+        record(family: family, kind: kind, hash: family.hashValue)
+    }
+
+    /// The StatsD family with this name hash has no series any more.
+    public func forget(hash: Int) {
+        _ = state.withLock { $0.statsd.removeValue(forKey: hash) }
     }
 
     /// Records a family whose sender described it (remote_write metadata):
     /// what the sender says replaces what was known.
     public func record(family: String, type: String, help: String) {
-        entries.withLock { $0[family] = Entry(type: type, help: help) }
+        state.withLock { $0.declared[family] = Entry(type: type, help: help) }
     }
 
     /// Every family, by name.
-    public var all: [String: Entry] { entries.withLock { $0 } }
+    public var all: [String: Entry] {
+        state.withLock { state in
+            var out = state.declared
+            for (name, kind) in state.statsd.values where out[name] == nil {
+                out[name] = Entry(type: kind.prometheusType, help: Self.help(kind))
+            }
+            return out
+        }
+    }
+
+    private static func help(_ kind: MetricKind) -> String {
+        switch kind {
+        case .counter: "StatsD counter (c), cumulative since the series was first seen."
+        case .gauge: "StatsD gauge (g), the last value."
+        case .set: "StatsD set (s), distinct members seen in the flush interval."
+        case .timer: "StatsD timer (ms), in seconds: quantiles over the flush interval, cumulative count and sum."
+        case .histogram: "StatsD histogram (h): quantiles over the flush interval, cumulative count and sum."
+        case .distribution: "DogStatsD distribution (d): quantiles over the flush interval, cumulative count and sum."
+        }
+    }
 }

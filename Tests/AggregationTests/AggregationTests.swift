@@ -140,6 +140,34 @@ struct AggregationTests {
         #expect(at50000["a_total"] == 5)
     }
 
+    /// `/api/v1/metadata` lists the families held: one is recorded with its
+    /// first series and forgotten with its last, so churning names do not pile up.
+    @Test func theCatalogForgetsAFamilyWithItsLastSeries() {
+        var config = AggregationConfig()
+        config.seriesExpiryMillis = 15_000
+        let h = Harness(config: config)
+        h.send(["gone:1|c|#a:1", "gone:1|c|#a:2", "kept:1|ms", "churn.1:1|g"])
+        _ = h.flush(at: 10_000)
+        #expect(h.catalog.all.keys.sorted() == ["churn_1", "gone_total", "kept_seconds"])
+        #expect(h.catalog.all["kept_seconds"]?.type == "summary")
+        for at in [20_000, 30_000] as [Int64] {
+            h.send(["gone:1|c|#a:2", "kept:2|ms"])
+            _ = h.flush(at: at)
+        }
+        // gone{a="1"} and churn_1 expired (15 s after their last interval); gone keeps one series.
+        #expect(h.catalog.all.keys.sorted() == ["gone_total", "kept_seconds"])
+        for round in 0..<50 {
+            h.send(["kept:3|ms", "churn.\(round + 2):1|g"])
+            _ = h.flush(at: 40_000 + Int64(round) * 10_000)
+        }
+        // Each churned name lived for one interval and expired: only the latest (and what is held) remain.
+        let left = h.catalog.all.keys.sorted()
+        #expect(left.count <= 4 && left.contains("kept_seconds") && !left.contains("churn_2"), "\(left)")
+        // A declared family wins over a StatsD kind and is not forgotten with it.
+        h.catalog.record(family: "kept_seconds", type: "histogram", help: "declared")
+        #expect(h.catalog.all["kept_seconds"]?.help == "declared")
+    }
+
     @Test func sinkReferencesAreTakenOnceAndGivenBackOnExpiry() {
         var config = AggregationConfig()
         config.seriesExpiryMillis = 15_000

@@ -14,6 +14,7 @@ final class Harness {
     let metrics: AggregationMetrics
     let budget: SeriesBudget
     let sink = CapturingSampleSink()
+    let catalog = MetricCatalog()
 
     init(shards count: Int = 2, config: AggregationConfig = AggregationConfig(), maxSeries: Int = 1_000_000,
          ringCapacity: Int = 64, maxLineLength: Int = 65_536, exportsAggregates: Bool = false,
@@ -24,10 +25,12 @@ final class Harness {
         let budget = SeriesBudget(limit: maxSeries)
         let metrics = self.metrics
         let sink = self.sink
+        let catalog = self.catalog
         self.budget = budget
         shards = (0..<count).map { _ in
             AggregationShard(
-                config: config, budget: budget, metrics: metrics, sink: sink, exportsAggregates: exportsAggregates, rollupSink: rollupSink)
+                config: config, budget: budget, metrics: metrics, sink: sink, catalog: catalog, exportsAggregates: exportsAggregates,
+                rollupSink: rollupSink)
         }
         router = LineRouter(inputs: inputs, parser: StatsDParser(), metrics: metrics, events: events,
                             badLineLog: BadLineLog(clock: ManualClock()) { _ in }, policy: .drop,

@@ -1,7 +1,23 @@
+/// Where the Gorilla encodings write their bits, most significant first: a
+/// growing byte array (`BitWriter`), or memory a store manages itself (the
+/// head's chunk slab).
+public protocol BitSink {
+    /// Writes the low `count` bits of `value` (0 to 64), most significant first.
+    mutating func writeBits(_ value: UInt64, count: Int)
+}
+
+extension BitSink {
+    /// Writes one bit.
+    @inlinable
+    public mutating func writeBit(_ bit: Bool) {
+        writeBits(bit ? 1 : 0, count: 1)
+    }
+}
+
 /// Appends bits, most significant first, to a byte array: the stream the
 /// Gorilla encodings write (docs/format/chunks.md). The last byte may be
 /// partly used; `bitCount` says how far.
-public struct BitWriter: Sendable {
+public struct BitWriter: BitSink, Sendable {
     /// The bytes written so far; the last one holds `bitCount % 8` used bits
     /// (all of it when that is 0), the rest zero.
     public private(set) var bytes: [UInt8]
@@ -12,12 +28,6 @@ public struct BitWriter: Sendable {
         bytes = []
         bytes.reserveCapacity(capacity)
         bitCount = 0
-    }
-
-    /// Writes one bit.
-    @inlinable
-    public mutating func writeBit(_ bit: Bool) {
-        writeBits(bit ? 1 : 0, count: 1)
     }
 
     /// Writes the low `count` bits of `value` (0 to 64), most significant first.

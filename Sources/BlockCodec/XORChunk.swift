@@ -7,11 +7,8 @@
 /// the encoding works on bit patterns.
 public struct XORChunk: Sendable {
     public private(set) var stream = BitWriter()
-    public private(set) var count = 0
     public private(set) var minTime: Int64 = 0
-    public private(set) var maxTime: Int64 = 0
-    private var lastDelta: Int64 = 0
-    private var values = XORValueEncoder()
+    private var encoder = XORSampleEncoder()
 
     public init() {}
 
@@ -21,36 +18,64 @@ public struct XORChunk: Sendable {
         stream = BitWriter(capacity: capacity)
     }
 
+    public var count: Int { encoder.count }
+    public var maxTime: Int64 { encoder.maxTime }
+
     /// The last value appended (meaningful when `count > 0`).
-    public var lastValue: Double { Double(bitPattern: values.lastBits) }
+    public var lastValue: Double { encoder.lastValue }
 
     /// The bytes of the stream (the last byte may be partly used).
     public var bytes: [UInt8] { stream.bytes }
 
     /// Appends a sample. Timestamps must not decrease (the head checks it).
     public mutating func append(_ timestamp: Int64, _ value: Double) {
+        if encoder.count == 0 { minTime = timestamp }
+        encoder.append(timestamp, value, to: &stream)
+    }
+}
+
+/// The state of a Gorilla chunk's encoding apart from its bytes: what the
+/// next sample is coded against. `XORChunk` keeps it beside a byte array;
+/// the storage head beside bytes in memory it manages itself.
+public struct XORSampleEncoder: Sendable {
+    public private(set) var maxTime: Int64 = 0
+    private var lastDelta: Int64 = 0
+    private var values = XORValueEncoder()
+    private var samples: UInt32 = 0
+
+    public init() {}
+
+    /// Samples written.
+    public var count: Int { Int(samples) }
+
+    /// The last value written (meaningful when `count > 0`).
+    public var lastValue: Double { Double(bitPattern: values.lastBits) }
+
+    /// The most bytes one sample can take: 68 bits of time and 77 of value.
+    public static let maxSampleBytes = 19
+
+    /// Writes a sample to `stream`, which holds what came before it.
+    /// Timestamps must not decrease (the head checks it).
+    public mutating func append<Sink: BitSink>(_ timestamp: Int64, _ value: Double, to stream: inout Sink) {
         let bits = value.bitPattern
-        switch count {
+        switch samples {
         case 0:
             stream.writeBits(UInt64(bitPattern: timestamp), count: 64)
-            values.write(bits, to: &stream)
-            minTime = timestamp
         case 1:
             let delta = timestamp &- maxTime
-            writeDeltaOfDelta(delta)
+            writeDeltaOfDelta(delta, to: &stream)
             lastDelta = delta
-            values.write(bits, to: &stream)
         default:
             let delta = timestamp &- maxTime
-            writeDeltaOfDelta(delta &- lastDelta)
+            writeDeltaOfDelta(delta &- lastDelta, to: &stream)
             lastDelta = delta
-            values.write(bits, to: &stream)
         }
+        values.write(bits, to: &stream)
         maxTime = timestamp
-        count += 1
+        samples += 1
     }
 
-    private mutating func writeDeltaOfDelta(_ dod: Int64) {
+    private func writeDeltaOfDelta<Sink: BitSink>(_ dod: Int64, to stream: inout Sink) {
         if dod == 0 {
             stream.writeBit(false)
         } else if fits(dod, bits: 14) {

@@ -9,7 +9,7 @@ struct XORValueEncoder: Sendable {
     private var trailing: UInt8 = 0
     private var started = false
 
-    mutating func write(_ bits: UInt64, to stream: inout BitWriter) {
+    mutating func write<Sink: BitSink>(_ bits: UInt64, to stream: inout Sink) {
         defer { lastBits = bits }
         guard started else {
             started = true

@@ -2,21 +2,19 @@ import BlockCodec
 import DurableFiles
 import TelemetryModel
 
-/// One series in the head: its labels, where its closed chunks are in the
-/// head chunk file, and the open chunk that receives appends.
+/// One series in the head: where its label pairs and its closed chunks
+/// are, and the open chunk that receives appends (64 bytes).
 struct HeadSeries: Sendable {
     var closed: [HeadChunkRef] = []
-    var open = XORChunk()
-    /// Where the series' label pairs (name and value symbol ids) start in
-    /// the head's `labelIDs`, and how many pairs there are.
+    var open = HeadOpenChunk()
+    /// Where the series' run in the head's `labelIDs` starts: its number of
+    /// pairs, then each pair's name and value symbol ids.
     var labelStart: UInt32
-    let labelCount: UInt32
     /// Writers holding the series' reference.
     var holders: Int32 = 0
 
-    init(labelStart: Int, labelCount: Int) {
+    init(labelStart: Int) {
         self.labelStart = UInt32(labelStart)
-        self.labelCount = UInt32(labelCount)
     }
 
     var isEmpty: Bool { closed.isEmpty && open.count == 0 }
@@ -29,7 +27,8 @@ struct HeadSeries: Sendable {
     /// block boundary. An exact duplicate of the newest sample is accepted
     /// without effect.
     mutating func append(
-        _ timestamp: Int64, _ value: Double, chunkSamples: Int, chunkSpan: Int64, blockDuration: Int64, chunks: HeadChunkFile
+        _ timestamp: Int64, _ value: Double, chunkSamples: Int, chunkSpan: Int64, blockDuration: Int64, chunks: HeadChunkFile,
+        slab: ChunkSlab
     ) -> RejectReason? {
         if let last = maxTime {
             if timestamp == last {
@@ -40,20 +39,23 @@ struct HeadSeries: Sendable {
         }
         if open.count > 0 {
             let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
-            // A sample may add up to 18 bytes: cut before the chunk outgrows its reference.
+            // A sample may add up to 19 bytes: cut before the chunk outgrows its reference.
             if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
-                || open.stream.bytes.count > HeadChunkRef.maxLength - 32 {
-                let ref = chunks.append(open.bytes, count: open.count, minTime: open.minTime, maxTime: open.maxTime)
-                // Memory per series matters more than these rare copies: grow by one, and
-                // size the next chunk after this one, plus an eighth.
+                || Int(open.byteCount) > HeadChunkRef.maxLength - 32 {
+                let ref = chunks.append(open.bytes(slab), count: open.count, minTime: open.minTime, maxTime: open.maxTime)
+                // Memory per series matters more than these rare copies: grow by one.
                 closed.reserveCapacity(closed.count + 1)
                 closed.append(ref)
-                let size = open.stream.bytes.count
-                open = XORChunk(capacity: min(size + size / 8 + 8, HeadChunkRef.maxLength))
+                open.clear(slab)
             }
         }
-        open.append(timestamp, value)
+        open.append(timestamp, value, slab: slab)
         return nil
+    }
+
+    /// Gives back the open chunk's cell (the series leaves the head).
+    mutating func dropOpenChunk(_ slab: ChunkSlab) {
+        open.clear(slab)
     }
 }
 
@@ -96,6 +98,8 @@ struct Head: Sendable {
     let blockDuration: Int64
     /// Where closed chunks go.
     let chunks: HeadChunkFile
+    /// Where open chunks' bytes are.
+    let slab = ChunkSlab()
 
     init(options: StorageOptions, chunks: HeadChunkFile) {
         chunkSamples = min(max(1, options.chunkSamples), Int(UInt16.max))
@@ -110,12 +114,12 @@ struct Head: Sendable {
 
     /// The label set of a live slot.
     func labels(of slot: Int) -> Labels {
-        guard let s = series[slot] else { return Labels([]) }
+        guard series[slot] != nil else { return Labels([]) }
+        let run = labelRun(slot)
         var pairs: [Label] = []
-        pairs.reserveCapacity(Int(s.labelCount))
-        for k in 0..<Int(s.labelCount) {
-            let at = Int(s.labelStart) + 2 * k
-            pairs.append(Label(symbols.string(labelIDs[at]), symbols.string(labelIDs[at + 1])))
+        pairs.reserveCapacity(run.count / 2)
+        for at in stride(from: run.startIndex, to: run.endIndex, by: 2) {
+            pairs.append(Label(symbols.string(run[at]), symbols.string(run[at + 1])))
         }
         // Stored in the order of the `Labels` they came from.
         return Labels(sorted: pairs) ?? Labels(pairs)
@@ -140,10 +144,14 @@ struct Head: Sendable {
         return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 
+    /// A live series' pairs: name and value ids, in the order of its `Labels`.
+    private func labelRun(_ slot: Int) -> ArraySlice<UInt32> {
+        let start = Int(series[slot]!.labelStart) // callers pass live slots
+        return labelIDs[start + 1..<start + 1 + 2 * Int(labelIDs[start])]
+    }
+
     private func holds(_ slot: Int, _ ids: [UInt32]) -> Bool {
-        guard let s = series[slot], Int(s.labelCount) * 2 == ids.count else { return false }
-        let start = Int(s.labelStart)
-        return labelIDs[start..<start + ids.count].elementsEqual(ids)
+        series[slot] != nil && labelRun(slot).elementsEqual(ids)
     }
 
     /// The slot of the series with these labels, if the head has it.
@@ -172,13 +180,14 @@ struct Head: Sendable {
     /// run of ids, the index and the postings.
     private mutating func create(_ labels: Labels, at slot: Int) {
         let start = labelIDs.count
+        labelIDs.append(UInt32(labels.count))
         for label in labels {
             labelIDs.append(symbols.retain(label.name))
             labelIDs.append(symbols.retain(label.value))
         }
-        let made = HeadSeries(labelStart: start, labelCount: labels.count)
+        let made = HeadSeries(labelStart: start)
         if slot < series.count { series[slot] = made } else { series.append(made) }
-        let ids = Array(labelIDs[start...])
+        let ids = Array(labelIDs[(start + 1)...])
         index.insert(hash: Self.hash(ids), slot: slot)
         for k in stride(from: 0, to: ids.count, by: 2) {
             if postings[ids[k]]?[ids[k + 1]] != nil {
@@ -224,9 +233,11 @@ struct Head: Sendable {
         guard timestamp >= minValidTime else { return .tooOld }
         // A mutating call through the optional works on the stored series in
         // place; reading its fields from here would copy the whole series.
-        let (chunkSamples, chunkSpan, blockDuration, chunks) = (self.chunkSamples, self.chunkSpan, self.blockDuration, self.chunks)
+        let (chunkSamples, chunkSpan, blockDuration, chunks, slab) =
+            (self.chunkSamples, self.chunkSpan, self.blockDuration, self.chunks, self.slab)
         return series[slot]!.append(
-            timestamp, value, chunkSamples: chunkSamples, chunkSpan: chunkSpan, blockDuration: blockDuration, chunks: chunks)
+            timestamp, value, chunkSamples: chunkSamples, chunkSpan: chunkSpan, blockDuration: blockDuration, chunks: chunks,
+            slab: slab)
     }
 
     /// Adds a closed chunk from a checkpoint.
@@ -243,7 +254,7 @@ struct Head: Sendable {
     func copies(of s: HeadSeries, start: Int64, end: Int64) -> [HeadChunkCopy] {
         var copies = chunks.copies(of: s.closed.lazy.filter { $0.maxTime >= start && $0.minTime <= end })
         if s.open.count > 0 && s.open.maxTime >= start && s.open.minTime <= end {
-            copies.append(.open(bytes: s.open.bytes, count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
+            copies.append(.open(bytes: s.open.bytes(slab), count: s.open.count, minTime: s.open.minTime, maxTime: s.open.maxTime))
         }
         return copies
     }
@@ -271,7 +282,7 @@ struct Head: Sendable {
                 chunks.release(ref)
                 return true
             }
-            if s.open.count > 0 && s.open.maxTime < time { s.open = XORChunk() }
+            if s.open.count > 0 && s.open.maxTime < time { s.dropOpenChunk(slab) }
             series[slot] = s
             if s.isEmpty && s.holders <= 0 { removed.append(slot) }
         }
@@ -291,16 +302,16 @@ struct Head: Sendable {
             guard let s = series[slot] else { continue }
             if keepRetired { retired.append((slot, labels(of: slot), walSegment)) }
             for ref in s.closed { chunks.release(ref) }
-            let start = Int(s.labelStart)
-            let ids = Array(labelIDs[start..<start + 2 * Int(s.labelCount)])
+            let ids = Array(labelRun(slot))
             index.remove(hash: Self.hash(ids), slot: slot)
+            series[slot]!.dropOpenChunk(slab)
             series[slot] = nil
             if !keepRetired { free.append(slot) }
             for k in stride(from: 0, to: ids.count, by: 2) {
                 leaving[UInt64(ids[k]) << 32 | UInt64(ids[k + 1]), default: []].append(Int32(truncatingIfNeeded: slot))
             }
             for id in ids { symbols.release(id) }
-            labelGarbage += ids.count
+            labelGarbage += 1 + ids.count
         }
         for (pair, gone) in leaving {
             let (name, value) = (UInt32(truncatingIfNeeded: pair >> 32), UInt32(truncatingIfNeeded: pair))
@@ -321,7 +332,7 @@ struct Head: Sendable {
             guard let s = series[slot] else { continue }
             let start = Int(s.labelStart)
             series[slot]!.labelStart = UInt32(compacted.count)
-            compacted.append(contentsOf: labelIDs[start..<start + 2 * Int(s.labelCount)])
+            compacted.append(contentsOf: labelIDs[start...start + 2 * Int(labelIDs[start])])
         }
         labelIDs = compacted
         labelGarbage = 0
@@ -335,9 +346,8 @@ struct Head: Sendable {
         var verdicts = matchers.map { HeadMatcher($0, symbols: symbols) }
         var out: [Int] = []
         for slot in candidates(matchers) {
-            guard let s = series[slot] else { continue }
-            let start = Int(s.labelStart)
-            let run = labelIDs[start..<start + 2 * Int(s.labelCount)]
+            guard series[slot] != nil else { continue }
+            let run = labelRun(slot)
             var all = true
             for m in verdicts.indices {
                 if !verdicts[m].admits(run, symbols: symbols) {

@@ -20,7 +20,7 @@ extension TSDB {
             var bytes = 0
             for case let s? in head.series {
                 chunks += s.closed.count
-                bytes += s.open.bytes.capacity
+                bytes += s.open.cellBytes
             }
             return (head.seriesCount, chunks, bytes)
         }

@@ -45,7 +45,10 @@ private func measureHead(
     var batch: [RefSample] = []
     batch.reserveCapacity(labels.count)
     let before = residentBytes()
+    let clock = ContinuousClock()
+    let started = clock.now
     let refs = labels.map { db.register($0) }
+    let registered = clock.now
     for step in 0..<steps {
         batch.removeAll(keepingCapacity: true)
         for i in refs.indices {
@@ -54,11 +57,18 @@ private func measureHead(
         }
         db.append(batch)
     }
+    let appended = clock.now
     let after = residentBytes()
     let stats = db.headStats
     let series = labels.count
     print("head: \(what): \((after - before) / series) bytes RSS per series "
         + "(open chunks \(stats.openChunkBytes / series) B per series, \(stats.chunks) closed chunks, "
-        + "\(stats.storedChunkBytes / series) B per series in chunks_head on disk)")
+        + "\(stats.storedChunkBytes / series) B per series in chunks_head on disk); "
+        + "register \(nanoseconds(registered - started) / series) ns per series, "
+        + "append \(nanoseconds(appended - registered) / max(1, series * steps)) ns per sample (WAL included)")
 }
+}
+
+private func nanoseconds(_ d: Duration) -> Int {
+    Int(d.components.seconds) * 1_000_000_000 + Int(d.components.attoseconds / 1_000_000_000)
 }

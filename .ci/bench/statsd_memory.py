@@ -12,6 +12,9 @@ import argparse, signal, socket, subprocess, tempfile, time
 
 from benchlib import TALLY, free_port, get
 
+# The other listeners off, so a run beside another tally (or another run) finds its ports free.
+QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
+
 
 def rss_bytes(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -53,7 +56,7 @@ def main():
     for n in (int(x) for x in args.series.split(",")):
         data = tempfile.mkdtemp(prefix="tally-mem-")
         sport, hport = free_port(), free_port()
-        tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}",
+        tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
                                   "--http", f"127.0.0.1:{hport}", "--flush-interval", "2s", "--data-dir", data,
                                   "--log-level", "warning"] + (["--config", args.config] if args.config else []))
         time.sleep(1.5)

@@ -62,7 +62,7 @@ private func measureHead(
     let stats = db.headStats
     let series = labels.count
     print("head: \(what): \((after - before) / series) bytes RSS per series "
-        + "(open chunks \(stats.openChunkBytes / series) B per series, \(stats.chunks) closed chunks, "
+        + "(open chunks \(stats.openChunkBytes / series) B per series in \(stats.slabBytes / series) B of slab pages, \(stats.chunks) closed chunks, "
         + "\(stats.storedChunkBytes / series) B per series in chunks_head on disk); "
         + "register \(nanoseconds(registered - started) / series) ns per series, "
         + "append \(nanoseconds(appended - registered) / max(1, series * steps)) ns per sample (WAL included)")

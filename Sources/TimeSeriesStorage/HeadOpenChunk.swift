@@ -1,54 +1,95 @@
 import BlockCodec
 
 /// A series' open chunk: the encoder's state, and the bytes it wrote in a
-/// cell of the head's `ChunkSlab` (none before the first sample).
+/// ring of cells of the head's `ChunkSlab` (none before the first sample).
+/// Each sample is encoded into scratch memory, then its bytes go to the
+/// chain, so a sample may span two cells.
 struct HeadOpenChunk: Sendable {
-    private static let noCell: UInt8 = 0xFF
-
     private(set) var minTime: Int64 = 0
     private var encoder = XORSampleEncoder()
-    private var cell: UInt32 = 0
+    /// The chunk's last cell, whose `next` is its first: both ends are one step away.
+    private var last: UInt32 = 0
     private(set) var byteCount: UInt16 = 0
+    /// Bits used in the last byte (0: all of it).
     private var tailBits: UInt8 = 0
-    private var sizeClass = HeadOpenChunk.noCell
 
     var count: Int { encoder.count }
     var maxTime: Int64 { encoder.maxTime }
     var lastValue: Double { encoder.lastValue }
 
-    /// Appends a sample, moving the bytes to a larger cell first when the
-    /// worst case of one sample would not fit.
+    /// Cells held.
+    var cellCount: Int { (Int(byteCount) + ChunkSlab.dataBytes - 1) / ChunkSlab.dataBytes }
+
     mutating func append(_ timestamp: Int64, _ value: Double, slab: ChunkSlab) {
-        let needed = Int(byteCount) + XORSampleEncoder.maxSampleBytes
-        if sizeClass == Self.noCell {
-            sizeClass = UInt8(ChunkSlab.sizeClass(holding: needed))
-            cell = slab.allocate(Int(sizeClass))
-        } else if needed > ChunkSlab.size(of: Int(sizeClass)) {
-            let larger = ChunkSlab.sizeClass(holding: needed)
-            let moved = slab.allocate(larger)
-            slab.address(moved, larger).copyMemory(from: slab.address(cell, Int(sizeClass)), byteCount: Int(byteCount))
-            slab.release(cell, Int(sizeClass))
-            (cell, sizeClass) = (moved, UInt8(larger))
-        }
         if encoder.count == 0 { minTime = timestamp }
-        var writer = RawBitWriter(base: slab.address(cell, Int(sizeClass)), byteCount: Int(byteCount), tailBits: tailBits)
-        encoder.append(timestamp, value, into: &writer)
-        byteCount = UInt16(writer.byteCount)
-        tailBits = writer.tailBits
+        withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { scratch in
+            let base = scratch.baseAddress! // a 32-byte allocation
+            // A partly used last byte is rewritten with the sample's first bits in it.
+            let carried = tailBits != 0
+            if carried { base.storeBytes(of: lastByte(slab), as: UInt8.self) }
+            var writer = RawBitWriter(base: base, byteCount: carried ? 1 : 0, tailBits: tailBits)
+            encoder.append(timestamp, value, into: &writer)
+            var from = 0
+            if carried {
+                let at = (Int(byteCount) - 1) % ChunkSlab.dataBytes
+                slab.data(last).storeBytes(of: base.load(as: UInt8.self), toByteOffset: at, as: UInt8.self)
+                from = 1
+            }
+            while from < writer.byteCount {
+                var offset = Int(byteCount) % ChunkSlab.dataBytes
+                if byteCount == 0 {
+                    last = slab.allocate()
+                    slab.setNext(last, last)
+                } else if offset == 0 {
+                    let cell = slab.allocate()
+                    slab.setNext(cell, slab.next(last))
+                    slab.setNext(last, cell)
+                    last = cell
+                }
+                offset = Int(byteCount) % ChunkSlab.dataBytes
+                let n = min(ChunkSlab.dataBytes - offset, writer.byteCount - from)
+                (slab.data(last) + offset).copyMemory(from: base + from, byteCount: n)
+                from += n
+                byteCount += UInt16(n)
+            }
+            tailBits = writer.tailBits
+        }
+    }
+
+    private func lastByte(_ slab: ChunkSlab) -> UInt8 {
+        slab.data(last).load(fromByteOffset: (Int(byteCount) - 1) % ChunkSlab.dataBytes, as: UInt8.self)
     }
 
     /// A copy of the bytes written.
     func bytes(_ slab: ChunkSlab) -> [UInt8] {
-        guard sizeClass != Self.noCell else { return [] }
-        return Array(UnsafeRawBufferPointer(start: slab.address(cell, Int(sizeClass)), count: Int(byteCount)))
+        guard byteCount > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: Int(byteCount)) { out, initialized in
+            var cell = slab.next(last)
+            var done = 0
+            while done < Int(byteCount) {
+                let n = min(ChunkSlab.dataBytes, Int(byteCount) - done)
+                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[done..<done + n])
+                    .copyMemory(from: UnsafeRawBufferPointer(start: slab.data(cell), count: n))
+                done += n
+                cell = slab.next(cell)
+            }
+            initialized = done
+        }
     }
 
-    /// Gives the cell back and starts over empty.
+    /// Gives the cells back and starts over empty.
     mutating func clear(_ slab: ChunkSlab) {
-        if sizeClass != Self.noCell { slab.release(cell, Int(sizeClass)) }
+        if byteCount > 0 {
+            var cell = slab.next(last)
+            for _ in 0..<cellCount {
+                let following = slab.next(cell)
+                slab.release(cell)
+                cell = following
+            }
+        }
         self = HeadOpenChunk()
     }
 
-    /// Bytes of the cell held.
-    var cellBytes: Int { sizeClass == Self.noCell ? 0 : ChunkSlab.size(of: Int(sizeClass)) }
+    /// Bytes of the cells held.
+    var cellBytes: Int { cellCount * ChunkSlab.cellBytes }
 }

@@ -13,18 +13,19 @@ extension TSDB {
     public var currentBlocks: [Block] { blocks.withLock { $0 } }
 
     /// Head statistics: series, closed chunks, the memory the open chunks
-    /// take and the bytes of the head chunk file.
-    public var headStats: (series: Int, chunks: Int, openChunkBytes: Int, storedChunkBytes: Int) {
-        let (series, chunks, bytes) = head.withLock { head in
+    /// take (their cells, and the slab pages those are cut from) and the
+    /// bytes of the head chunk file.
+    public var headStats: (series: Int, chunks: Int, openChunkBytes: Int, slabBytes: Int, storedChunkBytes: Int) {
+        let (series, chunks, bytes, slab) = head.withLock { head in
             var chunks = 0
             var bytes = 0
             for case let s? in head.series {
                 chunks += s.closed.count
                 bytes += s.open.cellBytes
             }
-            return (head.seriesCount, chunks, bytes)
+            return (head.seriesCount, chunks, bytes, head.slab.pageBytes)
         }
-        return (series, chunks, bytes, chunkFile.storedBytes)
+        return (series, chunks, bytes, slab, chunkFile.storedBytes)
     }
 
     /// One round of background work: writes the head's completed ranges to

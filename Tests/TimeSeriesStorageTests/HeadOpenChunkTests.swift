@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Head open chunks in the slab")
 struct HeadOpenChunkTests {
-    /// Interleaved series whose chunks grow through every cell size and are
+    /// Interleaved series whose chunks grow to thousands of cells and are
     /// cleared and begun again: each one's bytes are, bit for bit, what an
     /// `XORChunk` fed the same samples holds, and decode to those samples.
     @Test func slabChunksMatchArrayChunksBitForBit() throws {
@@ -15,7 +15,7 @@ struct HeadOpenChunkTests {
         var reference = [XORChunk](repeating: XORChunk(), count: seriesCount)
         var samples = [[(Int64, Double)]](repeating: [], count: seriesCount)
         var wrong = 0
-        var largest = 0
+        var longest = 0
         for round in 0..<300_000 {
             let s = round % seriesCount
             let t = 1_000_000 + Int64(round / seriesCount) * 10_000 + Int64.random(in: 0...3, using: &rng) * (s % 3 == 0 ? 100_000 : 1)
@@ -27,10 +27,10 @@ struct HeadOpenChunkTests {
             default: Double.random(in: -1e9...1e9, using: &rng)
             }
             open[s].append(t, v, slab: slab)
-            largest = max(largest, ChunkSlab.sizeClass(holding: open[s].cellBytes))
             reference[s].append(t, v)
             samples[s].append((t, v))
-            // Now and then a series' chunk is cut: its cell goes back to the slab.
+            longest = max(longest, Int(open[s].byteCount))
+            // Now and then a series' chunk is cut: its cells go back to the slab.
             if (s % 4 != 2 && Int.random(in: 0..<400, using: &rng) == 0) || open[s].byteCount > 60_000 {
                 if open[s].bytes(slab) != reference[s].bytes { wrong += 1 }
                 open[s].clear(slab)
@@ -50,50 +50,53 @@ struct HeadOpenChunkTests {
             if !decoded.elementsEqual(samples[s], by: { $0.0 == $1.0 && $0.1.bitPattern == $1.1.bitPattern }) { wrong += 1 }
         }
         #expect(wrong == 0)
-        #expect(largest >= ChunkSlab.sizes.count - 2, "the noise series reached the largest cells")
+        #expect(longest > 60_000, "the noise series filled a chunk of a thousand cells")
         // The cells in use are the open chunks' cells, no more.
-        #expect(slab.cellBytes == open.reduce(0) { $0 + $1.cellBytes })
+        #expect(slab.cellCount == open.reduce(0) { $0 + $1.cellCount })
     }
 
-    /// Series flushed together grow their chunks together, through every
-    /// smaller cell size: the pages those sizes leave empty go back, so the
-    /// slab holds about what the chunks use, not the sum of all sizes.
-    @Test func chunksGrowingInLockstepLeaveNoEmptyPages() {
+    /// Series flushed together grow their chunks together: a freed cell
+    /// serves whichever chunk grows next, so the pages hold what the chunks
+    /// use and one page being carved, however the chunks' sizes spread.
+    @Test func chunksGrowingAndCutTogetherLeaveNoEmptyPages() {
         let slab = ChunkSlab()
-        var open = [HeadOpenChunk](repeating: HeadOpenChunk(), count: 10_000)
-        for step in 0..<100 {
-            for s in open.indices { open[s].append(Int64(step) * 10_000, Double(s &* 7_919 &+ step * step), slab: slab) }
+        var open = [HeadOpenChunk](repeating: HeadOpenChunk(), count: 5_000)
+        for step in 0..<250 {
+            for s in open.indices {
+                // Cut at different lengths, as series with different values are.
+                if open[s].count >= 60 + s % 90 { open[s].clear(slab) }
+                open[s].append(Int64(step) * 10_000, Double(s &* 7_919 &+ step * step), slab: slab)
+            }
         }
         let used = open.reduce(0) { $0 + $1.cellBytes }
-        #expect(slab.cellBytes == used)
-        // One partly carved page per size at most, beyond the cells in use.
-        #expect(slab.pageBytes <= used + ChunkSlab.sizes.count * (1 << 16), "\(slab.pageBytes) pages for \(used) in cells")
+        #expect(slab.cellCount * ChunkSlab.cellBytes == used)
+        #expect(slab.pageBytes <= used + used / 8 + 65_536, "\(slab.pageBytes) in pages for \(used) in cells")
     }
 
     @Test func freedCellsAreReusedAndCellsNeverOverlap() {
         let slab = ChunkSlab()
-        let small = ChunkSlab.sizeClass(holding: 40)
-        let cells = (0..<5_000).map { _ in slab.allocate(small) }
+        let cells = (0..<5_000).map { _ in slab.allocate() }
         for (k, cell) in cells.enumerated() {
-            slab.address(cell, small).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: k), count: ChunkSlab.size(of: small))
+            slab.data(cell).initializeMemory(as: UInt8.self, repeating: UInt8(truncatingIfNeeded: k), count: ChunkSlab.dataBytes)
+            slab.setNext(cell, UInt32(k))
         }
         var wrong = 0
         for (k, cell) in cells.enumerated() {
-            let bytes = UnsafeRawBufferPointer(start: slab.address(cell, small), count: ChunkSlab.size(of: small))
-            if !bytes.allSatisfy({ $0 == UInt8(truncatingIfNeeded: k) }) { wrong += 1 }
+            let bytes = UnsafeRawBufferPointer(start: slab.data(cell), count: ChunkSlab.dataBytes)
+            if !bytes.allSatisfy({ $0 == UInt8(truncatingIfNeeded: k) }) || slab.next(cell) != UInt32(k) { wrong += 1 }
         }
         #expect(wrong == 0)
         let pages = slab.pageBytes
         // Every other cell back: no page empties, and the freed cells are the ones handed out next.
         let odd = stride(from: 1, to: cells.count, by: 2).map { cells[$0] }
-        for cell in odd { slab.release(cell, small) }
+        for cell in odd { slab.release(cell) }
         #expect(slab.pageBytes == pages)
-        #expect(Set((0..<odd.count).map { _ in slab.allocate(small) }) == Set(odd))
+        #expect(Set((0..<odd.count).map { _ in slab.allocate() }) == Set(odd))
         // All back: every page but the newest returns to the allocator; carving starts again.
-        for cell in cells { slab.release(cell, small) }
-        #expect(slab.pageBytes == 1 << 16)
-        #expect(slab.cellBytes == 0)
-        let again = (0..<5_000).map { _ in slab.allocate(small) }
+        for cell in cells { slab.release(cell) }
+        #expect(slab.pageBytes == 1_024 * ChunkSlab.cellBytes)
+        #expect(slab.cellCount == 0)
+        let again = (0..<5_000).map { _ in slab.allocate() }
         #expect(Set(again).count == 5_000 && slab.pageBytes == pages)
     }
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""RSS of `tally serve` under series churn: names that expire while new ones arrive at the same rate.
+
+Every flush interval (10 s) the current generation of N StatsD series (the statsd_memory.py mix of
+c/g/ms/h/s, tagged env and host) gets a value each over TCP; every --generation seconds a new
+generation of names replaces the old one, whose series expire from aggregation (series_expiry) and
+later leave the storage head when its block range is written out and truncated. Prints, every
+minute, the active StatsD series, the series in the head and the process RSS: under churn the RSS
+should level off once the head's cycle (block range plus half of it) has turned over, not grow.
+
+Usage: .ci/bench/statsd_churn.py [--series 20000] [--generation 120] [--minutes 60]
+                                 [--block-duration 10m] [--expiry 1m]
+"""
+import argparse, os, signal, socket, subprocess, tempfile, time
+
+from benchlib import TALLY, free_port, get
+
+# The other listeners off, so a run beside another tally (or another run) finds its ports free.
+QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
+from statsd_memory import metric, rss_bytes
+
+
+def generation_lines(gen, n, rnd):
+    kinds = [("c", 40), ("g", 15), ("ms", 20), ("h", 10), ("s", 15)]
+    out = []
+    start = 0
+    for kind, weight in kinds:
+        count = n * weight // 100
+        for i in range(start, start + count):
+            value = f"u{rnd}" if kind == "s" else str(1 + (i + rnd) % 900)
+            out.append(f"churn.g{gen}.{kind}.{i}:{value}|{kind}|#env:prod,host:h{i % 16}\n")
+        start += count
+    return "".join(out).encode()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--series", type=int, default=20000, help="StatsD series per generation")
+    p.add_argument("--generation", type=int, default=120, help="seconds a generation of names lives")
+    p.add_argument("--minutes", type=int, default=60)
+    p.add_argument("--block-duration", default="10m", help="storage.block_duration (the head's cycle)")
+    p.add_argument("--expiry", default="1m", help="aggregation.series_expiry")
+    args = p.parse_args()
+    data = tempfile.mkdtemp(prefix="tally-churn-")
+    config = os.path.join(data, "churn.yaml")
+    with open(config, "w") as f:
+        f.write(f"aggregation:\n  series_expiry: {args.expiry}\nstorage:\n  block_duration: {args.block_duration}\n")
+    sport, hport = free_port(), free_port()
+    tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
+                              "--http", f"127.0.0.1:{hport}", "--data-dir", data + "/data", "--config", config,
+                              "--log-level", "warning"])
+    time.sleep(1.5)
+    print(f"# {args.series} series per generation, a new generation every {args.generation} s, "
+          f"series_expiry {args.expiry}, block_duration {args.block_duration}")
+    print("| minute | generations so far | active StatsD series | head series | RSS |")
+    print("|---|---|---|---|---|")
+    began = time.time()
+    next_report = began
+    rnd = 0
+    try:
+        with socket.create_connection(("127.0.0.1", sport)) as s:
+            while time.time() - began < args.minutes * 60 + 1:
+                now = time.time() - began
+                gen = int(now // args.generation)
+                s.sendall(generation_lines(gen, args.series, rnd))
+                rnd += 1
+                if time.time() >= next_report:
+                    print(f"| {int(now // 60)} | {gen + 1} | {int(metric(hport, 'tally_series_active')):,} | "
+                          f"{int(metric(hport, 'tally_storage_head_series')):,} | "
+                          f"{rss_bytes(tally.pid) / 2**20:.1f} MiB |", flush=True)
+                    next_report += 60
+                time.sleep(max(0.0, 10 - (time.time() - began - now)))
+    finally:
+        tally.send_signal(signal.SIGTERM)
+        tally.wait(timeout=120)
+
+
+if __name__ == "__main__":
+    main()

@@ -64,29 +64,37 @@ extension TSDB {
         while let range = head.withLock({ $0.timeRange }), range.max - range.min >= duration + duration / 2 {
             let start = floorDivide(range.min, duration) * duration
             let end = start + duration
-            let snapshot = head.withLock { head -> [(Labels, [HeadChunkCopy])] in
-                head.series.indices.compactMap { slot -> (Labels, [HeadChunkCopy])? in
-                    guard let s = head.series[slot] else { return nil }
-                    let chunks = head.copies(of: s, start: .min, end: end - 1)
-                    return chunks.isEmpty ? nil : (head.labels(of: slot), chunks)
+            // The series with samples before `end`, in label order; their chunks are copied a
+            // batch at a time (slots stay put until the truncate below), not all at once: a
+            // head of millions of series would otherwise hold every copy together.
+            let order = head.withLock { head -> [(slot: Int, labels: Labels)] in
+                head.series.indices.compactMap { slot -> (slot: Int, labels: Labels)? in
+                    guard let first = head.series[slot]?.minTime, first < end else { return nil }
+                    return (slot, head.labels(of: slot))
                 }
-            }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+            }.sorted { $0.labels.lexicographicallyPrecedes($1.labels) }
             let writer = try BlockWriter(parent: directory, options: options, now: now)
-            for (labels, chunks) in snapshot {
-                var timestamps: [Int64] = []
-                var values: [Double] = []
-                for chunk in chunks {
-                    try decodeHeadChunk(chunk) { t, v in
-                        guard t < end else { return false }
-                        if t >= start {
-                            timestamps.append(t)
-                            values.append(v)
-                        }
-                        return true
-                    }
+            for from in stride(from: 0, to: order.count, by: TSDB.blockBatchSeries) {
+                let batch = order[from..<min(from + TSDB.blockBatchSeries, order.count)]
+                let copies = head.withLock { head in
+                    batch.map { entry in head.series[entry.slot].map { head.copies(of: $0, start: .min, end: end - 1) } ?? [] }
                 }
-                guard !timestamps.isEmpty else { continue }
-                try writer.add(labels, timestamps: timestamps, values: values)
+                for (entry, chunks) in zip(batch, copies) {
+                    var timestamps: [Int64] = []
+                    var values: [Double] = []
+                    for chunk in chunks {
+                        try decodeHeadChunk(chunk) { t, v in
+                            guard t < end else { return false }
+                            if t >= start {
+                                timestamps.append(t)
+                                values.append(v)
+                            }
+                            return true
+                        }
+                    }
+                    guard !timestamps.isEmpty else { continue }
+                    try writer.add(entry.labels, timestamps: timestamps, values: values)
+                }
             }
             if let meta = try writer.finish() {
                 let block = try Block(path: directory + "/" + meta.ulid, cache: cache)
@@ -103,6 +111,9 @@ extension TSDB {
                 head.truncate(before: end)
             }
             try checkpointWAL()
+            // What writing the block and the checkpoint built and freed (hundreds of MB for a
+            // head of millions of series) goes back to the system, not kept for queries.
+            AllocatorTuning.releaseFreeMemory()
         }
     }
 

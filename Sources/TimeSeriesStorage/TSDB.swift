@@ -51,6 +51,9 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
     /// buffer of hundreds of megabytes that the allocator then keeps.
     static let walSliceRecords = 8_192
 
+    /// Series whose chunks are copied out of the head at once while a block is written.
+    static let blockBatchSeries = 4_096
+
     /// Batches kept in memory while the WAL cannot be written (disk full, I/O error).
     static let maxPendingBatches = 4_096
 

@@ -4,6 +4,7 @@
 import Darwin
 #endif
 import ArgumentParser
+import DurableFiles
 import IngestServer
 import Logging
 import TallyApp

@@ -56,6 +56,27 @@ struct TSDBTests {
         #expect(try bitwise(everything(reopened)) == bitwise(expected))
     }
 
+    /// A block is written from the head a batch of series at a time: with
+    /// more series than one batch, in label order across batches, every
+    /// sample is in the block or still in the head, before and after a restart.
+    @Test func aBlockOfMoreSeriesThanOneCopyBatchLosesNothing() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let count = TSDB.blockBatchSeries * 2 + 7
+        // Names that sort differently from their creation order.
+        let series = (0..<count).map { labels("b_\(($0 * 7_919) % count)", ["k": "\($0 % 3)"]) }
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, step: 10_000, count: 10)
+            db.maintain(now: t0)
+            #expect(db.currentBlocks.count == 1)
+            #expect(try everything(db) == expected)
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(try everything(reopened) == expected)
+    }
+
     @Test func headIsWrittenToBlocksAndTheWALIsCheckpointed() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -23,4 +23,17 @@ public enum AllocatorTuning {
         _ = mallopt(trimThreshold, 256 << 20)
         #endif
     }
+
+    /// Hands the allocator's free pages back to the system (glibc's
+    /// `malloc_trim`, which also releases free pages inside the heap): for
+    /// after a rare burst of transient memory, such as writing a block from
+    /// a head of millions of series, which the kept 256 MiB would otherwise
+    /// leave resident until the next one.
+    public static func releaseFreeMemory() {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
+    }
 }

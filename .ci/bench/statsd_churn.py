@@ -17,20 +17,7 @@ from benchlib import TALLY, free_port, get
 
 # The other listeners off, so a run beside another tally (or another run) finds its ports free.
 QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
-from statsd_memory import metric, rss_bytes
-
-
-def generation_lines(gen, n, rnd):
-    kinds = [("c", 40), ("g", 15), ("ms", 20), ("h", 10), ("s", 15)]
-    out = []
-    start = 0
-    for kind, weight in kinds:
-        count = n * weight // 100
-        for i in range(start, start + count):
-            value = f"u{rnd}" if kind == "s" else str(1 + (i + rnd) % 900)
-            out.append(f"churn.g{gen}.{kind}.{i}:{value}|{kind}|#env:prod,host:h{i % 16}\n")
-        start += count
-    return "".join(out).encode()
+from statsd_memory import metric, mix_lines, rss_bytes
 
 
 def main():
@@ -62,7 +49,7 @@ def main():
             while time.time() - began < args.minutes * 60 + 1:
                 now = time.time() - began
                 gen = int(now // args.generation)
-                s.sendall(generation_lines(gen, args.series, rnd))
+                s.sendall(mix_lines(args.series, rnd, prefix=f"churn.g{gen}").encode())
                 rnd += 1
                 if time.time() >= next_report:
                     print(f"| {int(now // 60)} | {gen + 1} | {int(metric(hport, 'tally_series_active')):,} | "

@@ -31,18 +31,22 @@ def metric(port, name):
     return 0.0
 
 
-def lines_for(n, rounds):
+def mix_lines(n, rnd, prefix="mem"):
+    """One value for each of n series of the mix (c 40%, g 15%, ms 20%, h 10%, s 15%), round rnd."""
     kinds = [("c", 40), ("g", 15), ("ms", 20), ("h", 10), ("s", 15)]
     out = []
     start = 0
     for kind, weight in kinds:
         count = n * weight // 100
-        for r in range(rounds):
-            for i in range(start, start + count):
-                value = f"u{r}" if kind == "s" else str(1 + (i + r) % 900)
-                out.append(f"mem.{kind}.{i}:{value}|{kind}|#env:prod,host:h{i % 16}\n")
+        for i in range(start, start + count):
+            value = f"u{rnd}" if kind == "s" else str(1 + (i + rnd) % 900)
+            out.append(f"{prefix}.{kind}.{i}:{value}|{kind}|#env:prod,host:h{i % 16}\n")
         start += count
-    return "".join(out).encode()
+    return "".join(out)
+
+
+def lines_for(n, rounds):
+    return "".join(mix_lines(n, r) for r in range(rounds)).encode()
 
 
 def main():

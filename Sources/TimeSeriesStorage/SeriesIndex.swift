@@ -45,9 +45,7 @@ struct SeriesIndex: Sendable {
             next = (next + 1) & mask
             guard buckets[next] != 0 else { break }
             let home = Int(UInt32(truncatingIfNeeded: buckets[next] >> 32)) & mask
-            // Move the entry into the hole unless its home lies cyclically in (hole, next].
-            let stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
-            if !stays {
+            if !staysInPlace(home: home, hole: hole, next: next) {
                 buckets[hole] = buckets[next]
                 hole = next
             }
@@ -65,4 +63,11 @@ struct SeriesIndex: Sendable {
         while buckets[b] != 0 { b = (b + 1) & mask }
         buckets[b] = entry
     }
+}
+
+/// Backward-shift deletion in a linear-probing table: whether the entry at
+/// `next`, whose home bucket is `home`, stays where it is when `hole` is
+/// emptied (its home lies cyclically in `(hole, next]`), or moves into the hole.
+func staysInPlace(home: Int, hole: Int, next: Int) -> Bool {
+    hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
 }

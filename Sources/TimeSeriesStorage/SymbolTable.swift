@@ -163,9 +163,7 @@ struct SymbolTable: Sendable {
             next = (next + 1) & mask
             guard buckets[next] != 0 else { break }
             let home = Int(hashes[Int(buckets[next] - 1)]) & mask
-            // Move the entry into the hole unless its home lies cyclically in (hole, next].
-            let stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next)
-            if !stays {
+            if !staysInPlace(home: home, hole: hole, next: next) {
                 buckets[hole] = buckets[next]
                 hole = next
             }

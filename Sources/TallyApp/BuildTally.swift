@@ -271,9 +271,11 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         .init(service: ingest),
         .init(service: logIngest),
         .init(service: reports),
-        .init(service: app),
+        .init(service: BoundedGracefulShutdown(base: app, grace: .seconds(10), name: "http", logger: logger)),
     ]
-    if let otlpApp { services.append(.init(service: otlpApp)) }
+    if let otlpApp {
+        services.append(.init(service: BoundedGracefulShutdown(base: otlpApp, grace: .seconds(10), name: "otlp", logger: logger)))
+    }
     let group = ServiceGroup(
         configuration: .init(
             services: services,

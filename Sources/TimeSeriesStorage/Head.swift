@@ -53,7 +53,7 @@ struct HeadSeries: Sendable {
         return nil
     }
 
-    /// Gives back the open chunk's cell (the series leaves the head).
+    /// Gives back the open chunk's cells (the series leaves the head).
     mutating func dropOpenChunk(_ slab: ChunkSlab) {
         open.clear(slab)
     }

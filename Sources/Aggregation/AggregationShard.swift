@@ -51,7 +51,7 @@ public final class AggregationShard {
     /// and how many live series hold it: one name, one type, as Prometheus
     /// requires. Two names with equal 64-bit hashes could only cause a false
     /// type conflict.
-    private var familyKinds: [Int: (kind: MetricKind, series: Int)] = [:]
+    private var familyKinds: [Int: (kind: MetricKind, series: Int32)] = [:]
     public private(set) var activeSeries = 0
 
     /// Where new families' types are recorded (`/api/v1/metadata`).
@@ -64,12 +64,9 @@ public final class AggregationShard {
     /// Where each interval's values of every summary family go, merged by family.
     private let rollupSink: (any SketchRollupSink)?
     /// The interval's values of each summary family (by family hash), across its series.
-    /// (Only for the interval being flushed: a family's sketch is not kept between flushes.)
+    /// (Only for the interval being flushed: a family's sketch is not kept between flushes,
+    /// nor its name, which is spelt again from a key of the family at each flush.)
     private var rollups: [Int: SketchRollup] = [:]
-    /// Each live summary family's output name and kind, by family hash, to start its rollup.
-    private var rollupFamilies: [Int: (name: String, kind: MetricKind)] = [:]
-    /// Families whose last series was released: their name is forgotten after the next hand-over.
-    private var endedFamilies: [Int] = []
 
     public init(
         config: AggregationConfig, budget: SeriesBudget, metrics: AggregationMetrics?, sink: any SampleSink,
@@ -175,12 +172,7 @@ public final class AggregationShard {
     private func createAlias(_ record: MetricRecord) -> Int32? {
         let nameBytes = UnsafeRawBufferPointer(rebasing: record.key[0..<record.nameLength])
         let tagBytes = UnsafeRawBufferPointer(rebasing: record.key[record.nameLength...])
-        var family = MetricNaming.metricName(nameBytes)
-        switch record.kind {
-        case .counter: family += "_total"
-        case .timer: family += "_seconds"
-        default: break
-        }
+        let family = Self.familyName(nameBytes, kind: record.kind)
         let labels = Labels([Label(Labels.metricName, family)] + MetricNaming.labels(fromTags: tagBytes))
         if let (violation, _) = config.labelLimits.violation(labels) {
             metrics?.labelLimitDropped[LabelLimits.Violation.allCases.firstIndex(of: violation)!].increment() // every case has a counter
@@ -194,7 +186,7 @@ public final class AggregationShard {
         // The reference of the series' primary output names it exactly.
         let primary = record.kind.isSummary ? labels.setting(Labels.metricName, to: family + "_count") : labels
         let seriesIndex: Int32
-        let familyFull = config.maxSeriesPerMetric > 0 && (familyKinds[familyHash]?.series ?? 0) >= config.maxSeriesPerMetric
+        let familyFull = config.maxSeriesPerMetric > 0 && Int(familyKinds[familyHash]?.series ?? 0) >= config.maxSeriesPerMetric
         if !familyFull, budget.acquire() {
             let ref: SeriesRef
             if let limits = config.storeLimits {
@@ -271,7 +263,6 @@ public final class AggregationShard {
                 }
                 aux = summaries.append(SummaryState(refs: start))
             }
-            if rollupSink != nil, rollupFamilies[familyHash] == nil { rollupFamilies[familyHash] = (name, kind) }
         case .set:
             aux = sets.place(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision), reusing: &freeSets)
         case .counter, .gauge:
@@ -290,6 +281,17 @@ public final class AggregationShard {
         activeSeries += 1
         metrics?.seriesCreated.increment()
         return index
+    }
+
+    /// The output family of a StatsD name (docs/naming.md): `x` becomes
+    /// `x_total` for a counter, `x_seconds` for a timer, `x` otherwise.
+    static func familyName(_ nameBytes: UnsafeRawBufferPointer, kind: MetricKind) -> String {
+        let name = MetricNaming.metricName(nameBytes)
+        switch kind {
+        case .counter: return name + "_total"
+        case .timer: return name + "_seconds"
+        case .gauge, .histogram, .distribution, .set: return name
+        }
     }
 
     /// Whether lines of kind `b` may join a family created by kind `a`
@@ -359,9 +361,11 @@ public final class AggregationShard {
             sink.release(released)
         }
         var gone: [(hash: UInt64, alias: Int32, keyLength: Int32)] = []
+        let keyBase = UnsafeRawPointer(keys.base)
         table.forEachSlot { slot in
             let alias = slot.pointee.alias
             if slot.pointee.touched {
+                if slot.pointee.kind.isSummary, !rollups.isEmpty { nameRollup(slot.pointee, keyBase: keyBase) }
                 aliases[alias].lastSeen = timestamp
                 slot.pointee.touched = false
             } else if timestamp - aliases[alias].lastSeen > config.seriesExpiryMillis
@@ -385,23 +389,27 @@ public final class AggregationShard {
         return out
     }
 
-    /// Merges a series' interval sketch into its family's rollup for this flush.
-    private func addToRollup(_ familyHash: Int, _ sketch: DDSketch) {
-        if rollups[familyHash] == nil {
-            guard let family = rollupFamilies[familyHash] else { return }
-            rollups[familyHash] = SketchRollup(name: family.name, kind: family.kind)
-        }
-        rollups[familyHash]!.sketch.merge(sketch)
+    /// Merges a series' interval sketch into its family's rollup for this flush
+    /// (named later, by `nameRollup`).
+    private func addToRollup(_ familyHash: Int, kind: MetricKind, _ sketch: DDSketch) {
+        rollups[familyHash, default: SketchRollup(name: "", kind: kind)].sketch.merge(sketch)
     }
 
-    /// Gives the sink the interval's rollups of the families that had values, and forgets
-    /// those of families that ended.
+    /// Names the rollup of a touched alias' family, if it has none yet, from
+    /// the alias' name bytes: every series with values this interval was
+    /// touched through at least one of its aliases.
+    private func nameRollup(_ slot: AliasTable.Slot, keyBase: UnsafeRawPointer) {
+        let familyHash = entries[slot.series].familyHash
+        guard rollups[familyHash]?.name.isEmpty == true else { return }
+        let nameBytes = UnsafeRawBufferPointer(start: keyBase + slot.keyOffset, count: Int(slot.nameLength))
+        rollups[familyHash]!.name = Self.familyName(nameBytes, kind: slot.kind)
+    }
+
+    /// Gives the sink the interval's rollups of the families that had values.
     private func handOverRollups(intervalEnd: Int64) {
         guard let rollupSink else { return }
-        let ready = rollups.values.filter { !$0.isEmpty }
+        let ready = rollups.values.filter { !$0.isEmpty && !$0.name.isEmpty }
         rollups.removeAll()
-        for hash in endedFamilies where familyKinds[hash] == nil { rollupFamilies[hash] = nil }
-        endedFamilies.removeAll()
         if !ready.isEmpty { rollupSink.add(ready, intervalEnd: intervalEnd) }
     }
 
@@ -454,7 +462,6 @@ public final class AggregationShard {
         if let known = familyKinds[entry.familyHash] {
             familyKinds[entry.familyHash] = known.series > 1 ? (known.kind, known.series - 1) : nil
             if known.series == 1 { catalog?.forget(hash: entry.familyHash) }
-            if known.series == 1, rollupSink != nil { endedFamilies.append(entry.familyHash) }
         }
         freeSeries.append(index)
         return released
@@ -490,7 +497,7 @@ public final class AggregationShard {
                 summary.pointee.sketch.quantiles(config.quantiles, mapping: mapping) { k, value in
                     out.append(RefSample(ref: refBase[k], timestamp: timestamp, value: value / divisor))
                 }
-                if rollupSink != nil { addToRollup(entry.familyHash, summary.pointee.sketch) }
+                if rollupSink != nil { addToRollup(entry.familyHash, kind: entry.kind, summary.pointee.sketch) }
                 out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: summary.pointee.sketch.min / divisor))
                 out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
                 summary.pointee.totalCount += count

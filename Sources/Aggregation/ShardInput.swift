@@ -25,4 +25,23 @@ public final class ShardInput: Sendable {
         batch.reset()
         pool.push(batch)
     }
+
+    /// Empty batches a trimmed pool keeps: a shard that keeps up has a few
+    /// in flight; a burst that filled the ring leaves up to its capacity.
+    public static let keptAfterTrim = 64
+
+    /// Frees the pooled batches beyond `keeping` and says how many went: a
+    /// burst that filled the ring (`ring_capacity` × 64 KiB a shard) would
+    /// otherwise hold that memory for good. A receive loop that finds the
+    /// pool empty meanwhile makes a batch, as it does in any burst.
+    public func trimPool(keeping: Int = ShardInput.keptAfterTrim) -> Int {
+        var kept: [RecordBatch] = []
+        kept.reserveCapacity(keeping)
+        var freed = 0
+        while let batch = pool.pop() {
+            if kept.count < keeping { kept.append(batch) } else { freed += 1 }
+        }
+        for batch in kept { pool.push(batch) }
+        return freed
+    }
 }

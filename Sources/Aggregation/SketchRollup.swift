@@ -7,7 +7,7 @@ import TelemetryModel
 /// longer spans, so that quantiles over a day come from the day's values.
 public struct SketchRollup: Sendable {
     /// The family's output name (`api_latency_seconds` for a timer `api.latency`).
-    public let name: String
+    public internal(set) var name: String
     public let kind: MetricKind
     public internal(set) var sketch = DDSketch()
 

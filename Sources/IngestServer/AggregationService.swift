@@ -1,4 +1,5 @@
 import Aggregation
+import DurableFiles
 import Logging
 import NIOCore
 import NIOPosix
@@ -158,6 +159,8 @@ public final class AggregationService: Service {
         }
         let samples = state.shard.flush(at: timestamp)
         if !samples.isEmpty { sink.append(samples) }
+        // What a burst left in the pool goes back to the system (4 MiB or more at a time).
+        if state.input.trimPool() >= ShardInput.keptAfterTrim { AllocatorTuning.releaseFreeMemory() }
         let took = Int64((ContinuousClock.now - started).nanoseconds)
         flushDuration.recordNanoseconds(took)
         let (before, longest) = longestFlushNanos.max(took, ordering: .relaxed)

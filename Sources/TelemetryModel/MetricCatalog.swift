@@ -16,7 +16,7 @@ public final class MetricCatalog: Sendable {
     private struct State {
         /// Families made from StatsD lines, by the hash of their name: the
         /// name and kind only (the help text follows from the kind).
-        var statsd: [Int: (name: String, kind: MetricKind)] = [:]
+        var statsd = StatsDFamilyNames()
         /// What senders declared, by name; it wins over a StatsD kind.
         var declared: [String: Entry] = [:]
     }
@@ -29,7 +29,7 @@ public final class MetricCatalog: Sendable {
     /// name's `hashValue`, which `forget` is given when the family ends.
     public func record(family: String, kind: MetricKind, hash: Int) {
         state.withLock { state in
-            if state.statsd[hash] == nil { state.statsd[hash] = (family, kind) }
+            state.statsd.insert(hash: hash, name: family, kind: kind)
         }
     }
 
@@ -40,7 +40,7 @@ public final class MetricCatalog: Sendable {
 
     /// The StatsD family with this name hash has no series any more.
     public func forget(hash: Int) {
-        _ = state.withLock { $0.statsd.removeValue(forKey: hash) }
+        state.withLock { $0.statsd.remove(hash: hash) }
     }
 
     /// Records a family whose sender described it (remote_write metadata):
@@ -53,8 +53,8 @@ public final class MetricCatalog: Sendable {
     public var all: [String: Entry] {
         state.withLock { state in
             var out = state.declared
-            for (name, kind) in state.statsd.values where out[name] == nil {
-                out[name] = Entry(type: kind.prometheusType, help: Self.help(kind))
+            state.statsd.forEach { name, kind in
+                if out[name] == nil { out[name] = Entry(type: kind.prometheusType, help: Self.help(kind)) }
             }
             return out
         }

@@ -68,6 +68,24 @@ struct SketchRollupTests {
         #expect(sink.merged(at: 40_000)["job_time_seconds"]?.quantile(0.5, mapping: mapping) == 0.009)
     }
 
+    /// A rollup is named at each flush from a key of its family: a series
+    /// reached through another spelling (tags in another order), or a family
+    /// whose StatsD name needs sanitising, still gets its output name.
+    @Test func rollupsAreNamedFromAnySpellingOfTheirFamily() {
+        let sink = RecordingRollupSink()
+        let harness = Harness(shards: 1, rollupSink: sink)
+        harness.send(["db.query-time:4|ms|#a:1,b:2", "db.query-time:6|ms|#b:2,a:1", "web/resp:3|d"])
+        _ = harness.flush(at: 10_000)
+        // Only the second spelling has values in the next interval.
+        harness.send(["db.query-time:8|ms|#b:2,a:1"])
+        _ = harness.flush(at: 20_000)
+        let first = sink.merged(at: 10_000)
+        #expect(Set(first.keys) == ["db_query_time_seconds", "web_resp"])
+        #expect(first["db_query_time_seconds"]?.count == 2)
+        #expect(first["web_resp"]?.kind == .distribution)
+        #expect(sink.merged(at: 20_000)["db_query_time_seconds"]?.count == 1)
+    }
+
     @Test func rollupsRoundTripThroughTheirEncoding() throws {
         var rollup = SketchRollup(name: "api_latency_seconds", kind: .timer)
         for value in [1.0, 2, 3, 250, 1_000] { rollup.sketch.add(value, mapping: mapping) }

@@ -29,7 +29,7 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
 
     struct State {
         /// Rollups not yet written, by hour start and family name.
-        var pending: [Int64: [String: SketchRollup]] = [:]
+        var pending: [Int64: PendingRollups] = [:]
         /// Files by hour start.
         var files: [Int64: [String]] = [:]
         var nextPart = 1
@@ -99,7 +99,7 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
         let hour = Self.hourStart(intervalEnd - 1)
         state.withLock { state in
             for rollup in rollups where !rollup.isEmpty {
-                state.pending[hour, default: [:]][rollup.name, default: SketchRollup(name: rollup.name, kind: rollup.kind)].merge(rollup)
+                state.pending[hour, default: PendingRollups()].merge(rollup)
             }
         }
     }
@@ -121,13 +121,13 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
             }
             let name = "\(hour).\(part).part.sk"
             do throws(StorageError) {
-                try SketchFile.write(path: directory + "/" + name, rollups: Array(byName.values), relativeAccuracy: mapping.relativeAccuracy)
+                try SketchFile.write(path: directory + "/" + name, rollups: byName.rollups, relativeAccuracy: mapping.relativeAccuracy)
                 metrics.filesWritten.increment()
                 state.withLock { $0.files[hour, default: []].append(name) }
             } catch {
                 metrics.writeErrors.increment()
                 logger.error("cannot write the sketch archive; the sketches stay in memory and are retried", metadata: ["error": "\(error)"])
-                add(Array(byName.values), intervalEnd: hour + 1)
+                add(byName.rollups, intervalEnd: hour + 1)
             }
         }
         let ended = state.withLock { state in
@@ -219,7 +219,7 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
             } catch {
                 throw StoredDataError("the sketch archive is damaged: \(error); remove the file to leave its hour out of quantiles")
             }
-            for byName in pending.values { byName.values.forEach(take) }
+            for byName in pending.values { byName.rollups.forEach(take) }
             return merged.compactMapValues { $0.quantile(q, mapping: mapping) }
         }
     }

@@ -75,6 +75,29 @@ struct SketchArchiveTests {
         #expect(try reopened.quantiles(0, names: ["job_time_seconds"], start: day, end: day + hour) == ["job_time_seconds": 0.05])
     }
 
+    /// Many families, each handed over at every interval: each is merged
+    /// into one pending rollup of its own, in memory and in the part file.
+    @Test func pendingRollupsAreMergedPerFamily() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let archive = try SketchArchive(directory: dir.path, relativeAccuracy: 0.01, retentionMillis: 15 * 86_400_000)
+        let names = (0..<1_000).map { "job_\($0)_seconds" }
+        for interval in 1...3 {
+            archive.add(names.enumerated().map { k, name in rollup(name, [Double(k + interval)]) }, intervalEnd: day + Int64(interval) * 10_000)
+        }
+        let some: Set<String> = ["job_0_seconds", "job_500_seconds", "job_999_seconds"]
+        let expected = ["job_0_seconds": 0.003, "job_500_seconds": 0.503, "job_999_seconds": 1.002]
+        func close(_ got: [String: Double]) -> Bool {
+            got.count == expected.count && expected.allSatisfy { name, value in abs((got[name] ?? 0) - value) <= value * 0.01 }
+        }
+        #expect(close(try archive.quantiles(1, names: some, start: day, end: day + hour)))
+        archive.persist(now: day + 40_000)
+        let (_, written) = try SketchFile.read(path: dir.path + "/\(day).1.part.sk")
+        #expect(written.count == 1_000)
+        #expect(written.allSatisfy { $0.count == 3 })
+        #expect(close(try archive.quantiles(1, names: some, start: day, end: day + hour)))
+    }
+
     @Test func histogramsKeepTheirUnitAndOldHoursExpire() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -62,7 +62,10 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     /// Waits until Prometheus answers `/-/ready`.
-    public func waitReady(timeout: Duration = .seconds(60)) async throws {
+    /// The wait is long because it is wall-clock time: on a loaded 2-core CI machine the test
+    /// suite's own work (and tests that wait on child processes synchronously) can keep this
+    /// task from running for tens of seconds; a server that exits fails the wait at once.
+    public func waitReady(timeout: Duration = .seconds(180)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let (status, _) = try? await get("/-/ready"), status == 200 { return }

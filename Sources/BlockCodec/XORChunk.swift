@@ -9,6 +9,8 @@ public struct XORChunk: Sendable {
     public private(set) var stream = BitWriter()
     public private(set) var minTime: Int64 = 0
     private var encoder = XORSampleEncoder()
+    /// Samples appended (the encoder's own count stops at 65,535).
+    public private(set) var count = 0
 
     public init() {}
 
@@ -18,7 +20,6 @@ public struct XORChunk: Sendable {
         stream = BitWriter(capacity: capacity)
     }
 
-    public var count: Int { encoder.count }
     public var maxTime: Int64 { encoder.maxTime }
 
     /// The last value appended (meaningful when `count > 0`).
@@ -29,8 +30,9 @@ public struct XORChunk: Sendable {
 
     /// Appends a sample. Timestamps must not decrease (the head checks it).
     public mutating func append(_ timestamp: Int64, _ value: Double) {
-        if encoder.count == 0 { minTime = timestamp }
+        if count == 0 { minTime = timestamp }
         encoder.append(timestamp, value, to: &stream)
+        count += 1
     }
 }
 
@@ -41,11 +43,14 @@ public struct XORSampleEncoder: Sendable {
     public private(set) var maxTime: Int64 = 0
     private var lastDelta: Int64 = 0
     private var values = XORValueEncoder()
-    private var samples: UInt32 = 0
+    /// Samples written, up to 65,535 (all the coding needs to know is
+    /// whether it is the first or second; 28 bytes in all keep the head's
+    /// per-series slot at 56).
+    private var samples: UInt16 = 0
 
     public init() {}
 
-    /// Samples written.
+    /// Samples written; stops at 65,535 (the head cuts its chunks before).
     public var count: Int { Int(samples) }
 
     /// The last value written (meaningful when `count > 0`).
@@ -72,7 +77,7 @@ public struct XORSampleEncoder: Sendable {
         }
         values.write(bits, to: &stream)
         maxTime = timestamp
-        samples += 1
+        if samples < .max { samples += 1 }
     }
 
     private func writeDeltaOfDelta<Sink: BitSink>(_ dod: Int64, to stream: inout Sink) {

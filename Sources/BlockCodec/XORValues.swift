@@ -5,14 +5,18 @@
 /// leading zeros, 6 bits of length (0 meaning 64) and the bits otherwise.
 struct XORValueEncoder: Sendable {
     private(set) var lastBits: UInt64 = 0
-    private var leading: UInt8 = 0xFF
+    /// The window's leading zeros (at most 31), or one of the two states before a window.
+    private var leading = Self.nothingWritten
     private var trailing: UInt8 = 0
-    private var started = false
+    /// `leading` before the first value.
+    private static let nothingWritten: UInt8 = 0xFE
+    /// `leading` after the first value, before the first window.
+    private static let noWindow: UInt8 = 0xFF
 
     mutating func write<Sink: BitSink>(_ bits: UInt64, to stream: inout Sink) {
         defer { lastBits = bits }
-        guard started else {
-            started = true
+        guard leading != Self.nothingWritten else {
+            leading = Self.noWindow
             stream.writeBits(bits, count: 64)
             return
         }
@@ -24,7 +28,7 @@ struct XORValueEncoder: Sendable {
         stream.writeBit(true)
         let newLeading = UInt8(min(xor.leadingZeroBitCount, 31))
         let newTrailing = UInt8(xor.trailingZeroBitCount)
-        if leading != 0xFF, newLeading >= leading, newTrailing >= trailing {
+        if leading != Self.noWindow, newLeading >= leading, newTrailing >= trailing {
             stream.writeBit(false)
             stream.writeBits(xor >> UInt64(trailing), count: 64 - Int(leading) - Int(trailing))
             return

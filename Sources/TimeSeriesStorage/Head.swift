@@ -41,7 +41,7 @@ struct HeadSeries: Sendable {
             let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
             // A sample may add up to 19 bytes: cut before the chunk outgrows its reference.
             if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
-                || Int(open.byteCount) > HeadChunkRef.maxLength - 32 {
+                || open.length > HeadChunkRef.maxLength - 32 {
                 let ref = chunks.append(open.bytes(slab), count: open.count, minTime: open.minTime, maxTime: open.maxTime)
                 // Memory per series matters more than these rare copies: grow by one.
                 closed.reserveCapacity(closed.count + 1)

@@ -3,25 +3,38 @@ import BlockCodec
 /// A series' open chunk: the encoder's state, and the bytes it wrote in a
 /// ring of cells of the head's `ChunkSlab` (none before the first sample).
 /// Each sample is encoded into scratch memory, then its bytes go to the
-/// chain, so a sample may span two cells.
+/// chain, so a sample may span two cells. A chunk's first eight bytes are
+/// its first timestamp, which `minTime` already holds: they are not
+/// stored, and `bytes` puts them back.
 struct HeadOpenChunk: Sendable {
-    private(set) var minTime: Int64 = 0
     private var encoder = XORSampleEncoder()
+    /// `maxTime - minTime`: the head cuts a chunk before its span reaches
+    /// `HeadChunkRef.maxSpan`, so 32 bits hold it.
+    private var span: UInt32 = 0
     /// The chunk's last cell, whose `next` is its first: both ends are one step away.
     private var last: UInt32 = 0
+    /// Bytes in the cells: the chunk's bytes after the first timestamp.
     private(set) var byteCount: UInt16 = 0
+    /// Bytes of the first timestamp, which the cells leave out.
+    private static let timestampBytes = 8
     /// Bits used in the last byte (0: all of it).
     private var tailBits: UInt8 = 0
 
     var count: Int { encoder.count }
     var maxTime: Int64 { encoder.maxTime }
+    var minTime: Int64 { encoder.maxTime - Int64(span) }
     var lastValue: Double { encoder.lastValue }
+    /// The chunk's length in bytes, the first timestamp included.
+    var length: Int { count > 0 ? Self.timestampBytes + Int(byteCount) : 0 }
 
     /// Cells held.
     var cellCount: Int { (Int(byteCount) + ChunkSlab.dataBytes - 1) / ChunkSlab.dataBytes }
 
+    /// Appends a sample whose timestamp is not below the last one and less
+    /// than `HeadChunkRef.maxSpan` past the first (the head checks both before).
     mutating func append(_ timestamp: Int64, _ value: Double, slab: ChunkSlab) {
-        if encoder.count == 0 { minTime = timestamp }
+        let first = encoder.count == 0
+        if !first { span &+= UInt32(truncatingIfNeeded: timestamp &- encoder.maxTime) }
         withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { scratch in
             let base = scratch.baseAddress! // a 32-byte allocation
             // A partly used last byte is rewritten with the sample's first bits in it.
@@ -29,7 +42,8 @@ struct HeadOpenChunk: Sendable {
             if carried { base.storeBytes(of: lastByte(slab), as: UInt8.self) }
             var writer = RawBitWriter(base: base, byteCount: carried ? 1 : 0, tailBits: tailBits)
             encoder.append(timestamp, value, into: &writer)
-            var from = 0
+            // The first sample starts byte-aligned with its 64-bit timestamp: kept as `minTime` instead.
+            var from = first ? Self.timestampBytes : 0
             if carried {
                 let at = (Int(byteCount) - 1) % ChunkSlab.dataBytes
                 slab.data(last).storeBytes(of: base.load(as: UInt8.self), toByteOffset: at, as: UInt8.self)
@@ -60,20 +74,24 @@ struct HeadOpenChunk: Sendable {
         slab.data(last).load(fromByteOffset: (Int(byteCount) - 1) % ChunkSlab.dataBytes, as: UInt8.self)
     }
 
-    /// A copy of the bytes written.
+    /// A copy of the chunk's bytes.
     func bytes(_ slab: ChunkSlab) -> [UInt8] {
-        guard byteCount > 0 else { return [] }
-        return [UInt8](unsafeUninitializedCapacity: Int(byteCount)) { out, initialized in
-            var cell = slab.next(last)
+        guard count > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+            let raw = UnsafeMutableRawBufferPointer(out)
+            // The first timestamp, as the encoder wrote it: 64 bits, most significant first.
+            raw.storeBytes(of: UInt64(bitPattern: minTime).bigEndian, as: UInt64.self)
             var done = 0
+            var cell = slab.next(last)
             while done < Int(byteCount) {
                 let n = min(ChunkSlab.dataBytes, Int(byteCount) - done)
-                UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(out)[done..<done + n])
+                let at = Self.timestampBytes + done
+                UnsafeMutableRawBufferPointer(rebasing: raw[at..<at + n])
                     .copyMemory(from: UnsafeRawBufferPointer(start: slab.data(cell), count: n))
                 done += n
                 cell = slab.next(cell)
             }
-            initialized = done
+            initialized = Self.timestampBytes + done
         }
     }
 

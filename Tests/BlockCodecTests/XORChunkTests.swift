@@ -23,6 +23,19 @@ struct XORChunkTests {
         #expect(chunk.bytes.count == 16 + (20 + 1 + 118 * 2 + 7) / 8)
     }
 
+    /// The encoder's own count stops at 65,535 (the head never gets near);
+    /// a chunk past it still counts, codes and decodes every sample.
+    @Test func aChunkPastSixtyFiveThousandSamplesKeepsThemAll() throws {
+        var chunk = XORChunk()
+        let times = regularTimes(70_000)
+        let values = (0..<70_000).map { Double($0 % 977) * 0.25 }
+        for (t, v) in zip(times, values) { chunk.append(t, v) }
+        #expect(chunk.count == 70_000)
+        let decoded = try decode(chunk)
+        #expect(decoded.map(\.0) == times)
+        #expect(decoded.map(\.1) == values)
+    }
+
     @Test func truncatedStreamThrowsInsteadOfTrapping() throws {
         var chunk = XORChunk()
         for (t, v) in zip(regularTimes(50), (0..<50).map { Double($0) * 1.37 }) { chunk.append(t, v) }

@@ -7,6 +7,12 @@ struct HeadOpenChunkTests {
     /// Interleaved series whose chunks grow to thousands of cells and are
     /// cleared and begun again: each one's bytes are, bit for bit, what an
     /// `XORChunk` fed the same samples holds, and decode to those samples.
+    /// What a stored series costs in the head's slot array, before labels and chunk bytes.
+    @Test func aSeriesSlotIsFiftySixBytes() {
+        #expect(MemoryLayout<HeadOpenChunk>.size <= 40)
+        #expect(MemoryLayout<HeadSeries?>.stride == 56)
+    }
+
     @Test func slabChunksMatchArrayChunksBitForBit() throws {
         let slab = ChunkSlab()
         var rng = SystemRandomNumberGenerator()
@@ -14,11 +20,14 @@ struct HeadOpenChunkTests {
         var open = [HeadOpenChunk](repeating: HeadOpenChunk(), count: seriesCount)
         var reference = [XORChunk](repeating: XORChunk(), count: seriesCount)
         var samples = [[(Int64, Double)]](repeating: [], count: seriesCount)
+        var times = [Int64](repeating: 1_000_000, count: seriesCount)
         var wrong = 0
         var longest = 0
         for round in 0..<300_000 {
             let s = round % seriesCount
-            let t = 1_000_000 + Int64(round / seriesCount) * 10_000 + Int64.random(in: 0...3, using: &rng) * (s % 3 == 0 ? 100_000 : 1)
+            // Steps of 10 s, jittered by up to 3 ms or (every third series) 300 s: every delta-of-delta bucket.
+            times[s] += 10_000 + Int64.random(in: 0...3, using: &rng) * (s % 3 == 0 ? 100_000 : 1)
+            let t = times[s]
             // Some series repeat values, some count up, some are noise (the widest samples).
             let v: Double = switch s % 4 {
             case 0: 42
@@ -29,9 +38,9 @@ struct HeadOpenChunkTests {
             open[s].append(t, v, slab: slab)
             reference[s].append(t, v)
             samples[s].append((t, v))
-            longest = max(longest, Int(open[s].byteCount))
+            longest = max(longest, open[s].length)
             // Now and then a series' chunk is cut: its cells go back to the slab.
-            if (s % 4 != 2 && Int.random(in: 0..<400, using: &rng) == 0) || open[s].byteCount > 60_000 {
+            if (s % 4 != 2 && Int.random(in: 0..<400, using: &rng) == 0) || open[s].length > 60_000 {
                 if open[s].bytes(slab) != reference[s].bytes { wrong += 1 }
                 open[s].clear(slab)
                 reference[s] = XORChunk()

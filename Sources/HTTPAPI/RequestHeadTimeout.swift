@@ -16,6 +16,14 @@ import NIOCore
 /// more is closed to make room, so slow clients cannot keep `max_connections`
 /// full even for the header timeout. A connection whose head has arrived,
 /// or idle between requests, is never closed for room.
+///
+/// When the server stops, a connection with no request under way (none
+/// begun yet, or a head still arriving) is closed at once: the HTTP layer
+/// closes idle keep-alive connections and those that finish their response,
+/// but with the WebSocket upgrade in the pipeline it does not see a
+/// connection before its first request head, and a client that connected
+/// and sent nothing (a health checker, a port scan) held the stop for the
+/// whole header timeout.
 public struct RequestHeadTimeoutChannel<Base: ServerChildChannel>: ServerChildChannel {
     public typealias Value = Base.Value
 
@@ -129,6 +137,14 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         context.fireChannelRead(data)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, case .readingHead = state {
+            Self.end(context)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Responses follow whole requests (pipelining is off): once one goes out, the next byte starts a request
         // (also when the head ended otherwise than with CR LF CR LF, as a bare-LF client's does).
@@ -149,7 +165,16 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         let timedOut = self.timedOut
         timer = context.eventLoop.scheduleTask(in: timeout) {
             timedOut()
-            loopBound.value.close(promise: nil)
+            Self.end(loopBound.value)
         }
+    }
+
+    /// Closes a connection whose request has not begun, telling the HTTP
+    /// layer first that no more input comes: it then ends the connection as
+    /// one the client left (the WebSocket upgrade handler, still waiting for
+    /// a first head, would otherwise log the close as an error).
+    private static func end(_ context: ChannelHandlerContext) {
+        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        context.close(promise: nil)
     }
 }

@@ -3,10 +3,10 @@ import ServiceLifecycle
 
 /// Runs a service that serves clients (an HTTP server) and cancels it when
 /// it has not finished `grace` after a graceful shutdown began: the server
-/// waits for its open connections to end, and under load one connection
-/// was seen never to (caught between accept and its first request while
-/// clients kept coming), which held `systemctl stop` until SIGKILL.
-/// Cancelled, the server closes the connections left. The ingest listeners
+/// waits for its open connections to end. Connections with no request under
+/// way are closed at once (`RequestHeadTimeoutHandler`: one caught between
+/// accept and its first request had held `systemctl stop`); this bounds the
+/// rest, such as a slow request. Cancelled, the server closes the connections left. The ingest listeners
 /// bound their drain the same way (10 s).
 struct BoundedGracefulShutdown<Base: Service>: Service {
     let base: Base

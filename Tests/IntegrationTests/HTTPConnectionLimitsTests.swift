@@ -21,6 +21,27 @@ struct HTTPConnectionLimitsTests {
         #expect(await tally.stop() == 0)
     }
 
+    /// A stop does not wait for connections with no request under way: one
+    /// that connected and sent nothing, one halfway through a request head,
+    /// and a keep-alive one idle after its answer all close at once (the
+    /// first two used to hold the stop for the 30 s header timeout).
+    @Test func aStopClosesConnectionsWithNoRequestUnderWay() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let silent = try RawConnection(port: tally.httpPort)
+        let partial = try RawConnection(port: tally.httpPort)
+        partial.send("GET /healthz HTTP/1.1\r\nHost: ta")
+        let kept = try RawConnection(port: tally.httpPort)
+        kept.send("GET /healthz HTTP/1.1\r\nHost: tally\r\n\r\n")
+        #expect(kept.receive(waiting: 5).hasPrefix("HTTP/1.1 200"))
+        // The server has read the partial head before the stop begins.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await tally.stop(timeout: .seconds(60)) == 0)
+        #expect(silent.waitForClose(within: 1) && partial.waitForClose(within: 1) && kept.waitForClose(within: 1))
+        // Not cut off by the 10 s grace after which the server closes what is left, with a warning.
+        #expect(!tally.log.contains("grace period"), "\(tally.log)")
+    }
+
     /// Past `max_connections` tally stops accepting: a new connection waits,
     /// unanswered, until open ones close. (The count is checked per accept
     /// batch, so a burst can pass the limit by a few; the test allows that.)

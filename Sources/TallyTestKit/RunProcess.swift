@@ -20,3 +20,15 @@ public func runProcess(_ executable: String, _ arguments: [String], input: Strin
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// `runProcess` for async code: the process is waited for on a thread of its
+/// own. Blocking one of the few threads of Swift's cooperative pool (one per
+/// core) stalls every other test's tasks while the child runs, which on a
+/// 2-core CI machine made other tests' waits time out.
+public func runProcess(_ executable: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try runProcess(executable, arguments, input: input) })
+        }
+    }
+}

@@ -40,7 +40,7 @@ struct DocCommandsTests {
     }
 
     /// Runs one block against `tally`, with its addresses and the CLI pointed there.
-    static func run(_ block: String, against tally: TallyProcess) throws -> (status: Int32, output: String) {
+    static func run(_ block: String, against tally: TallyProcess) async throws -> (status: Int32, output: String) {
         var script = block
         for (from, to) in [
             ("127.0.0.1:9470", "127.0.0.1:\(tally.httpPort)"), ("tally:9470", "127.0.0.1:\(tally.httpPort)"),
@@ -56,7 +56,7 @@ struct DocCommandsTests {
             tally() { '\(try TallyProcess.binaryPath())' "$@" --server http://127.0.0.1:\(tally.httpPort); }
 
             """
-        return try runProcess("/bin/bash", ["-c", prelude + script])
+        return try await runProcess("/bin/bash", ["-c", prelude + script])
     }
 
     @Test func theReadmeExamplesRunAsPrinted() async throws {
@@ -67,7 +67,7 @@ struct DocCommandsTests {
         #expect(blocks.count >= 3, "the README's metric, log and event examples")
         var outputs: [String] = []
         for block in blocks {
-            let (status, output) = try Self.run(block, against: tally)
+            let (status, output) = try await Self.run(block, against: tally)
             #expect(status == 0, "exit \(status):\n\(block)\n---\n\(output)")
             #expect(!output.contains(#""status":"error""#), "\(block)\n---\n\(output)")
             outputs.append(output)
@@ -89,7 +89,7 @@ struct DocCommandsTests {
         let blocks = try Self.shellBlocks("docs/events.md").filter(Self.talksToTally)
         #expect(blocks.count == 1)
         for block in blocks {
-            let (status, output) = try Self.run(block, against: tally)
+            let (status, output) = try await Self.run(block, against: tally)
             #expect(status == 0, "\(block)\n---\n\(output)")
             // The doc shows one answer accepted and one refused, with these words.
             #expect(output.contains(#"{"status":"success","data":{"accepted":1}}"#), "\(output)")

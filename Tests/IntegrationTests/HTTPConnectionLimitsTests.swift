@@ -90,7 +90,7 @@ struct HTTPConnectionLimitsTests {
         try await Task.sleep(for: .milliseconds(500))
         for connection in slow { connection.send("l") }
         // A well-behaved client is answered, though the header timeout is five minutes away.
-        let answer = try runProcess("/usr/bin/curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(tally.httpPort)/healthz"]).output
+        let answer = try await runProcess("/usr/bin/curl", ["-s", "--max-time", "20", "http://127.0.0.1:\(tally.httpPort)/healthz"]).output
         #expect(answer == "ok\n")
         #expect(slow[0].waitForClose(within: 10), "the oldest slow head gave way")
         keptAlive.send("GET /metrics HTTP/1.1\r\nHost: tally\r\n\r\n")

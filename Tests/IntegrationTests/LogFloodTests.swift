@@ -50,7 +50,7 @@ struct LogFloodTests {
             for _ in range(50000):
                 s.sendto(line, ("127.0.0.1", int(sys.argv[1])))
             """
-        let sent = try runProcess("/usr/bin/env", ["python3", "-c", flood, "\(tally.logsPort)"])
+        let sent = try await runProcess("/usr/bin/env", ["python3", "-c", flood, "\(tally.logsPort)"])
         #expect(sent.status == 0)
         var (received, dropped, udpStored) = (0.0, 0.0, 0)
         for _ in 0..<50 {
@@ -85,13 +85,13 @@ struct LogFloodTests {
         // `tally logs` as a client: the newest lines, and a metric, in the terminal's format.
         let binary = try TallyProcess.binaryPath()
         let server = "http://127.0.0.1:\(tally.httpPort)"
-        let lines = try runProcess(binary, ["logs", #"{service="tcpflood"}"#, "--since", "1h", "--limit", "3", "--server", server])
+        let lines = try await runProcess(binary, ["logs", #"{service="tcpflood"}"#, "--since", "1h", "--limit", "3", "--server", server])
         #expect(lines.status == 0)
         let printed = lines.output.split(separator: "\n")
         #expect(printed.count == 3 && printed.allSatisfy { $0.contains(#"service="tcpflood""#) && $0.contains("xxxx") }, "\(lines.output)")
-        let metric = try runProcess(binary, ["logs", #"sum(count_over_time({service="tcpflood"}[1h]))"#, "--server", server])
+        let metric = try await runProcess(binary, ["logs", #"sum(count_over_time({service="tcpflood"}[1h]))"#, "--server", server])
         #expect(metric.status == 0 && metric.output == "{} 100000\n", "\(metric.output)")
-        let bad = try runProcess(binary, ["logs", #"{service="#, "--server", server])
+        let bad = try await runProcess(binary, ["logs", #"{service="#, "--server", server])
         #expect(bad.status == 1 && bad.output.contains("parse error"), "\(bad.output)")
         withExtendedLifetime(config) {}
     }

@@ -9,8 +9,8 @@ import Testing
 /// to the Loki API; read back through the Loki API.
 @Suite("Logs from real clients, end to end", .serialized)
 struct LogIngestEndToEndTests {
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runProcess(executable, arguments)
+    private func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await runProcess(executable, arguments)
     }
 
     private func lines(_ tally: TallyProcess, _ query: String) async throws -> String {
@@ -30,7 +30,7 @@ struct LogIngestEndToEndTests {
             ["--tcp", "--octet-count", "-t", "payments", "-p", "local0.warning", "slow provider over tcp"],
             ["--udp", "--rfc3164", "-t", "cron", "-p", "cron.info", "nightly job done"],
         ] {
-            let result = try run(logger, ["--server", "127.0.0.1", "--port", port] + arguments)
+            let result = try await run(logger, ["--server", "127.0.0.1", "--port", port] + arguments)
             #expect(result.status == 0, "\(result.output)")
         }
 
@@ -56,7 +56,7 @@ struct LogIngestEndToEndTests {
             log.warning("retrying payment", extra={"status": 503})
             logging.shutdown()
             """
-        let pyLogging = try run("/usr/bin/env", ["python3", "-c", python, "\(tally.logsPort)"])
+        let pyLogging = try await run("/usr/bin/env", ["python3", "-c", python, "\(tally.logsPort)"])
         #expect(pyLogging.status == 0, "\(pyLogging.output)")
 
         // A Loki client from PyPI (installed by .ci/deps).
@@ -67,7 +67,7 @@ struct LogIngestEndToEndTests {
             log.addHandler(handler)
             log.error("stock below threshold", extra={"tags": {"env": "ci"}})
             """
-        let pushed = try run("/usr/bin/env", ["python3", "-c", loki, "http://127.0.0.1:\(tally.httpPort)/loki/api/v1/push"])
+        let pushed = try await run("/usr/bin/env", ["python3", "-c", loki, "http://127.0.0.1:\(tally.httpPort)/loki/api/v1/push"])
         #expect(pushed.status == 0, "python-logging-loki is installed by .ci/deps: \(pushed.output)")
 
         let all = try await tally.waitFor("/loki/api/v1/query_range?limit=1000&query=%7Bsource%3D~%22.%2B%22%7D") { _, body in
@@ -183,7 +183,7 @@ struct LogIngestEndToEndTests {
             c.close()
             print(frame(), flush=True)
             """
-        let result = try run("/usr/bin/env", ["python3", "-c", client, "\(tally.httpPort)", "\(tally.logsPort)"])
+        let result = try await run("/usr/bin/env", ["python3", "-c", client, "\(tally.httpPort)", "\(tally.logsPort)"])
         #expect(result.status == 0, "\(result.output)")
         let lines = result.output.split(separator: "\n")
         #expect(lines.first?.contains(" 101 ") == true, "\(result.output)")

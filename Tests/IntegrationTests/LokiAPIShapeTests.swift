@@ -29,8 +29,8 @@ struct LokiAPIShapeTests {
         let push = #"{"streams":[{"stream":{"service":"shop","level":"info"},"values":[["\#(now - 3_000_000_000)","GET /cart 200"],["\#(now - 2_000_000_000)","GET /pay 200"]]},{"stream":{"service":"shop","level":"error"},"values":[["\#(now - 1_000_000_000)","POST /pay 500"]]}]}"#
         let file = scratch.path + "/push.json"
         try push.write(toFile: file, atomically: true, encoding: .utf8)
-        _ = try runProcess("/usr/bin/env", ["gzip", "-f", file])
-        let pushed = try runProcess("/usr/bin/curl", [
+        _ = try await runProcess("/usr/bin/env", ["gzip", "-f", file])
+        let pushed = try await runProcess("/usr/bin/curl", [
             "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip",
             "--data-binary", "@\(file).gz", "http://127.0.0.1:\(tally.httpPort)/loki/api/v1/push",
         ]).output

@@ -15,8 +15,8 @@ extension OTLPReceiverTests {
     }
 
     /// curl's answer: (status, body).
-    static func curl(_ port: Int, _ path: String, _ arguments: [String]) throws -> (Int, String) {
-        let (_, output) = try runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "POST"] + arguments + ["http://127.0.0.1:\(port)\(path)"])
+    static func curl(_ port: Int, _ path: String, _ arguments: [String]) async throws -> (Int, String) {
+        let (_, output) = try await runProcess("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "-X", "POST"] + arguments + ["http://127.0.0.1:\(port)\(path)"])
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
     }
@@ -29,12 +29,12 @@ extension OTLPReceiverTests {
         let nanos = Int64(Date().timeIntervalSince1970) * 1_000_000_000
         let plain = scratch.path + "/plain.json"
         try Self.metricsBody(name: "disk.free", value: "1234.5", nanos: nanos).write(toFile: plain, atomically: true, encoding: .utf8)
-        let (status, body) = try Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + plain])
+        let (status, body) = try await Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + plain])
         #expect(status == 200 && body == "{}", "\(status) \(body)")
         let zipped = scratch.path + "/zipped.json"
         try Self.metricsBody(name: "disk.used", value: "99", nanos: nanos).write(toFile: zipped, atomically: true, encoding: .utf8)
-        _ = try runProcess("/usr/bin/env", ["gzip", "-f", zipped])
-        let (gzipStatus, _) = try Self.curl(
+        _ = try await runProcess("/usr/bin/env", ["gzip", "-f", zipped])
+        let (gzipStatus, _) = try await Self.curl(
             tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "-H", "Content-Encoding: gzip", "--data-binary", "@\(zipped).gz"])
         #expect(gzipStatus == 200)
         let got = try await Self.values(tally, #"{job="curl"}"#)
@@ -55,7 +55,7 @@ extension OTLPReceiverTests {
         let second = #",{"name":"disk.long","unit":"By","gauge":{"dataPoints":[{"timeUnixNano":"\#(nanos)","asDouble":5,"attributes":[{"key":"disk.device","value":{"stringValue":"\#(long)"}}]}]}}"#
         let file = scratch.path + "/body.json"
         try Self.metricsBody(name: "disk.short", value: "7", nanos: nanos, extra: second).write(toFile: file, atomically: true, encoding: .utf8)
-        let (status, body) = try Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+        let (status, body) = try await Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
         #expect(status == 200 && body.contains(#""rejectedDataPoints":"1""#) && body.contains("more than 16"), "\(body)")
         let got = try await Self.values(tally, #"{job="curl"}"#)
         #expect(got[#"disk_short_bytes{disk_device="sda"}"#] == "7" && got.count == 1, "\(got)")
@@ -77,7 +77,7 @@ extension OTLPReceiverTests {
         let body = #"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"curl"}}]},"scopeMetrics":[{"metrics":[{"name":"disk.free","unit":"By","gauge":{"dataPoints":[\#(points.joined(separator: ","))]}}]}]}]}"#
         let file = scratch.path + "/body.json"
         try body.write(toFile: file, atomically: true, encoding: .utf8)
-        let (status, answer) = try Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
+        let (status, answer) = try await Self.curl(tally.otlpPort, "/v1/metrics", ["-H", "Content-Type: application/json", "--data-binary", "@" + file])
         #expect(status == 200 && answer.contains(#""rejectedDataPoints":"1""#) && answer.contains("limits.max_series_per_metric"), "\(answer)")
         let got = try await Self.values(tally, #"{job="curl"}"#)
         #expect(got.count == 2, "\(got)")

@@ -28,8 +28,8 @@ struct OTLPReceiverTests {
         return answer
     }
 
-    static func sendWithSDK(_ tally: TallyProcess, service: String, temporality: String) throws -> [String: String] {
-        let (status, output) = try runProcess("/usr/bin/env", ["python3", sdkScript, "\(tally.otlpPort)", service, temporality])
+    static func sendWithSDK(_ tally: TallyProcess, service: String, temporality: String) async throws -> [String: String] {
+        let (status, output) = try await runProcess("/usr/bin/env", ["python3", sdkScript, "\(tally.otlpPort)", service, temporality])
         #expect(status == 0, "\(output)")
         let last = output.split(separator: "\n").last.map(String.init) ?? ""
         return (try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String]) ?? [:]
@@ -39,7 +39,7 @@ struct OTLPReceiverTests {
         let tally = try TallyProcess()
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
         for (service, temporality) in [("shop", "cumulative"), ("shopd", "delta")] {
-            _ = try Self.sendWithSDK(tally, service: service, temporality: temporality)
+            _ = try await Self.sendWithSDK(tally, service: service, temporality: temporality)
             let job = "team/\(service)"
             let got = try await Self.values(tally, #"{job="\#(job)", instance="pod-1", __name__!="target_info"}"#)
             // Two collections: 3+4 orders in eu, 5 in us; the queue 10-3; the gauge's last value; five timings.
@@ -67,7 +67,7 @@ struct OTLPReceiverTests {
     @Test func theSDKsLogsComeBackThroughLogQLWithServiceLevelAndTraceIds() async throws {
         let tally = try TallyProcess()
         _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
-        let ids = try Self.sendWithSDK(tally, service: "shop", temporality: "cumulative")
+        let ids = try await Self.sendWithSDK(tally, service: "shop", temporality: "cumulative")
         let trace = try #require(ids["trace_id"])
         let span = try #require(ids["span_id"])
         let start = Int64(Date().timeIntervalSince1970 - 300) * 1_000_000_000

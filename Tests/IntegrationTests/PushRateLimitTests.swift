@@ -15,8 +15,8 @@ struct PushRateLimitTests {
         try "limits:\n  push_rate_per_client: 1\n  push_burst_per_client: 4KiB\n".write(
             toFile: directory + "/tally.yaml", atomically: true, encoding: .utf8)
         let token = "rate-test-token"
-        let digest = String(try runProcess("/usr/bin/sha256sum", [], input: token).output.prefix(64))
-        let second = String(try runProcess("/usr/bin/sha256sum", [], input: token + "-2").output.prefix(64))
+        let digest = String(try await runProcess("/usr/bin/sha256sum", [], input: token).output.prefix(64))
+        let second = String(try await runProcess("/usr/bin/sha256sum", [], input: token + "-2").output.prefix(64))
         try "bearer_tokens:\n  - {name: one, sha256: \(digest), scopes: [write]}\n  - {name: two, sha256: \(second), scopes: [write]}\n".write(
             toFile: directory + "/web.yml", atomically: true, encoding: .utf8)
         let tally = try TallyProcess(extraArguments: ["--config", directory + "/tally.yaml"])
@@ -29,7 +29,7 @@ struct PushRateLimitTests {
         let headers = [("Content-Type", "application/json")]
         #expect(try await tally.post("/loki/api/v1/push", body: body, headers: headers).status == 204, "within the burst")
         #expect(try await tally.post("/loki/api/v1/push", body: body, headers: headers).status == 204, "the burst's last bytes: let through, now in debt")
-        let refused = try runProcess("/usr/bin/curl", [
+        let refused = try await runProcess("/usr/bin/curl", [
             "-s", "-i", "-XPOST", "-H", "Content-Type: application/json", "--data-binary", String(decoding: body, as: UTF8.self),
             "http://127.0.0.1:\(tally.httpPort)/loki/api/v1/push",
         ]).output

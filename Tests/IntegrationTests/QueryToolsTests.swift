@@ -6,8 +6,8 @@ import Testing
 /// `tally query` against a running tally.
 @Suite("Query tools against tally serve", .serialized)
 struct QueryToolsTests {
-    private func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runProcess(executable, arguments)
+    private func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await runProcess(executable, arguments)
     }
 
     @Test func promtoolAndTallyQueryReadTheCollector() async throws {
@@ -22,26 +22,26 @@ struct QueryToolsTests {
         let server = "http://127.0.0.1:\(tally.httpPort)"
 
         let promtool = try #require(PrometheusServer.tool("promtool"), "promtool is installed by .ci/deps (apt-get install prometheus)")
-        let instant = try run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total[5m]))"])
+        let instant = try await run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total[5m]))"])
         #expect(instant.status == 0, "\(instant.output)")
         #expect(instant.output.contains("{} =>"), "\(instant.output)")
-        let labels = try run(promtool, ["query", "labels", server, "env"])
+        let labels = try await run(promtool, ["query", "labels", server, "env"])
         #expect(labels.status == 0 && labels.output.contains("ci"), "\(labels.output)")
-        let series = try run(promtool, ["query", "series", server, "--match=tools_requests_total"])
+        let series = try await run(promtool, ["query", "series", server, "--match=tools_requests_total"])
         #expect(series.status == 0 && series.output.contains(#"__name__="tools_requests_total""#), "\(series.output)")
-        let bad = try run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total))"])
+        let bad = try await run(promtool, ["query", "instant", server, "sum(rate(tools_requests_total))"])
         #expect(bad.status != 0 && bad.output.contains("bad_data"), "\(bad.output)")
 
         let binary = try TallyProcess.binaryPath()
-        let table = try run(binary, ["query", "sum by (env) (tools_requests_total)", "--server", server])
+        let table = try await run(binary, ["query", "sum by (env) (tools_requests_total)", "--server", server])
         #expect(table.status == 0, "\(table.output)")
         #expect(table.output.contains("SERIES") && table.output.contains(#"{env="ci"}"#) && table.output.contains("60"), "\(table.output)")
         let now = Int(Date().timeIntervalSince1970)
-        let range = try run(binary, ["query", "tools_requests_total", "--start", "\(now - 60)", "--end", "\(now)", "--step", "10s", "--server", server])
+        let range = try await run(binary, ["query", "tools_requests_total", "--start", "\(now - 60)", "--end", "\(now)", "--step", "10s", "--server", server])
         #expect(range.status == 0 && range.output.contains("TIME"), "\(range.output)")
-        let raw = try run(binary, ["query", "1+1", "--json", "--server", server])
+        let raw = try await run(binary, ["query", "1+1", "--json", "--server", server])
         #expect(raw.output.contains(#""resultType":"scalar""#), "\(raw.output)")
-        let failing = try run(binary, ["query", "rate(x)", "--server", server])
+        let failing = try await run(binary, ["query", "rate(x)", "--server", server])
         #expect(failing.status == 1 && failing.output.contains("bad_data"), "\(failing.output)")
 
         #expect(await tally.stop() == 0)

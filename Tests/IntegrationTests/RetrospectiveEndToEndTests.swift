@@ -91,7 +91,7 @@ struct RetrospectiveEndToEndTests {
         #expect(templates.first?["count"] as? Int == 3, "\(templates)")
 
         // 3. The CLI, as Markdown, and the date checks.
-        let markdown = try runProcess(try TallyProcess.binaryPath(), [
+        let markdown = try await runProcess(try TallyProcess.binaryPath(), [
             "report", "daily", "--date", today, "--server", "http://127.0.0.1:\(tally.httpPort)",
         ])
         #expect(markdown.status == 0 && markdown.output.contains("# Retrospective for \(today) (UTC)"), "\(markdown.output)")
@@ -108,7 +108,7 @@ struct RetrospectiveEndToEndTests {
         let chromium = "/usr/bin/chromium"
         #expect(FileManager.default.isExecutableFile(atPath: chromium), "chromium is installed by .ci/deps")
         let browser = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(directory.path)/profile"]
-        let dom = try runProcess(chromium, browser + ["--enable-logging=stderr", "--v=0", "--dump-dom", file.absoluteString])
+        let dom = try await runProcess(chromium, browser + ["--enable-logging=stderr", "--v=0", "--dump-dom", file.absoluteString])
         #expect(dom.status == 0, "\(dom.output.suffix(2_000))")
         #expect(!dom.output.contains("CONSOLE") && !dom.output.contains("Uncaught"), "console messages: \(dom.output.suffix(2_000))")
         for text in ["Deployment frequency", "2 deploys", "Lead time for changes", "Change failure rate", "66.67%", "Time to restore service", "9 min"] {
@@ -117,7 +117,7 @@ struct RetrospectiveEndToEndTests {
         let root = "/" + #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let screenshot = root + "/.ci/artifacts/report-daily.png"
         try FileManager.default.createDirectory(atPath: root + "/.ci/artifacts", withIntermediateDirectories: true)
-        let shot = try runProcess(chromium, browser + ["--hide-scrollbars", "--window-size=1100,1900", "--screenshot=\(screenshot)", file.absoluteString])
+        let shot = try await runProcess(chromium, browser + ["--hide-scrollbars", "--window-size=1100,1900", "--screenshot=\(screenshot)", file.absoluteString])
         #expect(shot.status == 0, "\(shot.output.suffix(2_000))")
         let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
         #expect(size > 10_000, "the screenshot is \(size) bytes")

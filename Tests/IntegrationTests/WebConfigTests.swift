@@ -11,26 +11,26 @@ struct WebConfigTests {
 
     /// Runs curl and returns the status code it printed last and the whole output
     /// (status 0 when no HTTP answer came back, as curl's `%{http_code}`).
-    static func curl(_ arguments: [String]) throws -> (code: Int, output: String, exit: Int32) {
-        let result = try runProcess("/usr/bin/curl", ["-s", "-S", "--max-time", "10", "-w", "\n%{http_code}"] + arguments)
+    static func curl(_ arguments: [String]) async throws -> (code: Int, output: String, exit: Int32) {
+        let result = try await runProcess("/usr/bin/curl", ["-s", "-S", "--max-time", "10", "-w", "\n%{http_code}"] + arguments)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
         return (Int(lines.last ?? "") ?? 0, result.output, result.status)
     }
 
     /// A password hashed by `tally hash-password` and one by htpasswd (`$2y$`, as Prometheus's docs make them).
-    static func hashes() throws -> (tally: String, htpasswd: String?) {
-        let made = try runProcess(try TallyProcess.binaryPath(), ["hash-password", "--cost", "6"], input: "hunter2\n")
+    static func hashes() async throws -> (tally: String, htpasswd: String?) {
+        let made = try await runProcess(try TallyProcess.binaryPath(), ["hash-password", "--cost", "6"], input: "hunter2\n")
         #expect(made.status == 0, "\(made.output)")
         var htpasswd: String?
         if FileManager.default.fileExists(atPath: "/usr/bin/htpasswd") {
-            let line = try runProcess("/usr/bin/htpasswd", ["-nbBC", "6", "", "correct horse"]).output
+            let line = try await runProcess("/usr/bin/htpasswd", ["-nbBC", "6", "", "correct horse"]).output
             htpasswd = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":").last.map(String.init)
         }
         return (made.output.trimmingCharacters(in: .whitespacesAndNewlines), htpasswd)
     }
 
-    static func sha256(_ text: String) throws -> String {
-        let out = try runProcess("/usr/bin/sha256sum", [], input: text).output
+    static func sha256(_ text: String) async throws -> String {
+        let out = try await runProcess("/usr/bin/sha256sum", [], input: text).output
         return String(out.prefix(64))
     }
 
@@ -40,7 +40,7 @@ struct WebConfigTests {
     }
 
     @Test func credentialsAndScopesDecideEveryEndpointAndHealthChecksStayOpen() async throws {
-        let (hash, htpasswdHash) = try Self.hashes()
+        let (hash, htpasswdHash) = try await Self.hashes()
         let scratch = try TemporaryDirectory(prefix: "tally-web")
         defer { scratch.remove() }
         let directory = scratch.path
@@ -53,7 +53,7 @@ struct WebConfigTests {
             basic_auth_scopes:
               reader: [read]
             bearer_tokens:
-              - {name: ci, sha256: \(try Self.sha256(Self.token)), scopes: [write]}
+              - {name: ci, sha256: \(try await Self.sha256(Self.token)), scopes: [write]}
             http_server_config:
               headers: {X-Frame-Options: deny}
             """, to: webConfig)
@@ -63,68 +63,68 @@ struct WebConfigTests {
         let base = "http://127.0.0.1:\(tally.httpPort)"
 
         // No credentials: 401 with the challenges and the error JSON; health checks open.
-        let bare = try Self.curl(["-i", base + "/api/v1/labels"])
+        let bare = try await Self.curl(["-i", base + "/api/v1/labels"])
         #expect(bare.code == 401)
         #expect(bare.output.contains(#"WWW-Authenticate: Basic realm="tally""#), "\(bare.output)")
         #expect(bare.output.contains(#"Bearer realm="tally""#))
         #expect(bare.output.contains(#"{"status":"error","errorType":"unauthorized","error":"credentials are required"}"#))
         #expect(bare.output.contains("X-Frame-Options: deny"))
-        #expect(try Self.curl([base + "/healthz"]).code == 200)
-        #expect(try Self.curl([base + "/readyz"]).code == 200)
-        #expect(try Self.curl([base + "/metrics"]).code == 401)
-        #expect(try Self.curl([base + "/no/such/path"]).code == 401, "a path's existence is not told without credentials")
+        #expect(try await Self.curl([base + "/healthz"]).code == 200)
+        #expect(try await Self.curl([base + "/readyz"]).code == 200)
+        #expect(try await Self.curl([base + "/metrics"]).code == 401)
+        #expect(try await Self.curl([base + "/no/such/path"]).code == 401, "a path's existence is not told without credentials")
 
         // Wrong password, unknown user, unknown token, malformed header: 401.
-        #expect(try Self.curl(["-u", "alice:wrong", base + "/api/v1/labels"]).code == 401)
-        #expect(try Self.curl(["-u", "mallory:hunter2", base + "/api/v1/labels"]).code == 401)
-        #expect(try Self.curl(["-H", "Authorization: Bearer nope", base + "/api/v1/labels"]).code == 401)
-        #expect(try Self.curl(["-H", "Authorization: Basic %%%", base + "/api/v1/labels"]).code == 401)
+        #expect(try await Self.curl(["-u", "alice:wrong", base + "/api/v1/labels"]).code == 401)
+        #expect(try await Self.curl(["-u", "mallory:hunter2", base + "/api/v1/labels"]).code == 401)
+        #expect(try await Self.curl(["-H", "Authorization: Bearer nope", base + "/api/v1/labels"]).code == 401)
+        #expect(try await Self.curl(["-H", "Authorization: Basic %%%", base + "/api/v1/labels"]).code == 401)
 
         // Every scope for a user without basic_auth_scopes; only read for reader; only write for the token.
-        #expect(try Self.curl(["-u", "alice:hunter2", base + "/api/v1/labels"]).code == 200)
-        #expect(try Self.curl(["-u", "alice:hunter2", base + "/metrics"]).code == 200)
+        #expect(try await Self.curl(["-u", "alice:hunter2", base + "/api/v1/labels"]).code == 200)
+        #expect(try await Self.curl(["-u", "alice:hunter2", base + "/metrics"]).code == 200)
         if htpasswdHash != nil {
-            #expect(try Self.curl(["-u", "carol:correct horse", base + "/api/v1/labels"]).code == 200, "htpasswd's $2y$ hashes")
+            #expect(try await Self.curl(["-u", "carol:correct horse", base + "/api/v1/labels"]).code == 200, "htpasswd's $2y$ hashes")
         }
-        #expect(try Self.curl(["-u", "reader:hunter2", base + "/api/v1/query?query=up"]).code == 200)
+        #expect(try await Self.curl(["-u", "reader:hunter2", base + "/api/v1/query?query=up"]).code == 200)
         // The client subcommands carry credentials from files.
         try "hunter2\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
         let binary = try TallyProcess.binaryPath()
-        let viaCLI = try runProcess(binary, ["query", "vector(7)", "--server", base, "--user", "reader", "--password-file", directory + "/password"])
+        let viaCLI = try await runProcess(binary, ["query", "vector(7)", "--server", base, "--user", "reader", "--password-file", directory + "/password"])
         #expect(viaCLI.status == 0 && viaCLI.output.contains("7"), "\(viaCLI.output)")
-        let refusedCLI = try runProcess(binary, ["query", "vector(7)", "--server", base])
+        let refusedCLI = try await runProcess(binary, ["query", "vector(7)", "--server", base])
         #expect(refusedCLI.status == 1 && refusedCLI.output.contains("credentials are required"), "\(refusedCLI.output)")
         let committed = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3_600))
         let event = #"[{"event":"deployment","service":"api","version":"v3","commit_sha":"a3","commit_time":"\#(committed)","status":"success"}]"#
-        let forbidden = try Self.curl(["-u", "reader:hunter2", "-XPOST", "-H", "Content-Type: application/json", "-d", event, base + "/api/v1/events"])
+        let forbidden = try await Self.curl(["-u", "reader:hunter2", "-XPOST", "-H", "Content-Type: application/json", "-d", event, base + "/api/v1/events"])
         #expect(forbidden.code == 403)
         #expect(forbidden.output.contains(#""errorType":"forbidden""#) && forbidden.output.contains("write scope"), "\(forbidden.output)")
         let bearer = ["-H", "Authorization: Bearer \(Self.token)"]
         let now = Int64(Date().timeIntervalSince1970 * 1e9)
-        let posted = try Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d", event, base + "/api/v1/events"])
+        let posted = try await Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d", event, base + "/api/v1/events"])
         #expect(posted.code == 200, "\(posted.output)")
-        #expect(try Self.curl(bearer + [base + "/api/v1/events"]).code == 403, "reading events needs read")
-        #expect(try Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d",
+        #expect(try await Self.curl(bearer + [base + "/api/v1/events"]).code == 403, "reading events needs read")
+        #expect(try await Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d",
                                         #"{"streams":[{"stream":{"job":"t"},"values":[["\#(now)","x"]]}]}"#, base + "/loki/api/v1/push"]).code == 204)
 
         // The OTLP listener and the tail WebSocket ask for the same credentials.
-        #expect(try Self.curl(["-XPOST", "-H", "Content-Type: application/json", "-d", "{}", "http://127.0.0.1:\(tally.otlpPort)/v1/logs"]).code == 401)
-        #expect(try Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d", "{}", "http://127.0.0.1:\(tally.otlpPort)/v1/logs"]).code == 200)
+        #expect(try await Self.curl(["-XPOST", "-H", "Content-Type: application/json", "-d", "{}", "http://127.0.0.1:\(tally.otlpPort)/v1/logs"]).code == 401)
+        #expect(try await Self.curl(bearer + ["-XPOST", "-H", "Content-Type: application/json", "-d", "{}", "http://127.0.0.1:\(tally.otlpPort)/v1/logs"]).code == 200)
         let upgrade = ["-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
                        "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", base + "/loki/api/v1/tail?query=%7Bjob%3D%22t%22%7D"]
         // A refused upgrade could only be an empty 400: the socket is upgraded and closed with 1008 and the reason.
-        let refusedTail = try Self.curl(["--max-time", "2", "-o", directory + "/tail.bin"] + upgrade)
+        let refusedTail = try await Self.curl(["--max-time", "2", "-o", directory + "/tail.bin"] + upgrade)
         #expect(refusedTail.code == 101)
         let frame = (try? Data(contentsOf: URL(fileURLWithPath: directory + "/tail.bin"))) ?? Data()
         #expect(frame.prefix(4) == Data([0x88, UInt8(frame.count - 2), 0x03, 0xF0]), "a close frame with 1008: \(Array(frame))")
         #expect(String(decoding: frame.dropFirst(4), as: UTF8.self) == "unauthorized: credentials with the read scope are required")
-        #expect(try Self.curl(["-u", "reader:hunter2", "--max-time", "2"] + upgrade).code == 101, "read may tail")
+        #expect(try await Self.curl(["-u", "reader:hunter2", "--max-time", "2"] + upgrade).code == 101, "read may tail")
 
         // Reload is admin's.
-        #expect(try Self.curl(["-u", "reader:hunter2", "-XPOST", base + "/-/reload"]).code == 403)
-        #expect(try Self.curl(["-u", "alice:hunter2", "-XPOST", base + "/-/reload"]).code == 200)
+        #expect(try await Self.curl(["-u", "reader:hunter2", "-XPOST", base + "/-/reload"]).code == 403)
+        #expect(try await Self.curl(["-u", "alice:hunter2", "-XPOST", base + "/-/reload"]).code == 200)
 
-        let metrics = try Self.curl(["-u", "alice:hunter2", base + "/metrics"]).output
+        let metrics = try await Self.curl(["-u", "alice:hunter2", base + "/metrics"]).output
         #expect(metrics.contains(#"tally_http_requests_refused_total{reason="missing_credentials"} 5"#), "\(metrics)")
         #expect(metrics.contains(#"tally_http_requests_refused_total{reason="missing_scope"} 3"#))
         #expect(metrics.contains(#"tally_web_config_reloads_total{result="success"} 1"#))
@@ -132,7 +132,7 @@ struct WebConfigTests {
     }
 
     @Test func aReloadAppliesToTheNextRequestOnAnOpenConnectionAndABadFileKeepsTheOldConfig() async throws {
-        let (hash, _) = try Self.hashes()
+        let (hash, _) = try await Self.hashes()
         let scratch = try TemporaryDirectory(prefix: "tally-web")
         defer { scratch.remove() }
         let directory = scratch.path
@@ -150,19 +150,19 @@ struct WebConfigTests {
         try await Self.waitForLine(client.output, count: 1)
         // ...outlives a change of the file: alice gone, bob in, metrics open.
         try Self.write("basic_auth_users:\n  bob: \(hash)\nmetrics_open: true\n", to: webConfig)
-        try await Self.waitUntil { try Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200 }
+        try await Self.waitUntil { try await Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200 }
         try alice.write(toFile: go, atomically: true, encoding: .utf8)
         client.process.waitUntilExit()
         let lines = String(decoding: client.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         #expect(lines == ["200", "401 same-connection"], "the open connection carried on under the new config: \(lines)")
-        #expect(try Self.curl([base + "/metrics"]).code == 200, "metrics_open")
+        #expect(try await Self.curl([base + "/metrics"]).code == 200, "metrics_open")
 
         // A broken file is refused, logged and counted; bob still gets in.
         try Self.write("basic_auth_users:\n  bob: not-a-hash\n", to: webConfig)
         try await Self.waitUntil { tally.log.contains("web config not reloaded") }
         #expect(tally.log.contains("expected a bcrypt hash"), "\(tally.log)")
-        #expect(try Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200)
-        let metrics = try Self.curl([base + "/metrics"]).output
+        #expect(try await Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200)
+        let metrics = try await Self.curl([base + "/metrics"]).output
         #expect(metrics.contains("tally_web_config_last_reload_successful 0"), "\(metrics)")
         #expect(metrics.contains(#"tally_web_config_reloads_total{result="failure"} 1"#))
 
@@ -170,7 +170,7 @@ struct WebConfigTests {
         kill(tally.pid, SIGHUP)
         try await Self.waitUntil { tally.log.contains("reason=SIGHUP") }
         #expect(tally.isRunning)
-        #expect(try Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200)
+        #expect(try await Self.curl(["-u", "bob:hunter2", base + "/api/v1/labels"]).code == 200)
         #expect(await tally.stop() == 0)
     }
 
@@ -193,17 +193,17 @@ struct WebConfigTests {
         let https = "https://127.0.0.1:\(tally.httpPort)"
         let trust = ["--cacert", directory + "/ca.pem"]
         let me = ["--cert", directory + "/client.pem", "--key", directory + "/client.key"]
-        try await Self.waitUntil { try Self.curl(trust + me + [https + "/readyz"]).code == 200 }
+        try await Self.waitUntil { try await Self.curl(trust + me + [https + "/readyz"]).code == 200 }
 
         // A client CA alone asks for a verified client certificate (as Prometheus).
-        #expect(try Self.curl(trust + me + [https + "/api/v1/labels"]).code == 200)
-        #expect(try Self.curl(trust + [https + "/api/v1/labels"]).code == 0, "no client certificate: no handshake")
-        #expect(try Self.curl(trust + ["--cert", directory + "/rogue-client.pem", "--key", directory + "/rogue-client.key",
+        #expect(try await Self.curl(trust + me + [https + "/api/v1/labels"]).code == 200)
+        #expect(try await Self.curl(trust + [https + "/api/v1/labels"]).code == 0, "no client certificate: no handshake")
+        #expect(try await Self.curl(trust + ["--cert", directory + "/rogue-client.pem", "--key", directory + "/rogue-client.key",
                                        https + "/api/v1/labels"]).code == 0, "a certificate the client CA did not sign")
-        #expect(try Self.curl(["http://127.0.0.1:\(tally.httpPort)/healthz"]).code == 0, "plain HTTP on the TLS port")
-        #expect(try Self.curl(trust + me + ["--tls-max", "1.1", https + "/healthz"]).code == 0, "below min_version")
-        #expect(try Self.curl(trust + me + ["https://127.0.0.1:\(tally.otlpPort)/healthz"]).code == 200, "OTLP speaks TLS too")
-        let viaCLI = try runProcess(try TallyProcess.binaryPath(), [
+        #expect(try await Self.curl(["http://127.0.0.1:\(tally.httpPort)/healthz"]).code == 0, "plain HTTP on the TLS port")
+        #expect(try await Self.curl(trust + me + ["--tls-max", "1.1", https + "/healthz"]).code == 0, "below min_version")
+        #expect(try await Self.curl(trust + me + ["https://127.0.0.1:\(tally.otlpPort)/healthz"]).code == 200, "OTLP speaks TLS too")
+        let viaCLI = try await runProcess(try TallyProcess.binaryPath(), [
             "query", "vector(7)", "--server", https, "--ca-file", directory + "/ca.pem",
             "--cert-file", directory + "/client.pem", "--key-file", directory + "/client.key",
         ])
@@ -221,8 +221,8 @@ struct WebConfigTests {
         try pki.certificate("server2", signedBy: "ca2", subjectAltName: "DNS:localhost,IP:127.0.0.1")
         _ = rename(directory + "/server2.key", directory + "/server.key")
         _ = rename(directory + "/server2.pem", directory + "/server.pem")
-        try await Self.waitUntil { try Self.curl(["--cacert", directory + "/ca2.pem"] + me + [https + "/healthz"]).code == 200 }
-        #expect(try Self.curl(trust + me + [https + "/healthz"]).code == 0, "the old certificate is no longer served")
+        try await Self.waitUntil { try await Self.curl(["--cacert", directory + "/ca2.pem"] + me + [https + "/healthz"]).code == 200 }
+        #expect(try await Self.curl(trust + me + [https + "/healthz"]).code == 0, "the old certificate is no longer served")
         try "-".write(toFile: go, atomically: true, encoding: .utf8)
         client.process.waitUntilExit()
         let lines = String(decoding: client.output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
@@ -232,7 +232,7 @@ struct WebConfigTests {
         try pki.authority("other")
         _ = rename(directory + "/other.key", directory + "/server.key")
         try await Self.waitUntil { tally.log.contains("web config not reloaded") }
-        #expect(try Self.curl(["--cacert", directory + "/ca2.pem"] + me + [https + "/healthz"]).code == 200)
+        #expect(try await Self.curl(["--cacert", directory + "/ca2.pem"] + me + [https + "/healthz"]).code == 200)
         #expect(await tally.stop() == 0)
     }
 
@@ -247,27 +247,27 @@ struct WebConfigTests {
         defer { Task { _ = await tally.stop() } }
         let https = "https://127.0.0.1:\(tally.httpPort)"
         let client = ["--cacert", directory + "/ca.pem", "--cert", directory + "/client.pem", "--key", directory + "/client.key"]
-        try await Self.waitUntil { try Self.curl(client + [https + "/readyz"]).code == 200 }
+        try await Self.waitUntil { try await Self.curl(client + [https + "/readyz"]).code == 200 }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Stubs/tls_send.py").path
-        func send(_ port: Int, _ text: String) throws -> String {
-            try runProcess("/usr/bin/env", ["python3", script, "127.0.0.1", "\(port)", directory + "/ca.pem",
+        func send(_ port: Int, _ text: String) async throws -> String {
+            try await runProcess("/usr/bin/env", ["python3", script, "127.0.0.1", "\(port)", directory + "/ca.pem",
                                             directory + "/client.pem", directory + "/client.key", text]).output
         }
-        #expect(try send(tally.statsdPort, "tls_counter:5|c\\ntls_counter:2|c\\n") == "sent\n")
+        #expect(try await send(tally.statsdPort, "tls_counter:5|c\\ntls_counter:2|c\\n") == "sent\n")
         // RFC 5425: each message preceded by its length.
         let message = "<165>1 - host app 1 - - over tls"
-        #expect(try send(tally.syslogPort, "\(message.utf8.count) \(message)") == "sent\n")
+        #expect(try await send(tally.syslogPort, "\(message.utf8.count) \(message)") == "sent\n")
         // Plain TCP to the TLS port stores nothing.
         try sendTCP(Array("tls_counter:100|c\n".utf8), port: tally.statsdPort)
         try await Self.waitUntil {
-            try Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#)
+            try await Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#)
         }
         try await Self.waitUntil {
-            try Self.curl(client + ["--get", "--data-urlencode", #"query={source="syslog"}"#, https + "/loki/api/v1/query_range"]).output
+            try await Self.curl(client + ["--get", "--data-urlencode", #"query={source="syslog"}"#, https + "/loki/api/v1/query_range"]).output
                 .contains("over tls")
         }
         try await Task.sleep(for: .seconds(1))
-        #expect(try Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#), "the plain line was not read")
+        #expect(try await Self.curl(client + [https + "/api/v1/query?query=tls_counter_total"]).output.contains(#""7""#), "the plain line was not read")
         #expect(await tally.stop() == 0)
 
         // tcp_tls without a certificate in the web config stops tally at start.
@@ -326,10 +326,10 @@ struct WebConfigTests {
         return Int(available)
     }
 
-    static func waitUntil(timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async throws {
+    static func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if try condition() { return }
+            if try await condition() { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("timed out")

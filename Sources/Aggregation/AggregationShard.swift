@@ -283,15 +283,9 @@ public final class AggregationShard {
         return index
     }
 
-    /// The output family of a StatsD name (docs/naming.md): `x` becomes
-    /// `x_total` for a counter, `x_seconds` for a timer, `x` otherwise.
+    /// The output family of a StatsD name: the sanitised name and the kind's suffix.
     static func familyName(_ nameBytes: UnsafeRawBufferPointer, kind: MetricKind) -> String {
-        let name = MetricNaming.metricName(nameBytes)
-        switch kind {
-        case .counter: return name + "_total"
-        case .timer: return name + "_seconds"
-        case .gauge, .histogram, .distribution, .set: return name
-        }
+        MetricNaming.metricName(nameBytes) + kind.familySuffix
     }
 
     /// Whether lines of kind `b` may join a family created by kind `a`

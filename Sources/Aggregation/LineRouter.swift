@@ -258,11 +258,7 @@ public final class LineRouter {
             hasher.feed(allowed ? c : UInt8(ascii: "_"))
             i += 1
         }
-        switch kind {
-        case .counter: for c in "_total".utf8 { hasher.feed(c) }
-        case .timer: for c in "_seconds".utf8 { hasher.feed(c) }
-        default: break
-        }
+        for c in kind.familySuffix.utf8 { hasher.feed(c) }
         return hasher.finish()
     }
 }

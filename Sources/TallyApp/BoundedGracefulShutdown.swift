@@ -6,8 +6,8 @@ import ServiceLifecycle
 /// waits for its open connections to end. Connections with no request under
 /// way are closed at once (`RequestHeadTimeoutHandler`: one caught between
 /// accept and its first request had held `systemctl stop`); this bounds the
-/// rest, such as a slow request. Cancelled, the server closes the connections left. The ingest listeners
-/// bound their drain the same way (10 s).
+/// rest, such as a slow request. Cancelled, the server closes the connections
+/// left. The ingest listeners bound their drain the same way (10 s).
 struct BoundedGracefulShutdown<Base: Service>: Service {
     let base: Base
     let grace: Duration

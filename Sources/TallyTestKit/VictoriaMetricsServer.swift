@@ -47,9 +47,8 @@ public final class VictoriaMetricsServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// The wait is long because it is wall-clock time: on a loaded 2-core CI machine the test
-    /// suite's own work (and tests that wait on child processes synchronously) can keep this
-    /// task from running for tens of seconds; a server that exits fails the wait at once.
+    /// Wall-clock time, so generous: on a loaded 2-core CI machine the rest of the suite can
+    /// keep this task from running for tens of seconds.
     public func waitReady(timeout: Duration = .seconds(180)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {

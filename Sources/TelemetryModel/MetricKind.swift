@@ -25,6 +25,16 @@ public enum MetricKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// What the output family's name adds to the StatsD name (docs/naming.md):
+    /// `_total` for a counter, `_seconds` for a timer (its values become seconds).
+    public var familySuffix: String {
+        switch self {
+        case .counter: "_total"
+        case .timer: "_seconds"
+        case .gauge, .histogram, .distribution, .set: ""
+        }
+    }
+
     /// The Prometheus metadata type of the series this kind produces.
     public var prometheusType: String {
         switch self {

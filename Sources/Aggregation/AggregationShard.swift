@@ -245,6 +245,7 @@ public final class AggregationShard {
             var outputs = config.quantiles.map { labels.setting("quantile", to: formatQuantile($0)) }
             outputs.append(contentsOf: ["_sum", "_min", "_max"].map { labels.setting(Labels.metricName, to: name + $0) })
             let registered = outputs.map { sink.register($0) }
+            let rollsUp = rollupSink?.keeps(family: name) ?? false
             // Block order: quantiles, count, sum, min, max.
             let block = config.quantiles.count
             var ordered = Array(registered[0..<block])
@@ -254,14 +255,14 @@ public final class AggregationShard {
                 aux = free
                 let start = summaries[free].refs
                 for (k, ref) in ordered.enumerated() { refs[start + Int32(k)] = ref }
-                summaries[free] = SummaryState(refs: start)
+                summaries[free] = SummaryState(refs: start, rollsUp: rollsUp)
             } else {
                 var start: Int32 = -1
                 for ref in ordered {
                     let index = refs.append(ref)
                     if start < 0 { start = index }
                 }
-                aux = summaries.append(SummaryState(refs: start))
+                aux = summaries.append(SummaryState(refs: start, rollsUp: rollsUp))
             }
         case .set:
             aux = sets.place(SetCardinality(exactLimit: config.setExactLimit, precision: config.hllPrecision), reusing: &freeSets)
@@ -491,7 +492,7 @@ public final class AggregationShard {
                 summary.pointee.sketch.quantiles(config.quantiles, mapping: mapping) { k, value in
                     out.append(RefSample(ref: refBase[k], timestamp: timestamp, value: value / divisor))
                 }
-                if rollupSink != nil { addToRollup(entry.familyHash, kind: entry.kind, summary.pointee.sketch) }
+                if summary.pointee.rollsUp { addToRollup(entry.familyHash, kind: entry.kind, summary.pointee.sketch) }
                 out.append(RefSample(ref: refs.base[start + q + 2], timestamp: timestamp, value: summary.pointee.sketch.min / divisor))
                 out.append(RefSample(ref: refs.base[start + q + 3], timestamp: timestamp, value: summary.pointee.sketch.max / divisor))
                 summary.pointee.totalCount += count

@@ -37,6 +37,9 @@ struct SummaryState {
     /// The quantiles, `_min` and `_max` were written last interval: an
     /// interval without values then ends them with a staleness marker.
     var quantilesLive = false
+    /// Its values go into its family's rollup for the sketch sink (the sink
+    /// keeps that family).
+    var rollsUp = false
 }
 
 /// A quantile as a label value: the shortest decimal form (`0.5`, `0.99`).

@@ -72,5 +72,13 @@ public struct SketchRollup: Sendable {
 /// Where the shards hand each interval's rollups (one per summary family
 /// with values), stamped with the interval's end (milliseconds).
 public protocol SketchRollupSink: Sendable {
+    /// Whether the sink keeps the rollups of the family with this output
+    /// name: the shards build rollups only for those (asked once per series
+    /// when it is created).
+    func keeps(family name: String) -> Bool
     func add(_ rollups: [SketchRollup], intervalEnd: Int64)
+}
+
+extension SketchRollupSink {
+    public func keeps(family name: String) -> Bool { true }
 }

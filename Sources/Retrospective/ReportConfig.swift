@@ -25,6 +25,17 @@ public struct ReportConfig: Sendable {
     /// Attempts at the webhook before giving up (backoff doubles from 1 s, up to 5 min).
     public var webhookAttempts = 6
 
+    /// The output names (with `$service` standing for any service) of the
+    /// summary families whose sketches the report reads for its p99s: the
+    /// latency metric of every service whose p99 is not PromQL.
+    public var sketchFamilies: [String] {
+        var names = health.p99Latency == nil ? [health.latencyMetric] : []
+        for (service, queries) in serviceHealth.sorted(by: { $0.key < $1.key }) where queries.p99Latency == nil {
+            names.append(queries.forService(service).latencyMetric)
+        }
+        return names
+    }
+
     /// The next time (ms) after `now` at which the clock in `timeZone` reads `minutes` past midnight.
     public static func nextRun(after now: Int64, minutes: Int, timeZone: TimeZone) -> Int64 {
         var day = ReportDay.localDay(of: now, timeZone)

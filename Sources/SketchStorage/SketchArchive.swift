@@ -10,8 +10,8 @@ import Prometheus
 import Synchronization
 import TelemetryModel
 
-/// The hourly sketches of every summary family (timers, histograms,
-/// distributions), merged across series, kept on disk beside the blocks
+/// The hourly sketches of the summary families (timers, histograms,
+/// distributions) that the report reads, merged across series, kept on disk beside the blocks
 /// in `data_dir/sketches`: what a day's p99 is computed from. The shards
 /// hand over each interval's rollups; `persist` writes what came since
 /// the last call as a part file of its hour, and once an hour is over, its
@@ -22,6 +22,8 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
     public static let hourMillis: Int64 = 3_600_000
 
     public let directory: String
+    /// The families kept (the report's latency metrics); others are not built.
+    public let families: SketchFamilySelection
     let mapping: SketchMapping
     let retentionMillis: Int64
     let logger: Logger
@@ -47,10 +49,11 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
 
     /// Opens (or creates) the archive in `directory`; leftover temporary files are removed.
     public init(
-        directory: String, relativeAccuracy: Double, retentionMillis: Int64,
+        directory: String, relativeAccuracy: Double, retentionMillis: Int64, families: SketchFamilySelection = .all,
         registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "tally.sketches")
     ) throws(StorageError) {
         self.directory = directory
+        self.families = families
         mapping = SketchMapping(relativeAccuracy: relativeAccuracy)
         self.retentionMillis = retentionMillis
         self.logger = logger
@@ -93,12 +96,16 @@ public final class SketchArchive: SketchRollupSink, SketchQuerier, Sendable {
 
     // MARK: Writing
 
+    public func keeps(family name: String) -> Bool {
+        families.contains(name)
+    }
+
     /// Merges an interval's rollups into its hour (the hour holding the
     /// interval's last millisecond).
     public func add(_ rollups: [SketchRollup], intervalEnd: Int64) {
         let hour = Self.hourStart(intervalEnd - 1)
         state.withLock { state in
-            for rollup in rollups where !rollup.isEmpty {
+            for rollup in rollups where !rollup.isEmpty && families.contains(rollup.name) {
                 state.pending[hour, default: PendingRollups()].merge(rollup)
             }
         }

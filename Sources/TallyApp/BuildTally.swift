@@ -152,7 +152,8 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         do {
             sketches = try SketchArchive(
                 directory: config.dataDir + "/sketches", relativeAccuracy: config.aggregation.sketchRelativeAccuracy,
-                retentionMillis: config.storage.retentionMillis, registry: registry, logger: logger)
+                retentionMillis: config.storage.retentionMillis,
+                families: SketchFamilySelection(patterns: config.report.sketchFamilies), registry: registry, logger: logger)
         } catch {
             throw StartupError(description: "cannot open the sketch archive: \(error)")
         }

@@ -7,6 +7,13 @@ import TelemetryModel
 /// summary family holding every value of all its series.
 final class RecordingRollupSink: SketchRollupSink {
     let received = Mutex<[(end: Int64, rollups: [SketchRollup])]>([])
+    let families: SketchFamilySelection
+
+    init(families: SketchFamilySelection = .all) {
+        self.families = families
+    }
+
+    func keeps(family name: String) -> Bool { families.contains(name) }
 
     func add(_ rollups: [SketchRollup], intervalEnd: Int64) {
         received.withLock { $0.append((intervalEnd, rollups)) }
@@ -84,6 +91,31 @@ struct SketchRollupTests {
         #expect(first["db_query_time_seconds"]?.count == 2)
         #expect(first["web_resp"]?.kind == .distribution)
         #expect(sink.merged(at: 20_000)["db_query_time_seconds"]?.count == 1)
+    }
+
+    /// Only the families the sink keeps are rolled up; the others' series
+    /// still give their quantiles.
+    @Test func onlyTheFamiliesTheSinkKeepsRollUp() {
+        let sink = RecordingRollupSink(families: SketchFamilySelection(patterns: ["$service_latency_seconds"]))
+        let harness = Harness(shards: 2, rollupSink: sink)
+        harness.send(["api.latency:4|ms", "checkout.latency:6|ms|#route:a", "db.query:3|ms", "resp.bytes:9|h"])
+        let samples = harness.flush(at: 10_000)
+        #expect(Set(sink.merged(at: 10_000).keys) == ["api_latency_seconds", "checkout_latency_seconds"])
+        #expect(samples[#"db_query_seconds{quantile="0.5"}"#] == 0.003)
+    }
+
+    @Test func familySelectionPatterns() {
+        let selection = SketchFamilySelection(patterns: ["$service_latency_seconds", "rpc_$service_$service_seconds", "fixed_name"])
+        for name in ["api_latency_seconds", "a_b_latency_seconds", "x_latency_seconds_latency_seconds", "rpc_a_b_seconds",
+                     "rpc_a_b_c_seconds", "fixed_name"] {
+            #expect(selection.contains(name), "\(name)")
+        }
+        for name in ["_latency_seconds", "api_latency_seconds_count", "latency_seconds", "rpc__seconds", "rpc_a_seconds",
+                     "fixed_name2", "xfixed_name", ""] {
+            #expect(!selection.contains(name), "\(name)")
+        }
+        #expect(SketchFamilySelection.all.contains("anything"))
+        #expect(!SketchFamilySelection(patterns: []).contains("api_latency_seconds"))
     }
 
     @Test func rollupsRoundTripThroughTheirEncoding() throws {

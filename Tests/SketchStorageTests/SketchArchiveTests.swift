@@ -98,6 +98,21 @@ struct SketchArchiveTests {
         #expect(close(try archive.quantiles(1, names: some, start: day, end: day + hour)))
     }
 
+    /// An archive keeping only the report's families takes nothing of the others.
+    @Test func familiesOutsideTheSelectionAreNotKept() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let archive = try SketchArchive(
+            directory: dir.path, relativeAccuracy: 0.01, retentionMillis: 15 * 86_400_000,
+            families: SketchFamilySelection(patterns: ["$service_latency_seconds"]))
+        #expect(archive.keeps(family: "api_latency_seconds") && !archive.keeps(family: "job_seconds"))
+        archive.add([rollup("api_latency_seconds", [5]), rollup("job_seconds", [7])], intervalEnd: day + 10_000)
+        archive.persist(now: day + 20_000)
+        let (_, written) = try SketchFile.read(path: dir.path + "/\(day).1.part.sk")
+        #expect(written.map(\.name) == ["api_latency_seconds"])
+        #expect(try archive.quantiles(1, names: ["job_seconds"], start: day, end: day + hour).isEmpty)
+    }
+
     @Test func histogramsKeepTheirUnitAndOldHoursExpire() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -116,6 +116,24 @@ struct ConfigLoaderTests {
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  health:\n    latency_metric: \"a-b{}\"\n", file: "t.yaml") }
     }
 
+    /// The sketch archive keeps the families the report reads: the latency
+    /// metric of every service whose p99 does not come from PromQL.
+    @Test func theReportNamesTheSketchFamiliesItReads() throws {
+        #expect(try ConfigLoader.load(yaml: "", file: "t.yaml").report.sketchFamilies == ["$service_latency_seconds"])
+        let yaml = """
+            report:
+              services:
+                checkout:
+                  latency_metric: rpc_$service_seconds
+                search:
+                  p99_latency: "max(search_p99)"
+            """
+        let config = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        #expect(config.report.sketchFamilies == ["$service_latency_seconds", "rpc_checkout_seconds"])
+        let promql = try ConfigLoader.load(yaml: "report:\n  health:\n    p99_latency: \"max(x)\"\n", file: "t.yaml")
+        #expect(promql.report.sketchFamilies.isEmpty)
+    }
+
     @Test func reportTimeZonesAreChecked() throws {
         #expect(try ConfigLoader.load(yaml: "report:\n  timezone: Europe/Berlin\n", file: "t.yaml").report.timeZone.identifier == "Europe/Berlin")
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "report:\n  timezone: Mars/Olympus\n", file: "t.yaml") }

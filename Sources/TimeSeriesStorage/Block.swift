@@ -7,13 +7,14 @@ import BlockCodec
 import DurableFiles
 import TelemetryModel
 
-/// An immutable block on disk, opened for queries: its meta and index in
-/// memory (checked when opened), its chunk groups read on demand through
-/// the shared cache and checked by CRC when read. docs/format/block.md.
+/// An immutable block on disk, opened for queries: its meta in memory, its
+/// index mapped (both checked when opened), its chunk groups read on demand
+/// through the shared cache and checked by CRC when read.
+/// docs/format/block.md.
 public final class Block: Sendable {
     public let path: String
     public let meta: BlockMeta
-    let index: BlockIndex
+    let index: PackedBlockIndex
     private let chunksFD: Int32
     private let cache: GroupCache
 
@@ -23,7 +24,7 @@ public final class Block: Sendable {
         self.path = path
         self.cache = cache
         meta = try BlockMeta.decode(try FileSystem.readFile(path + "/meta.json"), path: path + "/meta.json")
-        index = try BlockIndex.decode(try FileSystem.readFile(path + "/index"), path: path + "/index")
+        index = try PackedBlockIndex.open(path + "/index")
         let chunksPath = path + "/chunks"
         let fd = try FileSystem.open(chunksPath, flags: O_RDONLY)
         do throws(StorageError) {
@@ -115,7 +116,7 @@ public final class Block: Sendable {
         let valueOffset = MemoryLayout<Point>.offset(of: \Point.value)!
         var chunks: [(chunk: ChunkRef, bytes: [UInt8], count: Int)] = []
         var total = 0
-        for chunk in index.series[position].chunks where chunk.maxTime >= start && chunk.minTime <= end {
+        for chunk in index.chunks(position) where chunk.maxTime >= start && chunk.minTime <= end {
             let bytes = try group(at: chunk.group)
             let count = bytes.withUnsafeBytes { raw in (try? PackedChunk.sampleCount(raw, at: Int(chunk.offsetInGroup))) ?? -1 }
             guard count >= 0 else { throw StorageError(.corrupt("chunk header"), path: path + "/chunks", offset: Int(chunk.group)) }
@@ -158,13 +159,16 @@ public final class Block: Sendable {
         return points
     }
 
-    /// Positions of the series matching every matcher with a chunk in range.
-    func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Int] {
+    /// The series matching every matcher with a chunk in range: position and labels.
+    func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [(position: Int, labels: Labels)] {
         guard meta.maxTime >= start && meta.minTime <= end else { return [] }
-        return index.candidates(matchers).filter { position in
-            let s = index.series[position]
-            return matchers.allMatch(s.labels) && s.chunks.contains { $0.maxTime >= start && $0.minTime <= end }
+        let (candidates, decided) = index.candidates(matchers)
+        var out: [(position: Int, labels: Labels)] = []
+        for position in candidates where index.hasChunk(position, start: start, end: end) {
+            let labels = index.labels(position)
+            if decided || matchers.allMatch(labels) { out.append((position, labels)) }
         }
+        return out
     }
 
     /// Reads and checks every group and decodes every chunk, and the files'
@@ -181,8 +185,8 @@ public final class Block: Sendable {
         }
         // Each group read (and its checksum checked) once, then every chunk in it decoded.
         var byGroup: [Int64: [ChunkRef]] = [:]
-        for s in index.series {
-            for chunk in s.chunks { byGroup[chunk.group, default: []].append(chunk) }
+        for position in 0..<index.seriesCount {
+            for chunk in index.chunks(position) { byGroup[chunk.group, default: []].append(chunk) }
         }
         for (offset, chunks) in byGroup.sorted(by: { $0.key < $1.key }) {
             let bytes = try group(at: offset)

@@ -34,22 +34,12 @@ struct IndexedSeries: Sendable {
     var chunks: [ChunkRef]
 }
 
-/// A block's index, held in memory once opened and checked.
+/// A block's index as the writer builds it before encoding it (a reader
+/// uses `PackedBlockIndex`).
 struct BlockIndex: Sendable {
     var series: [IndexedSeries]
     /// Label name → value → positions in `series`, ascending.
     var postings: [String: [String: [Int32]]]
-
-    /// Positions of the series worth testing against the matchers.
-    func candidates(_ matchers: [LabelMatcher]) -> [Int] {
-        var result: [Int32]?
-        for matcher in matchers where matcher.op == .equal && !matcher.value.isEmpty {
-            let list = postings[matcher.name]?[matcher.value] ?? []
-            result = result.map { intersectSorted($0, list) } ?? list
-            if result?.isEmpty == true { return [] }
-        }
-        return result.map { $0.map(Int.init) } ?? Array(series.indices)
-    }
 }
 
 func intersectSorted(_ a: [Int32], _ b: [Int32]) -> [Int32] {
@@ -137,108 +127,5 @@ extension BlockIndex {
         FixedWidth.append(UInt32(content.count), to: &out)
         out.append(contentsOf: content)
         FixedWidth.append(CRC32.checksum(content), to: &out)
-    }
-
-    /// Decodes and checks an index file's bytes.
-    static func decode(_ bytes: [UInt8], path: String) throws(StorageError) -> BlockIndex {
-        let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(CodecError) -> BlockIndex in try decode(raw) }
-        }
-        switch result {
-        case .success(let index): return index
-        case .failure(let error): throw StorageError(.corrupt("index: \(error)"), path: path, offset: error.offset)
-        }
-    }
-
-    private static func decode(_ raw: UnsafeRawBufferPointer) throws(CodecError) -> BlockIndex {
-        guard raw.count >= BlockFormat.fileHeaderSize, Array(raw[0..<4]) == BlockFormat.indexMagic else {
-            throw CodecError(.inconsistent("not a tally index"), offset: 0)
-        }
-        guard raw[4] == BlockFormat.version else { throw CodecError(.unknownEncoding(raw[4]), offset: 4) }
-        var offset = BlockFormat.fileHeaderSize
-        func section() throws(CodecError) -> (UnsafeRawBufferPointer, Int) {
-            let start = offset
-            let length = Int(try FixedWidth.read(UInt32.self, raw, at: &offset))
-            guard raw.count - offset >= length + 4 else { throw CodecError(.truncated, offset: start) }
-            let content = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
-            offset += length
-            let crc = try FixedWidth.read(UInt32.self, raw, at: &offset)
-            guard CRC32.checksum(content) == crc else {
-                throw CodecError(.inconsistent("section checksum mismatch"), offset: start)
-            }
-            return (content, start + 4)
-        }
-
-        let (symbolBytes, symbolBase) = try section()
-        var cursor = 0
-        let symbolCount = try Varint.read(symbolBytes, at: &cursor)
-        guard symbolCount <= UInt64(symbolBytes.count) else { throw CodecError(.inconsistent("symbol count"), offset: symbolBase) }
-        var symbols: [String] = []
-        symbols.reserveCapacity(Int(symbolCount))
-        for _ in 0..<symbolCount { symbols.append(try readString(symbolBytes, &cursor)) }
-        func symbol(_ raw: UInt64, _ at: Int) throws(CodecError) -> String {
-            guard raw < UInt64(symbols.count) else { throw CodecError(.inconsistent("symbol \(raw) out of range"), offset: at) }
-            return symbols[Int(raw)]
-        }
-
-        let (seriesBytes, seriesBase) = try section()
-        cursor = 0
-        let seriesCount = try Varint.read(seriesBytes, at: &cursor)
-        guard seriesCount <= UInt64(seriesBytes.count) else { throw CodecError(.inconsistent("series count"), offset: seriesBase) }
-        var series: [IndexedSeries] = []
-        series.reserveCapacity(Int(seriesCount))
-        for _ in 0..<seriesCount {
-            let labelCount = try Varint.read(seriesBytes, at: &cursor)
-            guard labelCount <= 1024 else { throw CodecError(.inconsistent("label count"), offset: seriesBase + cursor) }
-            var pairs: [Label] = []
-            for _ in 0..<labelCount {
-                let name = try symbol(try Varint.read(seriesBytes, at: &cursor), seriesBase + cursor)
-                let value = try symbol(try Varint.read(seriesBytes, at: &cursor), seriesBase + cursor)
-                pairs.append(Label(name, value))
-            }
-            let chunkCount = try Varint.read(seriesBytes, at: &cursor)
-            guard chunkCount <= UInt64(seriesBytes.count) else { throw CodecError(.inconsistent("chunk count"), offset: seriesBase + cursor) }
-            var chunks: [ChunkRef] = []
-            chunks.reserveCapacity(Int(chunkCount))
-            var previousMax: Int64 = 0
-            var previousGroup: Int64 = 0
-            for _ in 0..<chunkCount {
-                let minTime = previousMax &+ (try Varint.readSigned(seriesBytes, at: &cursor))
-                let maxTime = minTime &+ Int64(bitPattern: try Varint.read(seriesBytes, at: &cursor))
-                let count = try Varint.read(seriesBytes, at: &cursor)
-                let group = previousGroup &+ (try Varint.readSigned(seriesBytes, at: &cursor))
-                let offsetInGroup = try Varint.read(seriesBytes, at: &cursor)
-                guard count >= 1, count <= UInt64(Int32.max), offsetInGroup <= UInt64(Int32.max) else {
-                    throw CodecError(.inconsistent("chunk reference"), offset: seriesBase + cursor)
-                }
-                chunks.append(ChunkRef(minTime: minTime, maxTime: maxTime, count: Int32(count), offsetInGroup: Int32(offsetInGroup), group: group))
-                previousMax = maxTime
-                previousGroup = group
-            }
-            series.append(IndexedSeries(labels: Labels(pairs), chunks: chunks))
-        }
-
-        let (postingBytes, postingBase) = try section()
-        cursor = 0
-        let pairCount = try Varint.read(postingBytes, at: &cursor)
-        guard pairCount <= UInt64(postingBytes.count) else { throw CodecError(.inconsistent("postings count"), offset: postingBase) }
-        var postings: [String: [String: [Int32]]] = [:]
-        for _ in 0..<pairCount {
-            let name = try symbol(try Varint.read(postingBytes, at: &cursor), postingBase + cursor)
-            let value = try symbol(try Varint.read(postingBytes, at: &cursor), postingBase + cursor)
-            let count = try Varint.read(postingBytes, at: &cursor)
-            guard count <= seriesCount else { throw CodecError(.inconsistent("postings length"), offset: postingBase + cursor) }
-            var list: [Int32] = []
-            list.reserveCapacity(Int(count))
-            var previous: UInt64 = 0
-            for _ in 0..<count {
-                let (next, overflow) = previous.addingReportingOverflow(try Varint.read(postingBytes, at: &cursor))
-                previous = next
-                guard !overflow, previous < seriesCount else { throw CodecError(.inconsistent("posting out of range"), offset: postingBase + cursor) }
-                list.append(Int32(previous))
-            }
-            postings[name, default: [:]][value] = list
-        }
-        return BlockIndex(series: series, postings: postings)
     }
 }

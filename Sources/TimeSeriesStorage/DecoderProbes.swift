@@ -9,6 +9,11 @@ package enum TimeSeriesDecoderProbes {
 
     /// A block's index file, and every series, posting and chunk reference it lists.
     package static func blockIndex(_ bytes: [UInt8]) {
-        _ = try? BlockIndex.decode(bytes, path: "fuzz/index")
+        guard let index = try? PackedBlockIndex.decode(bytes, path: "fuzz/index") else { return }
+        // What a query reads of a checked index: every series' labels and chunks, every list.
+        for position in 0..<index.seriesCount {
+            for label in index.labels(position) { _ = index.postings(label.name, label.value) }
+            _ = index.chunks(position)
+        }
     }
 }

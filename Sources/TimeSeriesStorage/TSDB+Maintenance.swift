@@ -263,7 +263,7 @@ func mergeSeries(
     let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
     var all: [Labels: [(block: Int, position: Int)]] = [:]
     for (b, block) in ordered.enumerated() {
-        for (position, s) in block.index.series.enumerated() { all[s.labels, default: []].append((b, position)) }
+        for position in 0..<block.index.seriesCount { all[block.index.labels(position), default: []].append((b, position)) }
     }
     for labels in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
         var runs: [[Point]] = []

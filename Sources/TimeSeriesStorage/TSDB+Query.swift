@@ -31,8 +31,8 @@ extension TSDB {
         }
         var sources: [Labels: [(block: Block, position: Int)]] = [:]
         for block in blocks.withLock({ $0 }) {
-            for position in block.matching(matchers, start: start, end: end) {
-                sources[block.index.series[position].labels, default: []].append((block, position))
+            for (position, labels) in block.matching(matchers, start: start, end: end) {
+                sources[labels, default: []].append((block, position))
             }
         }
         var head: [Labels: [Point]] = [:]
@@ -45,7 +45,7 @@ extension TSDB {
         while next < order.count {
             let batch = order[next..<min(order.count, next + max(1, seriesPerBatch))]
             next = batch.endIndex
-            let work = batch.flatMap { labels in sources[labels]! } // keys of `sources`
+            let work = batch.flatMap { labels in sources[labels]!.map { (labels: labels, block: $0.block, position: $0.position) } } // keys of `sources`
             // Decoding is most of a query's work: spread it over the cores.
             let decoded = parallelMap(count: work.count) { i in
                 Result { () throws(StorageError) in try work[i].block.points(of: work[i].position, start: start, end: end) }
@@ -55,7 +55,7 @@ extension TSDB {
                 switch result {
                 case .success(let points):
                     guard !points.isEmpty else { continue }
-                    runs[work[i].block.index.series[work[i].position].labels, default: []].append(points)
+                    runs[work[i].labels, default: []].append(points)
                 case .failure(let error):
                     reportDamage(error, block: work[i].block)
                     throw StoredDataError(Self.damageMessage(error))
@@ -76,9 +76,7 @@ extension TSDB {
     public func series(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [Labels] {
         var found = Set<Labels>()
         for block in blocks.withLock({ $0 }) {
-            for position in block.matching(matchers, start: start, end: end) {
-                found.insert(block.index.series[position].labels)
-            }
+            for (_, labels) in block.matching(matchers, start: start, end: end) { found.insert(labels) }
         }
         head.withLock { head in
             for slot in head.matching(matchers) {

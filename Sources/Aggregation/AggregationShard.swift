@@ -332,8 +332,23 @@ public final class AggregationShard {
     /// interval's end), resets per-interval state, and releases series not
     /// updated within the expiry.
     public func flush(at timestamp: Int64) -> [RefSample] {
+        var all: [RefSample] = []
+        all.reserveCapacity(activeSeries * 2)
+        flush(at: timestamp, sliceSize: .max) { all += $0 }
+        return all
+    }
+
+    /// Samples handed over per slice by `flush(at:sliceSize:_:)`.
+    public static let flushSlice = 65_536
+
+    /// Ends the interval as `flush(at:)` does, handing the samples to `body`
+    /// in slices of `sliceSize` as they are made, so that a flush of
+    /// millions of series never holds them all at once. Returns how many.
+    @discardableResult
+    public func flush(at timestamp: Int64, sliceSize: Int = AggregationShard.flushSlice, _ body: ([RefSample]) -> Void) -> Int {
         var out: [RefSample] = []
-        out.reserveCapacity(activeSeries * 2)
+        out.reserveCapacity(min(sliceSize, activeSeries * 2) + 16)
+        var total = 0
         var expired = 0
         var ended: [RefSample] = []
         var released: [SeriesRef] = []
@@ -349,6 +364,11 @@ public final class AggregationShard {
                 continue
             }
             emit(index, at: timestamp, into: &out)
+            if out.count >= sliceSize {
+                total += out.count
+                body(out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
         if !released.isEmpty {
             // The markers reach the sink before the references are given back.
@@ -379,9 +399,11 @@ public final class AggregationShard {
             budget.release(expired)
             metrics?.seriesExpired.increment(by: Int64(expired))
         }
-        metrics?.flushSamples.increment(by: Int64(out.count))
+        total += out.count
+        if !out.isEmpty { body(out) }
+        metrics?.flushSamples.increment(by: Int64(total))
         handOverRollups(intervalEnd: timestamp)
-        return out
+        return total
     }
 
     /// Merges a series' interval sketch into its family's rollup for this flush

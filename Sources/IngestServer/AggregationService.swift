@@ -157,8 +157,8 @@ public final class AggregationService: Service {
             state.shard.exportAggregates(into: &encoder)
             if !encoder.bytes.isEmpty { exporter.exportAggregates(encoder.bytes) }
         }
-        let samples = state.shard.flush(at: timestamp)
-        if !samples.isEmpty { sink.append(samples) }
+        // Handed over in slices: a flush of millions of series never holds all its samples at once.
+        let samples = state.shard.flush(at: timestamp) { sink.append($0) }
         // What a burst left in the pool goes back to the system (4 MiB or more at a time).
         if state.input.trimPool() >= ShardInput.keptAfterTrim { AllocatorTuning.releaseFreeMemory() }
         let took = Int64((ContinuousClock.now - started).nanoseconds)
@@ -166,7 +166,7 @@ public final class AggregationService: Service {
         let (before, longest) = longestFlushNanos.max(took, ordering: .relaxed)
         if longest != before { longestFlush.set(Double(longest) / 1e9) }
         activeSeries.set(Int64(budget.activeCount))
-        return samples.count
+        return samples
     }
 }
 

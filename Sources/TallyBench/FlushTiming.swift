@@ -47,7 +47,7 @@ extension TallyBench {
             router.flush()
             while let batch = input.ring.pop() { shard.apply(batch); input.recycle(batch) }
             let started = monotonicNanos()
-            _ = shard.flush(at: timestamp)
+            shard.flush(at: timestamp) { _ in }
             return monotonicNanos() - started
         }
         let without = build(rollups: false)

@@ -18,6 +18,27 @@ struct AggregationTests {
         #expect(idle["hits_total"] == 22)
     }
 
+    /// A flush hands its samples over in slices as it makes them: the same
+    /// samples as in one piece, no slice much past its size.
+    @Test func aFlushInSlicesGivesTheSameSamples() {
+        var lines = (0..<1_000).map { "c\($0):\($0)|c" }
+        lines += (0..<50).map { "t\($0):\($0 + 1)|ms" }
+        let whole = Harness(shards: 1)
+        let sliced = Harness(shards: 1)
+        whole.send(lines)
+        sliced.send(lines)
+        let expected = whole.flush(at: 10_000)
+        var got: [String: Double] = [:]
+        var sizes: [Int] = []
+        let total = sliced.shards[0].flush(at: 10_000, sliceSize: 100) { samples in
+            sizes.append(samples.count)
+            for sample in samples { got[sliced.sink.labels(of: sample.ref).description] = sample.value }
+        }
+        #expect(got == expected)
+        #expect(total == expected.count && sizes.reduce(0, +) == total)
+        #expect(sizes.count >= 10 && sizes.allSatisfy { $0 < 100 + 8 })
+    }
+
     @Test func gaugesKeepTheLastValueAndApplyDeltas() {
         let h = Harness()
         h.send(["q:10|g", "q:+5|g", "q:-3|g"])

@@ -3,12 +3,15 @@
 
 Starts the release build, reads its baseline RSS, then creates N distinct series over TCP (so no line
 is lost) with statsd-blast's default type mix (40% counters, 15% gauges, 20% timers, 10% histograms,
-15% sets, each series sent a few values), waits for two flushes, and reads RSS again. Reports the
-growth per active series, for the aggregation state alone and including the in-memory sample store.
+15% sets, each series sent a few values), waits until every series is active and then for two more
+flushes into the store (so each series holds the same few samples whatever the timing: the bytes of
+a series' open chunk grow with its samples), and reads RSS again. Reports the growth per active
+series, for the aggregation state and the store together; with --runs, each run and their median.
+The flush interval is tally's default (10 s) unless --flush-interval says otherwise.
 
-Usage: .ci/bench/statsd_memory.py --series 100000,1000000
+Usage: .ci/bench/statsd_memory.py --series 100000,1000000 [--runs 3] [--binary PATH]
 """
-import argparse, signal, socket, subprocess, tempfile, time
+import argparse, signal, socket, statistics, subprocess, tempfile, time
 
 from benchlib import TALLY, free_port, get
 
@@ -49,35 +52,70 @@ def lines_for(n, rounds):
     return "".join(mix_lines(n, r) for r in range(rounds)).encode()
 
 
+def flushes(port):
+    return metric(port, "tally_flush_duration_seconds_count")
+
+
+def wait_for_flushes(port, count, timeout=120):
+    """Waits until `count` more flushes have happened (each shard's flush of one interval counts once)."""
+    seen = 0
+    last = flushes(port)
+    last_change = 0.0
+    deadline = time.time() + timeout
+    while seen < count and time.time() < deadline:
+        time.sleep(0.2)
+        now = flushes(port)
+        if now != last:
+            # The shards flush an interval within milliseconds of each other: one event.
+            if time.time() - last_change > 1.0:
+                seen += 1
+            last, last_change = now, time.time()
+
+
+def measure(binary, n, rounds, config, flush_interval):
+    data = tempfile.mkdtemp(prefix="tally-mem-")
+    sport, hport = free_port(), free_port()
+    tally = subprocess.Popen([binary, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
+                              "--http", f"127.0.0.1:{hport}", "--data-dir", data, "--log-level", "warning"]
+                             + (["--flush-interval", flush_interval] if flush_interval else [])
+                             + (["--config", config] if config else []))
+    try:
+        time.sleep(1.5)
+        baseline = rss_bytes(tally.pid)
+        payload = lines_for(n, rounds)
+        with socket.create_connection(("127.0.0.1", sport)) as s:
+            s.sendall(payload)
+        deadline = time.time() + 300
+        while metric(hport, "tally_series_active") < n and time.time() < deadline:
+            time.sleep(0.2)
+        wait_for_flushes(hport, 2)
+        time.sleep(1)
+        return metric(hport, "tally_series_active"), baseline, rss_bytes(tally.pid)
+    finally:
+        tally.send_signal(signal.SIGTERM)
+        tally.wait(timeout=120)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--series", default="100000,1000000")
     p.add_argument("--rounds", type=int, default=3, help="values sent per series")
     p.add_argument("--config", help="a tally.yaml for every run (e.g. to raise storage series limits)")
+    p.add_argument("--flush-interval", help="passed to tally serve (default: tally's own, 10 s)")
+    p.add_argument("--runs", type=int, default=1, help="runs per size; the median is reported too")
+    p.add_argument("--binary", default=TALLY, help="the tally binary to measure")
     args = p.parse_args()
     print("| active series | baseline RSS | RSS after | bytes per series |")
     print("|---|---|---|---|")
     for n in (int(x) for x in args.series.split(",")):
-        data = tempfile.mkdtemp(prefix="tally-mem-")
-        sport, hport = free_port(), free_port()
-        tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
-                                  "--http", f"127.0.0.1:{hport}", "--flush-interval", "2s", "--data-dir", data,
-                                  "--log-level", "warning"] + (["--config", args.config] if args.config else []))
-        time.sleep(1.5)
-        baseline = rss_bytes(tally.pid)
-        payload = lines_for(n, args.rounds)
-        with socket.create_connection(("127.0.0.1", sport)) as s:
-            s.sendall(payload)
-        deadline = time.time() + 300
-        while metric(hport, "tally_series_active") < n and time.time() < deadline:
-            time.sleep(0.5)
-        time.sleep(5)  # two flushes into the store
-        active = metric(hport, "tally_series_active")
-        after = rss_bytes(tally.pid)
-        print(f"| {int(active):,} | {baseline / 2**20:.1f} MiB | {after / 2**20:.1f} MiB | "
-              f"{(after - baseline) / max(1, active):.0f} |", flush=True)
-        tally.send_signal(signal.SIGTERM)
-        tally.wait(timeout=120)
+        per_series = []
+        for _ in range(args.runs):
+            active, baseline, after = measure(args.binary, n, args.rounds, args.config, args.flush_interval)
+            per_series.append((after - baseline) / max(1, active))
+            print(f"| {int(active):,} | {baseline / 2**20:.1f} MiB | {after / 2**20:.1f} MiB | "
+                  f"{per_series[-1]:.0f} |", flush=True)
+        if args.runs > 1:
+            print(f"| median of {args.runs} | | | {statistics.median(per_series):.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ import TelemetryModel
 struct HeadSeries: Sendable {
     var closed: [HeadChunkRef] = []
     var open = HeadOpenChunk()
-    /// Where the series' run in the head's `labelIDs` starts: its number of
-    /// pairs, then each pair's name and value symbol ids.
+    /// Where the series' run in the head's `labelBytes` starts: its number
+    /// of pairs, then each pair's name and value symbol ids, as varints.
     var labelStart: UInt32
     /// Writers holding the series' reference.
     var holders: Int32 = 0
@@ -67,7 +67,7 @@ typealias RejectReason = SampleRejection
 /// memory plus the closed ones not yet written to a block, which wait in the
 /// head chunk file. A plain value, guarded by the storage engine's lock.
 ///
-/// Label sets are kept as runs of symbol ids (`symbols`, `labelIDs`), not as
+/// Label sets are kept as runs of symbol ids (`symbols`, `labelBytes`), not as
 /// `Labels`: a series costs its ids, not its strings; `labels(of:)` builds
 /// the `Labels` back for whoever reads them.
 struct Head: Sendable {
@@ -76,9 +76,12 @@ struct Head: Sendable {
     /// Every label name and value in use.
     private(set) var symbols = SymbolTable()
     /// Each series' pairs as name id, value id, at its `labelStart`, in the
-    /// order of its `Labels` (sorted by name); runs of removed series are
-    /// garbage until compacted.
-    private var labelIDs: [UInt32] = []
+    /// order of its `Labels` (sorted by name), as varints: label names and
+    /// shared values are among the first symbols, so most ids take a byte
+    /// (a run of three pairs is about 9 bytes, not 28). Runs of removed
+    /// series are garbage until compacted.
+    private var labelBytes: [UInt8] = []
+    /// Bytes of `labelBytes` that no series owns any more.
     private var labelGarbage = 0
     private var index = SeriesIndex()
     /// Series dropped from the head while a forwarder may still read WAL
@@ -145,13 +148,64 @@ struct Head: Sendable {
     }
 
     /// A live series' pairs: name and value ids, in the order of its `Labels`.
-    private func labelRun(_ slot: Int) -> ArraySlice<UInt32> {
-        let start = Int(series[slot]!.labelStart) // callers pass live slots
-        return labelIDs[start + 1..<start + 1 + 2 * Int(labelIDs[start])]
+    private func labelRun(_ slot: Int) -> [UInt32] {
+        var run: [UInt32] = []
+        labelRun(slot, into: &run)
+        return run
+    }
+
+    /// Decodes a live series' run into `run` (emptied first, its capacity kept).
+    private func labelRun(_ slot: Int, into run: inout [UInt32]) {
+        run.removeAll(keepingCapacity: true)
+        labelBytes.withUnsafeBufferPointer { bytes in
+            var at = Int(series[slot]!.labelStart) // callers pass live slots
+            let count = 2 * Int(Self.readID(bytes, &at))
+            for _ in 0..<count { run.append(Self.readID(bytes, &at)) }
+        }
+    }
+
+    /// The length in bytes of the run starting at `start`.
+    private func runLength(at start: Int) -> Int {
+        labelBytes.withUnsafeBufferPointer { bytes in
+            var at = start
+            let count = 2 * Int(Self.readID(bytes, &at))
+            for _ in 0..<count { _ = Self.readID(bytes, &at) }
+            return at - start
+        }
     }
 
     private func holds(_ slot: Int, _ ids: [UInt32]) -> Bool {
-        series[slot] != nil && labelRun(slot).elementsEqual(ids)
+        guard let s = series[slot] else { return false }
+        return labelBytes.withUnsafeBufferPointer { bytes in
+            var at = Int(s.labelStart)
+            guard 2 * Int(Self.readID(bytes, &at)) == ids.count else { return false }
+            for id in ids where Self.readID(bytes, &at) != id { return false }
+            return true
+        }
+    }
+
+    /// Appends `id` as a varint (7 bits a byte, low first).
+    private static func appendID(_ id: UInt32, to bytes: inout [UInt8]) {
+        var rest = id
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    /// Reads a varint `appendID` wrote at `at`.
+    @inline(__always)
+    private static func readID(_ bytes: UnsafeBufferPointer<UInt8>, _ at: inout Int) -> UInt32 {
+        var value: UInt32 = 0
+        var shift: UInt32 = 0
+        while true {
+            let byte = bytes[at]
+            at += 1
+            value |= UInt32(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
     }
 
     /// The slot of the series with these labels, if the head has it.
@@ -179,15 +233,18 @@ struct Head: Sendable {
     /// Files a new series at a free slot (or the next one): its symbols, its
     /// run of ids, the index and the postings.
     private mutating func create(_ labels: Labels, at slot: Int) {
-        let start = labelIDs.count
-        labelIDs.append(UInt32(labels.count))
+        let start = labelBytes.count
+        var ids: [UInt32] = []
+        ids.reserveCapacity(2 * labels.count)
+        Self.appendID(UInt32(labels.count), to: &labelBytes)
         for label in labels {
-            labelIDs.append(symbols.retain(label.name))
-            labelIDs.append(symbols.retain(label.value))
+            ids.append(symbols.retain(label.name))
+            ids.append(symbols.retain(label.value))
+            Self.appendID(ids[ids.count - 2], to: &labelBytes)
+            Self.appendID(ids[ids.count - 1], to: &labelBytes)
         }
         let made = HeadSeries(labelStart: start)
         if slot < series.count { series[slot] = made } else { series.append(made) }
-        let ids = Array(labelIDs[(start + 1)...])
         index.insert(hash: Self.hash(ids), slot: slot)
         for k in stride(from: 0, to: ids.count, by: 2) {
             if postings[ids[k]]?[ids[k + 1]] != nil {
@@ -302,7 +359,8 @@ struct Head: Sendable {
             guard let s = series[slot] else { continue }
             if keepRetired { retired.append((slot, labels(of: slot), walSegment)) }
             for ref in s.closed { chunks.release(ref) }
-            let ids = Array(labelRun(slot))
+            let ids = labelRun(slot)
+            labelGarbage += runLength(at: Int(s.labelStart))
             index.remove(hash: Self.hash(ids), slot: slot)
             series[slot]!.dropOpenChunk(slab)
             series[slot] = nil
@@ -311,7 +369,6 @@ struct Head: Sendable {
                 leaving[UInt64(ids[k]) << 32 | UInt64(ids[k + 1]), default: []].append(Int32(truncatingIfNeeded: slot))
             }
             for id in ids { symbols.release(id) }
-            labelGarbage += 1 + ids.count
         }
         for (pair, gone) in leaving {
             let (name, value) = (UInt32(truncatingIfNeeded: pair >> 32), UInt32(truncatingIfNeeded: pair))
@@ -322,19 +379,19 @@ struct Head: Sendable {
         compactLabelIDsIfWasteful()
     }
 
-    /// Rewrites `labelIDs` without the runs of removed series once those are
-    /// more than half of it.
+    /// Rewrites `labelBytes` without the runs of removed series once those
+    /// are more than half of it.
     private mutating func compactLabelIDsIfWasteful() {
-        guard labelGarbage >= 1 << 14, labelGarbage * 2 > labelIDs.count else { return }
-        var compacted: [UInt32] = []
-        compacted.reserveCapacity(labelIDs.count - labelGarbage)
+        guard labelGarbage >= 1 << 16, labelGarbage * 2 > labelBytes.count else { return }
+        var compacted: [UInt8] = []
+        compacted.reserveCapacity(labelBytes.count - labelGarbage)
         for slot in series.indices {
             guard let s = series[slot] else { continue }
             let start = Int(s.labelStart)
             series[slot]!.labelStart = UInt32(compacted.count)
-            compacted.append(contentsOf: labelIDs[start...start + 2 * Int(labelIDs[start])])
+            compacted.append(contentsOf: labelBytes[start..<start + runLength(at: start)])
         }
-        labelIDs = compacted
+        labelBytes = compacted
         labelGarbage = 0
     }
 
@@ -345,12 +402,13 @@ struct Head: Sendable {
     func matching(_ matchers: [LabelMatcher]) -> [Int] {
         var verdicts = matchers.map { HeadMatcher($0, symbols: symbols) }
         var out: [Int] = []
+        var run: [UInt32] = []
         for slot in candidates(matchers) {
             guard series[slot] != nil else { continue }
-            let run = labelRun(slot)
+            labelRun(slot, into: &run)
             var all = true
             for m in verdicts.indices {
-                if !verdicts[m].admits(run, symbols: symbols) {
+                if !verdicts[m].admits(run[...], symbols: symbols) {
                     all = false
                     break
                 }

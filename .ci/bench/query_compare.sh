@@ -8,7 +8,7 @@
 set -eu
 W=${1:-/tmp/tsdb-repro}; SERIES=${2:-1000}; DUR=${3:-24h}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TALLY=$ROOT/.build/release/tally
+TALLY=${TALLY:-$ROOT/.build/release/tally}
 START=1704067200
 case ${DUR: -1} in h) MUL=3600;; d) MUL=86400;; *) MUL=1;; esac
 END=$((START + ${DUR%?} * MUL))

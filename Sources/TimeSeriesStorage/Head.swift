@@ -184,28 +184,15 @@ struct Head: Sendable {
         }
     }
 
-    /// Appends `id` as a varint (7 bits a byte, low first).
+    /// Appends `id` as a varint.
     private static func appendID(_ id: UInt32, to bytes: inout [UInt8]) {
-        var rest = id
-        while rest >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        bytes.append(UInt8(rest))
+        Varint.append(UInt64(id), to: &bytes)
     }
 
-    /// Reads a varint `appendID` wrote at `at`.
+    /// Reads an id `appendID` wrote at `at` (the head's own bytes: it cannot fail).
     @inline(__always)
     private static func readID(_ bytes: UnsafeBufferPointer<UInt8>, _ at: inout Int) -> UInt32 {
-        var value: UInt32 = 0
-        var shift: UInt32 = 0
-        while true {
-            let byte = bytes[at]
-            at += 1
-            value |= UInt32(byte & 0x7F) << shift
-            if byte < 0x80 { return value }
-            shift += 7
-        }
+        UInt32(truncatingIfNeeded: (try? Varint.read(UnsafeRawBufferPointer(bytes), at: &at)) ?? 0)
     }
 
     /// The slot of the series with these labels, if the head has it.

@@ -200,11 +200,20 @@ struct PackedBlockIndex: Sendable {
             UnsafeRawBufferPointer(start: raw.baseAddress, count: range.upperBound)
         }
 
-        let symbolRange = try section()
-        let symbolBytes = view(symbolRange)
-        var cursor = symbolRange.lowerBound
-        let symbolCount = try Varint.read(symbolBytes, at: &cursor)
-        guard symbolCount <= UInt64(symbolRange.count) else { throw CodecError(.inconsistent("symbol count"), offset: symbolRange.lowerBound) }
+        /// The next section: its bytes, where its entries start, and how many
+        /// it says it has (at most one per byte).
+        func countedSection(_ what: String) throws(CodecError) -> (bytes: UnsafeRawBufferPointer, cursor: Int, count: UInt64) {
+            let range = try section()
+            let bytes = view(range)
+            var cursor = range.lowerBound
+            let count = try Varint.read(bytes, at: &cursor)
+            guard count <= UInt64(range.count) else { throw CodecError(.inconsistent("\(what) count"), offset: range.lowerBound) }
+            return (bytes, cursor, count)
+        }
+
+        let symbols = try countedSection("symbol")
+        let (symbolBytes, symbolCount) = (symbols.bytes, symbols.count)
+        var cursor = symbols.cursor
         var symbolStarts: [UInt32] = []
         symbolStarts.reserveCapacity(Int(symbolCount))
         var previous: UnsafeRawBufferPointer?
@@ -225,11 +234,8 @@ struct PackedBlockIndex: Sendable {
             guard id < symbolCount else { throw CodecError(.inconsistent("symbol \(id) out of range"), offset: at) }
         }
 
-        let seriesRange = try section()
-        let seriesBytes = view(seriesRange)
-        cursor = seriesRange.lowerBound
-        let seriesCount = try Varint.read(seriesBytes, at: &cursor)
-        guard seriesCount <= UInt64(seriesRange.count) else { throw CodecError(.inconsistent("series count"), offset: seriesRange.lowerBound) }
+        let (seriesBytes, seriesCursor, seriesCount) = try countedSection("series")
+        cursor = seriesCursor
         var seriesStarts: [UInt32] = []
         seriesStarts.reserveCapacity(Int(seriesCount))
         for _ in 0..<seriesCount {
@@ -238,16 +244,13 @@ struct PackedBlockIndex: Sendable {
             guard labelCount <= 1024 else { throw CodecError(.inconsistent("label count"), offset: cursor) }
             for _ in 0..<(2 * labelCount) { try checkSymbol(try Varint.read(seriesBytes, at: &cursor), cursor) }
             let chunkCount = try Varint.read(seriesBytes, at: &cursor)
-            guard chunkCount <= UInt64(seriesRange.count) else { throw CodecError(.inconsistent("chunk count"), offset: cursor) }
+            guard chunkCount <= UInt64(seriesBytes.count) else { throw CodecError(.inconsistent("chunk count"), offset: cursor) }
             var reader = ChunkRefReader()
             for _ in 0..<chunkCount { _ = try reader.next(seriesBytes, &cursor) }
         }
 
-        let postingRange = try section()
-        let postingBytes = view(postingRange)
-        cursor = postingRange.lowerBound
-        let pairCount = try Varint.read(postingBytes, at: &cursor)
-        guard pairCount <= UInt64(postingRange.count) else { throw CodecError(.inconsistent("postings count"), offset: postingRange.lowerBound) }
+        let (postingBytes, postingCursor, pairCount) = try countedSection("postings")
+        cursor = postingCursor
         var pairs: [Pair] = []
         pairs.reserveCapacity(Int(pairCount))
         for _ in 0..<pairCount {

@@ -24,30 +24,46 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     /// `configuration` writes prometheus.yml given Prometheus's own port
-    /// (to scrape itself); by default nothing is scraped.
-    public init(openMetrics: String? = nil, configuration: ((Int) -> String)? = nil, extraArguments: [String] = []) throws {
-        guard let binary = PrometheusServer.tool("prometheus") else {
-            throw SocketError(description: "prometheus is not installed: apt-get install prometheus (.ci/deps does)")
+    /// (to scrape itself); by default nothing is scraped. A Prometheus
+    /// pre-loaded with samples is made by `loaded(from:)`.
+    public convenience init(configuration: ((Int) -> String)? = nil, extraArguments: [String] = []) throws {
+        let (port, directory) = try Self.prepare(configuration: configuration)
+        try self.init(port: port, directory: directory, extraArguments: extraArguments)
+    }
+
+    /// A Prometheus whose storage `promtool tsdb create-blocks-from
+    /// openmetrics` filled from `openMetrics` first; promtool runs on a
+    /// thread of its own, not on the test's executor.
+    public static func loaded(from openMetrics: String, extraArguments: [String] = []) async throws -> PrometheusServer {
+        guard let promtool = PrometheusServer.tool("promtool") else {
+            throw SocketError(description: "promtool is not installed: apt-get install prometheus")
         }
-        port = freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-prom-\(UUID().uuidString.prefix(8))").path
+        let (port, directory) = try prepare(configuration: nil)
+        let (status, output) = try await runProcess(promtool, ["tsdb", "create-blocks-from", "openmetrics", openMetrics, directory + "/data"])
+        guard status == 0 else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw SocketError(description: "promtool create-blocks-from failed with status \(status): \(output.suffix(2_000))")
+        }
+        return try PrometheusServer(port: port, directory: directory, extraArguments: extraArguments)
+    }
+
+    /// A port, and a temporary directory with `data/` and `prometheus.yml`.
+    private static func prepare(configuration: ((Int) -> String)?) throws -> (port: Int, directory: String) {
+        let port = freePort()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tally-prom-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         let yaml = configuration?(port) ?? "global:\n  scrape_interval: 1h\nscrape_configs: []\n"
         try yaml.write(toFile: directory + "/prometheus.yml", atomically: true, encoding: .utf8)
-        if let openMetrics {
-            guard let promtool = PrometheusServer.tool("promtool") else {
-                throw SocketError(description: "promtool is not installed: apt-get install prometheus")
-            }
-            let load = Process()
-            load.executableURL = URL(fileURLWithPath: promtool)
-            load.arguments = ["tsdb", "create-blocks-from", "openmetrics", openMetrics, directory + "/data"]
-            load.standardOutput = FileHandle.nullDevice
-            try load.run()
-            load.waitUntilExit()
-            guard load.terminationStatus == 0 else {
-                throw SocketError(description: "promtool create-blocks-from failed with status \(load.terminationStatus)")
-            }
+        return (port, directory)
+    }
+
+    private init(port: Int, directory: String, extraArguments: [String]) throws {
+        guard let binary = PrometheusServer.tool("prometheus") else {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw SocketError(description: "prometheus is not installed: apt-get install prometheus (.ci/deps does)")
         }
+        self.port = port
+        self.directory = directory
         process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [

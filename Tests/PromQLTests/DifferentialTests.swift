@@ -116,7 +116,7 @@ struct DifferentialTests {
         defer { directory.remove() }
         let file = directory.path + "/data.om"
         try DifferentialData.write(to: file)
-        let prometheus = try PrometheusServer(openMetrics: file)
+        let prometheus = try await PrometheusServer.loaded(from: file)
         try await prometheus.waitReady()
 
         var options = StorageOptions()

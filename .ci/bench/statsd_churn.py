@@ -5,7 +5,8 @@ Every flush interval (10 s) the current generation of N StatsD series (the stats
 c/g/ms/h/s, tagged env and host) gets a value each over TCP; every --generation seconds a new
 generation of names replaces the old one, whose series expire from aggregation (series_expiry) and
 later leave the storage head when its block range is written out and truncated. Prints, every
-minute, the active StatsD series, the series in the head and the process RSS: under churn the RSS
+minute, the active StatsD series, the series in the head, the process RSS and its peak so far
+(VmHWM, which block writes and checkpoints raise): under churn the RSS
 should level off once the head's cycle (block range plus half of it) has turned over, not grow.
 
 Usage: .ci/bench/statsd_churn.py [--series 20000] [--generation 120] [--minutes 60]
@@ -18,6 +19,15 @@ from benchlib import TALLY, free_port, get
 # The other listeners off, so a run beside another tally (or another run) finds its ports free.
 QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
 from statsd_memory import metric, mix_lines, rss_bytes
+
+
+def peak_bytes(pid):
+    """The process's highest RSS so far (VmHWM)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def main():
@@ -39,8 +49,8 @@ def main():
     time.sleep(1.5)
     print(f"# {args.series} series per generation, a new generation every {args.generation} s, "
           f"series_expiry {args.expiry}, block_duration {args.block_duration}")
-    print("| minute | generations so far | active StatsD series | head series | RSS |")
-    print("|---|---|---|---|---|")
+    print("| minute | generations so far | active StatsD series | head series | RSS | peak RSS |")
+    print("|---|---|---|---|---|---|")
     began = time.time()
     next_report = began
     rnd = 0
@@ -54,7 +64,7 @@ def main():
                 if time.time() >= next_report:
                     print(f"| {int(now // 60)} | {gen + 1} | {int(metric(hport, 'tally_series_active')):,} | "
                           f"{int(metric(hport, 'tally_storage_head_series')):,} | "
-                          f"{rss_bytes(tally.pid) / 2**20:.1f} MiB |", flush=True)
+                          f"{rss_bytes(tally.pid) / 2**20:.1f} MiB | {peak_bytes(tally.pid) / 2**20:.1f} MiB |", flush=True)
                     next_report += 60
                 time.sleep(max(0.0, 10 - (time.time() - began - now)))
     finally:

@@ -155,17 +155,26 @@ package final class WAL {
     /// either the old state or the new one. Replay reads only segments after
     /// the checkpoint, so kept ones are not applied twice.
     package func checkpoint(through: Int, records: [some WALEntry], keepFrom: Int? = nil) throws(StorageError) {
-        let name = WAL.checkpointName(through)
-        let temporary = directory + "/" + name + ".tmp"
-        var bytes = WAL.magic + [WAL.version, 0, 0, 0]
-        for record in records { WAL.frame(record, into: &bytes) }
-        try FileSystem.writeFile(temporary, bytes)
-        try FileSystem.rename(temporary, directory + "/" + name)
+        let writer = try beginCheckpoint(through: through)
+        try writer.add(records)
+        try completeCheckpoint(try writer.finish(), keepFrom: keepFrom)
+    }
+
+    /// Starts a checkpoint for the segments up to `through`, to be filled a
+    /// piece at a time and put in place by `completeCheckpoint`. Writing it
+    /// touches nothing of the log's own state: appends may go on meanwhile.
+    package func beginCheckpoint(through: Int) throws(StorageError) -> CheckpointWriter {
+        try CheckpointWriter(directory: directory, through: through)
+    }
+
+    /// Puts a finished checkpoint in place, as `checkpoint(through:records:keepFrom:)` does.
+    package func completeCheckpoint(_ writer: CheckpointWriter.Finished, keepFrom: Int? = nil) throws(StorageError) {
+        try FileSystem.rename(writer.temporary, directory + "/" + writer.name)
         try FileSystem.syncDirectory(directory)
-        for number in try WAL.segments(in: directory) where number <= through && number < (keepFrom ?? .max) {
+        for number in try WAL.segments(in: directory) where number <= writer.through && number < (keepFrom ?? .max) {
             try FileSystem.removeTree(directory + "/" + WAL.segmentName(number))
         }
-        for entry in try FileSystem.list(directory) where entry.hasPrefix("checkpoint.") && entry != name {
+        for entry in try FileSystem.list(directory) where entry.hasPrefix("checkpoint.") && entry != writer.name {
             try FileSystem.removeTree(directory + "/" + entry)
         }
     }

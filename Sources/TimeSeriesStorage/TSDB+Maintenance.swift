@@ -118,38 +118,47 @@ extension TSDB {
     }
 
     /// Rotates the WAL and replaces every closed segment by a checkpoint of
-    /// what the head still holds.
+    /// what the head still holds. The head is read and the checkpoint
+    /// written a batch of series at a time: a head of millions of series
+    /// never has all its label sets and chunk copies out at once, and
+    /// appends wait only for each batch's copy, not for the file.
     func checkpointWAL() throws(StorageError) {
         let closed = try wal.withLock { state throws(StorageError) -> Int in try state.log.rotate() }
         let keepFrom = walHolds.withLock { $0.values.min() }
-        let (snapshot, retired) = head.withLock { head -> ([(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])], [(slot: Int, labels: Labels)]) in
-            let live = head.series.enumerated().compactMap { slot, s in
-                s.map { (UInt32(slot), head.labels(of: slot), head.copies(of: $0, start: .min, end: .max)) }
-            }
-            return (live, head.retiredNeeded(from: keepFrom))
-        }
+        let writer = try wal.withLock { state throws(StorageError) in try state.log.beginCheckpoint(through: closed) }
+        let (slots, retired) = head.withLock { head in (head.series.count, head.retiredNeeded(from: keepFrom)) }
         // Series gone from the head that a forwarder may still meet in the segments it reads.
-        var records: [WALRecord] = retired.map { .series(ref: UInt32($0.slot), labels: $0.labels) }
-        for (slot, labels, chunks) in snapshot {
-            records.append(.series(ref: slot, labels: labels))
-            for chunk in chunks {
-                switch chunk {
-                case .stored(_, let ref):
-                    guard let bytes = try headChunkBytes(chunk) else { continue }
-                    records.append(.chunk(ref: slot, count: Int(ref.count), minTime: ref.minTime, maxTime: ref.maxTime, bytes: bytes))
-                case .open(let bytes, let count, _, _):
-                    var samples: [RefSample] = []
-                    bytes.withUnsafeBytes { raw in
-                        var decoder = XORDecoder(raw, count: count)
-                        while let (t, v) = try? decoder.next() {
-                            samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
-                        }
-                    }
-                    records.append(.samples(samples))
+        try writer.add(retired.map { WALRecord.series(ref: UInt32($0.slot), labels: $0.labels) })
+        for from in stride(from: 0, to: slots, by: TSDB.blockBatchSeries) {
+            let batch = head.withLock { head -> [(slot: UInt32, labels: Labels, chunks: [HeadChunkCopy])] in
+                (from..<min(from + TSDB.blockBatchSeries, head.series.count)).compactMap { slot in
+                    head.series[slot].map { (UInt32(slot), head.labels(of: slot), head.copies(of: $0, start: .min, end: .max)) }
                 }
             }
+            var records: [WALRecord] = []
+            for (slot, labels, chunks) in batch {
+                records.append(.series(ref: slot, labels: labels))
+                for chunk in chunks {
+                    switch chunk {
+                    case .stored(_, let ref):
+                        guard let bytes = try headChunkBytes(chunk) else { continue }
+                        records.append(.chunk(ref: slot, count: Int(ref.count), minTime: ref.minTime, maxTime: ref.maxTime, bytes: bytes))
+                    case .open(let bytes, let count, _, _):
+                        var samples: [RefSample] = []
+                        bytes.withUnsafeBytes { raw in
+                            var decoder = XORDecoder(raw, count: count)
+                            while let (t, v) = try? decoder.next() {
+                                samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
+                            }
+                        }
+                        records.append(.samples(samples))
+                    }
+                }
+            }
+            try writer.add(records)
         }
-        try wal.withLock { state throws(StorageError) in try state.log.checkpoint(through: closed, records: records, keepFrom: keepFrom) }
+        let finished = try writer.finish()
+        try wal.withLock { state throws(StorageError) in try state.log.completeCheckpoint(finished, keepFrom: keepFrom) }
     }
 
     /// Merges blocks that fill one window of a compaction range, once the

@@ -146,6 +146,32 @@ struct TSDBTests {
         #expect(try everything(reopened)[series[0]] == expected[series[0]])
     }
 
+    /// The checkpoint is read and written a batch of series at a time (and
+    /// a megabyte at a time): with more series than a batch, and more bytes
+    /// than a write, a restart still finds every series and sample.
+    @Test func aCheckpointOfManyBatchesKeepsEverySeries() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = (0..<(2 * TSDB.blockBatchSeries + 100)).map { labels("m_\($0 % 97)", ["i": "\($0)"]) }
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            expected = fill(db, series: series, count: 100)
+            db.maintain(now: t0)
+            #expect(db.currentBlocks.count == 1)
+            for (labels, points) in fill(db, series: series, start: t0 + 100_000, count: 5) {
+                expected[labels, default: []].append(contentsOf: points)
+            }
+        }
+        let walFiles = try FileManager.default.contentsOfDirectory(atPath: dir.path + "/wal")
+        #expect(walFiles.contains { $0.hasPrefix("checkpoint.") } && !walFiles.contains { $0.hasSuffix(".tmp") })
+        let checkpoint = try #require(walFiles.first { $0.hasPrefix("checkpoint.") })
+        let size = try FileManager.default.attributesOfItem(atPath: dir.path + "/wal/" + checkpoint)[.size] as? Int ?? 0
+        #expect(size > 1 << 20, "the checkpoint spans several writes")
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(try everything(reopened) == expected)
+    }
+
     @Test func selectorsUsePostingsAndMatchersOverHeadAndBlocks() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -10,7 +10,7 @@ minute, the active StatsD series, the series in the head, the process RSS and it
 should level off once the head's cycle (block range plus half of it) has turned over, not grow.
 
 Usage: .ci/bench/statsd_churn.py [--series 20000] [--generation 120] [--minutes 60]
-                                 [--block-duration 10m] [--expiry 1m]
+                                 [--block-duration 10m] [--expiry 1m] [--binary PATH]
 """
 import argparse, os, signal, socket, subprocess, tempfile, time
 
@@ -37,13 +37,14 @@ def main():
     p.add_argument("--minutes", type=int, default=60)
     p.add_argument("--block-duration", default="10m", help="storage.block_duration (the head's cycle)")
     p.add_argument("--expiry", default="1m", help="aggregation.series_expiry")
+    p.add_argument("--binary", default=TALLY, help="the tally binary to measure")
     args = p.parse_args()
     data = tempfile.mkdtemp(prefix="tally-churn-")
     config = os.path.join(data, "churn.yaml")
     with open(config, "w") as f:
         f.write(f"aggregation:\n  series_expiry: {args.expiry}\nstorage:\n  block_duration: {args.block_duration}\n")
     sport, hport = free_port(), free_port()
-    tally = subprocess.Popen([TALLY, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
+    tally = subprocess.Popen([args.binary, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
                               "--http", f"127.0.0.1:{hport}", "--data-dir", data + "/data", "--config", config,
                               "--log-level", "warning"])
     time.sleep(1.5)

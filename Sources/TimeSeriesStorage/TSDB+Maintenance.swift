@@ -202,6 +202,9 @@ extension TSDB {
             try FileSystem.removeTree(block.path)
         }
         metrics.compactions.increment()
+        // What merging built and freed (hundreds of MB for blocks of millions of series) goes back
+        // to the system, as after writing a block from the head.
+        AllocatorTuning.releaseFreeMemory()
         logger.info("compacted blocks", metadata: [
             "sources": "\(group.count)", "block": "\(meta?.ulid ?? "-")", "level": "\(level)",
         ])
@@ -266,18 +269,30 @@ extension TSDB {
 
 /// Calls `body` for each series of the blocks, in label order, with its
 /// samples merged across blocks (older blocks first, duplicates removed).
+/// Each block lists its series in label order, so the lists are merged as
+/// they are read, one series per block at a time: merging blocks of
+/// millions of series never holds all their label sets at once.
 func mergeSeries(
     of group: [Block], _ body: (Labels, [Int64], [Double]) throws(StorageError) -> Void
 ) throws(StorageError) {
     let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
-    var all: [Labels: [(block: Int, position: Int)]] = [:]
-    for (b, block) in ordered.enumerated() {
-        for position in 0..<block.index.seriesCount { all[block.index.labels(position), default: []].append((b, position)) }
-    }
-    for labels in all.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+    var positions = [Int](repeating: 0, count: ordered.count)
+    var current: [Labels?] = ordered.map { $0.index.seriesCount > 0 ? $0.index.labels(0) : nil }
+    while true {
+        var smallest: Labels?
+        for case let labels? in current where smallest.map({ labels.lexicographicallyPrecedes($0) }) ?? true {
+            smallest = labels
+        }
+        guard let labels = smallest else { return }
         var runs: [[Point]] = []
-        for (b, position) in all[labels]! { // keys come from `all`
-            runs.append(try ordered[b].points(of: position, start: .min, end: .max))
+        for b in ordered.indices where current[b] == labels {
+            runs.append(try ordered[b].points(of: positions[b], start: .min, end: .max))
+            positions[b] += 1
+            let index = ordered[b].index
+            current[b] = positions[b] < index.seriesCount ? index.labels(positions[b]) : nil
+            if let next = current[b], !labels.lexicographicallyPrecedes(next) {
+                throw StorageError(.corrupt("index: series \(positions[b]) out of label order"), path: ordered[b].path + "/index")
+            }
         }
         let points = mergeRuns(runs)
         try body(labels, points.map(\.timestamp), points.map(\.value))

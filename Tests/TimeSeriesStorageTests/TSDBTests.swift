@@ -124,6 +124,34 @@ struct TSDBTests {
         #expect(try everything(db) == before)
     }
 
+    /// Blocks holding different series (some in every block, some in one)
+    /// merge list by list in label order: every series and sample, once.
+    @Test func compactionMergesBlocksWithDifferentSeries() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        var before: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: options)
+            // Minute k: the series every block has, and those of minute k alone, in
+            // names that sort before, between and after the shared ones.
+            for minute in 0..<5 {
+                var series = ["b", "d"].map { labels($0) }
+                series += ["a\(minute)", "c\(minute)", "e\(minute)"].map { labels($0, ["k": "\(minute)"]) }
+                fill(db, series: series, start: t0 + Int64(minute) * 60_000, step: 5_000, count: 12)
+            }
+            db.maintain(now: t0)
+            #expect(db.currentBlocks.count == 4)
+            before = try everything(db)
+        }
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        db.maintain(now: t0)
+        #expect(db.currentBlocks.count == 1 && db.currentBlocks.first?.meta.compaction.sources.count == 4)
+        #expect(db.currentBlocks.first?.meta.stats.series == 2 + 3 * 4)
+        #expect(try everything(db) == before)
+    }
+
     @Test func queriesMatchAfterReopenWithBlocksAndCheckpoint() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -11,6 +11,7 @@ should level off once the head's cycle (block range plus half of it) has turned 
 
 Usage: .ci/bench/statsd_churn.py [--series 20000] [--generation 120] [--minutes 60]
                                  [--block-duration 10m] [--expiry 1m] [--binary PATH]
+                                 [--compaction-ranges 30m]
 """
 import argparse, os, signal, socket, subprocess, tempfile, time
 
@@ -38,11 +39,15 @@ def main():
     p.add_argument("--block-duration", default="10m", help="storage.block_duration (the head's cycle)")
     p.add_argument("--expiry", default="1m", help="aggregation.series_expiry")
     p.add_argument("--binary", default=TALLY, help="the tally binary to measure")
+    p.add_argument("--compaction-ranges", help="storage.compaction_ranges, e.g. 30m (default: tally's, 12h and 3d "
+                   "windows aligned to UTC, so a run crossing noon or midnight compacts)")
     args = p.parse_args()
     data = tempfile.mkdtemp(prefix="tally-churn-")
     config = os.path.join(data, "churn.yaml")
     with open(config, "w") as f:
         f.write(f"aggregation:\n  series_expiry: {args.expiry}\nstorage:\n  block_duration: {args.block_duration}\n")
+        if args.compaction_ranges:
+            f.write(f"  compaction_ranges: [{args.compaction_ranges}]\n")
     sport, hport = free_port(), free_port()
     tally = subprocess.Popen([args.binary, "serve", "--statsd-udp", "off", "--statsd-tcp", f"127.0.0.1:{sport}", *QUIET,
                               "--http", f"127.0.0.1:{hport}", "--data-dir", data + "/data", "--config", config,

@@ -83,9 +83,15 @@ struct RetrospectiveEndToEndTests {
         #expect(listed?["service"] == "web" && listed?["event"] == "deployment", "\(quality)")
         #expect(listed?["problems"] == #"status: must be success, failure or rolled_back, not "done"; commit_time: missing; commit_sha: missing"#, "\(quality)")
         let apiHealth = try #require(((json["services"] as? [String: Any])?["api"] as? [String: Any])?["health"] as? [String: Any])
-        #expect((apiHealth["request_rate"] as? Double).map { $0 > 0 } == true, "\(apiHealth)")
-        #expect((apiHealth["error_ratio"] as? Double).map { abs($0 - 0.1) < 0.02 } == true, "\(apiHealth)")
-        #expect((apiHealth["p99_latency_seconds"] as? Double).map { abs($0 - 0.12) < 0.01 } == true, "\(apiHealth)")
+        if t >= dayStart {
+            #expect((apiHealth["request_rate"] as? Double).map { $0 > 0 } == true, "\(apiHealth)")
+            #expect((apiHealth["error_ratio"] as? Double).map { abs($0 - 0.1) < 0.02 } == true, "\(apiHealth)")
+            #expect((apiHealth["p99_latency_seconds"] as? Double).map { abs($0 - 0.12) < 0.01 } == true, "\(apiHealth)")
+        } else {
+            // Today is under two hours old, so the report is yesterday's: the StatsD values
+            // sent just now (StatsD lines carry no time) belong to today, not to it.
+            #expect(apiHealth["request_rate"] as? Double == nil && apiHealth["p99_latency_seconds"] as? Double == nil, "\(apiHealth)")
+        }
         let templates = try #require(apiHealth["error_templates"] as? [[String: Any]])
         #expect(templates.first?["template"] as? String == "upstream timeout after <duration> calling <*>", "\(templates)")
         #expect(templates.first?["count"] as? Int == 3, "\(templates)")

@@ -19,16 +19,12 @@ from benchlib import TALLY, free_port, get
 
 # The other listeners off, so a run beside another tally (or another run) finds its ports free.
 QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
-from statsd_memory import metric, mix_lines, rss_bytes
+from statsd_memory import metric, mix_lines, rss_bytes, status_bytes
 
 
 def peak_bytes(pid):
-    """The process's highest RSS so far (VmHWM)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    """The process's highest RSS so far."""
+    return status_bytes(pid, "VmHWM")
 
 
 def main():

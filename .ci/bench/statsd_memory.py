@@ -19,12 +19,17 @@ from benchlib import TALLY, free_port, get
 QUIET = ["--logs-tcp", "off", "--logs-udp", "off", "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
 
 
-def rss_bytes(pid):
+def status_bytes(pid, field):
+    """A size from /proc/PID/status (VmRSS, VmHWM, …) in bytes."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def rss_bytes(pid):
+    return status_bytes(pid, "VmRSS")
 
 
 def metric(port, name):

@@ -332,9 +332,9 @@ public final class AggregationShard {
     /// interval's end), resets per-interval state, and releases series not
     /// updated within the expiry.
     public func flush(at timestamp: Int64) -> [RefSample] {
+        // One slice: the whole interval, handed over once (or not at all when empty).
         var all: [RefSample] = []
-        all.reserveCapacity(activeSeries * 2)
-        flush(at: timestamp, sliceSize: .max) { all += $0 }
+        flush(at: timestamp, sliceSize: .max) { all = $0 }
         return all
     }
 

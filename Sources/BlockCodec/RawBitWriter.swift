@@ -37,9 +37,9 @@ public struct RawBitWriter: BitSink {
     }
 }
 
-extension XORSampleEncoder {
+extension HeadSampleEncoder {
     /// Writes a sample to raw memory (specialised here, for the storage head).
-    public mutating func append(_ timestamp: Int64, _ value: Double, into stream: inout RawBitWriter) {
+    public mutating func append(_ timestamp: Int64, _ value: Double, into stream: inout RawBitWriter) -> Bool {
         append(timestamp, value, to: &stream)
     }
 }

@@ -11,7 +11,7 @@ struct XORValueEncoder: Sendable {
     /// `leading` before the first value.
     private static let nothingWritten: UInt8 = 0xFE
     /// `leading` after the first value, before the first window.
-    private static let noWindow: UInt8 = 0xFF
+    static let noWindow: UInt8 = 0xFF
 
     mutating func write<Sink: BitSink>(_ bits: UInt64, to stream: inout Sink) {
         defer { lastBits = bits }
@@ -20,6 +20,16 @@ struct XORValueEncoder: Sendable {
             stream.writeBits(bits, count: 64)
             return
         }
+        Self.write(bits, after: lastBits, leading: &leading, trailing: &trailing, to: &stream)
+    }
+
+    /// Writes a value after the first: `leading` and `trailing` are the
+    /// window so far (`leading == noWindow` before there is one) and become
+    /// the window the next value is coded against.
+    @inline(__always)
+    static func write<Sink: BitSink>(
+        _ bits: UInt64, after lastBits: UInt64, leading: inout UInt8, trailing: inout UInt8, to stream: inout Sink
+    ) {
         let xor = bits ^ lastBits
         if xor == 0 {
             stream.writeBit(false)
@@ -28,7 +38,7 @@ struct XORValueEncoder: Sendable {
         stream.writeBit(true)
         let newLeading = UInt8(min(xor.leadingZeroBitCount, 31))
         let newTrailing = UInt8(xor.trailingZeroBitCount)
-        if leading != Self.noWindow, newLeading >= leading, newTrailing >= trailing {
+        if leading != noWindow, newLeading >= leading, newTrailing >= trailing {
             stream.writeBit(false)
             stream.writeBits(xor >> UInt64(trailing), count: 64 - Int(leading) - Int(trailing))
             return

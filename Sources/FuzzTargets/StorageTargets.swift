@@ -5,10 +5,12 @@ import TimeSeriesStorage
 
 /// What the stores read back from disk: chunks, block indexes, WAL frames and records, log chunks.
 let storageTargets: [FuzzTarget] = [
-    FuzzTarget("xor_chunk") { input in
-        // As Prometheus's FuzzXORChunk: the first byte says how many samples to ask for.
-        guard let count = input.first else { return }
-        var decoder = XORDecoder(UnsafeRawBufferPointer(rebasing: input.dropFirst()), count: Int(count) * 8)
+    FuzzTarget("head_chunk") { input in
+        // As Prometheus's FuzzXORChunk: the first byte says how many samples to ask for; the
+        // chunk's bytes (its encoding byte first) follow.
+        guard let count = input.first,
+              var decoder = try? HeadChunkDecoder(UnsafeRawBufferPointer(rebasing: input.dropFirst()), count: Int(count) * 8)
+        else { return }
         while let _ = try? decoder.next() {}
     },
     FuzzTarget("packed_chunk") { input in

@@ -51,7 +51,14 @@ struct TallyBench: ParsableCommand {
     @Option(help: "Time a shard's flush of this many series, with and without the report's sketch rollups.")
     var flushCost: Int?
 
+    @Option(help: "Time head chunk encoding and decoding over this many 120-sample chunks per series shape, integer coding against XOR.")
+    var headChunks: Int?
+
     func run() throws {
+        if let headChunks {
+            timeHeadChunks(chunks: headChunks, runs: repeats)
+            return
+        }
         if let flushCost {
             timeFlush(series: flushCost, runs: repeats)
             return

@@ -53,10 +53,14 @@ public enum StoreInspection {
                 }
                 var start = 0
                 while start < timestamps.count {
-                    var chunk = XORChunk()
-                    let end = min(start + 120, timestamps.count)
-                    for i in start..<end { chunk.append(timestamps[i], values[i]) }
-                    gorilla += chunk.bytes.count + 2 // Prometheus adds a 2-byte sample count
+                    var chunk = HeadChunk(integers: false)
+                    var end = start
+                    // 120 samples, as Prometheus cuts them (and less than 2^32 ms, as the head chunk needs).
+                    while end < min(start + 120, timestamps.count), timestamps[end] - timestamps[start] < HeadChunkRef.maxSpan {
+                        chunk.append(timestamps[end], values[end])
+                        end += 1
+                    }
+                    gorilla += chunk.stream.bytes.count + 2 // Prometheus adds a 2-byte sample count
                     start = end
                 }
             }

@@ -146,7 +146,7 @@ extension TSDB {
                     case .open(let bytes, let count, _, _):
                         var samples: [RefSample] = []
                         bytes.withUnsafeBytes { raw in
-                            var decoder = XORDecoder(raw, count: count)
+                            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
                             while let (t, v) = try? decoder.next() {
                                 samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
                             }

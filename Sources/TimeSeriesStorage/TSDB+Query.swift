@@ -134,7 +134,7 @@ extension TSDB {
     /// encoded by this process, so they decode).
     func decodeVerified(_ bytes: [UInt8], count: Int, _ body: (Int64, Double) -> Bool) {
         bytes.withUnsafeBytes { raw in
-            var decoder = XORDecoder(raw, count: count)
+            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
             while let (t, v) = try? decoder.next(), body(t, v) {}
         }
     }

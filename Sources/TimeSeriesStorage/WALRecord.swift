@@ -11,12 +11,16 @@ enum WALRecord: WALEntry {
         case series = 1
         /// A batch of samples by reference.
         case samples = 2
-        /// A closed head chunk (in checkpoints only).
-        case chunk = 3
+        /// A closed head chunk, XOR coded and without its encoding byte:
+        /// written by versions before the integer coding, still read.
+        case xorChunk = 3
+        /// A closed head chunk, its encoding byte first (in checkpoints only).
+        case chunk = 4
     }
 
     case series(ref: UInt32, labels: Labels)
     case samples([RefSample])
+    /// `bytes` as the head chunk file holds them: the encoding byte first.
     case chunk(ref: UInt32, count: Int, minTime: Int64, maxTime: Int64, bytes: [UInt8])
 
     var kind: Kind {
@@ -86,7 +90,7 @@ enum WALRecord: WALEntry {
                 samples.append(RefSample(ref: SeriesRef(raw: ref), timestamp: timestamp, value: Double(bitPattern: bits)))
             }
             return .samples(samples)
-        case .chunk:
+        case .chunk, .xorChunk:
             let ref = try readRef(payload, &offset)
             let count = try Varint.read(payload, at: &offset)
             let minTime = try Varint.readSigned(payload, at: &offset)
@@ -95,7 +99,9 @@ enum WALRecord: WALEntry {
             guard length <= UInt64(payload.count - offset), count >= 1, count <= length * 8 else {
                 throw CodecError(.inconsistent("chunk of \(count) samples in \(length) bytes"), offset: offset)
             }
-            let bytes = Array(payload[offset..<(offset + Int(length))])
+            var bytes: [UInt8] = []
+            if kind == Kind.xorChunk.rawValue { bytes.append(HeadChunkEncoding.xor.rawValue) }
+            bytes.append(contentsOf: payload[offset..<(offset + Int(length))])
             return .chunk(ref: ref, count: Int(count), minTime: minTime, maxTime: maxTime, bytes: bytes)
         case nil:
             throw CodecError(.unknownEncoding(kind), offset: 0)

@@ -59,5 +59,21 @@ let encodingFixtures: [SeriesFixture] = {
     fixtures.append(SeriesFixture(
         name: "float sum with a reset and specials", timestamps: regularTimes(12),
         values: [1.5, 2.75, 3.875, 0.125, 1.0625, .nan, 7.1, .infinity, -2.2, -0.0, 9.3, 9.30001]))
+    fixtures.append(SeriesFixture(
+        name: "steady counter", timestamps: regularTimes(120), values: (0..<120).map { Double(1_000 + 250 * $0) }))
+    var walk = 0.0
+    fixtures.append(SeriesFixture(
+        name: "integer gauge walking both ways", timestamps: regularTimes(120),
+        values: (0..<120).map { _ in walk += Double(Int.random(in: -50...50, using: &rng)); return walk }))
+    var bytes = 1e12
+    fixtures.append(SeriesFixture(
+        name: "byte counter growing past 2^31 a step", timestamps: regularTimes(20),
+        values: (0..<20).map { _ in bytes += Double(Int.random(in: 2_000_000_000...4_000_000_000, using: &rng)); return bytes }))
+    fixtures.append(SeriesFixture(
+        name: "integers, then a fraction late", timestamps: regularTimes(120),
+        values: (0..<120).map { $0 == 100 ? 0.5 : Double($0 * $0) }))
+    fixtures.append(SeriesFixture(
+        name: "integer extremes and jumps", timestamps: regularTimes(9),
+        values: [-9_223_372_036_854_775_808, -9_223_372_036_854_775_808, 0, 2_147_483_647, -1, 2_147_483_646, 4_611_686_018_427_387_904, 3, 3]))
     return fixtures
 }()

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Head chunk file")
 struct HeadChunkFileTests {
-    private func chunk(_ seed: Int, samples: Int = 50) -> XORChunk {
-        var chunk = XORChunk()
+    private func chunk(_ seed: Int, samples: Int = 50) -> HeadChunk {
+        var chunk = HeadChunk(integers: false) // sizes as the segment tests expect
         for i in 0..<samples { chunk.append(t0 + Int64(i) * 1_000, Double(seed * 7 + i * i)) }
         return chunk
     }

@@ -4,46 +4,54 @@ import Testing
 
 @Suite("Head open chunks in the slab")
 struct HeadOpenChunkTests {
-    /// Interleaved series whose chunks grow to thousands of cells and are
-    /// cleared and begun again: each one's bytes are, bit for bit, what an
-    /// `XORChunk` fed the same samples holds, and decode to those samples.
     /// What a stored series costs in the head's slot array, before labels and chunk bytes.
     @Test func aSeriesSlotIsFiftySixBytes() {
         #expect(MemoryLayout<HeadOpenChunk>.size <= 40)
         #expect(MemoryLayout<HeadSeries?>.stride == 56)
     }
 
+    /// Interleaved series whose chunks grow to thousands of cells and are
+    /// cleared and begun again, integer coded, XOR coded, and recoded from
+    /// one to the other: each one's bytes are, bit for bit, what a
+    /// `HeadChunk` fed the same samples holds, and decode to those samples.
     @Test func slabChunksMatchArrayChunksBitForBit() throws {
         let slab = ChunkSlab()
         var rng = SystemRandomNumberGenerator()
         let seriesCount = 40
         var open = [HeadOpenChunk](repeating: HeadOpenChunk(), count: seriesCount)
-        var reference = [XORChunk](repeating: XORChunk(), count: seriesCount)
+        var reference = [HeadChunk](repeating: HeadChunk(), count: seriesCount)
         var samples = [[(Int64, Double)]](repeating: [], count: seriesCount)
         var times = [Int64](repeating: 1_000_000, count: seriesCount)
         var wrong = 0
         var longest = 0
+        var recoded = 0
+        var stayedInteger = 0
         for round in 0..<300_000 {
             let s = round % seriesCount
             // Steps of 10 s, jittered by up to 3 ms or (every third series) 300 s: every delta-of-delta bucket.
             times[s] += 10_000 + Int64.random(in: 0...3, using: &rng) * (s % 3 == 0 ? 100_000 : 1)
             let t = times[s]
-            // Some series repeat values, some count up, some are noise (the widest samples).
-            let v: Double = switch s % 4 {
+            // Some series repeat values, some count up, some are noise (the widest samples), some
+            // are integers until a fraction comes (the chunk is recoded as XOR in the middle).
+            let v: Double = switch s % 5 {
             case 0: 42
             case 1: Double(round)
             case 2: Double(bitPattern: UInt64.random(in: 0...UInt64.max, using: &rng))
-            default: Double.random(in: -1e9...1e9, using: &rng)
+            case 3: Double.random(in: -1e9...1e9, using: &rng)
+            default: Int.random(in: 0..<300, using: &rng) == 0 ? 0.25 : Double(Int.random(in: -1_000_000...1_000_000, using: &rng))
             }
             open[s].append(t, v, slab: slab)
             reference[s].append(t, v)
             samples[s].append((t, v))
             longest = max(longest, open[s].length)
             // Now and then a series' chunk is cut: its cells go back to the slab.
-            if (s % 4 != 2 && Int.random(in: 0..<400, using: &rng) == 0) || open[s].length > 60_000 {
+            if (s % 5 != 2 && Int.random(in: 0..<400, using: &rng) == 0) || open[s].length > 60_000 {
                 if open[s].bytes(slab) != reference[s].bytes { wrong += 1 }
+                if s % 5 == 4 {
+                    if open[s].encoding == .xor { recoded += 1 } else { stayedInteger += 1 }
+                }
                 open[s].clear(slab)
-                reference[s] = XORChunk()
+                reference[s] = HeadChunk()
                 samples[s] = []
             }
         }
@@ -53,13 +61,14 @@ struct HeadOpenChunkTests {
             if open[s].count > 0 && (open[s].minTime != samples[s].first!.0 || open[s].maxTime != samples[s].last!.0) { wrong += 1 }
             var decoded: [(Int64, Double)] = []
             try bytes.withUnsafeBytes { raw in
-                var decoder = XORDecoder(raw, count: open[s].count)
+                var decoder = try HeadChunkDecoder(raw, count: open[s].count)
                 while let (t, v) = try decoder.next() { decoded.append((t, v)) }
             }
             if !decoded.elementsEqual(samples[s], by: { $0.0 == $1.0 && $0.1.bitPattern == $1.1.bitPattern }) { wrong += 1 }
         }
         #expect(wrong == 0)
         #expect(longest > 60_000, "the noise series filled a chunk of a thousand cells")
+        #expect(recoded > 0 && stayedInteger > 0, "chunks recoded as XOR: \(recoded); integer coded to the end: \(stayedInteger)")
         // The cells in use are the open chunks' cells, no more.
         #expect(slab.cellCount == open.reduce(0) { $0 + $1.cellCount })
     }
@@ -74,7 +83,8 @@ struct HeadOpenChunkTests {
             for s in open.indices {
                 // Cut at different lengths, as series with different values are.
                 if open[s].count >= 60 + s % 90 { open[s].clear(slab) }
-                open[s].append(Int64(step) * 10_000, Double(s &* 7_919 &+ step * step), slab: slab)
+                // Fractions: XOR coded, chunks of a few cells each.
+                open[s].append(Int64(step) * 10_000, Double(s &* 7_919 &+ step * step) + 0.5, slab: slab)
             }
         }
         let used = open.reduce(0) { $0 + $1.cellBytes }

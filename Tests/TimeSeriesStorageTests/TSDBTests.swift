@@ -200,6 +200,36 @@ struct TSDBTests {
         #expect(try everything(reopened) == expected)
     }
 
+    /// Head chunks integer coded, XOR coded and recoded from one to the
+    /// other in the middle go through the head chunk file, a checkpoint's
+    /// chunk records and a restart sample for sample.
+    @Test func everyHeadChunkCodingSurvivesACheckpointAndARestart() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let series = (0..<4).map { labels("mixed", ["i": "\($0)"]) }
+        let value: (Int, Int) -> Double = { s, i in
+            switch s {
+            case 0: Double(i * 1_000 + i % 7) // integers
+            case 1: Double(i) * 0.1 // fractions
+            case 2: i % 8 == 5 ? Double(i) + 0.5 : Double(i) // integers until a fraction, in every 8-sample chunk
+            default: i == 40 ? 1e15 : Double(i) // a jump past 2^31
+            }
+        }
+        var expected: [Labels: [Point]] = [:]
+        do {
+            let db = try TSDB(directory: dir.path, options: testOptions())
+            // Closed chunks of 8 samples wait in the head chunk file and go into the checkpoint.
+            expected = fill(db, series: series, count: 400, value: value)
+            db.maintain(now: t0)
+            for (labels, points) in fill(db, series: series, start: t0 + 400_000, count: 300, value: { value($0, $1 + 400) }) {
+                expected[labels, default: []].append(contentsOf: points)
+            }
+            #expect(try everything(db) == expected)
+        }
+        let reopened = try TSDB(directory: dir.path, options: testOptions())
+        #expect(try everything(reopened) == expected)
+    }
+
     @Test func selectorsUsePostingsAndMatchersOverHeadAndBlocks() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

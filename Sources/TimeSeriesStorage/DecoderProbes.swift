@@ -1,10 +1,17 @@
+import BlockCodec
+
 /// The metric store's decoders of bytes read from disk, open to the fuzz
 /// targets of this package (`FuzzTargets`) without widening the types they
 /// decode; errors are the expected outcome.
 package enum TimeSeriesDecoderProbes {
-    /// One WAL record's payload: 1 series, 2 samples, 3 a head chunk.
+    /// One WAL record's payload: 1 series, 2 samples, 3 and 4 a head chunk
+    /// (whose samples are decoded too, as a query of the restored head would).
     package static func walRecord(kind: UInt8, _ payload: UnsafeRawBufferPointer) {
-        _ = try? WALRecord.decode(kind: kind, payload)
+        guard case .chunk(_, let count, _, _, let bytes)? = try? WALRecord.decode(kind: kind, payload) else { return }
+        bytes.withUnsafeBytes { raw in
+            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
+            while let _ = try? decoder.next() {}
+        }
     }
 
     /// A block's index file, and every series, posting and chunk reference it lists.

@@ -112,6 +112,7 @@ let package = Package(
             dependencies: [
                 "TelemetryModel", "BlockCodec", "DurableFiles",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -336,7 +337,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "TallyTestKit", "TelemetryModel", "BlockCodec",
+                "TallyTestKit", "TelemetryModel", "BlockCodec", "ProtobufWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

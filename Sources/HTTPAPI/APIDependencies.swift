@@ -32,6 +32,8 @@ public struct APIDependencies: Sendable {
     /// The most events one `/api/v1/events` answer holds.
     public var maxEventsPerAnswer: Int = 10_000
 
+    /// The head's counts by metric, label and pair (`/api/v1/status/tsdb`; nil: empty figures).
+    public var cardinality: (any CardinalitySource)?
     /// The hourly sketches that give the report's p99 latencies (nil: only a PromQL `p99_latency` does).
     public var sketches: (any SketchQuerier)?
     /// The log store, for the Loki API (nil: no log endpoints).

@@ -42,6 +42,9 @@ struct PrometheusRoutes: Sendable {
         router.get("/api/v1/status/buildinfo") { _, _ in
             try await respond { buildInfo() }
         }
+        router.get("/api/v1/status/tsdb") { request, _ in
+            try await respond { try await tsdbStatus(request) }
+        }
         router.get("/api/v1/label/{name}/values") { request, context in
             let name = context.parameters.get("name") ?? ""
             return try await respond { try await labelValues(request, name: name) }
@@ -99,6 +102,53 @@ struct PrometheusRoutes: Sendable {
         json.raw(#"{"status":"success","data":{"application":"tally","version":"#)
         json.string(dependencies.version)
         json.raw(#","revision":"","branch":"","buildUser":"","buildDate":"","goVersion":""}}"#)
+        return json
+    }
+
+    /// The head's cardinality, as Prometheus's TSDB status: `limit` (default
+    /// 10) entries in each list, largest first.
+    private func tsdbStatus(_ request: Request) async throws -> JSONWriter {
+        let parameters = try await request.formParameters(maxBodyBytes: dependencies.maxBodyBytes)
+        var limit = 10
+        if let text = parameters["limit"], !text.isEmpty {
+            guard let value = Int(text), value >= 1 else {
+                throw APIError.badParameter("limit", "must be a positive number, not \"\(text)\"")
+            }
+            limit = value
+        }
+        let stats = dependencies.cardinality?.headCardinality(limit: limit) ?? HeadCardinality()
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":{"headStats":{"numSeries":"#)
+        json.int(Int64(stats.series))
+        json.raw(#","chunkCount":"#)
+        json.int(Int64(stats.chunks))
+        json.raw(#","numLabelPairs":"#)
+        json.int(Int64(stats.labelPairs))
+        // An empty head's bounds as Prometheus gives them: the widest, inverted.
+        json.raw(#","minTime":"#)
+        json.int(stats.minTime ?? .max)
+        json.raw(#","maxTime":"#)
+        json.int(stats.maxTime ?? .min)
+        json.raw("}")
+        for (key, entries) in [
+            ("seriesCountByMetricName", stats.seriesCountByMetricName),
+            ("labelValueCountByLabelName", stats.labelValueCountByLabelName),
+            ("memoryInBytesByLabelName", stats.memoryInBytesByLabelName),
+            ("seriesCountByLabelValuePair", stats.seriesCountByLabelValuePair),
+        ] {
+            json.raw(",")
+            json.string(key)
+            json.raw(":[")
+            for (i, entry) in entries.enumerated() {
+                json.raw(i == 0 ? #"{"name":"# : #",{"name":"#)
+                json.string(entry.name)
+                json.raw(#","value":"#)
+                json.int(Int64(entry.value))
+                json.raw("}")
+            }
+            json.raw("]")
+        }
+        json.raw("}}")
         return json
     }
 

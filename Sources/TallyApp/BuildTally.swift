@@ -185,6 +185,7 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     var dependencies = APIDependencies(
         querier: store, events: events, registry: registry, isReady: { ingest.isReady && logIngest.isReady }, clock: clock)
     dependencies.maxEventsPerAnswer = config.maxEvents
+    dependencies.cardinality = store
     dependencies.catalog = catalog
     dependencies.version = TallyVersion.current
     dependencies.queryLimits = config.query

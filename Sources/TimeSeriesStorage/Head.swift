@@ -93,7 +93,7 @@ struct Head: Sendable {
     /// The WAL segment being written, for `retired`.
     var walSegment = 0
     /// Label name id → value id → series slots (in creation order).
-    private var postings: [UInt32: [UInt32: PostingList]] = [:]
+    private(set) var postings: [UInt32: [UInt32: PostingList]] = [:]
     /// Samples before this time belong to blocks (end of the last persisted range).
     var minValidTime: Int64 = .min
     let chunkSamples: Int

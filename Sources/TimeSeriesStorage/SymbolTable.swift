@@ -64,6 +64,9 @@ struct SymbolTable: Sendable {
         count -= 1
     }
 
+    /// The length in UTF-8 bytes of an id in use.
+    func byteCount(_ id: UInt32) -> Int { Int(spans[Int(id)].length) }
+
     /// The string of an id in use.
     func string(_ id: UInt32) -> String {
         let span = spans[Int(id)]

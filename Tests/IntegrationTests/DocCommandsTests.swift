@@ -82,6 +82,22 @@ struct DocCommandsTests {
         #expect(all.contains("Deployment frequency"), "the report prints:\n\(all)")
     }
 
+    @Test func thePromQLDocExamplesRunAsPrinted() async throws {
+        let tally = try TallyProcess()
+        defer { Task { _ = await tally.stop() } }
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        try sendTCP(Array("doc.example:1|c\n".utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains("doc_example_total") }
+        let blocks = try Self.shellBlocks("docs/promql.md").filter(Self.talksToTally)
+        #expect(blocks.count == 1)
+        for block in blocks {
+            let (status, output) = try await Self.run(block, against: tally)
+            #expect(status == 0, "\(block)\n---\n\(output)")
+            #expect(output.contains(#"{"status":"success","data":{"headStats":{"numSeries":1,"#), "\(output)")
+            #expect(output.contains(#""seriesCountByMetricName":[{"name":"doc_example_total","value":1}]"#), "\(output)")
+        }
+    }
+
     @Test func theEventExamplesRunAsPrinted() async throws {
         let tally = try TallyProcess()
         defer { Task { _ = await tally.stop() } }
@@ -101,7 +117,7 @@ struct DocCommandsTests {
     /// to tally and its file has a test above) or is listed here with what runs it instead, so
     /// a new example cannot stay unrun.
     @Test func everyShellBlockIsRunOrAccountedFor() throws {
-        let runHere: Set<String> = ["README.md", "docs/events.md"]
+        let runHere: Set<String> = ["README.md", "docs/events.md", "docs/promql.md"]
         // The first line of each block run elsewhere, and where.
         let runElsewhere = [
             "# 1. install what is missing, build in release mode, run the collector on the embedded defaults":

@@ -73,9 +73,7 @@ public struct HeadSampleEncoder: Sendable {
                 trailing = 0
             }
         } else if trailing == Self.integerCoded {
-            guard let next = IntegerValueCoding.integer(value) else { return false }
-            let (difference, overflow) = next.subtractingReportingOverflow(Int64(bitPattern: lastBits))
-            guard !overflow, let fitting = Int32(exactly: difference) else { return false }
+            guard let (next, fitting) = integerDelta(value) else { return false }
             integer = next
             delta = fitting
         }
@@ -100,6 +98,20 @@ public struct HeadSampleEncoder: Sendable {
         maxTime = timestamp
         if samples < .max { samples += 1 }
         return true
+    }
+
+    /// Whether `append` would take `value` (false only when the chunk is
+    /// integer coded and the value is not an integer within 2^31 of the last).
+    public func accepts(_ value: Double) -> Bool {
+        samples == 0 || trailing != Self.integerCoded || integerDelta(value) != nil
+    }
+
+    /// The integer `value` is and its delta from the last, when the integer coding holds it.
+    private func integerDelta(_ value: Double) -> (Int64, Int32)? {
+        guard let next = IntegerValueCoding.integer(value) else { return nil }
+        let (difference, overflow) = next.subtractingReportingOverflow(Int64(bitPattern: lastBits))
+        guard !overflow, let delta = Int32(exactly: difference) else { return nil }
+        return (next, delta)
     }
 
     private mutating func writeTimestamp<Sink: BitSink>(_ timestamp: Int64, to stream: inout Sink) {

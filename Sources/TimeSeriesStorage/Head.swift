@@ -39,9 +39,13 @@ struct HeadSeries: Sendable {
         }
         if open.count > 0 {
             let boundary = (floorDivide(open.minTime, blockDuration) + 1) * blockDuration
-            // A sample may add up to 19 bytes: cut before the chunk outgrows its reference.
+            // A sample may add up to 19 bytes: cut before the chunk outgrows its reference. Recoded
+            // as XOR, an integer-coded chunk may take up to 19 bytes a sample: cut it instead when
+            // that could pass the limit (only with a `chunk_samples` in the thousands).
+            let recodedBound = 9 + (open.count + 1) * HeadSampleEncoder.maxSampleBytes
             if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
-                || open.length > HeadChunkRef.maxLength - 32 {
+                || open.length > HeadChunkRef.maxLength - 32
+                || (recodedBound > HeadChunkRef.maxLength - 32 && open.recodes(value)) {
                 let ref = chunks.append(open.bytes(slab), count: open.count, minTime: open.minTime, maxTime: open.maxTime)
                 // Memory per series matters more than these rare copies: grow by one.
                 closed.reserveCapacity(closed.count + 1)

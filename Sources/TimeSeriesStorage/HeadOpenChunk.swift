@@ -30,6 +30,9 @@ struct HeadOpenChunk: Sendable {
     var length: Int { count > 0 ? Self.headerBytes + Int(byteCount) : 0 }
     var encoding: HeadChunkEncoding { encoder.encoding }
 
+    /// Whether appending `value` would recode the chunk as XOR.
+    func recodes(_ value: Double) -> Bool { !encoder.accepts(value) }
+
     /// Cells held.
     var cellCount: Int { (Int(byteCount) + ChunkSlab.dataBytes - 1) / ChunkSlab.dataBytes }
 

@@ -1,3 +1,4 @@
+import BlockCodec
 import DurableFiles
 import Foundation
 import TallyTestKit
@@ -228,6 +229,27 @@ struct TSDBTests {
         }
         let reopened = try TSDB(directory: dir.path, options: testOptions())
         #expect(try everything(reopened) == expected)
+    }
+
+    /// With chunks of thousands of samples, an integer-coded chunk that meets
+    /// a fraction could outgrow a chunk's 64 KiB when recoded as XOR: it is
+    /// closed instead, and a shorter one is recoded in place.
+    @Test(arguments: [1_000, 5_000])
+    func aLongIntegerChunkIsCutRatherThanRecodedPastItsLimit(samples: Int) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.chunkSamples = 65_535
+        options.blockDurationMillis = 86_400_000
+        let db = try TSDB(directory: dir.path, options: options)
+        let series = [labels("long_chunk")]
+        var rng = SplitMix64(seed: 3)
+        var expected = fill(db, series: series, count: samples) { _, _ in Double(Int.random(in: -1_000_000...1_000_000, using: &rng)) }
+        for (labels, points) in fill(db, series: series, start: t0 + Int64(samples) * 1_000, count: 1, value: { _, _ in 0.5 }) {
+            expected[labels, default: []].append(contentsOf: points)
+        }
+        #expect(db.headStats.chunks == (samples * HeadSampleEncoder.maxSampleBytes > HeadChunkRef.maxLength - 64 ? 1 : 0))
+        #expect(try everything(db) == expected)
     }
 
     @Test func selectorsUsePostingsAndMatchersOverHeadAndBlocks() throws {

@@ -137,6 +137,9 @@ let package = Package(
         // MARK: The daily retrospective: the four keys and service health.
         .target(name: "Retrospective", dependencies: ["TelemetryModel", "LogStorage", "LogQL", "PromQL", "DurableFiles"], swiftSettings: strict),
 
+        // MARK: The built-in web UI: pages, styles and scripts embedded in the binary.
+        .target(name: "WebUI", resources: [.embedInCode("Assets")], swiftSettings: strict),
+
         // MARK: Who may call the HTTP API, and TLS: the web config in force, reloadable.
         .target(
             name: "WebSecurity",
@@ -168,7 +171,7 @@ let package = Package(
             name: "HTTPAPI",
             dependencies: [
                 "TelemetryModel", "PromQL", "LogQL", "LogStorage", "LogWire", "BlockCodec", "Retrospective", "ProtobufWire",
-                "OTLPWire", "WebSecurity", "ConnectionAdmission", "SelfMetrics",
+                "OTLPWire", "WebSecurity", "ConnectionAdmission", "SelfMetrics", "WebUI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -290,6 +293,7 @@ let package = Package(
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "SelfMetrics"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),
@@ -342,7 +346,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            exclude: ["Stubs"],
+            exclude: ["Stubs", "Browser"],
             swiftSettings: strict
         ),
     ]

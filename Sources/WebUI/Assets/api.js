@@ -1,0 +1,64 @@
+// Reading tally's HTTP API from the pages: JSON in Prometheus's envelope, and /metrics text.
+
+// GETs a Prometheus-style JSON answer and returns its `data`; throws the server's own error message.
+export async function getData(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new Error(`${path}: HTTP ${response.status} ${response.statusText}`);
+  }
+  if (body.status !== "success") {
+    throw new Error(body.error ? `${body.errorType || "error"}: ${body.error}` : `${path}: HTTP ${response.status}`);
+  }
+  return body.data;
+}
+
+// Tally's own metrics (the Prometheus text format), as name -> {help, samples: [{labels, value}]}.
+export async function getMetrics() {
+  const response = await fetch("/metrics");
+  if (!response.ok) throw new Error(`/metrics: HTTP ${response.status}`);
+  return parseMetrics(await response.text());
+}
+
+export function parseMetrics(text) {
+  const families = new Map();
+  const family = (name) => {
+    if (!families.has(name)) families.set(name, { help: "", samples: [] });
+    return families.get(name);
+  };
+  for (const line of text.split("\n")) {
+    const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (help) family(help[1]).help = help[2].replace(/\\n/g, "\n").replace(/\\\\/g, "\\");
+    if (line === "" || line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels = {};
+    const pairs = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+    for (const pair of (match[3] || "").matchAll(pairs)) {
+      labels[pair[1]] = pair[2].replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
+    }
+    family(match[1]).samples.push({ labels, value: Number(match[4]) });
+  }
+  return families;
+}
+
+// A count with thousands separators.
+export function formatCount(value) {
+  return Number(value).toLocaleString("en-US");
+}
+
+// Shows an error above the page's content, or clears it.
+export function showError(message) {
+  let box = document.getElementById("error");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "error";
+    box.className = "error";
+    box.setAttribute("role", "alert");
+    document.querySelector("main").prepend(box);
+  }
+  box.hidden = !message;
+  box.textContent = message || "";
+}

@@ -1,0 +1,54 @@
+/// The web UI's files, embedded in the binary so that a tally copied alone
+/// (the container image holds only the executable) still serves its pages,
+/// with nothing fetched from elsewhere.
+public enum UIAssets {
+    /// A file as the HTTP layer serves it.
+    public struct Asset: Sendable {
+        public let bytes: [UInt8]
+        public let contentType: String
+        /// A strong validator for `ETag` / `If-None-Match`: a hash of the bytes.
+        public let etag: String
+    }
+
+    /// The files under `/ui/`, by name (the names SwiftPM's embedding keeps: flat, one folder).
+    public static let files: [String: Asset] = {
+        let embedded: [(String, [UInt8])] = [
+            ("ui.css", PackageResources.ui_css),
+            ("icon.svg", PackageResources.icon_svg),
+            ("nav.js", PackageResources.nav_js),
+            ("api.js", PackageResources.api_js),
+            ("cardinality.html", PackageResources.cardinality_html),
+            ("cardinality.js", PackageResources.cardinality_js),
+        ]
+        return Dictionary(uniqueKeysWithValues: embedded.map { name, bytes in
+            (name, Asset(bytes: bytes, contentType: contentType(of: name), etag: etag(of: bytes)))
+        })
+    }()
+
+    /// The pages: the path a browser opens, and the file that is its HTML.
+    public static let pages: [String: String] = [
+        "/cardinality": "cardinality.html",
+    ]
+
+    static func contentType(of name: String) -> String {
+        switch name.split(separator: ".").last {
+        case "html": "text/html; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "js": "text/javascript; charset=utf-8"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        default: "application/octet-stream"
+        }
+    }
+
+    /// FNV-1a, 64 bits, quoted as an entity tag.
+    static func etag(of bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import TallyTestKit
+import Testing
+
+/// The built-in web UI in a real Chromium (Debian's `chromium` and
+/// `chromium-driver`, driven by Selenium from PyPI): each page is loaded
+/// against a tally fed known data, used as a person would, and what it
+/// shows is checked. `Browser/ui_check.py` drives the browser and reports
+/// what it saw; `TALLY_UI_SCREENSHOTS=docs/ui` keeps its screenshots there.
+@Suite("Web UI in Chromium", .serialized)
+struct WebUITests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/ui_check.py").path
+
+    /// Runs the browser on one page; returns what it saw.
+    static func look(at page: String, on tally: TallyProcess) async throws -> [String: Any] {
+        let scratch = try TemporaryDirectory(prefix: "tally-ui")
+        defer { scratch.remove() }
+        let shots = ProcessInfo.processInfo.environment["TALLY_UI_SCREENSHOTS"] ?? scratch.path
+        let out = scratch.path + "/seen.json"
+        let (status, output) = try await runProcess("/usr/bin/env", [
+            "python3", script, "http://127.0.0.1:\(tally.httpPort)", page, "--out", out, "--screenshots", shots,
+        ])
+        try #require(status == 0, "ui_check.py exited \(status): \(output.suffix(3_000))")
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The first two columns of a table's rows: name and count as shown.
+    static func rows(_ seen: [String: Any], _ table: String) -> [[String]] {
+        (seen[table] as? [[String]] ?? []).map { Array($0.prefix(2)) }
+    }
+
+    @Test func theCardinalityPageShowsTheHeadAndWhatTheLimitsRefused() async throws {
+        let config = try ConfigFile("limits:\n  max_series: 40\n")
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // 30 gauge series and 7 counters; then 20 more gauges, of which 3 fit under max_series and 17 are dropped.
+        var lines: [String] = []
+        for i in 0..<30 { lines.append("queue.depth:\(i)|g|#host:h\(i)") }
+        for i in 0..<7 { lines.append("checkout.orders:1|c|#env:prod,host:h\(i)") }
+        try sendTCP(Array((lines.joined(separator: "\n") + "\n").utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains(#""numSeries":37,"#) }
+        let extra = (40..<60).map { "queue.depth:\($0)|g|#host:h\($0)" }.joined(separator: "\n") + "\n"
+        try sendTCP(Array(extra.utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/metrics") { _, body in
+            body.contains(#"tally_statsd_store_limit_dropped_lines_total{reason="series_limit"} 17"#)
+        }
+        _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains(#""numSeries":40,"#) }
+
+        let seen = try await Self.look(at: "cardinality", on: tally)
+        #expect(seen["title"] as? String == "Cardinality · tally")
+        #expect((seen["nav"] as? [[Any]])?.first?.last as? String == "page", "the current page is marked in the navigation")
+        let cards = seen["cards"] as? [String: String] ?? [:]
+        #expect(cards["Series"] == "40", "\(cards)")
+        #expect(cards["Label pairs"] == "36", "__name__ ×2, host ×33, env ×1: \(cards)")
+        #expect(Self.rows(seen, "by-metric") == [["queue_depth", "33"], ["checkout_orders_total", "7"]])
+        #expect(Self.rows(seen, "by-pair").prefix(3) == [["__name__=queue_depth", "33"], ["__name__=checkout_orders_total", "7"], ["env=prod", "7"]])
+        #expect(Self.rows(seen, "by-label") == [["host", "33"], ["__name__", "2"], ["env", "1"]])
+        // The refusal, with the counter's own description.
+        let limits = seen["limits"] as? [[String]] ?? []
+        #expect(limits.contains {
+            $0.first?.contains("tally_statsd_store_limit_dropped_lines_total") == true && $0.dropFirst().first == #"reason="series_limit""# && $0.last == "17"
+        }, "\(limits)")
+        // Twenty entries per list, chosen with the keyboard; the URL keeps the choice.
+        #expect((seen["tabs_to_limit"] as? Int ?? 99) <= 5)
+        #expect((seen["url_after_limit"] as? String)?.hasSuffix("/cardinality?limit=20") == true)
+        #expect(seen["limit_after_reload"] as? String == "20")
+        #expect(Self.rows(seen, "by-pair-after-reload").count == 20 && Self.rows(seen, "by-pair-after-limit").count == 20)
+        // A dark scheme, a phone's width, nothing from elsewhere, no console error.
+        let background = seen["background"] as? [String: String] ?? [:]
+        #expect(background["light"] != nil && background["light"] != background["dark"])
+        #expect(seen["overflow_on_phone"] as? Int == 0)
+        #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
+        #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
+        #expect(seen["error"] as? String == "")
+        #expect(await tally.stop() == 0)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import WebUI
+
+@Suite("Web UI assets")
+struct UIAssetsTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/WebUI/Assets").path
+
+    /// Every file in the assets folder is served, byte for byte, and nothing else is.
+    @Test func everyAssetFileIsServedAsItIs() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { !$0.hasPrefix(".") }
+        #expect(Set(names) == Set(UIAssets.files.keys))
+        for name in names {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
+            #expect(UIAssets.files[name]?.bytes == bytes, "\(name)")
+        }
+        #expect(UIAssets.pages.values.allSatisfy { UIAssets.files[$0] != nil })
+    }
+
+    /// The issue's budget: the whole UI in at most 300 KB before compression.
+    @Test func theWholeUIStaysWithinItsBudget() {
+        let total = UIAssets.files.values.reduce(0) { $0 + $1.bytes.count }
+        #expect(total <= 300_000, "\(total) bytes")
+    }
+
+    @Test func typesAndTagsFollowTheFiles() {
+        #expect(UIAssets.files["ui.css"]?.contentType == "text/css; charset=utf-8")
+        #expect(UIAssets.files["nav.js"]?.contentType == "text/javascript; charset=utf-8")
+        #expect(UIAssets.files["cardinality.html"]?.contentType == "text/html; charset=utf-8")
+        let tags = UIAssets.files.values.map(\.etag)
+        #expect(Set(tags).count == tags.count && tags.allSatisfy { $0.count == 18 && $0.hasPrefix("\"") })
+        #expect(UIAssets.etag(of: []) == "\"cbf29ce484222325\"")
+    }
+}

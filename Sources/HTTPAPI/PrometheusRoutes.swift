@@ -45,6 +45,9 @@ struct PrometheusRoutes: Sendable {
         router.get("/api/v1/status/tsdb") { request, _ in
             try await respond { try await tsdbStatus(request) }
         }
+        router.get("/api/v1/status/head_series") { _, _ in
+            try await respond { headSeriesHistory() }
+        }
         router.get("/api/v1/label/{name}/values") { request, context in
             let name = context.parameters.get("name") ?? ""
             return try await respond { try await labelValues(request, name: name) }
@@ -149,6 +152,31 @@ struct PrometheusRoutes: Sendable {
             json.raw("]")
         }
         json.raw("}}")
+        return json
+    }
+
+    /// The head's series count over the last day (one point per maintenance
+    /// round, then now), shaped as a range query's answer for
+    /// `tally_storage_head_series`, so the UI draws it as it draws any.
+    private func headSeriesHistory() -> JSONWriter {
+        var points = dependencies.cardinality?.headSeriesHistory() ?? []
+        if let cardinality = dependencies.cardinality {
+            let now = dependencies.clock.nowMillis()
+            if points.last.map({ $0.time < now }) ?? true {
+                points.append(HeadSeriesPoint(time: now, series: cardinality.headSeriesCount))
+            }
+        }
+        var json = JSONWriter()
+        json.raw(#"{"status":"success","data":{"resultType":"matrix","result":["#)
+        if !points.isEmpty {
+            json.raw(#"{"metric":{"__name__":"tally_storage_head_series"},"values":["#)
+            for (i, point) in points.enumerated() {
+                if i > 0 { json.raw(",") }
+                json.point(point.time, Double(point.series))
+            }
+            json.raw("]}")
+        }
+        json.raw("]}}")
         return json
     }
 

@@ -32,9 +32,28 @@ public struct HeadCardinality: Sendable, Equatable {
     public init() {}
 }
 
+/// The series in the store's head at one moment.
+public struct HeadSeriesPoint: Sendable, Equatable {
+    /// Milliseconds since the epoch.
+    public var time: Int64
+    public var series: Int
+
+    public init(time: Int64, series: Int) {
+        self.time = time
+        self.series = series
+    }
+}
+
 /// A store that can count its head for the cardinality explorer.
 public protocol CardinalitySource: Sendable {
     /// Each top-N list holds the `limit` largest entries, largest first
     /// (equal counts by name).
     func headCardinality(limit: Int) -> HeadCardinality
+
+    /// The head's series count over the last day, oldest first, one point
+    /// per maintenance round.
+    func headSeriesHistory() -> [HeadSeriesPoint]
+
+    /// The series in the head now.
+    var headSeriesCount: Int { get }
 }

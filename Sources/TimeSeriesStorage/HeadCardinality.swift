@@ -42,6 +42,14 @@ extension TSDB: CardinalitySource {
     public func headCardinality(limit: Int) -> HeadCardinality {
         head.withLock { $0.cardinality(limit: limit) }
     }
+
+    public func headSeriesHistory() -> [HeadSeriesPoint] {
+        growth.withLock { $0.all }
+    }
+
+    public var headSeriesCount: Int {
+        head.withLock { $0.seriesCount }
+    }
 }
 
 /// The `limit` largest counts offered, largest first, equal counts by name:

@@ -54,6 +54,8 @@ extension TSDB {
             logger.error("cannot delete expired blocks; retried later", metadata: ["error": "\(error)"])
         }
         updateGauges()
+        let series = head.withLock { $0.seriesCount }
+        growth.withLock { $0.record(now, series: series) }
     }
 
     /// Writes completed block ranges while the head spans more than one and a

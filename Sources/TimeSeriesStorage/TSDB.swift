@@ -22,6 +22,8 @@ public final class TSDB: SampleSink, SeriesQuerier, WALSource {
     public let options: StorageOptions
     let lock: DirectoryLock
     let head: Mutex<Head>
+    /// The head's series count at each maintenance round of the last day.
+    let growth = Mutex(HeadGrowth())
     let chunkFile: HeadChunkFile
     let wal: Mutex<WALState>
     let blocks: Mutex<[Block]>

@@ -17,6 +17,7 @@ public enum UIAssets {
             ("icon.svg", PackageResources.icon_svg),
             ("nav.js", PackageResources.nav_js),
             ("api.js", PackageResources.api_js),
+            ("plot.js", PackageResources.plot_js),
             ("cardinality.html", PackageResources.cardinality_html),
             ("cardinality.js", PackageResources.cardinality_js),
         ]

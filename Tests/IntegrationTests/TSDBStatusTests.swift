@@ -119,6 +119,10 @@ struct TSDBStatusTests {
         let ours = try Self.figures(try await tally.get("/api/v1/status/tsdb").body)
         #expect(ours.head == theirs.head)
         #expect(ours.lists == theirs.lists)
+        // The head's growth, as a range answer: one point, now, of no series.
+        let growth = try await tally.get("/api/v1/status/head_series").body
+        #expect(growth.hasPrefix(#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"tally_storage_head_series"},"values":[["#)
+            && growth.hasSuffix(#","0"]]}]}}"#), "\(growth)")
         #expect(await tally.stop() == 0)
     }
 }

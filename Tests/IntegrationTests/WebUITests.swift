@@ -46,6 +46,8 @@ struct WebUITests {
             body.contains(#"tally_statsd_store_limit_dropped_lines_total{reason="series_limit"} 17"#)
         }
         _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains(#""numSeries":40,"#) }
+        // The head's growth: a point per maintenance round (every 15 s), then now.
+        _ = try await tally.waitFor("/api/v1/status/head_series", timeout: .seconds(60)) { _, body in body.contains("],[") }
 
         let seen = try await Self.look(at: "cardinality", on: tally)
         #expect(seen["title"] as? String == "Cardinality · tally")
@@ -56,6 +58,9 @@ struct WebUITests {
         #expect(Self.rows(seen, "by-metric") == [["queue_depth", "33"], ["checkout_orders_total", "7"]])
         #expect(Self.rows(seen, "by-pair").prefix(3) == [["__name__=queue_depth", "33"], ["__name__=checkout_orders_total", "7"], ["env=prod", "7"]])
         #expect(Self.rows(seen, "by-label") == [["host", "33"], ["__name__", "2"], ["env", "1"]])
+        let growth = seen["growth_lines"] as? [[Any]] ?? []
+        #expect(growth.count == 1 && growth.first?.first as? String == "tally_storage_head_series" && (growth.first?.last as? Int ?? 0) >= 2, "\(growth)")
+        #expect(seen["growth_legend"] as? [String] == ["tally_storage_head_series"])
         // The refusal, with the counter's own description.
         let limits = seen["limits"] as? [[String]] ?? []
         #expect(limits.contains {

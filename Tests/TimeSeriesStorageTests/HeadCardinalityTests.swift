@@ -33,4 +33,26 @@ struct HeadCardinalityTests {
         #expect(stats.labelValueCountByLabelName == [.init("pod", 5), .init("__name__", 1)])
         #expect(stats.seriesCountByLabelValuePair.count == 2)
     }
+
+    /// A day of maintenance rounds is kept, oldest dropped first; a round
+    /// whose time does not move forward adds nothing.
+    @Test func theGrowthHistoryKeepsTheLastDay() {
+        var growth = HeadGrowth()
+        for k in 0..<(HeadGrowth.capacity + 40) { growth.record(Int64(k) * 15_000, series: k) }
+        growth.record(0, series: -1)
+        let all = growth.all
+        #expect(all.count == HeadGrowth.capacity)
+        #expect(all.first == HeadSeriesPoint(time: 40 * 15_000, series: 40))
+        #expect(all.last?.series == HeadGrowth.capacity + 39)
+    }
+
+    @Test func maintenanceRecordsTheHeadSeries() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let db = try TSDB(directory: dir.path, options: testOptions())
+        fill(db, series: (0..<3).map { labels("g", ["i": "\($0)"]) }, count: 5)
+        db.maintain(now: t0 + 60_000)
+        #expect(db.headSeriesHistory() == [HeadSeriesPoint(time: t0 + 60_000, series: 3)])
+        #expect(db.headSeriesCount == 3)
+    }
 }

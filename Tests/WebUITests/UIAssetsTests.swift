@@ -13,7 +13,8 @@ struct UIAssetsTests {
         #expect(Set(names) == Set(UIAssets.files.keys))
         for name in names {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
-            #expect(UIAssets.files[name]?.bytes == bytes, "\(name)")
+            let same = UIAssets.files[name]?.bytes == bytes
+            #expect(same, "\(name) is not served as it is in the folder")
         }
         #expect(UIAssets.pages.values.allSatisfy { UIAssets.files[$0] != nil })
     }

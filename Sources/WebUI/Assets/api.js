@@ -44,6 +44,15 @@ export function parseMetrics(text) {
   return families;
 }
 
+// A range query's matrix as chart series: [{name, points: [[milliseconds, value], …]}].
+export function matrixSeries(data) {
+  return (data.result || []).map((r) => {
+    const labels = Object.entries(r.metric).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`);
+    const name = (r.metric.__name__ || "") + (labels.length ? `{${labels.join(", ")}}` : "");
+    return { name: name || "{}", points: r.values.map(([t, v]) => [t * 1000, Number(v)]) };
+  });
+}
+
 // A count with thousands separators.
 export function formatCount(value) {
   return Number(value).toLocaleString("en-US");

@@ -1,6 +1,7 @@
 // /cardinality: what the storage head holds, by metric, label and pair, and what the limits refused.
 import { renderNav } from "/ui/nav.js";
-import { getData, getMetrics, formatCount, showError } from "/ui/api.js";
+import { getData, getMetrics, formatCount, matrixSeries, showError } from "/ui/api.js";
+import { lineChart } from "/ui/plot.js";
 
 // The counters of what series limits turned away, in the order shown; for the counters that
 // also count other refusals, the reasons that are series limits.
@@ -102,7 +103,9 @@ function fillLimits(table, metrics) {
 async function load() {
   const limit = currentLimit();
   try {
-    const [stats, metrics] = await Promise.all([getData(`/api/v1/status/tsdb?limit=${limit}`), getMetrics()]);
+    const [stats, metrics, growth] = await Promise.all([
+      getData(`/api/v1/status/tsdb?limit=${limit}`), getMetrics(), getData("/api/v1/status/head_series"),
+    ]);
     showError("");
     const head = stats.headStats;
     const empty = head.numSeries === 0;
@@ -115,6 +118,9 @@ async function load() {
       card("Newest sample (UTC)", time(head.maxTime, empty)),
       card("Active StatsD series", active ? formatCount(active.samples.reduce((sum, s) => sum + s.value, 0)) : "—"),
     );
+    lineChart(document.getElementById("growth"), matrixSeries(growth), {
+      title: "Series in the head over the last 24 hours", format: formatCount,
+    });
     fillCounts(document.getElementById("by-metric"), stats.seriesCountByMetricName, "Metric", "Series");
     fillCounts(document.getElementById("by-pair"), stats.seriesCountByLabelValuePair, "Label pair", "Series");
     fillCounts(document.getElementById("by-label"), stats.labelValueCountByLabelName, "Label", "Values");

@@ -71,6 +71,9 @@ def check_cardinality(driver, base, shots):
         out[table] = table_rows(driver, table)
     errors = driver.find_elements(By.ID, "error")
     out["error"] = errors[0].text if errors and errors[0].is_displayed() else ""
+    out["growth_lines"] = [(p.get_attribute("data-series"), int(p.get_attribute("data-points")))
+                           for p in driver.find_elements(By.CSS_SELECTOR, "#growth svg path.line")]
+    out["growth_legend"] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#growth ul.legend li")]
     if shots:
         driver.save_screenshot(f"{shots}/cardinality.png")
     # The list size, chosen with the keyboard alone: Tab to the select, arrow down to 20, and the

@@ -2,7 +2,8 @@ import Hummingbird
 import NIOCore
 import WebUI
 
-/// The built-in web UI: each page's HTML at its path (`/cardinality` …) and
+/// The built-in web UI: each page's HTML at its path (`/graph` …, and `/`
+/// sends the browser to `/graph`) and
 /// the files it loads under `/ui/`, all embedded in the binary. Pages may
 /// load and fetch only from tally itself (their Content-Security-Policy
 /// says so), and every file is revalidated by its ETag.
@@ -16,6 +17,9 @@ struct UIRoutes: Sendable {
             router.get(RouterPath(path)) { request, _ in
                 serve(file, request)
             }
+        }
+        router.get("/") { _, _ in
+            Response(status: .found, headers: [.location: UIAssets.home])
         }
         router.get("/ui/{file}") { request, context in
             serve(context.parameters.get("file") ?? "", request)

@@ -18,6 +18,8 @@ public enum UIAssets {
             ("nav.js", PackageResources.nav_js),
             ("api.js", PackageResources.api_js),
             ("plot.js", PackageResources.plot_js),
+            ("graph.html", PackageResources.graph_html),
+            ("graph.js", PackageResources.graph_js),
             ("cardinality.html", PackageResources.cardinality_html),
             ("cardinality.js", PackageResources.cardinality_js),
         ]
@@ -28,8 +30,12 @@ public enum UIAssets {
 
     /// The pages: the path a browser opens, and the file that is its HTML.
     public static let pages: [String: String] = [
+        "/graph": "graph.html",
         "/cardinality": "cardinality.html",
     ]
+
+    /// Where `/` sends a browser.
+    public static let home = "/graph"
 
     static func contentType(of name: String) -> String {
         switch name.split(separator: ".").last {

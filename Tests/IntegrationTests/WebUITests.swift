@@ -12,13 +12,13 @@ struct WebUITests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Browser/ui_check.py").path
 
     /// Runs the browser on one page; returns what it saw.
-    static func look(at page: String, on tally: TallyProcess) async throws -> [String: Any] {
+    static func look(at page: String, on tally: TallyProcess, expr: String = "") async throws -> [String: Any] {
         let scratch = try TemporaryDirectory(prefix: "tally-ui")
         defer { scratch.remove() }
         let shots = ProcessInfo.processInfo.environment["TALLY_UI_SCREENSHOTS"] ?? scratch.path
         let out = scratch.path + "/seen.json"
         let (status, output) = try await runProcess("/usr/bin/env", [
-            "python3", script, "http://127.0.0.1:\(tally.httpPort)", page, "--out", out, "--screenshots", shots,
+            "python3", script, "http://127.0.0.1:\(tally.httpPort)", page, "--out", out, "--screenshots", shots, "--expr", expr,
         ])
         try #require(status == 0, "ui_check.py exited \(status): \(output.suffix(3_000))")
         let data = try Data(contentsOf: URL(fileURLWithPath: out))
@@ -51,7 +51,9 @@ struct WebUITests {
 
         let seen = try await Self.look(at: "cardinality", on: tally)
         #expect(seen["title"] as? String == "Cardinality · tally")
-        #expect((seen["nav"] as? [[Any]])?.first?.last as? String == "page", "the current page is marked in the navigation")
+        let nav = seen["nav"] as? [[Any]] ?? []
+        #expect(nav.contains { $0.first as? String == "Cardinality" && $0.last as? String == "page" }, "the current page is marked in the navigation: \(nav)")
+        #expect(nav.contains { $0.first as? String == "Graph" && !($0.last is String) })
         let cards = seen["cards"] as? [String: String] ?? [:]
         #expect(cards["Series"] == "40", "\(cards)")
         #expect(cards["Label pairs"] == "36", "__name__ ×2, host ×33, env ×1: \(cards)")
@@ -78,6 +80,47 @@ struct WebUITests {
         #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
         #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
         #expect(seen["error"] as? String == "")
+        #expect(await tally.stop() == 0)
+    }
+}
+
+extension WebUITests {
+    @Test func theGraphPageDrawsTabulatesZoomsAndShowsParseErrors() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // Two series, three values each, a second apart: the last ones are 23 and 16.
+        for (a, b) in [(21, 12), (22, 14), (23, 16)] {
+            try sendTCP(Array("ui.temp:\(a)|g|#room:a\nui.temp:\(b)|g|#room:b\n".utf8), port: tally.statsdPort)
+            try await Task.sleep(for: .milliseconds(1_100))
+        }
+        _ = try await tally.waitFor("/api/v1/query?query=ui_temp") { _, body in body.contains(#""23"]"#) && body.contains(#""16"]"#) }
+
+        let seen = try await Self.look(at: "graph", on: tally, expr: "ui_temp")
+        #expect((seen["home"] as? String)?.hasSuffix("/graph") == true, "/ goes to /graph")
+        #expect(seen["title"] as? String == "Graph · tally")
+        // One line per series, named as Prometheus prints series, in the legend too.
+        let lines = seen["lines"] as? [[Any]] ?? []
+        #expect(lines.map { $0.first as? String ?? "" } == [#"ui_temp{room="a"}"#, #"ui_temp{room="b"}"#], "\(lines)")
+        #expect(lines.allSatisfy { ($0.last as? Int ?? 0) >= 2 })
+        #expect(seen["legend"] as? [String] == [#"ui_temp{room="a"}"#, #"ui_temp{room="b"}"#])
+        // Hovering shows values that were sent.
+        let hover = seen["hover_values"] as? [String] ?? []
+        #expect(hover.count == 2 && ["21", "22", "23"].contains(hover[0]) && ["12", "14", "16"].contains(hover[1]), "\(hover)")
+        #expect((seen["stacked_url"] as? String)?.contains("stacked=1") == true && seen["stacked_lines"] as? Int == 2)
+        // A drag zooms in: the URL holds the new end and a range under the five minutes asked.
+        let zoomed = URLComponents(string: seen["zoom_url"] as? String ?? "")?.queryItems ?? []
+        let range = zoomed.first { $0.name == "range" }?.value ?? ""
+        #expect(zoomed.contains { $0.name == "end" } && !range.isEmpty && range != "5m", "\(zoomed)")
+        // The table: the exact last values, the same after reopening the URL.
+        let expected = [[#"ui_temp{room="a"}"#, "23"], [#"ui_temp{room="b"}"#, "16"]]
+        #expect((seen["table_url"] as? String)?.contains("tab=table") == true)
+        #expect(seen["table"] as? [[String]] == expected, "\(seen["table"] ?? "")")
+        #expect(seen["table_after_reload"] as? [[String]] == expected)
+        // A query that does not parse: the server's error, and a caret under column 22.
+        #expect((seen["error"] as? String)?.contains("1:22: parse error") == true, "\(seen["error"] ?? "")")
+        #expect(seen["position"] as? String == "sum(rate(ui_temp[5m])\n" + String(repeating: " ", count: 21) + "^")
+        #expect((seen["console_errors_before_bad_query"] as? [String])?.isEmpty == true, "\(seen["console_errors_before_bad_query"] ?? "")")
+        #expect((seen["foreign_requests"] as? [String])?.isEmpty == true)
         #expect(await tally.stop() == 0)
     }
 }

@@ -1,5 +1,6 @@
 // The navigation bar every page shows: the pages tally serves, the current one marked.
 const pages = [
+  ["/graph", "Graph"],
   ["/cardinality", "Cardinality"],
 ];
 

@@ -36,24 +36,33 @@ function element(name, attributes, parent) {
 }
 
 // Draws `series` ([{name, points: [[milliseconds, value], …]}]) into `container`, replacing what
-// was there. Times are UTC. Returns the SVG element.
-export function lineChart(container, series, { height = 220, title = "chart", format = String } = {}) {
+// was there; times are UTC. Options: `stacked` (each series drawn on top of the ones before),
+// `onZoom(start, end)` (a drag across the chart picks a time range), `format` (value labels),
+// `start` and `end` (the time axis, milliseconds; by default the points' own extent).
+// Hovering shows each series' value at the nearest time in the legend. Returns the SVG element.
+export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end } = {}) {
   container.replaceChildren();
   const width = Math.max(container.clientWidth || 0, 280);
   const margin = { left: 64, right: 12, top: 10, bottom: 26 };
   const svg = element("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", height, role: "img", "aria-label": title, class: "chart" }, container);
-  const all = series.flatMap((s) => s.points);
+  const drawn = stacked ? stack(series) : series;
+  const all = drawn.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
   if (all.length === 0) {
     element("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "No data";
     return svg;
   }
-  const tMin = Math.min(...all.map((p) => p[0]));
-  const tMax = Math.max(...all.map((p) => p[0]), tMin + 1000);
+  const tMin = start ?? Math.min(...all.map((p) => p[0]));
+  const tMax = Math.max(end ?? Math.max(...all.map((p) => p[0])), tMin + 1000);
   const vMin = Math.min(0, ...all.map((p) => p[1]));
   let vMax = Math.max(...all.map((p) => p[1]));
   if (vMax <= vMin) vMax = vMin + 1;
-  const x = (t) => margin.left + ((t - tMin) / (tMax - tMin)) * (width - margin.left - margin.right);
+  // The value axis ends on a tick.
+  const ticks = valueTicks(vMin, vMax);
+  if (ticks.length > 1 && ticks[ticks.length - 1] < vMax) vMax = ticks[ticks.length - 1] + (ticks[1] - ticks[0]);
+  const plotWidth = width - margin.left - margin.right;
+  const x = (t) => margin.left + ((t - tMin) / (tMax - tMin)) * plotWidth;
   const y = (v) => height - margin.bottom - ((v - vMin) / (vMax - vMin)) * (height - margin.top - margin.bottom);
+  const timeAt = (px) => tMin + ((px - margin.left) / plotWidth) * (tMax - tMin);
   const axis = element("g", { class: "axis" }, svg);
   for (const v of valueTicks(vMin, vMax)) {
     element("line", { x1: margin.left, x2: width - margin.right, y1: y(v), y2: y(v), class: "grid" }, axis);
@@ -62,21 +71,93 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
   for (const t of timeTicks(tMin, tMax)) {
     element("text", { x: x(t), y: height - 8, "text-anchor": "middle" }, axis).textContent = label(t, tMax - tMin);
   }
-  series.forEach((s, i) => {
-    const d = s.points.map((p, k) => `${k === 0 ? "M" : "L"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
+  drawn.forEach((s, i) => {
+    // A gap in the points (a missing step, NaN) breaks the line.
+    let d = "";
+    let pen = "M";
+    for (const [t, v] of s.points) {
+      if (!Number.isFinite(v)) { pen = "M"; continue; }
+      d += `${pen}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
+      pen = "L";
+    }
     const path = element("path", { d, class: "line", "data-series": s.name, "data-points": s.points.length }, svg);
     path.style.stroke = `var(--c${i % 6})`;
   });
   const legend = document.createElement("ul");
   legend.className = "legend";
-  series.forEach((s, i) => {
+  const values = series.map((s, i) => {
     const item = document.createElement("li");
     const swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.style.background = `var(--c${i % 6})`;
-    item.append(swatch, document.createTextNode(s.name));
+    const value = document.createElement("span");
+    value.className = "value";
+    item.append(swatch, document.createTextNode(s.name), value);
     legend.append(item);
+    return value;
   });
   container.append(legend);
+
+  // Hover: a rule at the nearest time, each series' value there in the legend.
+  const times = [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b);
+  const rule = element("line", { y1: margin.top, y2: height - margin.bottom, class: "rule", visibility: "hidden" }, svg);
+  const selection = element("rect", { y: margin.top, height: height - margin.top - margin.bottom, class: "selection", visibility: "hidden" }, svg);
+  const overlay = element("rect", { x: margin.left, y: margin.top, width: plotWidth, height: height - margin.top - margin.bottom, class: "overlay" }, svg);
+  const px = (event) => {
+    const box = svg.getBoundingClientRect();
+    return ((event.clientX - box.left) / box.width) * width;
+  };
+  let dragFrom = null;
+  overlay.addEventListener("pointermove", (event) => {
+    const at = px(event);
+    const t = timeAt(at);
+    let nearest = times[0];
+    for (const candidate of times) if (Math.abs(candidate - t) < Math.abs(nearest - t)) nearest = candidate;
+    rule.setAttribute("x1", x(nearest));
+    rule.setAttribute("x2", x(nearest));
+    rule.setAttribute("visibility", "visible");
+    series.forEach((s, i) => {
+      const point = s.points.find((p) => p[0] === nearest);
+      values[i].textContent = point ? ` ${format(point[1])}` : "";
+    });
+    legend.dataset.time = String(nearest);
+    if (dragFrom !== null) {
+      selection.setAttribute("x", Math.min(dragFrom, at));
+      selection.setAttribute("width", Math.abs(at - dragFrom));
+      selection.setAttribute("visibility", "visible");
+    }
+  });
+  overlay.addEventListener("pointerleave", () => {
+    rule.setAttribute("visibility", "hidden");
+    values.forEach((v) => (v.textContent = ""));
+  });
+  if (onZoom) {
+    overlay.addEventListener("pointerdown", (event) => {
+      dragFrom = px(event);
+      overlay.setPointerCapture?.(event.pointerId);
+    });
+    overlay.addEventListener("pointerup", (event) => {
+      const from = dragFrom;
+      dragFrom = null;
+      selection.setAttribute("visibility", "hidden");
+      if (from === null || Math.abs(px(event) - from) < 5) return;
+      const [a, b] = [timeAt(from), timeAt(px(event))].sort((p, q) => p - q);
+      onZoom(Math.round(a), Math.round(b));
+    });
+  }
   return svg;
+}
+
+// The series with each one's values added to those of the series before it, time by time.
+function stack(series) {
+  const below = new Map();
+  return series.map((s) => ({
+    name: s.name,
+    points: s.points.map(([t, v]) => {
+      const base = below.get(t) || 0;
+      const top = Number.isFinite(v) ? base + v : base;
+      below.set(t, top);
+      return [t, Number.isFinite(v) ? top : NaN];
+    }),
+  }));
 }

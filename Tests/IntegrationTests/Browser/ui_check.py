@@ -4,7 +4,7 @@ driven by Selenium from PyPI) and prints, as JSON, what a person would see on it
 test that started tally to check: the page's text and tables, what changed after using its
 controls, the browser console's errors, and every request that left tally's origin.
 
-  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR]      PAGE: cardinality
+  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph
 """
 import argparse, json, time
 from urllib.parse import urlparse
@@ -113,16 +113,95 @@ def check_cardinality(driver, base, shots):
     return out
 
 
+def wait_summary(driver, previous=""):
+    """Until the graph page reports a result (its summary changed) or shows an error."""
+    def ready(d):
+        if d.find_element(By.ID, "summary").text not in ("", previous):
+            return True
+        errors = d.find_elements(By.ID, "error")
+        return bool(errors) and errors[0].is_displayed() and errors[0].text != ""
+    WebDriverWait(driver, 20).until(ready)
+
+
+def chart_lines(driver):
+    return [(p.get_attribute("data-series"), int(p.get_attribute("data-points")))
+            for p in driver.find_elements(By.CSS_SELECTOR, "#chart svg path.line")]
+
+
+def check_graph(driver, base, shots, expr):
+    from urllib.parse import quote
+    from selenium.webdriver.common.action_chains import ActionChains
+    out = {}
+    driver.get(base + "/")
+    out["home"] = driver.current_url
+    driver.get(f"{base}/graph?expr={quote(expr)}&range=5m")
+    wait_summary(driver)
+    out["title"] = driver.title
+    out["summary"] = driver.find_element(By.ID, "summary").text
+    out["lines"] = chart_lines(driver)
+    out["legend"] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend li")]
+    # Hovering the middle of the chart shows each series' value there in the legend.
+    overlay = driver.find_element(By.CSS_SELECTOR, "#chart svg rect.overlay")
+    ActionChains(driver).move_to_element(overlay).perform()
+    out["hover_values"] = [v.text for v in driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend .value")]
+    if shots:
+        driver.save_screenshot(f"{shots}/graph.png")
+    # Stacked: the URL says so, the lines stay one per series.
+    driver.find_element(By.ID, "stacked").click()
+    WebDriverWait(driver, 10).until(lambda d: "stacked=1" in d.current_url)
+    out["stacked_url"] = driver.current_url
+    out["stacked_lines"] = len(chart_lines(driver))
+    driver.find_element(By.ID, "stacked").click()
+    WebDriverWait(driver, 10).until(lambda d: "stacked=1" not in d.current_url)
+    time.sleep(0.5)
+    # The table tab: the instant values.
+    driver.find_element(By.ID, "tab-table").click()
+    WebDriverWait(driver, 10).until(lambda d: "rows at" in d.find_element(By.ID, "summary").text)
+    out["table_url"] = driver.current_url
+    out["table"] = table_rows(driver, "table")
+    # Reopening the URL gives the same view.
+    driver.get(driver.current_url)
+    WebDriverWait(driver, 10).until(lambda d: "rows at" in d.find_element(By.ID, "summary").text)
+    out["table_after_reload"] = table_rows(driver, "table")
+    driver.find_element(By.ID, "tab-graph").click()
+    WebDriverWait(driver, 10).until(lambda d: "tab=table" not in d.current_url)
+    wait_summary(driver)
+    time.sleep(0.5)
+    # A drag across the middle third zooms in: a shorter range ending earlier, in the URL.
+    before = driver.find_element(By.ID, "summary").text
+    overlay = driver.find_element(By.CSS_SELECTOR, "#chart svg rect.overlay")
+    width = overlay.size["width"]
+    (ActionChains(driver).move_to_element_with_offset(overlay, -width // 6, 0).click_and_hold()
+        .move_by_offset(width // 3, 0).release().perform())
+    WebDriverWait(driver, 10).until(lambda d: "end=" in d.current_url)
+    wait_summary(driver, before)
+    out["zoom_url"] = driver.current_url
+    # The console so far (the query below fails on purpose, and Chromium logs its 400).
+    out["console_errors_before_bad_query"] = console_errors(driver)
+    # A query that does not parse: the server's message, and where.
+    box = driver.find_element(By.ID, "expr")
+    box.clear()
+    box.send_keys("sum(rate(" + expr + "[5m])" + Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    out["error"] = driver.find_element(By.ID, "error").text
+    out["position"] = driver.find_element(By.ID, "position").text
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
-    parser.add_argument("page", choices=["cardinality"])
+    parser.add_argument("page", choices=["cardinality", "graph"])
+    parser.add_argument("--expr", default="", help="the graph page's query")
     parser.add_argument("--out", required=True, help="where the JSON goes")
     parser.add_argument("--screenshots")
     args = parser.parse_args()
     driver = browser(1280, 900)
     try:
-        out = {"cardinality": check_cardinality}[args.page](driver, args.base, args.screenshots)
+        if args.page == "graph":
+            out = check_graph(driver, args.base, args.screenshots, args.expr)
+        else:
+            out = check_cardinality(driver, args.base, args.screenshots)
         origin = urlparse(args.base).netloc
         urls = requested_urls(driver)
         out["requests"] = len(urls)

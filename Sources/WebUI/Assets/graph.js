@@ -1,0 +1,181 @@
+// /graph: a PromQL expression run over a time range and drawn, or evaluated at one time and listed.
+// Everything the page shows follows from its URL: expr, range, end, step, tab, stacked.
+import { renderNav } from "/ui/nav.js";
+import { getData, matrixSeries, showError } from "/ui/api.js";
+import { lineChart } from "/ui/plot.js";
+
+const units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+// "1h30m" -> 5400 seconds; null when it is not a duration.
+export function parseDuration(text) {
+  if (!/^(\d+[smhdwy])+$/.test(text || "")) return null;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([smhdwy])/g)) total += Number(n) * units[unit];
+  return total;
+}
+
+function formatDuration(seconds) {
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]]) {
+    if (seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+function readState() {
+  const q = new URLSearchParams(location.search);
+  const end = q.get("end");
+  return {
+    expr: q.get("expr") || "",
+    range: parseDuration(q.get("range")) || 3600,
+    end: end && Number.isFinite(Number(end)) ? Number(end) : end ? Date.parse(end) / 1000 || null : null,
+    step: parseDuration(q.get("step")) || (Number(q.get("step")) > 0 ? Number(q.get("step")) : null),
+    tab: q.get("tab") === "table" ? "table" : "graph",
+    stacked: q.get("stacked") === "1",
+  };
+}
+
+function writeState(state, push) {
+  const q = new URLSearchParams();
+  q.set("expr", state.expr);
+  q.set("range", formatDuration(state.range));
+  if (state.end !== null) q.set("end", String(state.end));
+  if (state.step !== null) q.set("step", `${state.step}s`);
+  if (state.tab !== "graph") q.set("tab", state.tab);
+  if (state.stacked) q.set("stacked", "1");
+  const url = `${location.pathname}?${q}`;
+  if (url !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", url);
+}
+
+let state = readState();
+const $ = (id) => document.getElementById(id);
+
+function showControls() {
+  $("expr").value = state.expr;
+  const range = formatDuration(state.range);
+  if (![...$("range").options].some((o) => o.text === range)) $("range").add(new Option(range));
+  $("range").value = range;
+  $("end").value = state.end === null ? "" : new Date(state.end * 1000).toISOString().slice(0, 19);
+  $("step").value = state.step === null ? "" : formatDuration(state.step);
+  $("stacked").checked = state.stacked;
+  for (const tab of ["graph", "table"]) {
+    $(`tab-${tab}`).setAttribute("aria-selected", String(state.tab === tab));
+    $(`${tab}-panel`).hidden = state.tab !== tab;
+  }
+}
+
+// The server's parse errors start with line:column; point at it under the expression.
+function showPosition(message) {
+  const box = $("position");
+  const at = /"query": (\d+):(\d+):/.exec(message || "");
+  if (!at) {
+    box.hidden = true;
+    return;
+  }
+  const line = state.expr.split("\n")[Number(at[1]) - 1] ?? "";
+  box.textContent = `${line}\n${" ".repeat(Math.max(0, Number(at[2]) - 1))}^`;
+  box.hidden = false;
+}
+
+function labelText(metric) {
+  const pairs = Object.entries(metric).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`);
+  return (metric.__name__ || "") + (pairs.length || !metric.__name__ ? `{${pairs.join(", ")}}` : "");
+}
+
+function fillTable(data) {
+  const table = $("table");
+  const head = document.createElement("tr");
+  for (const title of ["Series", "Value"]) {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.textContent = title;
+    head.append(th);
+  }
+  table.replaceChildren(head);
+  const rows =
+    data.resultType === "vector" ? data.result.map((r) => [labelText(r.metric), r.value[1]])
+    : data.resultType === "matrix" ? data.result.map((r) => [labelText(r.metric), r.values.map((v) => `${v[1]} @${v[0]}`).join("\n")])
+    : [[data.resultType, data.result[1]]];
+  if (rows.length === 0) rows.push(["No data", ""]);
+  for (const [name, value] of rows) {
+    const tr = document.createElement("tr");
+    const a = document.createElement("td");
+    a.className = "name";
+    a.textContent = name;
+    const b = document.createElement("td");
+    b.className = "num value";
+    b.textContent = value;
+    tr.append(a, b);
+    table.append(tr);
+  }
+  return rows.length;
+}
+
+async function execute() {
+  showControls();
+  showError("");
+  showPosition("");
+  if (!state.expr.trim()) {
+    $("chart").replaceChildren();
+    $("summary").textContent = "";
+    return;
+  }
+  const end = state.end ?? Date.now() / 1000;
+  const started = performance.now();
+  try {
+    if (state.tab === "graph") {
+      const step = state.step ?? Math.max(1, Math.round(state.range / 250));
+      const q = new URLSearchParams({ query: state.expr, start: String(end - state.range), end: String(end), step: String(step) });
+      const data = await getData(`/api/v1/query_range?${q}`);
+      const series = matrixSeries(data);
+      lineChart($("chart"), series, {
+        height: 320, title: state.expr, stacked: state.stacked, start: (end - state.range) * 1000, end: end * 1000,
+        onZoom: (from, to) => {
+          state = { ...state, end: Math.round(to / 1000), range: Math.max(1, Math.round((to - from) / 1000)) };
+          writeState(state, true);
+          execute();
+        },
+      });
+      const points = series.reduce((n, s) => n + s.points.length, 0);
+      $("summary").textContent = `${series.length} series, ${points} points, step ${formatDuration(step)}, ${Math.round(performance.now() - started)} ms`;
+    } else {
+      const q = new URLSearchParams({ query: state.expr, time: String(end) });
+      const rows = fillTable(await getData(`/api/v1/query?${q}`));
+      $("summary").textContent = `${rows} rows at ${new Date(end * 1000).toISOString()}, ${Math.round(performance.now() - started)} ms`;
+    }
+  } catch (error) {
+    showError(error.message);
+    showPosition(error.message);
+    $("summary").textContent = "";
+  }
+}
+
+function update(changes) {
+  state = { ...state, ...changes };
+  writeState(state, true);
+  execute();
+}
+
+renderNav();
+$("query").addEventListener("submit", (event) => {
+  event.preventDefault();
+  update({ expr: $("expr").value });
+});
+$("expr").addEventListener("keydown", (event) => {
+  // Enter runs the query; Shift+Enter starts a new line.
+  if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    update({ expr: $("expr").value });
+  }
+});
+$("range").addEventListener("change", () => update({ range: parseDuration($("range").value) }));
+$("end").addEventListener("change", () => update({ end: $("end").value ? Date.parse(`${$("end").value}Z`) / 1000 : null }));
+$("step").addEventListener("change", () => update({ step: parseDuration($("step").value) }));
+$("stacked").addEventListener("change", () => update({ stacked: $("stacked").checked }));
+$("tab-graph").addEventListener("click", () => update({ tab: "graph" }));
+$("tab-table").addEventListener("click", () => update({ tab: "table" }));
+window.addEventListener("popstate", () => {
+  state = readState();
+  execute();
+});
+if (location.search) writeState(state, false);
+execute();

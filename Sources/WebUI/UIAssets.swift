@@ -18,6 +18,7 @@ public enum UIAssets {
             ("nav.js", PackageResources.nav_js),
             ("api.js", PackageResources.api_js),
             ("plot.js", PackageResources.plot_js),
+            ("dom.js", PackageResources.dom_js),
             ("graph.html", PackageResources.graph_html),
             ("graph.js", PackageResources.graph_js),
             ("cardinality.html", PackageResources.cardinality_html),

@@ -44,13 +44,15 @@ export function parseMetrics(text) {
   return families;
 }
 
+// A series' labels as Prometheus prints them: name{a="1", b="2"}, or {…} without a name.
+export function seriesName(metric) {
+  const pairs = Object.entries(metric).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`);
+  return (metric.__name__ || "") + (pairs.length || !metric.__name__ ? `{${pairs.join(", ")}}` : "");
+}
+
 // A range query's matrix as chart series: [{name, points: [[milliseconds, value], …]}].
 export function matrixSeries(data) {
-  return (data.result || []).map((r) => {
-    const labels = Object.entries(r.metric).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`);
-    const name = (r.metric.__name__ || "") + (labels.length ? `{${labels.join(", ")}}` : "");
-    return { name: name || "{}", points: r.values.map(([t, v]) => [t * 1000, Number(v)]) };
-  });
+  return (data.result || []).map((r) => ({ name: seriesName(r.metric), points: r.values.map(([t, v]) => [t * 1000, Number(v)]) }));
 }
 
 // A count with thousands separators.

@@ -2,6 +2,7 @@
 import { renderNav } from "/ui/nav.js";
 import { getData, getMetrics, formatCount, matrixSeries, showError } from "/ui/api.js";
 import { lineChart } from "/ui/plot.js";
+import { cell, element, headerRow } from "/ui/dom.js";
 
 // The counters of what series limits turned away, in the order shown; for the counters that
 // also count other refusals, the reasons that are series limits.
@@ -21,28 +22,9 @@ function currentLimit() {
   return limitChoices.includes(asked) ? asked : "10";
 }
 
-function cell(text, className) {
-  const td = document.createElement("td");
-  if (className) td.className = className;
-  td.textContent = text;
-  return td;
-}
-
-function header(...titles) {
-  const row = document.createElement("tr");
-  for (const [title, className] of titles) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = title;
-    if (className) th.className = className;
-    row.append(th);
-  }
-  return row;
-}
-
 // A table of name, count and a bar scaled to the largest count.
 function fillCounts(table, entries, nameTitle, countTitle) {
-  table.replaceChildren(header([nameTitle], [countTitle, "num"], ["", "bar"]));
+  table.replaceChildren(headerRow(nameTitle, [countTitle, "num"], ["", "bar"]));
   if (entries.length === 0) {
     const row = document.createElement("tr");
     const td = cell("Nothing in the head yet.", "empty");
@@ -64,15 +46,8 @@ function fillCounts(table, entries, nameTitle, countTitle) {
 }
 
 function card(label, value) {
-  const div = document.createElement("div");
-  div.className = "card";
-  const l = document.createElement("div");
-  l.className = "label";
-  l.textContent = label;
-  const v = document.createElement("div");
-  v.className = "value";
-  v.textContent = value;
-  div.append(l, v);
+  const div = element("div", "card");
+  div.append(element("div", "label", label), element("div", "value", value));
   return div;
 }
 
@@ -81,7 +56,7 @@ function time(milliseconds, empty) {
 }
 
 function fillLimits(table, metrics) {
-  table.replaceChildren(header(["Refused"], ["Labels"], ["Total", "num"]));
+  table.replaceChildren(headerRow("Refused", "Labels", ["Total", "num"]));
   for (const [name, reasons] of limitFamilies) {
     const family = metrics.get(name);
     if (!family) continue;

@@ -1,8 +1,9 @@
 // /graph: a PromQL expression run over a time range and drawn, or evaluated at one time and listed.
 // Everything the page shows follows from its URL: expr, range, end, step, tab, stacked.
 import { renderNav } from "/ui/nav.js";
-import { getData, matrixSeries, showError } from "/ui/api.js";
+import { getData, matrixSeries, seriesName, showError } from "/ui/api.js";
 import { lineChart } from "/ui/plot.js";
+import { cell, headerRow } from "/ui/dom.js";
 
 const units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 
@@ -76,35 +77,17 @@ function showPosition(message) {
   box.hidden = false;
 }
 
-function labelText(metric) {
-  const pairs = Object.entries(metric).filter(([k]) => k !== "__name__").map(([k, v]) => `${k}="${v}"`);
-  return (metric.__name__ || "") + (pairs.length || !metric.__name__ ? `{${pairs.join(", ")}}` : "");
-}
-
 function fillTable(data) {
   const table = $("table");
-  const head = document.createElement("tr");
-  for (const title of ["Series", "Value"]) {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = title;
-    head.append(th);
-  }
-  table.replaceChildren(head);
+  table.replaceChildren(headerRow("Series", ["Value", "num"]));
   const rows =
-    data.resultType === "vector" ? data.result.map((r) => [labelText(r.metric), r.value[1]])
-    : data.resultType === "matrix" ? data.result.map((r) => [labelText(r.metric), r.values.map((v) => `${v[1]} @${v[0]}`).join("\n")])
+    data.resultType === "vector" ? data.result.map((r) => [seriesName(r.metric), r.value[1]])
+    : data.resultType === "matrix" ? data.result.map((r) => [seriesName(r.metric), r.values.map((v) => `${v[1]} @${v[0]}`).join("\n")])
     : [[data.resultType, data.result[1]]];
   if (rows.length === 0) rows.push(["No data", ""]);
   for (const [name, value] of rows) {
     const tr = document.createElement("tr");
-    const a = document.createElement("td");
-    a.className = "name";
-    a.textContent = name;
-    const b = document.createElement("td");
-    b.className = "num value";
-    b.textContent = value;
-    tr.append(a, b);
+    tr.append(cell(name, "name"), cell(value, "num value"));
     table.append(tr);
   }
   return rows.length;

@@ -49,14 +49,19 @@ def table_rows(driver, table_id):
     return rows
 
 
-def wait_updated(driver, previous=""):
-    """Until the page says it loaded anew (its "updated" stamp changed) or shows an error."""
+def wait_changed(driver, element_id, previous=""):
+    """Until the element's text (a page's "updated" stamp or result summary) is new, or the page
+    shows an error."""
     def ready(d):
-        if d.find_element(By.ID, "updated").text not in ("", previous):
+        if d.find_element(By.ID, element_id).text not in ("", previous):
             return True
         errors = d.find_elements(By.ID, "error")
         return bool(errors) and errors[0].is_displayed() and errors[0].text != ""
     WebDriverWait(driver, 20).until(ready)
+
+
+def wait_updated(driver, previous=""):
+    wait_changed(driver, "updated", previous)
 
 
 def check_cardinality(driver, base, shots):
@@ -114,13 +119,7 @@ def check_cardinality(driver, base, shots):
 
 
 def wait_summary(driver, previous=""):
-    """Until the graph page reports a result (its summary changed) or shows an error."""
-    def ready(d):
-        if d.find_element(By.ID, "summary").text not in ("", previous):
-            return True
-        errors = d.find_elements(By.ID, "error")
-        return bool(errors) and errors[0].is_displayed() and errors[0].text != ""
-    WebDriverWait(driver, 20).until(ready)
+    wait_changed(driver, "summary", previous)
 
 
 def chart_lines(driver):

@@ -19,6 +19,8 @@ public enum UIAssets {
             ("api.js", PackageResources.api_js),
             ("plot.js", PackageResources.plot_js),
             ("dom.js", PackageResources.dom_js),
+            ("complete.js", PackageResources.complete_js),
+            ("promql-words.js", PackageResources.promql_words_js),
             ("graph.html", PackageResources.graph_html),
             ("graph.js", PackageResources.graph_js),
             ("cardinality.html", PackageResources.cardinality_html),

@@ -116,6 +116,13 @@ extension WebUITests {
         #expect((seen["table_url"] as? String)?.contains("tab=table") == true)
         #expect(seen["table"] as? [[String]] == expected, "\(seen["table"] ?? "")")
         #expect(seen["table_after_reload"] as? [[String]] == expected)
+        // Completion offers the fed names and PromQL's functions; Tab takes the first offer.
+        let completions = seen["completions"] as? [String: [String]] ?? [:]
+        #expect(completions["ui_t"]?.first == "ui_temp", "\(completions)")
+        #expect(completions["ui_temp{r"] == ["room"], "\(completions)")
+        #expect(completions[#"ui_temp{room=""#] == ["a", "b"], "\(completions)")
+        #expect(completions["rat"]?.contains("rate") == true, "\(completions)")
+        #expect(seen["accepted"] as? String == "ui_temp")
         // A query that does not parse: the server's error, and a caret under column 22.
         #expect((seen["error"] as? String)?.contains("1:22: parse error") == true, "\(seen["error"] ?? "")")
         #expect(seen["position"] as? String == "sum(rate(ui_temp[5m])\n" + String(repeating: " ", count: 21) + "^")

@@ -1,4 +1,5 @@
 import Foundation
+import PromQL
 import Testing
 @testable import WebUI
 
@@ -32,5 +33,20 @@ struct UIAssetsTests {
         let tags = UIAssets.files.values.map(\.etag)
         #expect(Set(tags).count == tags.count && tags.allSatisfy { $0.count == 18 && $0.hasPrefix("\"") })
         #expect(UIAssets.etag(of: []) == "\"cbf29ce484222325\"")
+    }
+
+    /// The quoted words of one `export const NAME = [ … ];` list in promql-words.js.
+    static func wordList(_ name: String) throws -> [String] {
+        let text = try String(contentsOfFile: folder + "/promql-words.js", encoding: .utf8)
+        let start = try #require(text.range(of: "export const \(name) = ["))
+        let end = try #require(text.range(of: "];", range: start.upperBound..<text.endIndex))
+        return text[start.upperBound..<end.lowerBound].split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
+    }
+
+    /// The expression box completes exactly the functions and aggregations the engine evaluates.
+    @Test func completionKnowsThePromQLEngineWords() throws {
+        #expect(try Set(Self.wordList("functions")) == Set(Function.all.keys))
+        let listed = try Set(Self.wordList("aggregations"))
+        #expect(listed == Set(AggregationOp.allCases.map(\.rawValue)), "\(listed.sorted())")
     }
 }

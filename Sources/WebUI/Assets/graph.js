@@ -4,6 +4,7 @@ import { renderNav } from "/ui/nav.js";
 import { getData, matrixSeries, seriesName, showError } from "/ui/api.js";
 import { lineChart } from "/ui/plot.js";
 import { cell, headerRow } from "/ui/dom.js";
+import { attachCompletion } from "/ui/complete.js";
 
 const units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
 
@@ -139,6 +140,8 @@ function update(changes) {
 }
 
 renderNav();
+// Attached first: with its list open, Enter picks a completion instead of running the query.
+attachCompletion($("expr"), $("suggestions"));
 $("query").addEventListener("submit", (event) => {
   event.preventDefault();
   update({ expr: $("expr").value });

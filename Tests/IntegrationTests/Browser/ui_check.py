@@ -10,6 +10,7 @@ import argparse, json, time
 from urllib.parse import urlparse
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -175,6 +176,23 @@ def check_graph(driver, base, shots, expr):
     WebDriverWait(driver, 10).until(lambda d: "end=" in d.current_url)
     wait_summary(driver, before)
     out["zoom_url"] = driver.current_url
+    # Completion of a metric name, a label name, a label value and a function; Tab takes the first.
+    box = driver.find_element(By.ID, "expr")
+    completions = {}
+    for typed in [expr[:4], expr + "{r", expr + '{room="', "rat"]:
+        box.clear()
+        box.send_keys(typed)
+        try:
+            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
+        except TimeoutException:
+            pass
+        completions[typed] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#suggestions li")]
+    out["completions"] = completions
+    box.clear()
+    box.send_keys(expr[:4])
+    WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
+    box.send_keys(Keys.TAB)
+    out["accepted"] = box.get_attribute("value")
     # The console so far (the query below fails on purpose, and Chromium logs its 400).
     out["console_errors_before_bad_query"] = console_errors(driver)
     # A query that does not parse: the server's message, and where.

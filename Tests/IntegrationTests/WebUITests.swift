@@ -94,6 +94,9 @@ extension WebUITests {
             try await Task.sleep(for: .milliseconds(1_100))
         }
         _ = try await tally.waitFor("/api/v1/query?query=ui_temp") { _, body in body.contains(#""23"]"#) && body.contains(#""16"]"#) }
+        // A deploy while the values came in: a marker on the time axis.
+        let deploy = #"{"event":"deployment","service":"checkout","version":"v42","commit_sha":"c0ffee","commit_time":"2026-01-01T00:00:00Z","status":"success"}"#
+        #expect(try await tally.post("/api/v1/events", body: Array(deploy.utf8), headers: [("Content-Type", "application/json")]).status == 200)
 
         let seen = try await Self.look(at: "graph", on: tally, expr: "ui_temp")
         #expect((seen["home"] as? String)?.hasSuffix("/graph") == true, "/ goes to /graph")
@@ -103,6 +106,7 @@ extension WebUITests {
         #expect(lines.map { $0.first as? String ?? "" } == [#"ui_temp{room="a"}"#, #"ui_temp{room="b"}"#], "\(lines)")
         #expect(lines.allSatisfy { ($0.last as? Int ?? 0) >= 2 })
         #expect(seen["legend"] as? [String] == [#"ui_temp{room="a"}"#, #"ui_temp{room="b"}"#])
+        #expect(seen["markers"] as? [String] == ["deployment checkout v42 success"], "\(seen["markers"] ?? "")")
         // Hovering shows values that were sent.
         let hover = seen["hover_values"] as? [String] ?? []
         #expect(hover.count == 2 && ["21", "22", "23"].contains(hover[0]) && ["12", "14", "16"].contains(hover[1]), "\(hover)")

@@ -94,6 +94,25 @@ function fillTable(data) {
   return rows.length;
 }
 
+// Deploys and incidents (the delivery events, kept in the log store) between two times, as chart markers.
+async function deliveryMarkers(startSeconds, endSeconds) {
+  const q = new URLSearchParams({
+    query: '{event=~"deployment|incident"}', start: `${Math.floor(startSeconds)}000000000`,
+    end: `${Math.ceil(endSeconds)}000000000`, limit: "500", direction: "forward",
+  });
+  try {
+    const data = await getData(`/loki/api/v1/query_range?${q}`);
+    return data.result.flatMap((stream) => stream.values.map(([ns, line]) => {
+      let event = {};
+      try { event = JSON.parse(line); } catch { /* a line that is not JSON: its stream's labels only */ }
+      const what = [event.event || stream.stream.event, event.service || stream.stream.service, event.version || event.id, event.status || event.state];
+      return { time: Number(ns) / 1e6, title: what.filter(Boolean).join(" ") };
+    }));
+  } catch {
+    return []; // no log store, or the events cannot be read: the chart without markers
+  }
+}
+
 async function execute() {
   showControls();
   showError("");
@@ -109,9 +128,10 @@ async function execute() {
     if (state.tab === "graph") {
       const step = state.step ?? Math.max(1, Math.round(state.range / 250));
       const q = new URLSearchParams({ query: state.expr, start: String(end - state.range), end: String(end), step: String(step) });
-      const data = await getData(`/api/v1/query_range?${q}`);
+      const [data, markers] = await Promise.all([getData(`/api/v1/query_range?${q}`), deliveryMarkers(end - state.range, end)]);
       const series = matrixSeries(data);
       lineChart($("chart"), series, {
+        markers,
         height: 320, title: state.expr, stacked: state.stacked, start: (end - state.range) * 1000, end: end * 1000,
         onZoom: (from, to) => {
           state = { ...state, end: Math.round(to / 1000), range: Math.max(1, Math.round((to - from) / 1000)) };

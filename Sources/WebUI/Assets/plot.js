@@ -38,9 +38,10 @@ function element(name, attributes, parent) {
 // Draws `series` ([{name, points: [[milliseconds, value], …]}]) into `container`, replacing what
 // was there; times are UTC. Options: `stacked` (each series drawn on top of the ones before),
 // `onZoom(start, end)` (a drag across the chart picks a time range), `format` (value labels),
-// `start` and `end` (the time axis, milliseconds; by default the points' own extent).
+// `start` and `end` (the time axis, milliseconds; by default the points' own extent), `markers`
+// ([{time, title}]: events drawn as dashed rules with a flag, the title shown on hover).
 // Hovering shows each series' value at the nearest time in the legend. Returns the SVG element.
-export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end } = {}) {
+export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end, markers = [] } = {}) {
   container.replaceChildren();
   const width = Math.max(container.clientWidth || 0, 280);
   const margin = { left: 64, right: 12, top: 10, bottom: 26 };
@@ -83,6 +84,14 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
     const path = element("path", { d, class: "line", "data-series": s.name, "data-points": s.points.length }, svg);
     path.style.stroke = `var(--c${i % 6})`;
   });
+  for (const marker of markers) {
+    if (marker.time < tMin || marker.time > tMax) continue;
+    const group = element("g", { class: "marker", "data-title": marker.title }, svg);
+    const at = x(marker.time);
+    element("line", { x1: at, x2: at, y1: margin.top, y2: height - margin.bottom }, group);
+    element("path", { d: `M${at - 5},${margin.top}L${at + 5},${margin.top}L${at},${margin.top + 7}Z` }, group);
+    element("title", {}, group).textContent = `${new Date(marker.time).toISOString()} ${marker.title}`;
+  }
   const legend = document.createElement("ul");
   legend.className = "legend";
   const values = series.map((s, i) => {

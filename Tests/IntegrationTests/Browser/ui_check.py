@@ -140,6 +140,7 @@ def check_graph(driver, base, shots, expr):
     out["summary"] = driver.find_element(By.ID, "summary").text
     out["lines"] = chart_lines(driver)
     out["legend"] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend li")]
+    out["markers"] = [g.get_attribute("data-title") for g in driver.find_elements(By.CSS_SELECTOR, "#chart svg g.marker")]
     # Hovering the middle of the chart shows each series' value there in the legend.
     overlay = driver.find_element(By.CSS_SELECTOR, "#chart svg rect.overlay")
     ActionChains(driver).move_to_element(overlay).perform()

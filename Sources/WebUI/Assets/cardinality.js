@@ -33,7 +33,7 @@ function fillCounts(table, entries, nameTitle, countTitle) {
     table.append(row);
     return;
   }
-  const largest = Math.max(...entries.map((e) => e.value), 1);
+  const largest = entries.reduce((most, e) => Math.max(most, e.value), 1);
   for (const entry of entries) {
     const row = document.createElement("tr");
     const bar = cell("", "bar");

@@ -139,6 +139,8 @@ async function execute() {
           execute();
         },
       });
+      // For the benchmark of navigation to a drawn chart (.ci/bench/ui_chart.py).
+      performance.mark("tally:chart-drawn");
       const points = series.reduce((n, s) => n + s.points.length, 0);
       $("summary").textContent = `${series.length} series, ${points} points, step ${formatDuration(step)}, ${Math.round(performance.now() - started)} ms`;
     } else {

@@ -52,10 +52,18 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
     element("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "No data";
     return svg;
   }
-  const tMin = start ?? Math.min(...all.map((p) => p[0]));
-  const tMax = Math.max(end ?? Math.max(...all.map((p) => p[0])), tMin + 1000);
-  const vMin = Math.min(0, ...all.map((p) => p[1]));
-  let vMax = Math.max(...all.map((p) => p[1]));
+  // Extents by a loop: spreading 100,000 points into Math.min passes the engine's argument limit.
+  let [firstT, lastT, lowest, highest] = [Infinity, -Infinity, 0, -Infinity];
+  for (const [t, v] of all) {
+    if (t < firstT) firstT = t;
+    if (t > lastT) lastT = t;
+    if (v < lowest) lowest = v;
+    if (v > highest) highest = v;
+  }
+  const tMin = start ?? firstT;
+  const tMax = Math.max(end ?? lastT, tMin + 1000);
+  const vMin = lowest;
+  let vMax = highest;
   if (vMax <= vMin) vMax = vMin + 1;
   // The value axis ends on a tick.
   const ticks = valueTicks(vMin, vMax);

@@ -46,8 +46,9 @@ public final class Block: Sendable {
         close(chunksFD)
     }
 
-    /// The inflated bytes of the group at `offset`, checked against its CRC.
-    func group(at offset: Int64) throws(StorageError) -> [UInt8] {
+    /// The inflated bytes of the group at `offset`, checked against its CRC;
+    /// kept in the shared cache for the queries that follow unless `keep` is false.
+    func group(at offset: Int64, keep: Bool = true) throws(StorageError) -> [UInt8] {
         let key = GroupCache.Key(block: meta.ulid, offset: offset)
         if let cached = cache.get(key) { return cached }
         // The offset comes from the index: checked before any arithmetic on it.
@@ -90,7 +91,7 @@ public final class Block: Sendable {
             }
         }
         let bytes = try result.get()
-        cache.put(key, bytes)
+        if keep { cache.put(key, bytes) }
         return bytes
     }
 
@@ -110,6 +111,32 @@ public final class Block: Sendable {
     /// The same samples as points, decoded straight into the array's own
     /// memory, which is sized once from the chunks' headers.
     func points(of position: Int, start: Int64, end: Int64) throws(StorageError) -> [Point] {
+        try points(of: position, start: start, end: end) { (offset: Int64) throws(StorageError) in try group(at: offset) }
+    }
+
+    /// The group a pass over every series of a block read last: consecutive
+    /// series share groups.
+    struct Scan {
+        fileprivate var offset: Int64 = -1
+        fileprivate var bytes: [UInt8] = []
+    }
+
+    /// Every point of a series, for a pass over the whole block (compaction):
+    /// its groups stay out of the query cache, which such a pass would fill
+    /// with groups no query asked for, deleted with the block soon after.
+    func allPoints(of position: Int, scan: inout Scan) throws(StorageError) -> [Point] {
+        try points(of: position, start: .min, end: .max) { (offset: Int64) throws(StorageError) in
+            if scan.offset != offset {
+                scan.bytes = try group(at: offset, keep: false)
+                scan.offset = offset
+            }
+            return scan.bytes
+        }
+    }
+
+    private func points(
+        of position: Int, start: Int64, end: Int64, groups: (Int64) throws(StorageError) -> [UInt8]
+    ) throws(StorageError) -> [Point] {
         let stride = MemoryLayout<Point>.stride
         // Offsets of the stored properties: decoding writes into the points' own memory.
         let timeOffset = MemoryLayout<Point>.offset(of: \Point.timestamp)!
@@ -117,7 +144,7 @@ public final class Block: Sendable {
         var chunks: [(chunk: ChunkRef, bytes: [UInt8], count: Int)] = []
         var total = 0
         for chunk in index.chunks(position) where chunk.maxTime >= start && chunk.minTime <= end {
-            let bytes = try group(at: chunk.group)
+            let bytes = try groups(chunk.group)
             let count = bytes.withUnsafeBytes { raw in (try? PackedChunk.sampleCount(raw, at: Int(chunk.offsetInGroup))) ?? -1 }
             guard count >= 0 else { throw StorageError(.corrupt("chunk header"), path: path + "/chunks", offset: Int(chunk.group)) }
             chunks.append((chunk, bytes, count))

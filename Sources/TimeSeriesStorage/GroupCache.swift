@@ -26,6 +26,9 @@ final class GroupCache: Sendable {
         self.capacity = max(0, capacity)
     }
 
+    /// Bytes of the groups held.
+    var byteCount: Int { state.withLock { $0.bytes } }
+
     func get(_ key: Key) -> [UInt8]? {
         state.withLock { state in
             guard var entry = state.entries[key] else { return nil }

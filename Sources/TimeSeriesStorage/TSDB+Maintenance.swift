@@ -279,6 +279,7 @@ func mergeSeries(
 ) throws(StorageError) {
     let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
     var positions = [Int](repeating: 0, count: ordered.count)
+    var scans = [Block.Scan](repeating: Block.Scan(), count: ordered.count)
     var current: [Labels?] = ordered.map { $0.index.seriesCount > 0 ? $0.index.labels(0) : nil }
     while true {
         var smallest: Labels?
@@ -288,7 +289,7 @@ func mergeSeries(
         guard let labels = smallest else { return }
         var runs: [[Point]] = []
         for b in ordered.indices where current[b] == labels {
-            runs.append(try ordered[b].points(of: positions[b], start: .min, end: .max))
+            runs.append(try ordered[b].allPoints(of: positions[b], scan: &scans[b]))
             positions[b] += 1
             let index = ordered[b].index
             current[b] = positions[b] < index.seriesCount ? index.labels(positions[b]) : nil

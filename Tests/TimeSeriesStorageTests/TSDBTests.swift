@@ -125,6 +125,26 @@ struct TSDBTests {
         #expect(try everything(db) == before)
     }
 
+    /// A pass over a whole block (a compaction's) gives every series' points
+    /// as a query does, and leaves the queries' cache of groups as it was.
+    @Test func aWholeBlockPassLeavesTheQueryCacheAlone() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = testOptions()
+        options.compactionRangesMillis = []
+        let db = try TSDB(directory: dir.path, options: options)
+        fill(db, series: (0..<40).map { labels("m", ["i": "\($0)"]) }, count: 200) { s, i in Double(s * i) * 0.25 }
+        db.maintain(now: t0)
+        let block = try #require(db.currentBlocks.first)
+        var scan = Block.Scan()
+        var passed: [[Point]] = []
+        for position in 0..<block.index.seriesCount { passed.append(try block.allPoints(of: position, scan: &scan)) }
+        #expect(db.cache.byteCount == 0)
+        let queried = try (0..<block.index.seriesCount).map { try block.points(of: $0, start: .min, end: .max) }
+        #expect(db.cache.byteCount > 0, "queries do fill it")
+        #expect(passed == queried && passed.allSatisfy { !$0.isEmpty })
+    }
+
     /// Blocks holding different series (some in every block, some in one)
     /// merge list by list in label order: every series and sample, once.
     @Test func compactionMergesBlocksWithDifferentSeries() throws {

@@ -28,7 +28,7 @@ public struct HeadSampleEncoder: Sendable {
     /// XOR: the window's leading zeros (`XORValueEncoder.noWindow` before
     /// the first window). Integer: the Rice parameter's state.
     private var window: UInt8 = XORValueEncoder.noWindow
-    /// XOR: the window's trailing zeros (at most 64). Otherwise one of the
+    /// XOR: the window's trailing zeros (at most 63). Otherwise one of the
     /// two markers below.
     private var trailing: UInt8 = 0
     /// `trailing` of an integer-coded chunk.

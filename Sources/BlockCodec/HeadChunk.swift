@@ -44,13 +44,7 @@ public struct HeadChunk: Sendable {
     }
 
     private mutating func recodeAsXOR() {
-        var samples: [(Int64, Double)] = []
-        samples.reserveCapacity(count)
-        bytes.withUnsafeBytes { raw in
-            // These bytes were just written here, so they decode.
-            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
-            while let sample = try? decoder.next() { samples.append(sample) }
-        }
+        let samples = HeadChunkDecoder.samples(bytes, count: count)
         stream = BitWriter(capacity: stream.bytes.count * 2)
         encoder = HeadSampleEncoder(integers: false)
         for (t, v) in samples { _ = encoder.append(t, v, to: &stream) }

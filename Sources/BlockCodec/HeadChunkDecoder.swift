@@ -26,6 +26,18 @@ public struct HeadChunkDecoder {
         self.encoding = encoding
     }
 
+    /// Every sample of a chunk, up to the first that does not decode: for
+    /// bytes this process wrote (a chunk being recoded, a checkpoint).
+    public static func samples(_ bytes: [UInt8], count: Int) -> [(timestamp: Int64, value: Double)] {
+        var samples: [(timestamp: Int64, value: Double)] = []
+        samples.reserveCapacity(count)
+        bytes.withUnsafeBytes { raw in
+            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
+            while let sample = try? decoder.next() { samples.append(sample) }
+        }
+        return samples
+    }
+
     /// The next sample, nil after the last.
     public mutating func next() throws(CodecError) -> (timestamp: Int64, value: Double)? {
         guard index < count else { return nil }

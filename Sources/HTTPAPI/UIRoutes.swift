@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import WebUI
@@ -11,6 +12,8 @@ struct UIRoutes: Sendable {
     /// Scripts, styles, requests and images from this origin only; no frames, no plug-ins.
     static let contentSecurityPolicy =
         "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    private static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")! // a valid field name
+    private static let referrerPolicy = HTTPField.Name("Referrer-Policy")! // a valid field name
 
     func register(on router: Router<TallyRequestContext>) {
         for (path, file) in UIAssets.pages {
@@ -35,11 +38,11 @@ struct UIRoutes: Sendable {
             .contentType: asset.contentType,
             .eTag: asset.etag,
             .cacheControl: "no-cache",
-            .init("X-Content-Type-Options")!: "nosniff",
+            Self.contentTypeOptions: "nosniff",
         ]
         if asset.contentType.hasPrefix("text/html") {
             headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
-            headers[.init("Referrer-Policy")!] = "no-referrer"
+            headers[Self.referrerPolicy] = "no-referrer"
         }
         if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag }) == true {
             return Response(status: .notModified, headers: headers)

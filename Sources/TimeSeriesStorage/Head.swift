@@ -42,7 +42,7 @@ struct HeadSeries: Sendable {
             // A sample may add up to 19 bytes: cut before the chunk outgrows its reference. Recoded
             // as XOR, an integer-coded chunk may take up to 19 bytes a sample: cut it instead when
             // that could pass the limit (only with a `chunk_samples` in the thousands).
-            let recodedBound = 9 + (open.count + 1) * HeadSampleEncoder.maxSampleBytes
+            let recodedBound = HeadOpenChunk.headerBytes + (open.count + 1) * HeadSampleEncoder.maxSampleBytes
             if open.count >= chunkSamples || timestamp >= boundary || timestamp - open.minTime >= chunkSpan
                 || open.length > HeadChunkRef.maxLength - 32
                 || (recodedBound > HeadChunkRef.maxLength - 32 && open.recodes(value)) {

@@ -16,7 +16,7 @@ struct HeadOpenChunk: Sendable {
     /// Bytes in the cells: the chunk's bytes after the first timestamp.
     private(set) var byteCount: UInt16 = 0
     /// Bytes of the encoding and the first timestamp, which the cells leave out.
-    private static let headerBytes = 9
+    static let headerBytes = 9
     /// The first timestamp's bytes: the stream's first, which the cells leave out.
     private static let timestampBytes = 8
     /// Bits used in the last byte (0: all of it).
@@ -91,13 +91,7 @@ struct HeadOpenChunk: Sendable {
 
     /// Writes the chunk's samples again, XOR coded, into fresh cells.
     private mutating func recodeAsXOR(_ slab: ChunkSlab) {
-        var samples: [(Int64, Double)] = []
-        samples.reserveCapacity(count)
-        bytes(slab).withUnsafeBytes { raw in
-            // Bytes this chunk wrote: they decode.
-            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
-            while let sample = try? decoder.next() { samples.append(sample) }
-        }
+        let samples = HeadChunkDecoder.samples(bytes(slab), count: count)
         clear(slab)
         encoder = HeadSampleEncoder(integers: false)
         for (t, v) in samples { _ = write(t, v, slab: slab) }

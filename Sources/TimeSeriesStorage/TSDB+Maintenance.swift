@@ -146,14 +146,9 @@ extension TSDB {
                         guard let bytes = try headChunkBytes(chunk) else { continue }
                         records.append(.chunk(ref: slot, count: Int(ref.count), minTime: ref.minTime, maxTime: ref.maxTime, bytes: bytes))
                     case .open(let bytes, let count, _, _):
-                        var samples: [RefSample] = []
-                        bytes.withUnsafeBytes { raw in
-                            guard var decoder = try? HeadChunkDecoder(raw, count: count) else { return }
-                            while let (t, v) = try? decoder.next() {
-                                samples.append(RefSample(ref: SeriesRef(raw: slot), timestamp: t, value: v))
-                            }
-                        }
-                        records.append(.samples(samples))
+                        records.append(.samples(HeadChunkDecoder.samples(bytes, count: count).map {
+                            RefSample(ref: SeriesRef(raw: slot), timestamp: $0.timestamp, value: $0.value)
+                        }))
                     }
                 }
             }

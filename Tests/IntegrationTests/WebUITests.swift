@@ -39,13 +39,14 @@ struct WebUITests {
         for i in 0..<30 { lines.append("queue.depth:\(i)|g|#host:h\(i)") }
         for i in 0..<7 { lines.append("checkout.orders:1|c|#env:prod,host:h\(i)") }
         try sendTCP(Array((lines.joined(separator: "\n") + "\n").utf8), port: tally.statsdPort)
-        _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains(#""numSeries":37,"#) }
+        // Generous waits: on a loaded 2-core CI machine the rest of the suite can hold flushes up for tens of seconds.
+        _ = try await tally.waitFor("/api/v1/status/tsdb", timeout: .seconds(120)) { _, body in body.contains(#""numSeries":37,"#) }
         let extra = (40..<60).map { "queue.depth:\($0)|g|#host:h\($0)" }.joined(separator: "\n") + "\n"
         try sendTCP(Array(extra.utf8), port: tally.statsdPort)
-        _ = try await tally.waitFor("/metrics") { _, body in
+        _ = try await tally.waitFor("/metrics", timeout: .seconds(120)) { _, body in
             body.contains(#"tally_statsd_store_limit_dropped_lines_total{reason="series_limit"} 17"#)
         }
-        _ = try await tally.waitFor("/api/v1/status/tsdb") { _, body in body.contains(#""numSeries":40,"#) }
+        _ = try await tally.waitFor("/api/v1/status/tsdb", timeout: .seconds(120)) { _, body in body.contains(#""numSeries":40,"#) }
         // The head's growth: a point per maintenance round (every 15 s), then now.
         _ = try await tally.waitFor("/api/v1/status/head_series", timeout: .seconds(60)) { _, body in body.contains("],[") }
 
@@ -93,7 +94,7 @@ extension WebUITests {
             try sendTCP(Array("ui.temp:\(a)|g|#room:a\nui.temp:\(b)|g|#room:b\n".utf8), port: tally.statsdPort)
             try await Task.sleep(for: .milliseconds(1_100))
         }
-        _ = try await tally.waitFor("/api/v1/query?query=ui_temp") { _, body in body.contains(#""23"]"#) && body.contains(#""16"]"#) }
+        _ = try await tally.waitFor("/api/v1/query?query=ui_temp", timeout: .seconds(120)) { _, body in body.contains(#""23"]"#) && body.contains(#""16"]"#) }
         // A deploy while the values came in: a marker on the time axis.
         let deploy = #"{"event":"deployment","service":"checkout","version":"v42","commit_sha":"c0ffee","commit_time":"2026-01-01T00:00:00Z","status":"success"}"#
         #expect(try await tally.post("/api/v1/events", body: Array(deploy.utf8), headers: [("Content-Type", "application/json")]).status == 200)

@@ -293,7 +293,7 @@ let package = Package(
         .testTarget(name: "OTLPWireTests", dependencies: ["OTLPWire", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "WebSecurityTests", dependencies: ["WebSecurity"], swiftSettings: strict),
-        .testTarget(name: "WebUITests", dependencies: ["WebUI", "PromQL"], swiftSettings: strict),
+        .testTarget(name: "WebUITests", dependencies: ["WebUI", "PromQL", "LogQL"], swiftSettings: strict),
         .testTarget(name: "ForwardingTests", dependencies: ["Forwarding", "TelemetryModel"], swiftSettings: strict),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "StatsDWire", "TelemetryModel", "TallyTestKit", "SelfMetrics"], swiftSettings: strict),
         .testTarget(name: "BlockCodecTests", dependencies: ["BlockCodec", "TallyTestKit"], swiftSettings: strict),

@@ -21,10 +21,14 @@ public enum UIAssets {
             ("dom.js", PackageResources.dom_js),
             ("complete.js", PackageResources.complete_js),
             ("promql-words.js", PackageResources.promql_words_js),
+            ("logql-words.js", PackageResources.logql_words_js),
+            ("time.js", PackageResources.time_js),
             ("graph.html", PackageResources.graph_html),
             ("graph.js", PackageResources.graph_js),
             ("cardinality.html", PackageResources.cardinality_html),
             ("cardinality.js", PackageResources.cardinality_js),
+            ("logs.html", PackageResources.logs_html),
+            ("logs.js", PackageResources.logs_js),
         ]
         return Dictionary(uniqueKeysWithValues: embedded.map { name, bytes in
             (name, Asset(bytes: bytes, contentType: contentType(of: name), etag: etag(of: bytes)))
@@ -34,6 +38,7 @@ public enum UIAssets {
     /// The pages: the path a browser opens, and the file that is its HTML.
     public static let pages: [String: String] = [
         "/graph": "graph.html",
+        "/logs": "logs.html",
         "/cardinality": "cardinality.html",
     ]
 

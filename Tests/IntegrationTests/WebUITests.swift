@@ -136,3 +136,67 @@ extension WebUITests {
         #expect(await tally.stop() == 0)
     }
 }
+
+extension WebUITests {
+    @Test func theLogsPageListsCountsExpandsChartsAndTailsLines() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // A minute ago: five info lines in logfmt, two seconds apart, then three errors in JSON; a warning elsewhere.
+        let base = (Int64(Date().timeIntervalSince1970) - 60) * 1_000_000_000
+        let at = { (seconds: Int64) in "\(base + seconds * 1_000_000_000)" }
+        let info = (0..<5).map { i in #"["\#(at(Int64(i) * 2))","msg=\"order placed\" order=\#(i) duration=12ms"]"# }
+        let errors = (0..<3).map { j in #"["\#(at(10 + Int64(j) * 2))","{\"msg\":\"payment declined\",\"order\":\#(j),\"card\":{\"brand\":\"visa\"}}"]"# }
+        let body = """
+            {"streams":[{"stream":{"service":"checkout","level":"info"},"values":[\(info.joined(separator: ","))]},\
+            {"stream":{"service":"checkout","level":"error"},"values":[\(errors.joined(separator: ","))]},\
+            {"stream":{"service":"search","level":"warn"},"values":[["\(at(20))","slow query"]]}]}
+            """
+        #expect(try await tally.post("/loki/api/v1/push", body: Array(body.utf8), headers: [("Content-Type", "application/json")]).status == 204)
+
+        let query = #"{service="checkout"}"#
+        let seen = try await Self.look(at: "logs", on: tally, expr: query)
+        #expect(seen["title"] as? String == "Logs · tally")
+        // Newest first: the three errors, then the five info lines, each coloured by its level.
+        let lines = (seen["lines"] as? [[String: String]] ?? [])
+        let expectedTexts = (0..<3).reversed().map { #"{"msg":"payment declined","order":\#($0),"card":{"brand":"visa"}}"# }
+            + (0..<5).reversed().map { #"msg="order placed" order=\#($0) duration=12ms"# }
+        #expect(lines.map { $0["text"] ?? "" } == expectedTexts, "\(lines)")
+        #expect(lines.map { $0["level"] ?? "" } == Array(repeating: "error", count: 3) + Array(repeating: "info", count: 5))
+        #expect(lines.allSatisfy { $0["level"] == $0["data_level"] })
+        #expect((seen["summary"] as? String)?.hasPrefix("8 lines") == true, "\(seen["summary"] ?? "")")
+        // The volume histogram counts the fed lines by level.
+        #expect(seen["volume"] as? [String: Int] == ["error": 3, "info": 5], "\(seen["volume"] ?? "")")
+        #expect(seen["volume_legend"] as? [String] == ["error 3", "info 5"], "\(seen["volume_legend"] ?? "")")
+        // The newest line, opened with the keyboard: its stream's labels and its JSON's fields.
+        let opened = seen["opened"] as? [[String]] ?? []
+        for row in [["Labels"], ["level", "error"], ["service", "checkout"], ["Fields"], ["msg", "payment declined"], ["order", "2"], ["card_brand", "visa"]] {
+            #expect(opened.contains(row), "\(row) not in \(opened)")
+        }
+        // The URL keeps the list's size, and reopening it lists the same lines.
+        #expect((seen["limit_url"] as? String)?.contains("limit=100") == true)
+        #expect((seen["lines_after_reload"] as? [[String: String]] ?? []).map { $0["text"] ?? "" } == expectedTexts)
+        // Completion: stream labels and values from the store, LogQL's functions.
+        let completions = seen["completions"] as? [String: [String]] ?? [:]
+        #expect(completions["{ser"] == ["service"], "\(completions)")
+        #expect(completions[#"{service=""#] == ["checkout", "search"], "\(completions)")
+        #expect(completions["count_o"]?.contains("count_over_time") == true, "\(completions)")
+        // A metric query is a chart, one line per level, and no list.
+        #expect(Set(seen["metric_lines"] as? [String] ?? []) == [#"{level="error"}"#, #"{level="info"}"#], "\(seen["metric_lines"] ?? "")")
+        #expect(seen["metric_lines_listed"] as? Int == 0)
+        #expect((seen["console_errors_before_bad_query"] as? [String])?.isEmpty == true, "\(seen["console_errors_before_bad_query"] ?? "")")
+        // A query that does not parse: the server's message and a caret under the column it names.
+        let error = seen["error"] as? String ?? ""
+        #expect(error.contains("parse error at line 1, col"), "\(error)")
+        let column = Int(error.split(separator: "col ").last?.prefix { $0.isNumber } ?? "") ?? 0
+        #expect(seen["position"] as? String == #"{service="checkout""# + "\n" + String(repeating: " ", count: max(0, column - 1)) + "^", "\(seen["position"] ?? "")")
+        // Live tail: a line pushed after the page opened comes first, coloured as a warning.
+        #expect(seen["push_status"] as? Int == 204)
+        let live = (seen["live_first"] as? [[String: String]] ?? []).first ?? [:]
+        #expect(live["text"]?.hasPrefix("sent after the page opened") == true && live["data_level"] == "warn", "\(live) \(seen["live_summary"] ?? "")")
+        #expect((seen["live_url"] as? String)?.contains("live=1") == true)
+        #expect(seen["overflow_on_phone"] as? Int == 0)
+        #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
+        #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
+        #expect(await tally.stop() == 0)
+    }
+}

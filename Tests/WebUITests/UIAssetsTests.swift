@@ -1,4 +1,5 @@
 import Foundation
+import LogQL
 import PromQL
 import Testing
 @testable import WebUI
@@ -35,9 +36,9 @@ struct UIAssetsTests {
         #expect(UIAssets.etag(of: []) == "\"cbf29ce484222325\"")
     }
 
-    /// The quoted words of one `export const NAME = [ … ];` list in promql-words.js.
-    static func wordList(_ name: String) throws -> [String] {
-        let text = try String(contentsOfFile: folder + "/promql-words.js", encoding: .utf8)
+    /// The quoted words of one `export const NAME = [ … ];` list in one of the word files.
+    static func wordList(_ name: String, in file: String = "promql-words.js") throws -> [String] {
+        let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
         let start = try #require(text.range(of: "export const \(name) = ["))
         let end = try #require(text.range(of: "];", range: start.upperBound..<text.endIndex))
         return text[start.upperBound..<end.lowerBound].split(separator: "\"", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) }
@@ -48,5 +49,13 @@ struct UIAssetsTests {
         #expect(try Set(Self.wordList("functions")) == Set(Function.all.keys))
         let listed = try Set(Self.wordList("aggregations"))
         #expect(listed == Set(AggregationOp.allCases.map(\.rawValue)), "\(listed.sorted())")
+    }
+
+    /// The logs box completes exactly the range functions and aggregations the LogQL engine evaluates.
+    @Test func completionKnowsTheLogQLEngineWords() throws {
+        let functions = try Set(Self.wordList("functions", in: "logql-words.js"))
+        #expect(functions == Set(RangeAggregation.Op.allCases.map(\.rawValue)), "\(functions.sorted())")
+        let aggregations = try Set(Self.wordList("aggregations", in: "logql-words.js"))
+        #expect(aggregations == Set(VectorAggregation.Op.allCases.map(\.rawValue)), "\(aggregations.sorted())")
     }
 }

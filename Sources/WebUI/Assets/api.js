@@ -1,13 +1,15 @@
 // Reading tally's HTTP API from the pages: JSON in Prometheus's envelope, and /metrics text.
 
-// GETs a Prometheus-style JSON answer and returns its `data`; throws the server's own error message.
+// GETs a Prometheus-style JSON answer and returns its `data`; throws the server's own error message
+// (Prometheus's error JSON, or the plain text Loki's API answers errors with).
 export async function getData(path) {
   const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const text = await response.text();
   let body;
   try {
-    body = await response.json();
+    body = JSON.parse(text);
   } catch {
-    throw new Error(`${path}: HTTP ${response.status} ${response.statusText}`);
+    throw new Error(response.ok ? `${path}: not JSON` : text.trim() || `${path}: HTTP ${response.status} ${response.statusText}`);
   }
   if (body.status !== "success") {
     throw new Error(body.error ? `${body.errorType || "error"}: ${body.error}` : `${path}: HTTP ${response.status}`);

@@ -1,7 +1,9 @@
-// Completion in the PromQL box: metric names, label names, label values, functions and keywords,
-// from what tally holds (its label APIs) and what PromQL knows, offered for the word at the cursor.
+// Completion in the query boxes: metric names, label names, label values, functions and keywords,
+// from what tally holds (its label APIs) and what PromQL or LogQL knows, offered for the word at
+// the cursor.
 import { getData } from "/ui/api.js";
 import { aggregations, functions, keywords } from "/ui/promql-words.js";
+import * as logql from "/ui/logql-words.js";
 
 const identifier = /[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
@@ -41,15 +43,40 @@ export function rank(words, prefix, limit = 10) {
   return [...new Set([...starts.sort(), ...contains.sort()])].slice(0, limit);
 }
 
-// Attaches completion to a textarea; `list` is the (empty) element the suggestions go in. Returns
-// a function telling whether the list is open (Enter then picks instead of running the query).
-export function attachCompletion(box, list) {
+const match = (metric) => (metric ? `?match[]=${encodeURIComponent(metric)}` : "");
+
+// Where the words come from: `words(context, fetchOnce)` gives the candidates for a context (see
+// completionContext); `fetchOnce(path)` reads an API answer once per page.
+export const promql = {
+  async words(context, fetchOnce) {
+    if (context.kind === "metric") {
+      return [...(await fetchOnce("/api/v1/label/__name__/values")), ...functions, ...aggregations, ...keywords];
+    }
+    if (context.kind === "label") {
+      return (await fetchOnce(`/api/v1/labels${match(context.metric)}`)).filter((n) => n !== "__name__");
+    }
+    return fetchOnce(`/api/v1/label/${encodeURIComponent(context.label)}/values${match(context.metric)}`);
+  },
+};
+
+// LogQL: stream labels and their values from the Loki API; outside braces, LogQL's own words.
+export const logQL = {
+  async words(context, fetchOnce) {
+    if (context.kind === "metric") return [...logql.functions, ...logql.aggregations, ...logql.stages, ...logql.keywords];
+    if (context.kind === "label") return fetchOnce("/loki/api/v1/labels");
+    return fetchOnce(`/loki/api/v1/label/${encodeURIComponent(context.label)}/values`);
+  },
+};
+
+// Attaches completion to a textarea; `list` is the (empty) element the suggestions go in; `source`
+// is `promql` or `logQL`. Returns a function telling whether the list is open (Enter then picks
+// instead of running the query).
+export function attachCompletion(box, list, source = promql) {
   const cache = new Map();
-  const fetchOnce = (key, path) => {
-    if (!cache.has(key)) cache.set(key, getData(path).catch(() => []));
-    return cache.get(key);
+  const fetchOnce = (path) => {
+    if (!cache.has(path)) cache.set(path, getData(path).then((d) => d || []).catch(() => []));
+    return cache.get(path);
   };
-  const match = (metric) => (metric ? `?match[]=${encodeURIComponent(metric)}` : "");
   let items = [];
   let active = -1;
   let context = null;
@@ -104,16 +131,7 @@ export function attachCompletion(box, list) {
     const asked = ++generation;
     context = completionContext(box.value, box.selectionStart);
     if (!context || (context.kind === "metric" && context.prefix.length === 0)) return close();
-    let words;
-    if (context.kind === "metric") {
-      const names = await fetchOnce("__name__", "/api/v1/label/__name__/values");
-      words = [...names, ...functions, ...aggregations, ...keywords];
-    } else if (context.kind === "label") {
-      words = (await fetchOnce(`labels:${context.metric}`, `/api/v1/labels${match(context.metric)}`)).filter((n) => n !== "__name__");
-    } else {
-      words = await fetchOnce(`values:${context.label}:${context.metric}`,
-        `/api/v1/label/${encodeURIComponent(context.label)}/values${match(context.metric)}`);
-    }
+    const words = await source.words(context, fetchOnce);
     if (asked !== generation) return; // the text changed while the names were on their way
     show(rank(words, context.prefix));
   }

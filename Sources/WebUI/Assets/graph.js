@@ -5,31 +5,14 @@ import { getData, matrixSeries, seriesName, showError } from "/ui/api.js";
 import { lineChart } from "/ui/plot.js";
 import { cell, headerRow } from "/ui/dom.js";
 import { attachCompletion } from "/ui/complete.js";
-
-const units = { s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-// "1h30m" -> 5400 seconds; null when it is not a duration.
-export function parseDuration(text) {
-  if (!/^(\d+[smhdwy])+$/.test(text || "")) return null;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)([smhdwy])/g)) total += Number(n) * units[unit];
-  return total;
-}
-
-function formatDuration(seconds) {
-  for (const [unit, size] of [["d", 86400], ["h", 3600], ["m", 60]]) {
-    if (seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-}
+import { endFromInput, endInputValue, formatDuration, parseDuration, parseEnd, selectRange } from "/ui/time.js";
 
 function readState() {
   const q = new URLSearchParams(location.search);
-  const end = q.get("end");
   return {
     expr: q.get("expr") || "",
     range: parseDuration(q.get("range")) || 3600,
-    end: end && Number.isFinite(Number(end)) ? Number(end) : end ? Date.parse(end) / 1000 || null : null,
+    end: parseEnd(q.get("end")),
     step: parseDuration(q.get("step")) || (Number(q.get("step")) > 0 ? Number(q.get("step")) : null),
     tab: q.get("tab") === "table" ? "table" : "graph",
     stacked: q.get("stacked") === "1",
@@ -53,10 +36,8 @@ const $ = (id) => document.getElementById(id);
 
 function showControls() {
   $("expr").value = state.expr;
-  const range = formatDuration(state.range);
-  if (![...$("range").options].some((o) => o.text === range)) $("range").add(new Option(range));
-  $("range").value = range;
-  $("end").value = state.end === null ? "" : new Date(state.end * 1000).toISOString().slice(0, 19);
+  selectRange($("range"), state.range);
+  $("end").value = endInputValue(state.end);
   $("step").value = state.step === null ? "" : formatDuration(state.step);
   $("stacked").checked = state.stacked;
   for (const tab of ["graph", "table"]) {
@@ -176,7 +157,7 @@ $("expr").addEventListener("keydown", (event) => {
   }
 });
 $("range").addEventListener("change", () => update({ range: parseDuration($("range").value) }));
-$("end").addEventListener("change", () => update({ end: $("end").value ? Date.parse(`${$("end").value}Z`) / 1000 : null }));
+$("end").addEventListener("change", () => update({ end: endFromInput($("end").value) }));
 $("step").addEventListener("change", () => update({ step: parseDuration($("step").value) }));
 $("stacked").addEventListener("change", () => update({ stacked: $("stacked").checked }));
 $("tab-graph").addEventListener("click", () => update({ tab: "graph" }));

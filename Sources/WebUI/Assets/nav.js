@@ -1,6 +1,7 @@
 // The navigation bar every page shows: the pages tally serves, the current one marked.
 const pages = [
   ["/graph", "Graph"],
+  ["/logs", "Logs"],
   ["/cardinality", "Cardinality"],
 ];
 

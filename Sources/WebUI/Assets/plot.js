@@ -35,26 +35,21 @@ function element(name, attributes, parent) {
   return node;
 }
 
-// Draws `series` ([{name, points: [[milliseconds, value], …]}]) into `container`, replacing what
-// was there; times are UTC. Options: `stacked` (each series drawn on top of the ones before),
-// `onZoom(start, end)` (a drag across the chart picks a time range), `format` (value labels),
-// `start` and `end` (the time axis, milliseconds; by default the points' own extent), `markers`
-// ([{time, title}]: events drawn as dashed rules with a flag, the title shown on hover).
-// Hovering shows each series' value at the nearest time in the legend. Returns the SVG element.
-export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end, markers = [] } = {}) {
+// Starts a chart in `container` (replacing what was there): the SVG, the scales for `points`
+// ([[milliseconds, value], …]; the value axis from 0 or below) and both axes. Returns null, after
+// drawing "No data", when there is no point.
+function axes(container, points, { height, title, format, start, end }) {
   container.replaceChildren();
   const width = Math.max(container.clientWidth || 0, 280);
   const margin = { left: 64, right: 12, top: 10, bottom: 26 };
   const svg = element("svg", { viewBox: `0 0 ${width} ${height}`, width: "100%", height, role: "img", "aria-label": title, class: "chart" }, container);
-  const drawn = stacked ? stack(series) : series;
-  const all = drawn.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
-  if (all.length === 0) {
+  if (points.length === 0) {
     element("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "No data";
-    return svg;
+    return null;
   }
   // Extents by a loop: spreading 100,000 points into Math.min passes the engine's argument limit.
   let [firstT, lastT, lowest, highest] = [Infinity, -Infinity, 0, -Infinity];
-  for (const [t, v] of all) {
+  for (const [t, v] of points) {
     if (t < firstT) firstT = t;
     if (t > lastT) lastT = t;
     if (v < lowest) lowest = v;
@@ -80,6 +75,41 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
   for (const t of timeTicks(tMin, tMax)) {
     element("text", { x: x(t), y: height - 8, "text-anchor": "middle" }, axis).textContent = label(t, tMax - tMin);
   }
+  return { svg, x, y, width, height, margin, plotWidth, tMin, tMax, timeAt };
+}
+
+// A legend under a chart: a swatch and a name per series, and an empty value span for each
+// (returned, for hover values); `color(i)` is each swatch's colour.
+function legendOf(container, names, color) {
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  const values = names.map((name, i) => {
+    const item = document.createElement("li");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = color(i);
+    const value = document.createElement("span");
+    value.className = "value";
+    item.append(swatch, document.createTextNode(name), value);
+    legend.append(item);
+    return value;
+  });
+  container.append(legend);
+  return { legend, values };
+}
+
+// Draws `series` ([{name, points: [[milliseconds, value], …]}]) into `container`, replacing what
+// was there; times are UTC. Options: `stacked` (each series drawn on top of the ones before),
+// `onZoom(start, end)` (a drag across the chart picks a time range), `format` (value labels),
+// `start` and `end` (the time axis, milliseconds; by default the points' own extent), `markers`
+// ([{time, title}]: events drawn as dashed rules with a flag, the title shown on hover).
+// Hovering shows each series' value at the nearest time in the legend. Returns the SVG element.
+export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end, markers = [] } = {}) {
+  const drawn = stacked ? stack(series) : series;
+  const all = drawn.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+  const frame = axes(container, all, { height, title, format, start, end });
+  if (!frame) return container.querySelector("svg");
+  const { svg, x, y, margin, tMin, tMax } = frame;
   drawn.forEach((s, i) => {
     // A gap in the points (a missing step, NaN) breaks the line.
     let d = "";
@@ -100,24 +130,36 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
     element("path", { d: `M${at - 5},${margin.top}L${at + 5},${margin.top}L${at},${margin.top + 7}Z` }, group);
     element("title", {}, group).textContent = `${new Date(marker.time).toISOString()} ${marker.title}`;
   }
-  const legend = document.createElement("ul");
-  legend.className = "legend";
-  const values = series.map((s, i) => {
-    const item = document.createElement("li");
-    const swatch = document.createElement("span");
-    swatch.className = "swatch";
-    swatch.style.background = `var(--c${i % 6})`;
-    const value = document.createElement("span");
-    value.className = "value";
-    item.append(swatch, document.createTextNode(s.name), value);
-    legend.append(item);
-    return value;
-  });
-  container.append(legend);
+  const { legend, values } = legendOf(container, series.map((s) => s.name), (i) => `var(--c${i % 6})`);
 
   // Hover: a rule at the nearest time, each series' value there in the legend.
   const times = [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b);
   const rule = element("line", { y1: margin.top, y2: height - margin.bottom, class: "rule", visibility: "hidden" }, svg);
+  pointer(frame, {
+    onZoom,
+    onMove(t) {
+      let nearest = times[0];
+      for (const candidate of times) if (Math.abs(candidate - t) < Math.abs(nearest - t)) nearest = candidate;
+      rule.setAttribute("x1", x(nearest));
+      rule.setAttribute("x2", x(nearest));
+      rule.setAttribute("visibility", "visible");
+      series.forEach((s, i) => {
+        const point = s.points.find((p) => p[0] === nearest);
+        values[i].textContent = point ? ` ${format(point[1])}` : "";
+      });
+      legend.dataset.time = String(nearest);
+    },
+    onLeave() {
+      rule.setAttribute("visibility", "hidden");
+      values.forEach((v) => (v.textContent = ""));
+    },
+  });
+  return svg;
+}
+
+// The pointer over a chart's plot area: `onMove(time)` as it moves, `onLeave()`, and, when
+// `onZoom(start, end)` is given, a drag that selects a time range (milliseconds).
+function pointer({ svg, width, height, margin, plotWidth, timeAt }, { onMove, onLeave, onZoom }) {
   const selection = element("rect", { y: margin.top, height: height - margin.top - margin.bottom, class: "selection", visibility: "hidden" }, svg);
   const overlay = element("rect", { x: margin.left, y: margin.top, width: plotWidth, height: height - margin.top - margin.bottom, class: "overlay" }, svg);
   const px = (event) => {
@@ -127,41 +169,60 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
   let dragFrom = null;
   overlay.addEventListener("pointermove", (event) => {
     const at = px(event);
-    const t = timeAt(at);
-    let nearest = times[0];
-    for (const candidate of times) if (Math.abs(candidate - t) < Math.abs(nearest - t)) nearest = candidate;
-    rule.setAttribute("x1", x(nearest));
-    rule.setAttribute("x2", x(nearest));
-    rule.setAttribute("visibility", "visible");
-    series.forEach((s, i) => {
-      const point = s.points.find((p) => p[0] === nearest);
-      values[i].textContent = point ? ` ${format(point[1])}` : "";
-    });
-    legend.dataset.time = String(nearest);
+    onMove?.(timeAt(at));
     if (dragFrom !== null) {
       selection.setAttribute("x", Math.min(dragFrom, at));
       selection.setAttribute("width", Math.abs(at - dragFrom));
       selection.setAttribute("visibility", "visible");
     }
   });
-  overlay.addEventListener("pointerleave", () => {
-    rule.setAttribute("visibility", "hidden");
-    values.forEach((v) => (v.textContent = ""));
+  if (onLeave) overlay.addEventListener("pointerleave", onLeave);
+  if (!onZoom) return;
+  overlay.addEventListener("pointerdown", (event) => {
+    dragFrom = px(event);
+    overlay.setPointerCapture?.(event.pointerId);
   });
-  if (onZoom) {
-    overlay.addEventListener("pointerdown", (event) => {
-      dragFrom = px(event);
-      overlay.setPointerCapture?.(event.pointerId);
+  overlay.addEventListener("pointerup", (event) => {
+    const from = dragFrom;
+    dragFrom = null;
+    selection.setAttribute("visibility", "hidden");
+    if (from === null || Math.abs(px(event) - from) < 5) return;
+    const [a, b] = [timeAt(from), timeAt(px(event))].sort((p, q) => p - q);
+    onZoom(Math.round(a), Math.round(b));
+  });
+}
+
+// Draws `series` ([{name, points: [[milliseconds, value], …]}], values that add up, such as counts
+// of log lines per step) as stacked bars, each point the bar of the `step` milliseconds that end at
+// its time. Options: `color(name, i)` (each series' colour), `start`, `end`, `height`, `title`,
+// `onZoom` as for lineChart. The legend gives each series' total; a bar's title its counts.
+export function barChart(container, series, { height = 140, title = "chart", step, color = (_, i) => `var(--c${i % 6})`, start, end, onZoom } = {}) {
+  const stacked = stack(series);
+  const tops = stacked.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+  const width = step || 1000;
+  const frame = axes(container, tops.length ? [...tops, [tops[0][0] - width, 0]] : [], {
+    height, title, format: (v) => (Number.isInteger(v) ? String(v) : ""), start, end,
+  });
+  if (!frame) return container.querySelector("svg");
+  const { svg, x, y } = frame;
+  stacked.forEach((s, i) => {
+    s.points.forEach(([t, top], j) => {
+      const count = series[i].points[j][1];
+      if (!Number.isFinite(count) || count === 0) return;
+      const left = x(t - width);
+      const bar = element("rect", {
+        x: left.toFixed(1), width: Math.max(1, x(t) - left - 1).toFixed(1), y: y(top).toFixed(1),
+        height: Math.max(0, y(top - count) - y(top)).toFixed(1), class: "bar", "data-series": s.name, "data-value": count,
+      }, svg);
+      bar.style.fill = color(s.name, i);
+      element("title", {}, bar).textContent = `${new Date(t - width).toISOString()} … ${new Date(t).toISOString()}: ${count} ${s.name}`;
     });
-    overlay.addEventListener("pointerup", (event) => {
-      const from = dragFrom;
-      dragFrom = null;
-      selection.setAttribute("visibility", "hidden");
-      if (from === null || Math.abs(px(event) - from) < 5) return;
-      const [a, b] = [timeAt(from), timeAt(px(event))].sort((p, q) => p - q);
-      onZoom(Math.round(a), Math.round(b));
-    });
-  }
+  });
+  const { values } = legendOf(container, series.map((s) => s.name), (i) => color(series[i].name, i));
+  series.forEach((s, i) => {
+    values[i].textContent = ` ${s.points.reduce((sum, p) => sum + (Number.isFinite(p[1]) ? p[1] : 0), 0)}`;
+  });
+  pointer(frame, { onZoom });
   return svg;
 }
 

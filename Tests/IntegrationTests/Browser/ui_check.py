@@ -4,10 +4,10 @@ driven by Selenium from PyPI) and prints, as JSON, what a person would see on it
 test that started tally to check: the page's text and tables, what changed after using its
 controls, the browser console's errors, and every request that left tally's origin.
 
-  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph
+  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph, logs
 """
-import argparse, json, time
-from urllib.parse import urlparse
+import argparse, json, time, urllib.request
+from urllib.parse import quote, urlparse
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -129,7 +129,6 @@ def chart_lines(driver):
 
 
 def check_graph(driver, base, shots, expr):
-    from urllib.parse import quote
     from selenium.webdriver.common.action_chains import ActionChains
     out = {}
     driver.get(base + "/")
@@ -206,11 +205,109 @@ def check_graph(driver, base, shots, expr):
     return out
 
 
+def log_lines(driver):
+    """The lines the logs page lists: level, text, and the level its colour follows."""
+    return [{"level": li.find_element(By.CLASS_NAME, "level").text, "text": li.find_element(By.CLASS_NAME, "text").text,
+             "data_level": li.get_attribute("data-level")}
+            for li in driver.find_elements(By.CSS_SELECTOR, "#lines li.line")]
+
+
+def volume_bars(driver):
+    """The volume histogram: the lines counted per level, summed over its bars, and its legend."""
+    totals = {}
+    for bar in driver.find_elements(By.CSS_SELECTOR, "#volume svg rect.bar"):
+        level = bar.get_attribute("data-series")
+        totals[level] = totals.get(level, 0) + int(float(bar.get_attribute("data-value")))
+    return totals, [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#volume ul.legend li")]
+
+
+def check_logs(driver, base, shots, query):
+    out = {}
+    driver.get(f"{base}/logs?query={quote(query)}&range=1h")
+    wait_summary(driver)
+    # The volume is drawn after the lines; wait for its legend.
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#volume ul.legend li"))
+    out["title"] = driver.title
+    out["summary"] = driver.find_element(By.ID, "summary").text
+    out["lines"] = log_lines(driver)
+    out["volume"], out["volume_legend"] = volume_bars(driver)
+    # The first line opened with the keyboard alone: its labels and parsed fields.
+    summary = driver.find_element(By.CSS_SELECTOR, "#lines li.line summary")
+    driver.execute_script("arguments[0].focus()", summary)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lines li.line table.fields"))
+    out["opened"] = [[c.text for c in row.find_elements(By.CSS_SELECTOR, "th, td")]
+                     for row in driver.find_elements(By.CSS_SELECTOR, "#lines li.line table.fields tr")]
+    if shots:
+        driver.save_screenshot(f"{shots}/logs.png")
+    # Fewer lines, by the list's own control: the URL keeps it, and reopening it gives the same view.
+    Select(driver.find_element(By.ID, "limit")).select_by_visible_text("100")
+    WebDriverWait(driver, 10).until(lambda d: "limit=100" in d.current_url)
+    out["limit_url"] = driver.current_url
+    driver.get(driver.current_url)
+    wait_summary(driver)
+    out["lines_after_reload"] = log_lines(driver)
+    # Completion of label names and values from the log store, and of LogQL's words.
+    box = driver.find_element(By.ID, "query")
+    completions = {}
+    for typed in ["{ser", '{service="', "count_o"]:
+        box.clear()
+        box.send_keys(typed)
+        try:
+            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
+        except TimeoutException:
+            pass
+        completions[typed] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#suggestions li")]
+    out["completions"] = completions
+    # A metric query: a chart, one line per level.
+    box.clear()
+    before = driver.find_element(By.ID, "summary").text
+    box.send_keys(f"sum by (level) (count_over_time({query}[5m]))" + Keys.ENTER)
+    wait_summary(driver, before)
+    out["metric_lines"] = [p.get_attribute("data-series") for p in driver.find_elements(By.CSS_SELECTOR, "#chart svg path.line")]
+    out["metric_lines_listed"] = len(driver.find_elements(By.CSS_SELECTOR, "#lines li"))
+    out["console_errors_before_bad_query"] = console_errors(driver)
+    # A query that does not parse: the server's message, and where.
+    box = driver.find_element(By.ID, "query")
+    box.clear()
+    box.send_keys(query[:-1] + Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "error").is_displayed())
+    out["error"] = driver.find_element(By.ID, "error").text
+    out["position"] = driver.find_element(By.ID, "position").text
+    driver.get_log("browser")  # the 400 above is logged by Chromium; what follows must not log
+    # Live tail: a line pushed after the page opened shows at the top.
+    driver.get(f"{base}/logs?query={quote(query)}&range=1h&live=1")
+    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "summary").get_attribute("data-live") == "open")
+    line = f"sent after the page opened {time.time_ns()}"
+    body = {"streams": [{"stream": {"service": "checkout", "level": "warn"}, "values": [[str(time.time_ns()), line]]}]}
+    request = urllib.request.Request(base + "/loki/api/v1/push", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    out["push_status"] = urllib.request.urlopen(request, timeout=10).status
+    try:
+        WebDriverWait(driver, 15).until(lambda d: log_lines(d) and log_lines(d)[0]["text"] == line)
+    except TimeoutException:
+        pass
+    out["live_first"] = log_lines(driver)[:1]
+    out["live_summary"] = driver.find_element(By.ID, "summary").text
+    out["live_url"] = driver.current_url
+    # Dark scheme and a phone's width.
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.get(f"{base}/logs?query={quote(query)}&range=1h")
+    wait_summary(driver)
+    out["overflow_on_phone"] = driver.execute_script(
+        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    if shots:
+        driver.save_screenshot(f"{shots}/logs-phone-dark.png")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
-    parser.add_argument("page", choices=["cardinality", "graph"])
-    parser.add_argument("--expr", default="", help="the graph page's query")
+    parser.add_argument("page", choices=["cardinality", "graph", "logs"])
+    parser.add_argument("--expr", default="", help="the graph or logs page's query")
     parser.add_argument("--out", required=True, help="where the JSON goes")
     parser.add_argument("--screenshots")
     args = parser.parse_args()
@@ -218,6 +315,8 @@ def main():
     try:
         if args.page == "graph":
             out = check_graph(driver, args.base, args.screenshots, args.expr)
+        elif args.page == "logs":
+            out = check_logs(driver, args.base, args.screenshots, args.expr)
         else:
             out = check_cardinality(driver, args.base, args.screenshots)
         origin = urlparse(args.base).netloc

@@ -232,7 +232,7 @@ def check_logs(driver, base, shots, query):
     out["lines"] = log_lines(driver)
     out["volume"], out["volume_legend"] = volume_bars(driver)
     # The first line opened with the keyboard alone: its labels and parsed fields.
-    summary = driver.find_element(By.CSS_SELECTOR, "#lines li.line summary")
+    summary = driver.find_element(By.CSS_SELECTOR, "#lines li.line > button")
     driver.execute_script("arguments[0].focus()", summary)
     driver.switch_to.active_element.send_keys(Keys.ENTER)
     WebDriverWait(driver, 5).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#lines li.line table.fields"))

@@ -29,6 +29,10 @@ public struct APIDependencies: Sendable {
     public var maxPointsPerSeries: Int = 11_000
     /// The largest POST body accepted, in bytes.
     public var maxBodyBytes: Int = 1 << 20
+    /// The last queries run, for `/api/v1/status/top_queries` (`query.last_queries_count`).
+    public var queryLog = QueryLog()
+    /// What `/status` and the `/api/v1/status/…` endpoints of the running server report (nil: not served).
+    public var serverStatus: ServerStatus?
     /// The most events one `/api/v1/events` answer holds.
     public var maxEventsPerAnswer: Int = 10_000
 

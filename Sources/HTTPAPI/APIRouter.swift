@@ -9,6 +9,7 @@ public func buildAPIRouter(_ dependencies: APIDependencies) -> Router<TallyReque
     PrometheusRoutes(dependencies: dependencies).register(on: router)
     EventRoutes(dependencies: dependencies).register(on: router)
     OperationalRoutes(dependencies: dependencies).register(on: router)
+    StatusRoutes(dependencies: dependencies).register(on: router)
     UIRoutes().register(on: router)
     if let sink = dependencies.sampleSink {
         RemoteWriteRoutes(dependencies: dependencies, sink: sink).register(on: router)

@@ -142,8 +142,10 @@ struct LokiRoutes: Sendable {
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)
         let resolution = step
         let asked = ContinuousClock.now
+        let log = logQuery(parameters, rangeSeconds: (end - start) / 1_000_000_000)
         return try await gate.run(timeout: dependencies.logLimits.timeout) { () throws -> JSONWriter in
             let started = ContinuousClock.now
+            defer { log(started) }
             if case .logs(let selector) = expr {
                 let streams = try engine.logs(selector, start: start, end: end, limit: limit, backward: backward)
                 return Self.render(streams, stats: QueryStats(asked: asked, started: started, entries: streams.reduce(0) { $0 + $1.entries.count }))
@@ -162,10 +164,20 @@ struct LokiRoutes: Sendable {
         let time = try time(parameters, "time") ?? dependencies.clock.nowNanos()
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)
         let asked = ContinuousClock.now
+        let log = logQuery(parameters, rangeSeconds: 0)
         return try await gate.run(timeout: dependencies.logLimits.timeout) { () throws -> JSONWriter in
             let started = ContinuousClock.now
+            defer { log(started) }
             let result = try engine.instant(expr, at: time)
             return Self.render(result, stats: QueryStats(asked: asked, started: started, entries: result.pointCount))
+        }
+    }
+
+    /// Puts a query that ran (answered or failed) in the query log, with the time since it started.
+    private func logQuery(_ parameters: FormParameters, rangeSeconds: Int64) -> @Sendable (ContinuousClock.Instant) -> Void {
+        let (queryLog, clock, text) = (dependencies.queryLog, dependencies.clock, parameters["query"] ?? "")
+        return { started in
+            queryLog.record(language: "logql", query: text, rangeSeconds: rangeSeconds, duration: ContinuousClock.now - started, at: clock.nowMillis())
         }
     }
 

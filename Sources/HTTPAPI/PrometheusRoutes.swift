@@ -61,7 +61,8 @@ struct PrometheusRoutes: Sendable {
         let expr = try parseQuery(parameters["query"] ?? "")
         let time = try parameters.time("time", default: dependencies.clock.nowMillis())
         let engine = try self.engine(parameters)
-        return try await run(engine) { () throws(PromQLError) in try engine.instant(expr, at: time) }
+        let logged = LoggedQuery(text: parameters["query"] ?? "", rangeSeconds: 0)
+        return try await run(engine, logged) { () throws(PromQLError) in try engine.instant(expr, at: time) }
     }
 
     /// The type and help of each metric family, as Grafana's editor asks:
@@ -224,7 +225,8 @@ struct PrometheusRoutes: Sendable {
             throw APIError(type: .badData, message: "invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
         let engine = try self.engine(parameters)
-        return try await run(engine) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) }
+        let logged = LoggedQuery(text: parameters["query"] ?? "", rangeSeconds: (end - start) / 1000)
+        return try await run(engine, logged) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) }
     }
 
     private func series(_ request: Request) async throws -> JSONWriter {
@@ -292,11 +294,24 @@ struct PrometheusRoutes: Sendable {
         return Engine(querier: dependencies.querier, limits: limits)
     }
 
+    /// What the query log keeps of a query.
+    struct LoggedQuery: Sendable {
+        var text: String
+        var rangeSeconds: Int64
+    }
+
     /// Runs a query through the gate and renders its answer there too, so a
     /// large answer is encoded on the thread pool rather than on an event loop;
-    /// turns the engine's errors into the API's.
-    private func run(_ engine: Engine, _ body: @escaping @Sendable () throws(PromQLError) -> QueryResult) async throws -> JSONWriter {
+    /// turns the engine's errors into the API's. The query log gets the time
+    /// from its start to its answer rendered (or its error).
+    private func run(_ engine: Engine, _ logged: LoggedQuery, _ body: @escaping @Sendable () throws(PromQLError) -> QueryResult) async throws -> JSONWriter {
         try await gate.run(timeout: engine.limits.timeout) { [self] () throws -> JSONWriter in
+            let started = ContinuousClock.now
+            // Kept whether it answers or fails: a query that runs into its timeout is the one to find.
+            defer {
+                dependencies.queryLog.record(language: "promql", query: logged.text, rangeSeconds: logged.rangeSeconds,
+                                             duration: ContinuousClock.now - started, at: dependencies.clock.nowMillis())
+            }
             do throws(PromQLError) {
                 return render(try body())
             } catch {

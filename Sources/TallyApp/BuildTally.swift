@@ -211,6 +211,8 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         maker: DailyReportMaker(store: logStore, querier: store, sketches: sketches, config: config.report), config: config.report,
         dataDirectory: config.dataDir, clock: clock, registry: registry, logger: logger)
     dependencies.access = access
+    dependencies.queryLog = QueryLog(capacity: config.lastQueriesCount)
+    dependencies.serverStatus = serverStatus(config: config, statsd: bound, logs: logsBound, store: store, logStore: logStore, clock: clock)
     if config.pushRateBytesPerSecond > 0 {
         dependencies.pushRate = (config.pushRateBytesPerSecond, config.pushBurstBytes)
     }

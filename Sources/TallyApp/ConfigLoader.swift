@@ -149,6 +149,7 @@ public enum ConfigLoader {
                     case "max_samples": config.query.maxSamples = try reader.int(value, path, range: 1...Int(Int32.max))
                     case "max_points_per_series": config.maxPointsPerSeries = try reader.int(value, path, range: 1...10_000_000)
                     case "max_concurrency": config.maxConcurrentQueries = try reader.int(value, path, range: 1...10_000)
+                    case "last_queries_count": config.lastQueriesCount = try reader.int(value, path, range: 0...1_000_000)
                     case "lookback_delta": config.query.lookbackMillis = try reader.duration(value, path, minimum: 1)
                     case "default_subquery_step":
                         config.query.defaultSubqueryStepMillis = try reader.duration(value, path, minimum: 1)

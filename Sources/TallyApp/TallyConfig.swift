@@ -15,6 +15,20 @@ import TimeSeriesStorage
 /// each one; `ConfigLoader` reads that file into this, and command-line flags
 /// override what the file says.
 public struct TallyConfig: Sendable {
+    /// Where the settings came from, for `/api/v1/status/config` and `flags`.
+    public struct Source: Sendable {
+        /// The `--config` file and its text; nil: the embedded defaults alone.
+        public var file: String?
+        public var text: String?
+        /// The command-line flags given, by name.
+        public var flags: [String: String] = [:]
+
+        public init() {}
+    }
+
+    public var source = Source()
+    /// The last queries kept for `/api/v1/status/top_queries` (0: none).
+    public var lastQueriesCount = 2_000
     /// Where tally keeps its data.
     public var dataDir = "./data"
     /// The aggregation interval (milliseconds).

@@ -29,6 +29,8 @@ public enum UIAssets {
             ("cardinality.js", PackageResources.cardinality_js),
             ("logs.html", PackageResources.logs_html),
             ("logs.js", PackageResources.logs_js),
+            ("status.html", PackageResources.status_html),
+            ("status.js", PackageResources.status_js),
         ]
         return Dictionary(uniqueKeysWithValues: embedded.map { name, bytes in
             (name, Asset(bytes: bytes, contentType: contentType(of: name), etag: etag(of: bytes)))
@@ -40,6 +42,7 @@ public enum UIAssets {
         "/graph": "graph.html",
         "/logs": "logs.html",
         "/cardinality": "cardinality.html",
+        "/status": "status.html",
     ]
 
     /// Where `/` sends a browser.

@@ -95,7 +95,16 @@ struct Serve: AsyncParsableCommand {
                 throw StartupError(description: "cannot read config file \(path): \(error)")
             }
             settings = try ConfigLoader.load(yaml: text, file: path, base: settings)
+            settings.source.file = path
+            settings.source.text = text
         }
+        let given: [(String, String?)] = [
+            ("--config", config), ("--data-dir", dataDir), ("--statsd-udp", statsdUDP), ("--statsd-tcp", statsdTCP),
+            ("--statsd-unix", statsdUnix), ("--logs-tcp", logsTCP), ("--logs-udp", logsUDP), ("--syslog-tcp", syslogTCP),
+            ("--syslog-udp", syslogUDP), ("--web-config", webConfig), ("--otlp", otlp), ("--http", http),
+            ("--flush-interval", flushInterval), ("--log-level", logLevel),
+        ]
+        for case (let name, let value?) in given { settings.source.flags[name] = value }
         if let dataDir { settings.dataDir = dataDir }
         if let statsdUDP { settings.statsd.udp = try address(statsdUDP, flag: "--statsd-udp") }
         if let statsdTCP { settings.statsd.tcp = try address(statsdTCP, flag: "--statsd-tcp") }

@@ -200,3 +200,68 @@ extension WebUITests {
         #expect(await tally.stop() == 0)
     }
 }
+
+extension WebUITests {
+    @Test func theStatusPageShowsRuntimeListenersCountersStorageQueuesQueriesAndConfig() async throws {
+        let config = try ConfigFile("""
+            remote_write:
+              - url: http://127.0.0.1:1/api/v1/write
+                basic_auth:
+                  username: tally
+                  password: hunter2-status-page
+            """)
+        let tally = try TallyProcess(extraArguments: ["--config", config.path])
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // Twelve good lines over TCP and two that are not StatsD.
+        let lines = (0..<12).map { "status.page.hits:1|c|#route:r\($0)" } + ["not a statsd line", "status.page.hits:x|c"]
+        try sendTCP(Array((lines.joined(separator: "\n") + "\n").utf8), port: tally.statsdPort)
+        _ = try await tally.waitFor("/api/v1/status/tsdb", timeout: .seconds(120)) { _, body in body.contains(#""numSeries":12,"#) }
+        // One PromQL and one LogQL query for the query log.
+        _ = try await tally.waitFor("/api/v1/query_range?query=sum(status_page_hits_total)&start=\(Int(Date().timeIntervalSince1970) - 600)&end=\(Int(Date().timeIntervalSince1970))&step=15") { status, _ in status == 200 }
+        _ = try await tally.waitFor("/loki/api/v1/query_range?query=%7Bservice%3D%22none%22%7D") { status, _ in status == 200 }
+
+        let seen = try await Self.look(at: "status", on: tally)
+        #expect(seen["title"] as? String == "Status · tally")
+        #expect((seen["nav"] as? [[Any]] ?? []).contains { $0.first as? String == "Status" && $0.last as? String == "page" })
+        let runtime = seen["runtime"] as? [String: String] ?? [:]
+        #expect(runtime["Version"]?.isEmpty == false && runtime["Data directory"]?.hasSuffix("/data") == true, "\(runtime)")
+        #expect(runtime["Damaged blocks at start"] == "0")
+        // Every listener TallyProcess asked for.
+        let listeners = seen["listeners"] as? [[String]] ?? []
+        for expected in [["statsd", "udp", "127.0.0.1:\(tally.statsdPort)", "no"], ["statsd", "tcp", "127.0.0.1:\(tally.statsdPort)", "no"],
+                         ["http", "http", "127.0.0.1:\(tally.httpPort)", "no"], ["logs", "tcp", "127.0.0.1:\(tally.logsPort)", "no"]] {
+            #expect(listeners.contains(expected), "\(expected) not in \(listeners)")
+        }
+        // The counters: the lines received, the bad ones marked as refused.
+        let ingest = seen["ingest"] as? [[String]] ?? []
+        #expect(ingest.contains { $0[1] == "tally_statsd_received_lines_total" && $0.last == "14" }, "\(ingest)")
+        let refused = seen["refused_rows"] as? [[String]] ?? []
+        #expect(refused.contains { $0[1] == "tally_statsd_bad_lines_total" && $0.last != "0" }, "\(refused)")
+        #expect(!refused.contains { $0[1] == "tally_statsd_received_lines_total" })
+        // The storage: the head's series, the WAL, no block yet.
+        let storage = seen["storage"] as? [String: String] ?? [:]
+        #expect(storage["Head series"] == "12", "\(storage)")
+        #expect(storage["WAL"]?.contains("segment") == true && storage["Blocks"] == "0, 0 B", "\(storage)")
+        #expect((seen["blocks"] as? [[String]])?.first?.first?.hasPrefix("No block yet") == true)
+        // The remote_write queue.
+        let forwarding = seen["forwarding"] as? [[String]] ?? []
+        #expect(forwarding.contains { $0.first == "remote_storage" }, "\(forwarding)")
+        // The queries run above, each linked to its page.
+        let queries = seen["queries"] as? [[String]] ?? []
+        #expect(queries.contains { $0.first == "promql" && $0[1] == "sum(status_page_hits_total)" && $0[2] == "600 s" }, "\(queries)")
+        #expect(queries.contains { $0.first == "logql" && $0[1] == #"{service="none"}"# }, "\(queries)")
+        let links = seen["query_links"] as? [String] ?? []
+        #expect(links.contains { $0.contains("/graph?expr=sum%28status_page_hits_total%29&range=600s") }, "\(links)")
+        #expect(links.contains { $0.contains("/logs?query=") }, "\(links)")
+        // The config in force: the file without its password, the flags.
+        #expect((seen["config_source"] as? String)?.contains(config.path) == true)
+        let yaml = seen["config"] as? String ?? ""
+        #expect(yaml.contains("password: <secret>") && !yaml.contains("hunter2") && yaml.contains("username: tally"), "\(yaml)")
+        #expect((seen["flags"] as? [[String]] ?? []).contains(["--config", config.path]))
+        #expect(seen["error"] as? String == "")
+        #expect(seen["overflow_on_phone"] as? Int == 0)
+        #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
+        #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
+        #expect(await tally.stop() == 0)
+    }
+}

@@ -2,7 +2,7 @@
 import { renderNav } from "/ui/nav.js";
 import { getData, getMetrics, formatCount, matrixSeries, showError } from "/ui/api.js";
 import { lineChart } from "/ui/plot.js";
-import { cell, element, headerRow } from "/ui/dom.js";
+import { card, cell, emptyRow, headerRow } from "/ui/dom.js";
 
 // The counters of what series limits turned away, in the order shown; for the counters that
 // also count other refusals, the reasons that are series limits.
@@ -26,11 +26,7 @@ function currentLimit() {
 function fillCounts(table, entries, nameTitle, countTitle) {
   table.replaceChildren(headerRow(nameTitle, [countTitle, "num"], ["", "bar"]));
   if (entries.length === 0) {
-    const row = document.createElement("tr");
-    const td = cell("Nothing in the head yet.", "empty");
-    td.colSpan = 3;
-    row.append(td);
-    table.append(row);
+    table.append(emptyRow("Nothing in the head yet.", 3));
     return;
   }
   const largest = entries.reduce((most, e) => Math.max(most, e.value), 1);
@@ -43,12 +39,6 @@ function fillCounts(table, entries, nameTitle, countTitle) {
     row.append(cell(entry.name, "name"), cell(formatCount(entry.value), "num"), bar);
     table.append(row);
   }
-}
-
-function card(label, value) {
-  const div = element("div", "card");
-  div.append(element("div", "label", label), element("div", "value", value));
-  return div;
 }
 
 function time(milliseconds, empty) {

@@ -3,6 +3,7 @@ const pages = [
   ["/graph", "Graph"],
   ["/logs", "Logs"],
   ["/cardinality", "Cardinality"],
+  ["/status", "Status"],
 ];
 
 export function renderNav() {

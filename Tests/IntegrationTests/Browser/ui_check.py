@@ -4,7 +4,7 @@ driven by Selenium from PyPI) and prints, as JSON, what a person would see on it
 test that started tally to check: the page's text and tables, what changed after using its
 controls, the browser console's errors, and every request that left tally's origin.
 
-  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph, logs
+  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph, logs, status
 """
 import argparse, json, time, urllib.request
 from urllib.parse import quote, urlparse
@@ -303,10 +303,45 @@ def check_logs(driver, base, shots, query):
     return out
 
 
+def check_status(driver, base, shots):
+    out = {}
+    driver.get(base + "/status")
+    wait_updated(driver)
+    out["title"] = driver.title
+    out["nav"] = [(a.text, a.get_attribute("aria-current")) for a in driver.find_elements(By.CSS_SELECTOR, "nav.top a")]
+    out["runtime"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
+                      for c in driver.find_elements(By.CSS_SELECTOR, "#runtime .card")}
+    out["storage"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
+                      for c in driver.find_elements(By.CSS_SELECTOR, "#storage .card")}
+    for table in ("listeners", "ingest", "blocks", "forwarding", "queries", "flags"):
+        out[table] = table_rows(driver, table)
+    out["refused_rows"] = [[c.text for c in tr.find_elements(By.TAG_NAME, "td")]
+                           for tr in driver.find_elements(By.CSS_SELECTOR, "#ingest tr.refused")]
+    out["query_links"] = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#queries a")]
+    out["config_source"] = driver.find_element(By.ID, "config-source").text
+    out["config"] = driver.find_element(By.ID, "config").text
+    errors = driver.find_elements(By.ID, "error")
+    out["error"] = errors[0].text if errors and errors[0].is_displayed() else ""
+    if shots:
+        driver.save_screenshot(f"{shots}/status.png")
+    # A query's link opens it on its page.
+    if out["query_links"]:
+        driver.get(out["query_links"][0])
+        wait_summary(driver)
+        out["linked_summary"] = driver.find_element(By.ID, "summary").text
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.get(base + "/status")
+    wait_updated(driver)
+    out["overflow_on_phone"] = driver.execute_script(
+        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
-    parser.add_argument("page", choices=["cardinality", "graph", "logs"])
+    parser.add_argument("page", choices=["cardinality", "graph", "logs", "status"])
     parser.add_argument("--expr", default="", help="the graph or logs page's query")
     parser.add_argument("--out", required=True, help="where the JSON goes")
     parser.add_argument("--screenshots")
@@ -315,6 +350,8 @@ def main():
     try:
         if args.page == "graph":
             out = check_graph(driver, args.base, args.screenshots, args.expr)
+        elif args.page == "status":
+            out = check_status(driver, args.base, args.screenshots)
         elif args.page == "logs":
             out = check_logs(driver, args.base, args.screenshots, args.expr)
         else:

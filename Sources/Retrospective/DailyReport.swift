@@ -119,10 +119,12 @@ public struct DailyReport: Sendable, Codable, Equatable {
         public var errorTemplates: [LogTemplate]
         /// The error budget spent, where an objective is configured.
         @NullEncoded public var slo: SLOBurn?
+        /// What gave the figures, so that a reader (the /report page) can open each one's query.
+        public var queries: Queries
 
         public init(
             logLinesByLevel: [String: Int], requestRate: Double? = nil, errorRatio: Double? = nil, p99LatencySeconds: Double? = nil,
-            errorTemplates: [LogTemplate] = [], slo: SLOBurn? = nil
+            errorTemplates: [LogTemplate] = [], slo: SLOBurn? = nil, queries: Queries
         ) {
             self.logLinesByLevel = logLinesByLevel
             self.requestRate = requestRate
@@ -130,15 +132,41 @@ public struct DailyReport: Sendable, Codable, Equatable {
             self.p99LatencySeconds = p99LatencySeconds
             self.errorTemplates = errorTemplates
             self.slo = slo
+            self.queries = queries
         }
 
         enum CodingKeys: String, CodingKey {
-            case slo
+            case slo, queries
             case logLinesByLevel = "log_lines_by_level"
             case requestRate = "request_rate"
             case errorRatio = "error_ratio"
             case p99LatencySeconds = "p99_latency_seconds"
             case errorTemplates = "error_templates"
+        }
+    }
+
+    /// A service's health queries with its name filled in (`report.health`).
+    public struct Queries: Sendable, Codable, Equatable {
+        /// PromQL of the request rate and the error ratio.
+        public var requestRate: String
+        public var errorRatio: String
+        /// PromQL of the p99 latency when configured; nil: the day's sketches of `latencyMetric` give it.
+        @NullEncoded public var p99Latency: String?
+        /// The timer (summary family) whose sketches give the p99.
+        public var latencyMetric: String
+
+        public init(_ queries: HealthQueries) {
+            requestRate = queries.requestRate
+            errorRatio = queries.errorRatio
+            p99Latency = queries.p99Latency
+            latencyMetric = queries.latencyMetric
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case requestRate = "request_rate"
+            case errorRatio = "error_ratio"
+            case p99Latency = "p99_latency"
+            case latencyMetric = "latency_metric"
         }
     }
 

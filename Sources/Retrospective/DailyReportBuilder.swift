@@ -23,6 +23,8 @@ public struct DailyReportBuilder: Sendable {
         public var previousP99Latency: Double?
         /// An availability objective (`report.slo`), such as 0.999.
         public var sloObjective: Double?
+        /// The health queries the figures came from (`report.health` or the service's own).
+        public var queries = HealthQueries()
 
         public init() {}
     }
@@ -90,7 +92,8 @@ public struct DailyReportBuilder: Sendable {
                 fourKeys: report(service),
                 health: DailyReport.Health(
                     logLinesByLevel: logLines[service] ?? [:], requestRate: signal.requestRate, errorRatio: signal.errorRatio,
-                    p99LatencySeconds: signal.p99Latency, errorTemplates: signal.errorTemplates, slo: slo),
+                    p99LatencySeconds: signal.p99Latency, errorTemplates: signal.errorTemplates, slo: slo,
+                    queries: DailyReport.Queries(signal.queries.forService(service))),
                 deploysPerDay: perDay(recent.filter { $0.service == service }))
         }
         let successes = perDay(recent)

@@ -72,6 +72,7 @@ public struct DailyReportMaker: Sendable {
                 (s.p99Latency, s.previousP99Latency) = (p99s.day[service], p99s.before[service])
             }
             s.sloObjective = config.sloObjectives[service]
+            s.queries = queries
             signals[service] = s
         }
         return DailyReportBuilder(events: history.events, failureWindowMillis: config.failureWindowMillis)

@@ -29,6 +29,8 @@ public enum UIAssets {
             ("cardinality.js", PackageResources.cardinality_js),
             ("logs.html", PackageResources.logs_html),
             ("logs.js", PackageResources.logs_js),
+            ("report.html", PackageResources.report_html),
+            ("report.js", PackageResources.report_js),
             ("status.html", PackageResources.status_html),
             ("status.js", PackageResources.status_js),
         ]
@@ -41,6 +43,7 @@ public enum UIAssets {
     public static let pages: [String: String] = [
         "/graph": "graph.html",
         "/logs": "logs.html",
+        "/report": "report.html",
         "/cardinality": "cardinality.html",
         "/status": "status.html",
     ]

@@ -70,7 +70,7 @@ struct WebUITests {
             $0.first?.contains("tally_statsd_store_limit_dropped_lines_total") == true && $0.dropFirst().first == #"reason="series_limit""# && $0.last == "17"
         }, "\(limits)")
         // Twenty entries per list, chosen with the keyboard; the URL keeps the choice.
-        #expect((seen["tabs_to_limit"] as? Int ?? 99) <= 5)
+        #expect((seen["tabs_to_limit"] as? Int ?? 99) <= 6, "past the five links of the navigation bar")
         #expect((seen["url_after_limit"] as? String)?.hasSuffix("/cardinality?limit=20") == true)
         #expect(seen["limit_after_reload"] as? String == "20")
         #expect(Self.rows(seen, "by-pair-after-reload").count == 20 && Self.rows(seen, "by-pair-after-limit").count == 20)
@@ -263,5 +263,65 @@ extension WebUITests {
         #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
         #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
         #expect(await tally.stop() == 0)
+    }
+}
+
+extension WebUITests {
+    @Test func theReportPageShowsTheDaysKeysServicesAndLinksEachFigureToItsQuery() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        // Yesterday (UTC), backfilled: two successful deploys (lead times 2 h and 30 min), one failed
+        // deploy, and an incident of another service resolved after an hour.
+        let midnight = (Int64(Date().timeIntervalSince1970) / 86_400 - 1) * 86_400
+        let day = ISO8601DateFormatter.string(from: Date(timeIntervalSince1970: Double(midnight)), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
+        let at = { (hour: Double) in Int64(Double(midnight) + hour * 3_600) }
+        let events = """
+            [{"event":"deployment","service":"checkout","version":"v1","commit_sha":"a1","commit_time":\(at(8)),"status":"success","time":\(at(10))},
+             {"event":"deployment","service":"checkout","version":"v2","commit_sha":"a2","commit_time":\(at(11)),"status":"failure","time":\(at(12))},
+             {"event":"deployment","service":"search","version":"v7","commit_sha":"b7","commit_time":\(at(12.5)),"status":"success","time":\(at(13))},
+             {"event":"incident","service":"billing","incident_id":"INC-1","state":"opened","time":\(at(14))},
+             {"event":"incident","service":"billing","incident_id":"INC-1","state":"resolved","time":\(at(15))}]
+            """
+        let posted = try await tally.post("/api/v1/events", body: Array(events.utf8), headers: [("Content-Type", "application/json")])
+        #expect(posted.status == 200, "\(posted.body)")
+
+        let seen = try await Self.look(at: "report", on: tally, expr: day)
+        #expect(seen["title"] as? String == "Report · tally")
+        #expect(seen["date_input"] as? String == day)
+        let keys = seen["keys"] as? [String: [String: String]] ?? [:]
+        #expect(keys["Deployment frequency"]?["value"]?.hasPrefix("2 deploys") == true, "\(keys)")
+        #expect(keys["Lead time for changes"]?["value"] == "1h 15m median, p90 2h 0m", "\(keys)")
+        #expect(keys["Change failure rate"]?["value"] == "33.3% (1 of 3)", "\(keys)")
+        #expect(keys["Time to restore service"]?["value"] == "1h 0m median, 0 open", "\(keys)")
+        #expect(keys["Time to restore service"]?["tier"] == "high", "an hour is under a day: \(keys)")
+        // Each key's figure opens its events in /logs over the report's day.
+        let link = URLComponents(string: keys["Deployment frequency"]?["link"] ?? "")
+        #expect(link?.path == "/logs" && link?.queryItems?.first { $0.name == "query" }?.value == #"{event="deployment"}"#, "\(String(describing: link))")
+        #expect(link?.queryItems?.first { $0.name == "end" }?.value == String(midnight + 86_400))
+        #expect((seen["linked_lines"] as? [String] ?? []).count == 3, "\(seen["linked_lines"] ?? "")")
+        // The services, each figure a link; the deploys chart's last day.
+        let services = seen["services"] as? [[String]] ?? []
+        #expect(services.contains { $0.prefix(5) == ["billing", "0", "—", "—", "1h 0m"] }, "\(services)")
+        #expect(services.contains { $0.prefix(4) == ["checkout", "1", "2h 0m", "50.0%"] }, "\(services)")
+        #expect(services.contains { $0.prefix(4) == ["search", "1", "30m", "0.0%"] }, "\(services)")
+        let links = seen["service_links"] as? [String] ?? []
+        #expect(links.contains { $0.contains("/graph?expr=sum%28rate%28checkout_requests_total%5B1d%5D%29%29") }, "\(links)")
+        #expect(seen["deploy_bars"] as? [String: Int] == ["successful": 2, "failed": 1], "\(seen["deploy_bars"] ?? "")")
+        #expect((seen["quality"] as? [[String]])?.first?.first?.hasPrefix("Every delivery event") == true)
+        #expect((seen["page_link"] as? String)?.hasSuffix("/report/daily?date=\(day)") == true)
+        // The day before: the URL follows the button, and it had no deploy.
+        #expect((seen["previous_url"] as? String)?.hasSuffix("/report?date=\(Self.dayBefore(day))") == true, "\(seen["previous_url"] ?? "")")
+        #expect((seen["previous_keys"] as? [String: String])?["Deployment frequency"]?.hasPrefix("0 deploys") == true)
+        #expect(seen["overflow_on_phone"] as? Int == 0)
+        #expect((seen["foreign_requests"] as? [String])?.isEmpty == true, "\(seen["foreign_requests"] ?? "")")
+        #expect((seen["console_errors"] as? [String])?.isEmpty == true, "\(seen["console_errors"] ?? "")")
+        #expect(await tally.stop() == 0)
+    }
+
+    static func dayBefore(_ day: String) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        let date = formatter.date(from: day) ?? Date()
+        return formatter.string(from: date.addingTimeInterval(-86_400))
     }
 }

@@ -1,8 +1,9 @@
 // Reading tally's HTTP API from the pages: JSON in Prometheus's envelope, and /metrics text.
 
-// GETs a Prometheus-style JSON answer and returns its `data`; throws the server's own error message
-// (Prometheus's error JSON, or the plain text Loki's API answers errors with).
-export async function getData(path) {
+// GETs a JSON answer as it is (an answer outside Prometheus's envelope, such as the report's or
+// VictoriaMetrics's top_queries); throws the server's own error message (Prometheus's error JSON,
+// or the plain text Loki's API answers errors with).
+export async function getJSON(path) {
   const response = await fetch(path, { headers: { Accept: "application/json" } });
   const text = await response.text();
   let body;
@@ -11,9 +12,16 @@ export async function getData(path) {
   } catch {
     throw new Error(response.ok ? `${path}: not JSON` : text.trim() || `${path}: HTTP ${response.status} ${response.statusText}`);
   }
-  if (body.status !== "success") {
+  if (!response.ok || body.status === "error") {
     throw new Error(body.error ? `${body.errorType || "error"}: ${body.error}` : `${path}: HTTP ${response.status}`);
   }
+  return body;
+}
+
+// GETs a Prometheus-style JSON answer and returns its `data`.
+export async function getData(path) {
+  const body = await getJSON(path);
+  if (body.status !== "success") throw new Error(`${path}: not a Prometheus API answer`);
   return body.data;
 }
 

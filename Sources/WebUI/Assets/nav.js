@@ -2,6 +2,7 @@
 const pages = [
   ["/graph", "Graph"],
   ["/logs", "Logs"],
+  ["/report", "Report"],
   ["/cardinality", "Cardinality"],
   ["/status", "Status"],
 ];

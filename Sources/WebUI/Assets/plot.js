@@ -13,7 +13,7 @@ export function valueTicks(min, max, count = 5) {
   return ticks;
 }
 
-const timeSteps = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400].map((s) => s * 1000);
+const timeSteps = [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000].map((s) => s * 1000);
 
 // Tick times (milliseconds) on round steps covering [min, max], about `count` of them.
 export function timeTicks(min, max, count = 6) {
@@ -25,6 +25,7 @@ export function timeTicks(min, max, count = 6) {
 
 function label(t, span) {
   const iso = new Date(t).toISOString();
+  if (span > 3 * 86400000) return iso.slice(5, 10); // days apart: the date alone
   return span > 86400000 ? iso.slice(5, 16).replace("T", " ") : iso.slice(11, span >= 60000 ? 16 : 19);
 }
 

@@ -1,7 +1,7 @@
 // /status: what this tally is and does: build and runtime, listeners, ingest and drop counters,
 // the storage's WAL and blocks, forwarding queues, the slowest recent queries, the config in force.
 import { renderNav } from "/ui/nav.js";
-import { formatCount, getData, getMetrics, showError } from "/ui/api.js";
+import { formatCount, getData, getJSON, getMetrics, showError } from "/ui/api.js";
 import { card, element, emptyRow, headerRow, row } from "/ui/dom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -163,7 +163,7 @@ async function refresh() {
     const [build, runtime, listeners, storage, flags, config, metrics, top] = await Promise.all([
       getData("/api/v1/status/buildinfo"), getData("/api/v1/status/runtimeinfo"), getData("/api/v1/status/listeners"),
       getData("/api/v1/status/storage"), getData("/api/v1/status/flags"), getData("/api/v1/status/config"), getMetrics(),
-      fetch("/api/v1/status/top_queries?topN=10&maxLifetime=10m").then((r) => r.json()),
+      getJSON("/api/v1/status/top_queries?topN=10&maxLifetime=10m"),
     ]);
     showRuntime(build, runtime);
     showListeners(listeners);

@@ -4,7 +4,7 @@ driven by Selenium from PyPI) and prints, as JSON, what a person would see on it
 test that started tally to check: the page's text and tables, what changed after using its
 controls, the browser console's errors, and every request that left tally's origin.
 
-  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph, logs, status
+  ui_check.py BASE_URL PAGE --out FILE [--screenshots DIR] [--expr Q]      PAGE: cardinality, graph, logs, report, status
 """
 import argparse, json, time, urllib.request
 from urllib.parse import quote, urlparse
@@ -338,11 +338,56 @@ def check_status(driver, base, shots):
     return out
 
 
+def check_report(driver, base, shots, day):
+    out = {}
+    driver.get(f"{base}/report?date={day}")
+    wait_changed(driver, "updated")
+    out["title"] = driver.title
+    out["date_input"] = driver.find_element(By.ID, "date").get_attribute("value")
+    out["keys"] = {c.find_element(By.CLASS_NAME, "label").text: {
+        "value": c.find_element(By.CLASS_NAME, "value").text,
+        "tier": c.find_element(By.CLASS_NAME, "tier").text,
+        "link": c.find_element(By.CSS_SELECTOR, ".value a").get_attribute("href")}
+        for c in driver.find_elements(By.CSS_SELECTOR, "#keys .card")}
+    out["services"] = table_rows(driver, "services")
+    out["service_links"] = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#services a")]
+    totals = {}
+    for bar in driver.find_elements(By.CSS_SELECTOR, "#deploys svg rect.bar"):
+        name = bar.get_attribute("data-series")
+        totals[name] = totals.get(name, 0) + int(float(bar.get_attribute("data-value")))
+    out["deploy_bars"] = totals
+    out["incidents"] = table_rows(driver, "incidents")
+    out["quality"] = table_rows(driver, "quality")
+    out["page_link"] = driver.find_element(By.ID, "page-link").get_attribute("href")
+    if shots:
+        driver.save_screenshot(f"{shots}/report.png")
+    # The deploys figure opens its query in /logs over the report's day.
+    driver.get(out["keys"]["Deployment frequency"]["link"])
+    wait_summary(driver)
+    out["linked_lines"] = [li.find_element(By.CLASS_NAME, "text").text for li in driver.find_elements(By.CSS_SELECTOR, "#lines li.line")]
+    # The day before, with the button: the URL follows.
+    driver.get(f"{base}/report?date={day}")
+    wait_changed(driver, "updated")
+    before = driver.find_element(By.ID, "updated").text
+    driver.find_element(By.ID, "previous").click()
+    wait_changed(driver, "updated", before)
+    out["previous_url"] = driver.current_url
+    out["previous_keys"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
+                            for c in driver.find_elements(By.CSS_SELECTOR, "#keys .card")}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.get(f"{base}/report?date={day}")
+    wait_changed(driver, "updated")
+    out["overflow_on_phone"] = driver.execute_script(
+        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
-    parser.add_argument("page", choices=["cardinality", "graph", "logs", "status"])
-    parser.add_argument("--expr", default="", help="the graph or logs page's query")
+    parser.add_argument("page", choices=["cardinality", "graph", "logs", "report", "status"])
+    parser.add_argument("--expr", default="", help="the graph or logs page's query, the report page's day")
     parser.add_argument("--out", required=True, help="where the JSON goes")
     parser.add_argument("--screenshots")
     args = parser.parse_args()
@@ -350,6 +395,8 @@ def main():
     try:
         if args.page == "graph":
             out = check_graph(driver, args.base, args.screenshots, args.expr)
+        elif args.page == "report":
+            out = check_report(driver, args.base, args.screenshots, args.expr)
         elif args.page == "status":
             out = check_status(driver, args.base, args.screenshots)
         elif args.page == "logs":

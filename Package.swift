@@ -46,7 +46,7 @@ let package = Package(
         // MARK: Helpers for tally's own /metrics.
         .target(
             name: "SelfMetrics",
-            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["DurableFiles", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
 
@@ -104,7 +104,9 @@ let package = Package(
         .target(name: "BlockCodec", dependencies: ["CZlib", "CSnappy"], swiftSettings: strict),
 
         // MARK: Files both stores share: POSIX wrappers, directory lock, WAL framing and replay.
-        .target(name: "DurableFiles", dependencies: ["BlockCodec"], swiftSettings: strict),
+        // MARK: glibc's allocator controls and statistics (malloc.h).
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "DurableFiles", dependencies: ["BlockCodec", "CMalloc"], swiftSettings: strict),
 
         // MARK: Storage: WAL, head, blocks, compaction, retention.
         .target(

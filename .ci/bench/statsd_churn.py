@@ -6,7 +6,8 @@ c/g/ms/h/s, tagged env and host) gets a value each over TCP; every --generation 
 generation of names replaces the old one, whose series expire from aggregation (series_expiry) and
 later leave the storage head when its block range is written out and truncated. Prints, every
 minute, the active StatsD series, the series in the head, the process RSS and its peak so far
-(VmHWM, which block writes and checkpoints raise): under churn the RSS
+(VmHWM, which block writes and checkpoints raise), and the allocator's bytes in use and held free
+(tally_heap_in_use_bytes, tally_heap_free_bytes): under churn the RSS
 should level off once the head's cycle (block range plus half of it) has turned over, not grow.
 
 Usage: .ci/bench/statsd_churn.py [--series 20000] [--generation 120] [--minutes 60]
@@ -25,6 +26,13 @@ from statsd_memory import metric, mix_lines, rss_bytes, status_bytes
 def peak_bytes(pid):
     """The process's highest RSS so far."""
     return status_bytes(pid, "VmHWM")
+
+
+def heap(port, which):
+    """The allocator's bytes in use or held free, as tally reports them (a build without the
+    figures: "-")."""
+    value = metric(port, f"tally_heap_{which}_bytes")
+    return f"{value / 2**20:.1f} MiB" if value > 0 else "-"
 
 
 def main():
@@ -51,8 +59,8 @@ def main():
     time.sleep(1.5)
     print(f"# {args.series} series per generation, a new generation every {args.generation} s, "
           f"series_expiry {args.expiry}, block_duration {args.block_duration}")
-    print("| minute | generations so far | active StatsD series | head series | RSS | peak RSS |")
-    print("|---|---|---|---|---|---|")
+    print("| minute | generations so far | active StatsD series | head series | RSS | peak RSS | heap in use | heap free |")
+    print("|---|---|---|---|---|---|---|---|")
     began = time.time()
     next_report = began
     rnd = 0
@@ -66,7 +74,8 @@ def main():
                 if time.time() >= next_report:
                     print(f"| {int(now // 60)} | {gen + 1} | {int(metric(hport, 'tally_series_active')):,} | "
                           f"{int(metric(hport, 'tally_storage_head_series')):,} | "
-                          f"{rss_bytes(tally.pid) / 2**20:.1f} MiB | {peak_bytes(tally.pid) / 2**20:.1f} MiB |", flush=True)
+                          f"{rss_bytes(tally.pid) / 2**20:.1f} MiB | {peak_bytes(tally.pid) / 2**20:.1f} MiB | "
+                          f"{heap(hport, 'in_use')} | {heap(hport, 'free')} |", flush=True)
                     next_report += 60
                 time.sleep(max(0.0, 10 - (time.time() - began - now)))
     finally:

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CMalloc
 import Glibc
 #endif
 
@@ -7,20 +8,30 @@ import Glibc
 /// glibc maps and unmaps one by one, so every query pays page faults on
 /// fresh memory (about a third of a range query's time, measured in
 /// BENCHMARKS.md). Serving those arrays from the heap, and keeping up to
-/// 256 MiB of freed heap for the next query, removes that cost. An
-/// operator's own `GLIBC_TUNABLES` wins: nothing is changed when it is set.
+/// `keptFreeBytes` (256 MiB) of freed heap for the next query, removes that
+/// cost. An operator's own `GLIBC_TUNABLES` wins: nothing is changed when it
+/// is set.
 public enum AllocatorTuning {
-    /// glibc's `mallopt` parameters (malloc.h, which Swift's Glibc module leaves out).
-    private static let trimThreshold: Int32 = -1
-    private static let mmapThreshold: Int32 = -3
+    /// Freed heap kept for the next query rather than handed back.
+    public static let keptFreeBytes = 256 << 20
 
     public static func apply() {
         #if canImport(Glibc)
-        guard getenv("GLIBC_TUNABLES") == nil, let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        _ = mallopt(mmapThreshold, 8 << 20)
-        _ = mallopt(trimThreshold, 256 << 20)
+        guard getenv("GLIBC_TUNABLES") == nil else { return }
+        _ = mallopt(M_MMAP_THRESHOLD, 8 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32(keptFreeBytes))
+        #endif
+    }
+
+    /// The heap in bytes: what live allocations take (`inUse`, mapped chunks
+    /// included), and what the allocator holds freed (`free`), resident until
+    /// handed back.
+    public static func heap() -> (inUse: Int, free: Int) {
+        #if canImport(Glibc)
+        let info = mallinfo2()
+        return (Int(info.uordblks) + Int(info.hblkhd), Int(info.fordblks))
+        #else
+        return (0, 0)
         #endif
     }
 
@@ -31,9 +42,20 @@ public enum AllocatorTuning {
     /// leave resident until the next one.
     public static func releaseFreeMemory() {
         #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        typealias MallocTrim = @convention(c) (Int) -> Int32
-        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        _ = malloc_trim(0)
         #endif
+    }
+
+    /// Hands free pages back only when the allocator holds more freed memory
+    /// than the 256 MiB kept for queries: the freed memory of series that
+    /// came and went, which glibc never returns by itself from inside the
+    /// heap, so that the process's memory follows what it holds, not the
+    /// most it ever held. Returns whether it trimmed. Called each
+    /// maintenance round.
+    @discardableResult
+    public static func releaseExcessFreeMemory() -> Bool {
+        guard heap().free > keptFreeBytes else { return false }
+        releaseFreeMemory()
+        return true
     }
 }

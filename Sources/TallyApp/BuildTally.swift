@@ -18,6 +18,7 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import Retrospective
+import SelfMetrics
 import ServiceLifecycle
 import SketchStorage
 import StatsDWire
@@ -90,8 +91,15 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
         "dir": "\(config.dataDir)", "blocks": "\(report.blocks)", "wal_records": "\(report.walRecords)",
         "head_series": "\(report.headSeries)",
     ])
+    // After each round of the metrics store (the larger heap user), the allocator's excess free
+    // memory goes back to the system and its figures to /metrics.
+    let heapMetrics = HeapMetrics(registry: registry)
     let storage = StorageService(
-        name: "the metrics store", fsync: store.options.fsync, sync: { store.syncWAL() }, maintain: { store.maintain(now: $0) },
+        name: "the metrics store", fsync: store.options.fsync, sync: { store.syncWAL() },
+        maintain: { now in
+            store.maintain(now: now)
+            heapMetrics.maintain()
+        },
         clock: clock, logger: logger)
     var forwarders: [RemoteWriteQueue] = []
     for destination in config.remoteWrite {

@@ -111,6 +111,9 @@ extension WebUITests {
         // Hovering shows values that were sent.
         let hover = seen["hover_values"] as? [String] ?? []
         #expect(hover.count == 2 && ["21", "22", "23"].contains(hover[0]) && ["12", "14", "16"].contains(hover[1]), "\(hover)")
+        // The legend isolates a series and brings the others back.
+        #expect((seen["isolated_lines"] as? [[Any]] ?? []).map { $0.first as? String ?? "" } == [#"ui_temp{room="b"}"#], "\(seen["isolated_lines"] ?? "")")
+        #expect(seen["lines_after_isolation"] as? Int == 2)
         #expect((seen["stacked_url"] as? String)?.contains("stacked=1") == true && seen["stacked_lines"] as? Int == 2)
         // A drag zooms in: the URL holds the new end and a range under the five minutes asked.
         let zoomed = URLComponents(string: seen["zoom_url"] as? String ?? "")?.queryItems ?? []
@@ -132,6 +135,14 @@ extension WebUITests {
         #expect((seen["error"] as? String)?.contains("1:22: parse error") == true, "\(seen["error"] ?? "")")
         #expect(seen["position"] as? String == "sum(rate(ui_temp[5m])\n" + String(repeating: " ", count: 21) + "^")
         #expect((seen["console_errors_before_bad_query"] as? [String])?.isEmpty == true, "\(seen["console_errors_before_bad_query"] ?? "")")
+        // A second query on the page: its own chart, kept in the URL, removable.
+        #expect(seen["second_focused"] as? String == "expr-1")
+        #expect((seen["panels_url"] as? String)?.contains("g1.expr=sum%28ui_temp%29") == true, "\(seen["panels_url"] ?? "")")
+        #expect(seen["panel_lines"] as? [[String]] == [[#"ui_temp{room="a"}"#, #"ui_temp{room="b"}"#], ["{}"]], "\(seen["panel_lines"] ?? "")")
+        #expect(seen["panels_after_reload"] as? [String] == ["ui_temp", "sum(ui_temp)"])
+        #expect(seen["panels_after_remove"] as? Int == 1)
+        // Prometheus's own link form: g0.expr, g0.tab=1 (table), g0.range_input.
+        #expect(seen["prometheus_link_table"] as? [[String]] == expected, "\(seen["prometheus_link_table"] ?? "")")
         #expect((seen["foreign_requests"] as? [String])?.isEmpty == true)
         #expect(await tally.stop() == 0)
     }

@@ -70,15 +70,16 @@ export function formatCount(value) {
   return Number(value).toLocaleString("en-US");
 }
 
-// Shows an error above the page's content, or clears it.
-export function showError(message) {
-  let box = document.getElementById("error");
+// Shows an error above the page's content (or at the top of `within`, in a box with the id `id`),
+// or clears it.
+export function showError(message, within = document.querySelector("main"), id = "error") {
+  let box = document.getElementById(id);
   if (!box) {
     box = document.createElement("div");
-    box.id = "error";
+    box.id = id;
     box.className = "error";
     box.setAttribute("role", "alert");
-    document.querySelector("main").prepend(box);
+    within.prepend(box);
   }
   box.hidden = !message;
   box.textContent = message || "";

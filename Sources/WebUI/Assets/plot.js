@@ -81,11 +81,25 @@ function axes(container, points, { height, title, format, start, end }) {
 
 // A legend under a chart: a swatch and a name per series, and an empty value span for each
 // (returned, for hover values); `color(i)` is each swatch's colour.
-function legendOf(container, names, color) {
+// With `pick(i)`, each item is a button (click, Enter or Space) and `pressed(i)` marks it.
+function legendOf(container, names, color, pick, pressed) {
   const legend = document.createElement("ul");
   legend.className = "legend";
   const values = names.map((name, i) => {
     const item = document.createElement("li");
+    if (pick) {
+      item.tabIndex = 0;
+      item.setAttribute("role", "button");
+      item.setAttribute("aria-pressed", String(pressed(i)));
+      item.title = "Show only this series; again to show all";
+      item.addEventListener("click", () => pick(i));
+      item.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          pick(i);
+        }
+      });
+    }
     const swatch = document.createElement("span");
     swatch.className = "swatch";
     swatch.style.background = color(i);
@@ -104,9 +118,14 @@ function legendOf(container, names, color) {
 // `onZoom(start, end)` (a drag across the chart picks a time range), `format` (value labels),
 // `start` and `end` (the time axis, milliseconds; by default the points' own extent), `markers`
 // ([{time, title}]: events drawn as dashed rules with a flag, the title shown on hover).
-// Hovering shows each series' value at the nearest time in the legend. Returns the SVG element.
-export function lineChart(container, series, { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end, markers = [] } = {}) {
-  const drawn = stacked ? stack(series) : series;
+// Hovering shows each series' value at the nearest time in the legend; a legend item shows that
+// series alone (`isolate`, its name) and again all of them. Returns the SVG element.
+export function lineChart(container, series, options = {}) {
+  const { height = 220, title = "chart", format = String, stacked = false, onZoom, start, end, markers = [], isolate = null } = options;
+  const colour = new Map(series.map((s, i) => [s, `var(--c${i % 6})`]));
+  const alone = series.find((s) => s.name === isolate);
+  const shown = alone ? [alone] : series;
+  const drawn = stacked ? stack(shown) : shown;
   const all = drawn.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
   const frame = axes(container, all, { height, title, format, start, end });
   if (!frame) return container.querySelector("svg");
@@ -121,7 +140,7 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
       pen = "L";
     }
     const path = element("path", { d, class: "line", "data-series": s.name, "data-points": s.points.length }, svg);
-    path.style.stroke = `var(--c${i % 6})`;
+    path.style.stroke = colour.get(shown[i]);
   });
   for (const marker of markers) {
     if (marker.time < tMin || marker.time > tMax) continue;
@@ -131,7 +150,8 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
     element("path", { d: `M${at - 5},${margin.top}L${at + 5},${margin.top}L${at},${margin.top + 7}Z` }, group);
     element("title", {}, group).textContent = `${new Date(marker.time).toISOString()} ${marker.title}`;
   }
-  const { legend, values } = legendOf(container, series.map((s) => s.name), (i) => `var(--c${i % 6})`);
+  const pick = series.length > 1 ? (i) => lineChart(container, series, { ...options, isolate: alone === series[i] ? null : series[i].name }) : null;
+  const { legend, values } = legendOf(container, series.map((s) => s.name), (i) => colour.get(series[i]), pick, (i) => alone === series[i]);
 
   // Hover: a rule at the nearest time, each series' value there in the legend.
   const times = [...new Set(all.map((p) => p[0]))].sort((a, b) => a - b);
@@ -145,7 +165,7 @@ export function lineChart(container, series, { height = 220, title = "chart", fo
       rule.setAttribute("x2", x(nearest));
       rule.setAttribute("visibility", "visible");
       series.forEach((s, i) => {
-        const point = s.points.find((p) => p[0] === nearest);
+        const point = shown.includes(s) ? s.points.find((p) => p[0] === nearest) : undefined;
         values[i].textContent = point ? ` ${format(point[1])}` : "";
       });
       legend.dataset.time = String(nearest);

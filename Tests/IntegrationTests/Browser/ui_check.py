@@ -144,6 +144,13 @@ def check_graph(driver, base, shots, expr):
     overlay = driver.find_element(By.CSS_SELECTOR, "#chart svg rect.overlay")
     ActionChains(driver).move_to_element(overlay).perform()
     out["hover_values"] = [v.text for v in driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend .value")]
+    # A legend item shows its series alone (with the keyboard here), and again all of them.
+    item = driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend li")[1]
+    driver.execute_script("arguments[0].focus()", item)
+    driver.switch_to.active_element.send_keys(Keys.ENTER)
+    out["isolated_lines"] = chart_lines(driver)
+    driver.find_elements(By.CSS_SELECTOR, "#chart ul.legend li")[1].click()
+    out["lines_after_isolation"] = len(chart_lines(driver))
     if shots:
         driver.save_screenshot(f"{shots}/graph.png")
     # Stacked: the URL says so, the lines stay one per series.
@@ -202,6 +209,28 @@ def check_graph(driver, base, shots, expr):
     WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "error").is_displayed())
     out["error"] = driver.find_element(By.ID, "error").text
     out["position"] = driver.find_element(By.ID, "position").text
+    # Several queries on one page: a second panel, its own chart, in the URL as g1.*.
+    driver.get(f"{base}/graph?expr={quote(expr)}&range=5m")
+    wait_summary(driver)
+    driver.find_element(By.ID, "add-panel").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "expr-1"))
+    second = driver.find_element(By.ID, "expr-1")
+    out["second_focused"] = driver.execute_script("return document.activeElement.id")
+    second.send_keys(f"sum({expr})" + Keys.ENTER)
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "summary-1").text != "")
+    out["panels_url"] = driver.current_url
+    out["panel_lines"] = [[p.get_attribute("data-series") for p in driver.find_elements(By.CSS_SELECTOR, f"#{c} svg path.line")]
+                          for c in ("chart", "chart-1")]
+    driver.get(driver.current_url)
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "summary-1") and d.find_element(By.ID, "summary-1").text != "")
+    out["panels_after_reload"] = [driver.find_element(By.ID, i).get_attribute("value") for i in ("expr", "expr-1")]
+    driver.find_element(By.ID, "remove-1").click()
+    WebDriverWait(driver, 10).until(lambda d: "g1." not in d.current_url)
+    out["panels_after_remove"] = len(driver.find_elements(By.CSS_SELECTOR, "section.panel"))
+    # A link as Prometheus writes them opens the same view.
+    driver.get(f"{base}/graph?g0.expr={quote(expr)}&g0.tab=1&g0.range_input=5m")
+    WebDriverWait(driver, 10).until(lambda d: "rows at" in d.find_element(By.ID, "summary").text)
+    out["prometheus_link_table"] = table_rows(driver, "table")
     return out
 
 

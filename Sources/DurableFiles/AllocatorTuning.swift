@@ -46,15 +46,41 @@ public enum AllocatorTuning {
         #endif
     }
 
-    /// Hands free pages back only when the allocator holds more freed memory
-    /// than the 256 MiB kept for queries: the freed memory of series that
-    /// came and went, which glibc never returns by itself from inside the
-    /// heap, so that the process's memory follows what it holds, not the
-    /// most it ever held. Returns whether it trimmed. Called each
-    /// maintenance round.
+    /// Anonymous memory resident in the process (`RssAnon` of
+    /// /proc/self/status): the heap's touched pages, freed or not, and the
+    /// threads' stacks; nil where the file cannot be read.
+    public static func residentAnonymousBytes() -> Int? {
+        #if canImport(Glibc)
+        // A /proc file says it is empty (size 0): read until its end.
+        let fd = open("/proc/self/status", O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var status: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            status += buffer[0..<n]
+        }
+        let text = String(decoding: status, as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+              let kilobytes = Int(line.dropFirst("RssAnon:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") else { return nil }
+        return kilobytes * 1024
+        #else
+        return nil
+        #endif
+    }
+
+    /// Hands free pages back only when more freed memory is resident than
+    /// the 256 MiB kept for queries (resident anonymous memory less what
+    /// live allocations take): the freed memory of series that came and
+    /// went, which glibc never returns by itself from inside the heap, so
+    /// that the process's memory follows what it holds, not the most it
+    /// ever held. Returns whether it trimmed. Called each maintenance round.
     @discardableResult
     public static func releaseExcessFreeMemory() -> Bool {
-        guard heap().free > keptFreeBytes else { return false }
+        guard let resident = residentAnonymousBytes(), resident - heap().inUse > keptFreeBytes else { return false }
         releaseFreeMemory()
         return true
     }

@@ -16,10 +16,10 @@ public final class HeapMetrics: Sendable {
             helpText: "Bytes of live allocations (glibc's mallinfo2: in-use chunks and mapped chunks)."))
         free = registry.makeGauge(descriptor: MetricNameDescriptor(
             metricName: "tally_heap_free", unitName: "bytes",
-            helpText: "Bytes the allocator holds freed, kept for reuse; above 256 MiB they are handed back each maintenance round."))
+            helpText: "Bytes the allocator counts as freed (glibc's mallinfo2), resident or already handed back."))
         trims = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_heap_trims", unitName: "total",
-            helpText: "Maintenance rounds that handed free heap memory back to the system because more than 256 MiB was held."))
+            helpText: "Maintenance rounds that handed freed heap memory back to the system because more than 256 MiB of it was resident."))
     }
 
     /// Hands excess free memory back, then records the figures.

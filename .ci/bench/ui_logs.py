@@ -13,17 +13,12 @@ navigation: HTML, scripts, the query_range answer, every line in the list and la
 Needs: Debian's chromium and chromium-driver, pip selenium; swift build -c release --product tally.
   .ci/bench/ui_logs.py [--lines 10000] [--runs 7] [--binary PATH]
 """
-import argparse, json, os, statistics, subprocess, tempfile, time, urllib.request
+import argparse, json, statistics, time, urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
-from benchlib import TALLY, free_port
-from head_memory_peers import wait_ready
+from benchlib import TALLY, UIServer
 
-QUIET = ["--statsd-udp", "off", "--statsd-tcp", "off", "--logs-tcp", "off", "--logs-udp", "off",
-         "--syslog-tcp", "off", "--syslog-udp", "off", "--otlp", "off"]
 LEVELS = ["info", "info", "info", "warn", "error", "debug"]
 
 
@@ -50,47 +45,26 @@ def main():
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--binary", default=TALLY)
     args = p.parse_args()
-    work = tempfile.mkdtemp(prefix="tally-ui-bench-")
-    config = os.path.join(work, "tally.yaml")
-    with open(config, "w") as f:
-        f.write(f"logs:\n  max_entries_limit_per_query: {max(args.lines, 5000)}\n")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    tally = subprocess.Popen([args.binary, "serve", *QUIET, "--http", f"127.0.0.1:{port}", "--data-dir", work + "/data",
-                              "--config", config], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_ready(base + "/readyz", tally)
-        push(base, args.lines)
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    with UIServer(args.binary, config=f"logs:\n  max_entries_limit_per_query: {max(args.lines, 5000)}\n") as ui:
+        push(ui.base, args.lines)
         drawn, first, drawing, summaries = [], [], [], []
         mark = "return performance.getEntriesByName(arguments[0]).map((e) => e.startTime)[0]"
-        try:
-            url = f"{base}/logs?query=%7Bbench%3D%22ui%22%7D&range=15m&limit={args.lines}"
-            for _ in range(args.runs):
-                driver.get("about:blank")
-                driver.get(url)
-                WebDriverWait(driver, 60).until(lambda d: d.execute_script(mark, "tally:lines-drawn") is not None)
-                done = driver.execute_script(mark, "tally:lines-drawn")
-                drawn.append(done)
-                first.append(driver.execute_script(mark, "tally:first-lines-drawn"))
-                drawing.append(done - driver.execute_script(mark, "tally:lines-fetched"))
-                summaries.append(driver.execute_script("return document.getElementById('summary').textContent"))
-        finally:
-            driver.quit()
-        print(f"{args.lines} lines: {summaries[-1]}")
-        print(f"navigation to the first 200 lines drawn, {args.runs} runs: median {statistics.median(first):.0f} ms, "
-              f"best {min(first):.0f} ms, worst {max(first):.0f} ms")
-        print(f"navigation to all lines drawn, {args.runs} runs: median {statistics.median(drawn):.0f} ms, "
-              f"best {min(drawn):.0f} ms, worst {max(drawn):.0f} ms; "
-              f"drawing alone: median {statistics.median(drawing):.0f} ms, best {min(drawing):.0f} ms, worst {max(drawing):.0f} ms")
-    finally:
-        tally.terminate()
-        tally.wait()
-        subprocess.run(["rm", "-rf", work])
+        url = f"{ui.base}/logs?query=%7Bbench%3D%22ui%22%7D&range=15m&limit={args.lines}"
+        for _ in range(args.runs):
+            ui.driver.get("about:blank")
+            ui.driver.get(url)
+            WebDriverWait(ui.driver, 60).until(lambda d: d.execute_script(mark, "tally:lines-drawn") is not None)
+            done = ui.driver.execute_script(mark, "tally:lines-drawn")
+            drawn.append(done)
+            first.append(ui.driver.execute_script(mark, "tally:first-lines-drawn"))
+            drawing.append(done - ui.driver.execute_script(mark, "tally:lines-fetched"))
+            summaries.append(ui.driver.execute_script("return document.getElementById('summary').textContent"))
+    print(f"{args.lines} lines: {summaries[-1]}")
+    print(f"navigation to the first 200 lines drawn, {args.runs} runs: median {statistics.median(first):.0f} ms, "
+          f"best {min(first):.0f} ms, worst {max(first):.0f} ms")
+    print(f"navigation to all lines drawn, {args.runs} runs: median {statistics.median(drawn):.0f} ms, "
+          f"best {min(drawn):.0f} ms, worst {max(drawn):.0f} ms; "
+          f"drawing alone: median {statistics.median(drawing):.0f} ms, best {min(drawing):.0f} ms, worst {max(drawing):.0f} ms")
 
 
 if __name__ == "__main__":

@@ -119,6 +119,20 @@ def check_cardinality(driver, base, shots):
     return out
 
 
+def completions(driver, box, typings):
+    """What the query box offers after each of `typings` is typed into it afresh."""
+    offered = {}
+    for typed in typings:
+        box.clear()
+        box.send_keys(typed)
+        try:
+            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
+        except TimeoutException:
+            pass
+        offered[typed] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#suggestions li")]
+    return offered
+
+
 def wait_summary(driver, previous=""):
     wait_changed(driver, "summary", previous)
 
@@ -185,16 +199,7 @@ def check_graph(driver, base, shots, expr):
     out["zoom_url"] = driver.current_url
     # Completion of a metric name, a label name, a label value and a function; Tab takes the first.
     box = driver.find_element(By.ID, "expr")
-    completions = {}
-    for typed in [expr[:4], expr + "{r", expr + '{room="', "rat"]:
-        box.clear()
-        box.send_keys(typed)
-        try:
-            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
-        except TimeoutException:
-            pass
-        completions[typed] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#suggestions li")]
-    out["completions"] = completions
+    out["completions"] = completions(driver, box, [expr[:4], expr + "{r", expr + '{room="', "rat"])
     box.clear()
     box.send_keys(expr[:4])
     WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
@@ -278,16 +283,7 @@ def check_logs(driver, base, shots, query):
     out["lines_after_reload"] = log_lines(driver)
     # Completion of label names and values from the log store, and of LogQL's words.
     box = driver.find_element(By.ID, "query")
-    completions = {}
-    for typed in ["{ser", '{service="', "count_o"]:
-        box.clear()
-        box.send_keys(typed)
-        try:
-            WebDriverWait(driver, 5).until(lambda d: d.find_element(By.ID, "suggestions").is_displayed())
-        except TimeoutException:
-            pass
-        completions[typed] = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#suggestions li")]
-    out["completions"] = completions
+    out["completions"] = completions(driver, box, ["{ser", '{service="', "count_o"])
     # A metric query: a chart, one line per level.
     box.clear()
     before = driver.find_element(By.ID, "summary").text

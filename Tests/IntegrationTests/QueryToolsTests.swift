@@ -47,3 +47,22 @@ struct QueryToolsTests {
         #expect(await tally.stop() == 0)
     }
 }
+
+extension QueryToolsTests {
+    /// `tally health`, the container image's HEALTHCHECK: 0 while tally is ready, 1 with the reason otherwise.
+    @Test func tallyHealthAnswersWhetherTheServerIsReady() async throws {
+        let tally = try TallyProcess()
+        _ = try await tally.waitFor("/readyz") { status, _ in status == 200 }
+        let binary = try TallyProcess.binaryPath()
+        let server = "http://127.0.0.1:\(tally.httpPort)"
+        let ready = try await run(binary, ["health", "--server", server])
+        #expect(ready.status == 0 && ready.output.isEmpty, "\(ready.output)")
+        let live = try await run(binary, ["health", "--live", "--server", server])
+        #expect(live.status == 0, "\(live.output)")
+        #expect(await tally.stop() == 0)
+        let gone = try await run(binary, ["health", "--server", server, "--timeout", "2"])
+        #expect(gone.status == 1 && gone.output.contains("tally health: cannot reach \(server)"), "\(gone.output)")
+        let notTally = try await run(binary, ["health", "--server", "http://127.0.0.1:\(tally.httpPort)/nothing", "--timeout", "2"])
+        #expect(notTally.status == 1)
+    }
+}

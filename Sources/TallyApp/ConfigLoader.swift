@@ -10,16 +10,34 @@ import TelemetryModel
 import TimeSeriesStorage
 import Yams
 
-/// A configuration problem: which file, which key, which line, and why.
+/// A configuration problem: which file, which key, which line, and why;
+/// with the file's other problems, when it has more than one (`all`), so
+/// that one run of `tally check-config` lists every one.
 public struct ConfigError: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var line: Int?
     public var key: String
     public var message: String
+    /// The problems found after this one, in file order.
+    public var others: [ConfigError] = []
 
+    public init(file: String, line: Int?, key: String, message: String) {
+        (self.file, self.line, self.key, self.message) = (file, line, key, message)
+    }
+
+    /// This problem and the others.
+    public var all: [ConfigError] {
+        var first = self
+        first.others = []
+        return [first] + others
+    }
+
+    /// One line per problem.
     public var description: String {
-        let location = line.map { "\(file):\($0)" } ?? file
-        return key.isEmpty ? "\(location): \(message)" : "\(location): \(key): \(message)"
+        all.map { problem in
+            let location = problem.line.map { "\(problem.file):\($0)" } ?? problem.file
+            return problem.key.isEmpty ? "\(location): \(problem.message)" : "\(location): \(problem.key): \(problem.message)"
+        }.joined(separator: "\n")
     }
 }
 
@@ -276,15 +294,37 @@ public enum ConfigLoader {
                 throw reader.unknown(key, value, path)
             }
         }
+        try reader.throwProblems()
         if let fsyncInterval, case .interval = config.storage.fsync { config.storage.fsync = .interval(fsyncInterval) }
         if let logFsyncInterval, case .interval = config.logStore.fsync { config.logStore.fsync = .interval(logFsyncInterval) }
         return config
     }
 }
 
-/// Typed reads of YAML nodes, with errors that point at the line.
+/// Typed reads of YAML nodes, with errors that point at the line. A key
+/// whose value is wrong does not stop the reading: `section` notes its
+/// problem and goes on with the next key, and the loader ends with
+/// `throwProblems()`, so a file's every problem is reported at once.
 struct Reader {
     let file: String
+    private let problems = Problems()
+
+    /// The problems noted so far (a box: the reader is passed by value into nested sections).
+    private final class Problems {
+        var list: [ConfigError] = []
+    }
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Throws the problems noted, if any: the first, carrying the others.
+    func throwProblems() throws(ConfigError) {
+        guard var first = problems.list.first else { return }
+        first.others = Array(problems.list.dropFirst())
+        problems.list.removeAll()
+        throw first
+    }
 
     func error(_ node: Node, _ path: String, _ message: String) -> ConfigError {
         ConfigError(file: file, line: node.mark.map { $0.line }, key: path, message: message)
@@ -297,8 +337,15 @@ struct Reader {
     func section(_ node: Node, path: String, _ body: (String, Node, String) throws(ConfigError) -> Void) throws(ConfigError) {
         guard let mapping = node.mapping else { throw error(node, path, "expected a mapping of keys to values") }
         for (keyNode, value) in mapping {
-            guard let key = keyNode.string else { throw error(keyNode, path, "keys must be strings") }
-            try body(key, value, path.isEmpty ? key : "\(path).\(key)")
+            guard let key = keyNode.string else {
+                problems.list.append(error(keyNode, path, "keys must be strings"))
+                continue
+            }
+            do {
+                try body(key, value, path.isEmpty ? key : "\(path).\(key)")
+            } catch {
+                problems.list.append(contentsOf: error.all)
+            }
         }
     }
 

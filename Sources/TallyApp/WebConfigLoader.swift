@@ -61,6 +61,7 @@ public enum WebConfigLoader {
             default: throw reader.unknown(key, value, path)
             }
         }
+        try reader.throwProblems()
         for (user, scopes, node) in scopesByUser {
             guard config.basicUsers[user] != nil else {
                 throw reader.error(node, "basic_auth_scopes.\(user)", "no such user in basic_auth_users")

@@ -8,7 +8,7 @@ struct TallyCommand: AsyncParsableCommand {
         commandName: "tally",
         abstract: "A telemetry collector: StatsD/DogStatsD metrics and structured logs in, the Prometheus and Loki HTTP APIs out.",
         version: TallyVersion.current,
-        subcommands: [Serve.self, QueryCommand.self, LogsCommand.self, ReportCommand.self, TSDBCommand.self, Verify.self, HashPasswordCommand.self, HealthCommand.self],
+        subcommands: [Serve.self, QueryCommand.self, LogsCommand.self, ReportCommand.self, TSDBCommand.self, Verify.self, HashPasswordCommand.self, HealthCommand.self, CheckConfigCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -339,3 +339,26 @@ extension ConfigLoaderTests {
         #expect(throws: ConfigError.self) { try ConfigLoader.load(yaml: "otlp:\n  max_delta_series: 0\n", file: "t.yaml") }
     }
 }
+
+/// A file with several problems reports each of them, in file order, in one error.
+@Test func everyProblemOfAFileIsReportedAtOnce() {
+    let yaml = """
+        flush_interval: 10q
+        http:
+          max_connections: 0
+        storage:
+          typo_key: 1
+        query:
+          timeout: 2m
+          max_samples: many
+        """
+    do {
+        _ = try ConfigLoader.load(yaml: yaml, file: "t.yaml")
+        Issue.record("loaded a file with four problems")
+    } catch {
+        #expect(error.all.map(\.key) == ["flush_interval", "http.max_connections", "storage.typo_key", "query.max_samples"], "\(error)")
+        #expect(error.all.map(\.line) == [1, 3, 5, 8])
+        #expect(error.description.split(separator: "\n").count == 4)
+        #expect(error.description.hasPrefix("t.yaml:1: flush_interval: "))
+    }
+}

@@ -143,6 +143,7 @@ extension WebUITests {
         #expect(seen["panels_after_remove"] as? Int == 1)
         // Prometheus's own link form: g0.expr, g0.tab=1 (table), g0.range_input.
         #expect(seen["prometheus_link_table"] as? [[String]] == expected, "\(seen["prometheus_link_table"] ?? "")")
+        #expect(seen["overflow_on_phone"] as? Int == 0)
         #expect((seen["foreign_requests"] as? [String])?.isEmpty == true)
         #expect(await tally.stop() == 0)
     }

@@ -236,6 +236,15 @@ def check_graph(driver, base, shots, expr):
     driver.get(f"{base}/graph?g0.expr={quote(expr)}&g0.tab=1&g0.range_input=5m")
     WebDriverWait(driver, 10).until(lambda d: "rows at" in d.find_element(By.ID, "summary").text)
     out["prometheus_link_table"] = table_rows(driver, "table")
+    # A phone's screen: nothing wider than it.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    driver.get(f"{base}/graph?expr={quote(expr)}&range=5m")
+    wait_summary(driver)
+    out["overflow_on_phone"] = driver.execute_script(
+        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    if shots:
+        driver.save_screenshot(f"{shots}/graph-phone.png")
     return out
 
 

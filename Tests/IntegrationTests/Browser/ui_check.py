@@ -108,15 +108,20 @@ def check_cardinality(driver, base, shots):
         driver.save_screenshot(f"{shots}/cardinality-dark.png")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
     # A phone's screen: nothing wider than it.
+    out["overflow_on_phone"] = on_phone(driver, driver.current_url, wait_updated, shots and f"{shots}/cardinality-phone.png")
+    return out
+
+
+def on_phone(driver, url, wait, shot=None):
+    """Opens `url` on a phone's screen (390 px wide), waits with `wait(driver)`, keeps a screenshot
+    at `shot` if given, and returns how many pixels the page is wider than the screen."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-    driver.get(driver.current_url)
-    wait_updated(driver)
-    out["overflow_on_phone"] = driver.execute_script(
-        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
-    if shots:
-        driver.save_screenshot(f"{shots}/cardinality-phone.png")
-    return out
+    driver.get(url)
+    wait(driver)
+    if shot:
+        driver.save_screenshot(shot)
+    return driver.execute_script("return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
 
 
 def completions(driver, box, typings):
@@ -237,14 +242,8 @@ def check_graph(driver, base, shots, expr):
     WebDriverWait(driver, 10).until(lambda d: "rows at" in d.find_element(By.ID, "summary").text)
     out["prometheus_link_table"] = table_rows(driver, "table")
     # A phone's screen: nothing wider than it.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-    driver.get(f"{base}/graph?expr={quote(expr)}&range=5m")
-    wait_summary(driver)
-    out["overflow_on_phone"] = driver.execute_script(
-        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
-    if shots:
-        driver.save_screenshot(f"{shots}/graph-phone.png")
+    out["overflow_on_phone"] = on_phone(driver, f"{base}/graph?expr={quote(expr)}&range=5m", wait_summary,
+                                        shots and f"{shots}/graph-phone.png")
     return out
 
 
@@ -326,14 +325,8 @@ def check_logs(driver, base, shots, query):
     out["live_url"] = driver.current_url
     # Dark scheme and a phone's width.
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-    driver.get(f"{base}/logs?query={quote(query)}&range=1h")
-    wait_summary(driver)
-    out["overflow_on_phone"] = driver.execute_script(
-        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
-    if shots:
-        driver.save_screenshot(f"{shots}/logs-phone-dark.png")
+    out["overflow_on_phone"] = on_phone(driver, f"{base}/logs?query={quote(query)}&range=1h", wait_summary,
+                                        shots and f"{shots}/logs-phone-dark.png")
     return out
 
 
@@ -363,12 +356,7 @@ def check_status(driver, base, shots):
         driver.get(out["query_links"][0])
         wait_summary(driver)
         out["linked_summary"] = driver.find_element(By.ID, "summary").text
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-    driver.get(base + "/status")
-    wait_updated(driver)
-    out["overflow_on_phone"] = driver.execute_script(
-        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    out["overflow_on_phone"] = on_phone(driver, base + "/status", wait_updated)
     return out
 
 
@@ -408,12 +396,7 @@ def check_report(driver, base, shots, day):
     out["previous_url"] = driver.current_url
     out["previous_keys"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
                             for c in driver.find_elements(By.CSS_SELECTOR, "#keys .card")}
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
-    driver.get(f"{base}/report?date={day}")
-    wait_changed(driver, "updated")
-    out["overflow_on_phone"] = driver.execute_script(
-        "return document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+    out["overflow_on_phone"] = on_phone(driver, f"{base}/report?date={day}", wait_updated)
     return out
 
 

@@ -142,7 +142,7 @@ struct LokiRoutes: Sendable {
         let engine = LogQLEngine(store: store, limits: dependencies.logLimits)
         let resolution = step
         let asked = ContinuousClock.now
-        let log = logQuery(parameters, rangeSeconds: (end - start) / 1_000_000_000)
+        let log = logQuery(parameters, rangeSeconds: end.saturatingSubtracting(start) / 1_000_000_000)
         return try await gate.run(timeout: dependencies.logLimits.timeout) { () throws -> JSONWriter in
             let started = ContinuousClock.now
             defer { log(started) }

@@ -225,7 +225,7 @@ struct PrometheusRoutes: Sendable {
             throw APIError(type: .badData, message: "invalid expression type \"\(expr.type)\" for range query, must be Scalar or instant Vector")
         }
         let engine = try self.engine(parameters)
-        let logged = LoggedQuery(text: parameters["query"] ?? "", rangeSeconds: (end - start) / 1000)
+        let logged = LoggedQuery(text: parameters["query"] ?? "", rangeSeconds: end.saturatingSubtracting(start) / 1000)
         return try await run(engine, logged) { () throws(PromQLError) in try engine.range(expr, start: start, end: end, step: step) }
     }
 

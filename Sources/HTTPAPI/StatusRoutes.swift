@@ -163,7 +163,7 @@ struct StatusRoutes: Sendable {
             lifetime = value
         }
         let log = dependencies.queryLog
-        let groups = log.top(top, since: dependencies.clock.nowMillis() - lifetime)
+        let groups = log.top(top, since: dependencies.clock.nowMillis().saturatingSubtracting(lifetime))
         var json = JSONWriter()
         json.raw(#"{"topN":"#)
         json.string(String(top))

@@ -28,6 +28,7 @@ struct BoundaryTimesTests {
         ("/loki/api/v1/label/service/values?", ["start", "end", "since"]),
         ("/loki/api/v1/series?match[]=" + escaped(#"{service="api"}"#), ["start", "end"]),
         ("/loki/api/v1/index/stats?query=" + escaped(#"{service="api"}"#), ["start", "end"]),
+        ("/api/v1/status/top_queries?topN=5", ["maxLifetime"]),
     ]
 
     static func escaped(_ text: String) -> String {

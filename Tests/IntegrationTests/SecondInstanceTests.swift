@@ -13,7 +13,7 @@ struct SecondInstanceTests {
         for start in stride(from: 0, to: count, by: 50) {
             try sendUDP(datagram(Array(repeating: "\(name):1|c", count: min(50, count - start))), port: tally.statsdPort)
         }
-        return try await tally.waitFor("/api/v1/query?query=\(name)_total", timeout: .seconds(10)) { _, body in
+        return try await tally.waitFor("/api/v1/query?query=\(name)_total", timeout: .seconds(60)) { _, body in
             body.contains(#""\#(count)""#)
         }
     }

@@ -71,8 +71,7 @@ def check_cardinality(driver, base, shots):
     wait_updated(driver)
     out["title"] = driver.title
     out["nav"] = [(a.text, a.get_attribute("aria-current")) for a in driver.find_elements(By.CSS_SELECTOR, "nav.top a")]
-    out["cards"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
-                    for c in driver.find_elements(By.CSS_SELECTOR, "#head .card")}
+    out["cards"] = cards(driver, "#head .card")
     for table in ("by-metric", "by-pair", "by-label", "bytes-by-label", "limits"):
         out[table] = table_rows(driver, table)
     errors = driver.find_elements(By.ID, "error")
@@ -110,6 +109,12 @@ def check_cardinality(driver, base, shots):
     # A phone's screen: nothing wider than it.
     out["overflow_on_phone"] = on_phone(driver, driver.current_url, wait_updated, shots and f"{shots}/cardinality-phone.png")
     return out
+
+
+def cards(driver, selector):
+    """The cards at `selector`: label -> value as shown."""
+    return {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
+            for c in driver.find_elements(By.CSS_SELECTOR, selector)}
 
 
 def on_phone(driver, url, wait, shot=None):
@@ -336,10 +341,8 @@ def check_status(driver, base, shots):
     wait_updated(driver)
     out["title"] = driver.title
     out["nav"] = [(a.text, a.get_attribute("aria-current")) for a in driver.find_elements(By.CSS_SELECTOR, "nav.top a")]
-    out["runtime"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
-                      for c in driver.find_elements(By.CSS_SELECTOR, "#runtime .card")}
-    out["storage"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
-                      for c in driver.find_elements(By.CSS_SELECTOR, "#storage .card")}
+    out["runtime"] = cards(driver, "#runtime .card")
+    out["storage"] = cards(driver, "#storage .card")
     for table in ("listeners", "ingest", "blocks", "forwarding", "queries", "flags"):
         out[table] = table_rows(driver, table)
     out["refused_rows"] = [[c.text for c in tr.find_elements(By.TAG_NAME, "td")]
@@ -394,8 +397,7 @@ def check_report(driver, base, shots, day):
     driver.find_element(By.ID, "previous").click()
     wait_changed(driver, "updated", before)
     out["previous_url"] = driver.current_url
-    out["previous_keys"] = {c.find_element(By.CLASS_NAME, "label").text: c.find_element(By.CLASS_NAME, "value").text
-                            for c in driver.find_elements(By.CSS_SELECTOR, "#keys .card")}
+    out["previous_keys"] = cards(driver, "#keys .card")
     out["overflow_on_phone"] = on_phone(driver, f"{base}/report?date={day}", wait_updated)
     return out
 

@@ -46,7 +46,7 @@ let package = Package(
         // MARK: Helpers for tally's own /metrics.
         .target(
             name: "SelfMetrics",
-            dependencies: ["DurableFiles", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["DurableFiles", "TelemetryModel", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
 
@@ -277,6 +277,10 @@ let package = Package(
 
         // MARK: Tests, beside the module they test.
         .testTarget(name: "TelemetryModelTests", dependencies: ["TelemetryModel"], swiftSettings: strict),
+        .testTarget(
+            name: "SelfMetricsTests",
+            dependencies: ["SelfMetrics", "TelemetryModel", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: strict),
         .testTarget(name: "StatsDWireTests", dependencies: ["StatsDWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(name: "LogWireTests", dependencies: ["LogWire", "TelemetryModel", "TallyTestKit"], swiftSettings: strict),
         .testTarget(
@@ -344,6 +348,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TallyTestKit", "TelemetryModel", "BlockCodec", "ProtobufWire",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

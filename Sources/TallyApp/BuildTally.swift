@@ -94,11 +94,14 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     // After each round of the metrics store (the larger heap user), the allocator's excess free
     // memory goes back to the system and its figures to /metrics.
     let heapMetrics = HeapMetrics(registry: registry)
+    let filesystemMetrics = FilesystemMetrics(directory: config.dataDir, registry: registry)
+    _ = LimitMetrics(registry: registry, aggregationMaxSeries: config.maxSeries, storeMaxSeries: config.seriesLimits.maxSeries)
     let storage = StorageService(
         name: "the metrics store", fsync: store.options.fsync, sync: { store.syncWAL() },
         maintain: { now in
             store.maintain(now: now)
             heapMetrics.maintain()
+            filesystemMetrics.update()
         },
         clock: clock, logger: logger)
     var forwarders: [RemoteWriteQueue] = []
@@ -277,6 +280,11 @@ public func buildTally(config: TallyConfig, logger: Logger, clock: any WallClock
     if let agent { services.append(.init(service: agent)) }
     if let watcher = webAccess.watcher { services.append(.init(service: watcher)) }
     if let sketchStorage { services.append(.init(service: sketchStorage)) }
+    if config.selfMonitoring.intervalMillis > 0 {
+        let scrape = SelfScrape(registry: registry, sink: store, targetLabels: config.selfMonitoring.targetLabels(http: config.http))
+        services.append(.init(service: SelfScrapeService(
+            scrape: scrape, intervalMillis: config.selfMonitoring.intervalMillis, clock: clock, logger: logger)))
+    }
     services += [
         .init(service: logStorage),
         .init(service: aggregation),

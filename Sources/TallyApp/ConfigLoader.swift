@@ -290,6 +290,20 @@ public enum ConfigLoader {
                     default: throw reader.unknown(key, value, path)
                     }
                 }
+            case "self_monitoring":
+                try reader.section(value, path: path) { key, value, path throws(ConfigError) in
+                    switch key {
+                    case "interval": config.selfMonitoring.intervalMillis = try reader.duration(value, path, minimum: 0)
+                    case "labels":
+                        try reader.section(value, path: path) { name, label, path throws(ConfigError) in
+                            guard Labels.isValidName(name), name != Labels.metricName else {
+                                throw reader.error(label, path, "\(name) is not a valid label name")
+                            }
+                            config.selfMonitoring.labels[name] = try reader.string(label, path)
+                        }
+                    default: throw reader.unknown(key, value, path)
+                    }
+                }
             default:
                 throw reader.unknown(key, value, path)
             }

@@ -92,6 +92,8 @@ public struct TallyConfig: Sendable {
     public var report = ReportConfig()
     /// Events and service checks kept in memory.
     public var maxEvents = 10_000
+    /// tally's own /metrics stored in its own store.
+    public var selfMonitoring = SelfMonitoringConfig()
     /// PromQL limits: timeout, samples, lookback.
     public var query = QueryLimits()
     /// PromQL queries evaluated at once.

@@ -95,6 +95,9 @@ public final class TallyProcess: @unchecked Sendable {
             "--syslog-tcp", "127.0.0.1:\(syslogPort)", "--syslog-udp", "127.0.0.1:\(syslogPort)",
             "--data-dir", directory + "/data",
             "--flush-interval", flushInterval,
+            // tally's own series would change every count a test makes of the store; the tests
+            // of self-monitoring turn it on again (the last value of a flag wins).
+            "--self-monitoring-interval", "0",
         ] + extraArguments
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = FileHandle.nullDevice

@@ -66,6 +66,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("trace, debug, info, notice, warning, error or critical (default info).", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How often tally stores its own /metrics in its own store, such as 15s; 0 turns it off (default 15s).", valueName: "duration"))
+    var selfMonitoringInterval: String?
+
     func run() async throws {
         AllocatorTuning.apply()
         do {
@@ -102,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             ("--config", config), ("--data-dir", dataDir), ("--statsd-udp", statsdUDP), ("--statsd-tcp", statsdTCP),
             ("--statsd-unix", statsdUnix), ("--logs-tcp", logsTCP), ("--logs-udp", logsUDP), ("--syslog-tcp", syslogTCP),
             ("--syslog-udp", syslogUDP), ("--web-config", webConfig), ("--otlp", otlp), ("--http", http),
-            ("--flush-interval", flushInterval), ("--log-level", logLevel),
+            ("--flush-interval", flushInterval), ("--log-level", logLevel), ("--self-monitoring-interval", selfMonitoringInterval),
         ]
         for case (let name, let value?) in given { settings.source.flags[name] = value }
         if let dataDir { settings.dataDir = dataDir }
@@ -129,6 +133,13 @@ struct Serve: AsyncParsableCommand {
             }
             guard settings.flushIntervalMillis > 0 else {
                 throw StartupError(description: "--flush-interval: must be longer than 0")
+            }
+        }
+        if let selfMonitoringInterval {
+            do {
+                settings.selfMonitoring.intervalMillis = try parseDuration(selfMonitoringInterval)
+            } catch {
+                throw StartupError(description: "--self-monitoring-interval: \(error)")
             }
         }
         if let logLevel {

@@ -60,6 +60,9 @@ final class UnixDatagramReceiver: @unchecked Sendable {
             close(socketFD)
             throw SystemError(call: "bind", errno: error)
         }
+        // Writable by every user, as the Datadog agent makes its socket: a sender in another
+        // container or of another uid reaches it as it would reach UDP on 127.0.0.1.
+        _ = chmod(path, 0o722)
         var size = Int32(clamping: receiveBufferBytes)
         _ = setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         fd = socketFD

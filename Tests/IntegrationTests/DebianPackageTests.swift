@@ -17,7 +17,11 @@ private let canInstallPackage = getuid() == 0 && FileManager.default.isExecutabl
 struct DebianPackageTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+    /// The path itself, a dangling symbolic link too.
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
 
     @Test func thePackageInstallsServesAndPurgesLeavingTheData() async throws {
         let scratch = try TemporaryDirectory(prefix: "tally-deb")
@@ -44,6 +48,11 @@ struct DebianPackageTests {
         }
         for path in ["/usr/bin/tally", "/etc/tally/tally.yaml", "/lib/systemd/system/tally.service"] {
             #expect(Self.exists(path), "\(path) not installed")
+        }
+        // Enabled for the next boot although systemd does not run here (deb-systemd-helper).
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/deb-systemd-helper") {
+            #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/etc/systemd/system/multi-user.target.wants/tally.service"))
+                == "/lib/systemd/system/tally.service")
         }
         let conffiles = try await runProcess("/usr/bin/dpkg-query", ["-W", "-f", "${Conffiles}", "tally"])
         #expect(conffiles.output.contains("/etc/tally/tally.yaml"), "\(conffiles.output)")
@@ -97,7 +106,8 @@ struct DebianPackageTests {
         // Purged: nothing of the package is left but the data.
         let purged = try await runProcess("/usr/bin/dpkg", ["--purge", "tally"])
         #expect(purged.status == 0, "\(purged.output)")
-        for path in ["/usr/bin/tally", "/etc/tally", "/lib/systemd/system/tally.service", "/usr/share/man/man1/tally.1.gz", "/usr/share/doc/tally"] {
+        for path in ["/usr/bin/tally", "/etc/tally", "/lib/systemd/system/tally.service", "/usr/share/man/man1/tally.1.gz", "/usr/share/doc/tally",
+                     "/etc/systemd/system/multi-user.target.wants/tally.service"] {
             #expect(!Self.exists(path), "\(path) left after purge")
         }
         #expect(try await runProcess("/usr/bin/getent", ["passwd", "tally"]).status != 0, "the tally user is left after purge")

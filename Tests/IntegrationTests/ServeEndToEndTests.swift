@@ -26,7 +26,10 @@ struct ServeEndToEndTests {
         let tcpLines = (0..<1000).map { _ in "e2e.tcp.hits:2|c" }.joined(separator: "\n")
         try sendTCP(Array(tcpLines.utf8), port: tally.statsdPort)
 
-        // Unix datagram socket (DogStatsD's default transport), an event and a service check.
+        // Unix datagram socket (DogStatsD's default transport), an event and a service check. Any user
+        // may send to it (mode 0722, as the Datadog agent's), as to UDP on 127.0.0.1.
+        var socketInfo = stat()
+        #expect(stat(tally.unixSocket, &socketInfo) == 0 && socketInfo.st_mode & 0o777 == 0o722)
         try sendUnixDatagram(datagram(["e2e.unix.hits:5|c|#via:uds", "_e{6,7}:Deploy|api 1.2|t:success|#service:api", "_sc|db.up|0"]),
                              path: tally.unixSocket)
 

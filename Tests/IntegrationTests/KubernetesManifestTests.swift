@@ -98,6 +98,47 @@ struct KubernetesManifestTests {
         #expect(config.contains("data_dir: /var/lib/tally"))
     }
 
+    /// The two embedded configs run as they are, but for the addresses a pod would have: the
+    /// central's Service name is 127.0.0.1 and its port, listeners and data directories are the
+    /// test's (flags, which win over the file). StatsD sent to the agent is counted at the central
+    /// (agent:), a log line sent to the agent is found there (loki_push), and so are the agent's
+    /// own figures (remote_write of job="tally-agent").
+    @Test func theAgentAndCentralConfigsWorkTogether() async throws {
+        let scratch = try TemporaryDirectory(prefix: "tally-k8s-topology")
+        defer { scratch.remove() }
+        func config(_ manifest: String) throws -> String {
+            let documents = try Self.documents(manifest)
+            return try #require((documents.first { $0.key.hasPrefix("ConfigMap/") }?.value["data"] as? [String: Any])?["tally.yaml"] as? String)
+        }
+        try config("central.yaml").write(toFile: scratch.path + "/central.yaml", atomically: true, encoding: .utf8)
+        let central = try TallyProcess(extraArguments: ["--config", scratch.path + "/central.yaml"])
+        _ = try await central.waitFor("/readyz") { status, _ in status == 200 }
+        try config("agent.yaml").replacingOccurrences(of: "http://tally-central:9470", with: "http://127.0.0.1:\(central.httpPort)")
+            .write(toFile: scratch.path + "/agent.yaml", atomically: true, encoding: .utf8)
+        let agent = try TallyProcess(extraArguments: ["--config", scratch.path + "/agent.yaml", "--self-monitoring-interval", "500ms"])
+        _ = try await agent.waitFor("/readyz") { status, _ in status == 200 }
+
+        try sendUDP(Array("k8s.requests:1|c|#route:/\nk8s.requests:2|c|#route:/\n".utf8), port: agent.statsdPort)
+        try sendUDP(Array(#"{"service":"k8s","level":"info","msg":"from a node"}"#.utf8), port: agent.logsPort)
+        let counted = try await central.waitFor("/api/v1/query?query=" + urlEncoded("k8s_requests_total"), timeout: .seconds(60)) { _, body in
+            body.contains(#""3"]"#)
+        }
+        #expect(counted.contains(#""route":"/""#) && counted.contains(#""3"]"#), "\(counted)")
+        let logged = try await central.waitFor("/loki/api/v1/query_range?query=" + urlEncoded(#"{service="k8s"}"#), timeout: .seconds(60)) { _, body in
+            body.contains("from a node")
+        }
+        #expect(logged.contains("from a node"), "\(logged)")
+        let figures = try await central.waitFor("/api/v1/query?query=" + urlEncoded(#"up{job="tally-agent"}"#), timeout: .seconds(60)) { _, body in
+            body.contains(#""1"]"#)
+        }
+        #expect(figures.contains(#""job":"tally-agent""#), "\(figures)")
+        // Only the agent's own figures go by remote_write: its StatsD series reach the central once, by agent:.
+        let once = try await central.get("/api/v1/query?query=" + urlEncoded("count(k8s_requests_total)")).body
+        #expect(once.contains(#""1"]"#), "\(once)")
+        #expect(await agent.stop() == 0)
+        #expect(await central.stop() == 0)
+    }
+
     @Test func theAgentsReachTheCentralsServiceAndTheSocketIsOnTheNode() throws {
         let central = try Self.documents("central.yaml")
         let agent = try Self.documents("agent.yaml")

@@ -141,11 +141,12 @@ public final class AggregationService: Service {
             state.idleTicks = 0
             state.eventLoop.execute { self.tick(state) }
         } else {
-            // Poll every millisecond while traffic flows, backing off to 5 ms
-            // when idle; a ring holds far more than 5 ms of traffic.
+            // Poll every millisecond while traffic flows, backing off when idle (an idle tally
+            // otherwise wakes 200 times a second per shard), but never past the next flush;
+            // a ring holds far more than 50 ms of traffic.
             state.idleTicks += 1
-            let wait = state.idleTicks < 100 ? 1 : 5
-            state.eventLoop.scheduleTask(in: .milliseconds(Int64(wait))) { self.tick(state) }
+            let wait = min(idleWaitMillis(afterIdleTicks: state.idleTicks), max(1, state.nextFlush - now))
+            state.eventLoop.scheduleTask(in: .milliseconds(wait)) { self.tick(state) }
         }
     }
 

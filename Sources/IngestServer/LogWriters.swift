@@ -85,9 +85,9 @@ public final class LogWriters: Sendable {
             lane.idleTicks = 0
             lane.eventLoop.execute { self.tick(lane) }
         } else {
-            // Every millisecond while lines flow, backing off to 5 ms when idle.
+            // Every millisecond while lines flow, backing off when idle.
             lane.idleTicks += 1
-            lane.eventLoop.scheduleTask(in: .milliseconds(lane.idleTicks < 100 ? 1 : 5)) { self.tick(lane) }
+            lane.eventLoop.scheduleTask(in: .milliseconds(idleWaitMillis(afterIdleTicks: lane.idleTicks))) { self.tick(lane) }
         }
     }
 

@@ -33,8 +33,8 @@ struct SelfScrapeTests {
     @Test func eachRoundStoresEveryFigureWithTheTargetLabelsAndUp() throws {
         let registry = PrometheusCollectorRegistry()
         let lines = registry.makeCounter(
-            descriptor: MetricNameDescriptor(metricName: "tally_statsd_received_lines", unitName: "total"), labels: [("transport", "udp"), ("job", "own")])
-        let heap = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "tally_heap_in_use", unitName: "bytes"))
+            descriptor: MetricNameDescriptor(metricName: "tally_statsd_received_lines", unitName: "total", helpText: "Lines."), labels: [("transport", "udp"), ("job", "own")])
+        let heap = registry.makeGauge(descriptor: MetricNameDescriptor(metricName: "tally_heap_in_use", unitName: "bytes", helpText: "Heap."))
         let sink = KeptSamples()
         let scrape = SelfScrape(registry: registry, sink: sink, targetLabels: ["job": "tally", "instance": "box:9470"])
         lines.increment(by: Int64(3))

@@ -51,34 +51,10 @@ enum SeriesKeyParser {
         }
     }
 
-    /// `name{a="1",b="2"}` or `name`.
+    /// `name{a="1",b="2"}` or `name`, and nothing after it.
     static func textLabels(_ key: [UInt8]) -> Labels? {
-        guard let brace = key.firstIndex(of: UInt8(ascii: "{")) else {
-            return key.isEmpty ? nil : Labels(name: String(decoding: key, as: UTF8.self))
-        }
-        var pairs = [Label(Labels.metricName, String(decoding: key[..<brace], as: UTF8.self))]
-        var i = brace + 1
-        while i < key.count && key[i] != UInt8(ascii: "}") {
-            guard let equals = key[i...].firstIndex(of: UInt8(ascii: "=")), equals + 1 < key.count,
-                  key[equals + 1] == UInt8(ascii: "\"") else { return nil }
-            let name = String(decoding: key[i..<equals], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            var value: [UInt8] = []
-            var j = equals + 2
-            while j < key.count && key[j] != UInt8(ascii: "\"") {
-                if key[j] == UInt8(ascii: "\\"), j + 1 < key.count {
-                    j += 1
-                    value.append(key[j] == UInt8(ascii: "n") ? UInt8(ascii: "\n") : key[j])
-                } else {
-                    value.append(key[j])
-                }
-                j += 1
-            }
-            guard j < key.count else { return nil }
-            pairs.append(Label(name, String(decoding: value, as: UTF8.self)))
-            i = j + 1
-            while i < key.count && (key[i] == UInt8(ascii: ",") || key[i] == UInt8(ascii: " ")) { i += 1 }
-        }
-        return Labels(pairs)
+        guard let series = try? ExpositionSeries.parse(key), series.end == key.count else { return nil }
+        return series.labels
     }
 
     /// `name,k=v;k=v,` (the key keeps its trailing comma).

@@ -12,8 +12,12 @@ import Glibc
 /// cost. An operator's own `GLIBC_TUNABLES` wins: nothing is changed when it
 /// is set.
 public enum AllocatorTuning {
-    /// Freed heap kept for the next query rather than handed back.
+    /// Freed heap kept for the next query rather than handed back as it is freed.
     public static let keptFreeBytes = 256 << 20
+    /// Freed heap left resident between maintenance rounds: queries in a
+    /// burst reuse up to `keptFreeBytes`, and what is still free at the next
+    /// round beyond this is handed back, so that RSS stays near the live heap.
+    public static let keptBetweenRoundsBytes = 64 << 20
 
     public static func apply() {
         #if canImport(Glibc)
@@ -39,7 +43,7 @@ public enum AllocatorTuning {
     /// `malloc_trim`, which also releases free pages inside the heap): for
     /// after a rare burst of transient memory, such as writing a block from
     /// a head of millions of series, which the kept 256 MiB would otherwise
-    /// leave resident until the next one.
+    /// leave resident until the next maintenance round.
     public static func releaseFreeMemory() {
         #if canImport(Glibc)
         _ = malloc_trim(0)
@@ -73,14 +77,14 @@ public enum AllocatorTuning {
     }
 
     /// Hands free pages back only when more freed memory is resident than
-    /// the 256 MiB kept for queries (resident anonymous memory less what
-    /// live allocations take): the freed memory of series that came and
-    /// went, which glibc never returns by itself from inside the heap, so
-    /// that the process's memory follows what it holds, not the most it
-    /// ever held. Returns whether it trimmed. Called each maintenance round.
+    /// `keptBetweenRoundsBytes` (resident anonymous memory less what live
+    /// allocations take): the freed memory of series that came and went,
+    /// which glibc never returns by itself from inside the heap, so that the
+    /// process's memory follows what it holds, not the most it ever held.
+    /// Returns whether it trimmed. Called each maintenance round.
     @discardableResult
     public static func releaseExcessFreeMemory() -> Bool {
-        guard let resident = residentAnonymousBytes(), resident - heap().inUse > keptFreeBytes else { return false }
+        guard let resident = residentAnonymousBytes(), resident - heap().inUse > keptBetweenRoundsBytes else { return false }
         releaseFreeMemory()
         return true
     }

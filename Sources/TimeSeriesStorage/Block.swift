@@ -110,8 +110,8 @@ public final class Block: Sendable {
 
     /// The same samples as points, decoded straight into the array's own
     /// memory, which is sized once from the chunks' headers.
-    func points(of position: Int, start: Int64, end: Int64) throws(StorageError) -> [Point] {
-        try points(of: position, start: start, end: end) { (offset: Int64) throws(StorageError) in try group(at: offset) }
+    func points(of series: PackedBlockIndex.Series, start: Int64, end: Int64) throws(StorageError) -> [Point] {
+        try points(of: series, start: start, end: end) { (offset: Int64) throws(StorageError) in try group(at: offset) }
     }
 
     /// The group a pass over every series of a block read last: consecutive
@@ -124,8 +124,8 @@ public final class Block: Sendable {
     /// Every point of a series, for a pass over the whole block (compaction):
     /// its groups stay out of the query cache, which such a pass would fill
     /// with groups no query asked for, deleted with the block soon after.
-    func allPoints(of position: Int, scan: inout Scan) throws(StorageError) -> [Point] {
-        try points(of: position, start: .min, end: .max) { (offset: Int64) throws(StorageError) in
+    func allPoints(of series: PackedBlockIndex.Series, scan: inout Scan) throws(StorageError) -> [Point] {
+        try points(of: series, start: .min, end: .max) { (offset: Int64) throws(StorageError) in
             if scan.offset != offset {
                 scan.bytes = try group(at: offset, keep: false)
                 scan.offset = offset
@@ -135,7 +135,7 @@ public final class Block: Sendable {
     }
 
     private func points(
-        of position: Int, start: Int64, end: Int64, groups: (Int64) throws(StorageError) -> [UInt8]
+        of series: PackedBlockIndex.Series, start: Int64, end: Int64, groups: (Int64) throws(StorageError) -> [UInt8]
     ) throws(StorageError) -> [Point] {
         let stride = MemoryLayout<Point>.stride
         // Offsets of the stored properties: decoding writes into the points' own memory.
@@ -143,7 +143,7 @@ public final class Block: Sendable {
         let valueOffset = MemoryLayout<Point>.offset(of: \Point.value)!
         var chunks: [(chunk: ChunkRef, bytes: [UInt8], count: Int)] = []
         var total = 0
-        for chunk in index.chunks(position) where chunk.maxTime >= start && chunk.minTime <= end {
+        for chunk in index.chunks(series) where chunk.maxTime >= start && chunk.minTime <= end {
             let bytes = try groups(chunk.group)
             let count = bytes.withUnsafeBytes { raw in (try? PackedChunk.sampleCount(raw, at: Int(chunk.offsetInGroup))) ?? -1 }
             guard count >= 0 else { throw StorageError(.corrupt("chunk header"), path: path + "/chunks", offset: Int(chunk.group)) }
@@ -186,14 +186,14 @@ public final class Block: Sendable {
         return points
     }
 
-    /// The series matching every matcher with a chunk in range: position and labels.
-    func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [(position: Int, labels: Labels)] {
+    /// The series matching every matcher with a chunk in range, with their labels.
+    func matching(_ matchers: [LabelMatcher], start: Int64, end: Int64) -> [(series: PackedBlockIndex.Series, labels: Labels)] {
         guard meta.maxTime >= start && meta.minTime <= end else { return [] }
         let (candidates, decided) = index.candidates(matchers)
-        var out: [(position: Int, labels: Labels)] = []
-        for position in candidates where index.hasChunk(position, start: start, end: end) {
-            let labels = index.labels(position)
-            if decided || matchers.allMatch(labels) { out.append((position, labels)) }
+        var out: [(series: PackedBlockIndex.Series, labels: Labels)] = []
+        for series in candidates where index.hasChunk(series, start: start, end: end) {
+            let labels = index.labels(series)
+            if decided || matchers.allMatch(labels) { out.append((series, labels)) }
         }
         return out
     }
@@ -212,8 +212,8 @@ public final class Block: Sendable {
         }
         // Each group read (and its checksum checked) once, then every chunk in it decoded.
         var byGroup: [Int64: [ChunkRef]] = [:]
-        for position in 0..<index.seriesCount {
-            for chunk in index.chunks(position) { byGroup[chunk.group, default: []].append(chunk) }
+        for series in index.allSeries() {
+            for chunk in index.chunks(series) { byGroup[chunk.group, default: []].append(chunk) }
         }
         for (offset, chunks) in byGroup.sorted(by: { $0.key < $1.key }) {
             let bytes = try group(at: offset)

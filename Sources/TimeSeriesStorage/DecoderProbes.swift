@@ -18,9 +18,9 @@ package enum TimeSeriesDecoderProbes {
     package static func blockIndex(_ bytes: [UInt8]) {
         guard let index = try? PackedBlockIndex.decode(bytes, path: "fuzz/index") else { return }
         // What a query reads of a checked index: every series' labels and chunks, every list.
-        for position in 0..<index.seriesCount {
-            for label in index.labels(position) { _ = index.postings(label.name, label.value) }
-            _ = index.chunks(position)
+        for series in index.allSeries() {
+            for label in index.labels(series) { _ = index.postings(label.name, label.value) }
+            _ = index.chunks(series)
         }
     }
 }

@@ -8,28 +8,57 @@ import DurableFiles
 import TelemetryModel
 
 /// A block's index as its file holds it (docs/format/index.md), mapped
-/// read-only and checked once when opened, plus where each symbol, series
-/// and posting list starts. A block so costs about 4 bytes per series and
-/// 12 per label pair in memory (the heap-decoded index cost ~330 per
-/// series); a query decodes the labels and chunk references of the series
+/// read-only and checked once when opened. In memory it keeps only where
+/// every 8th symbol and every 32nd series and posting list starts (as
+/// Prometheus's reader keeps every 32nd posting-list offset), about 1 byte
+/// per series and label pair: retained blocks must not hold memory per
+/// series that has left, or a store under name churn grows with every
+/// block it keeps. A lookup halves the samples and walks on in the file
+/// over at most 7 symbols, or 31 series or lists (and at most `sampleSpan`
+/// bytes); a query decodes the labels and chunk references of the series
 /// it reads.
 struct PackedBlockIndex: Sendable {
-    /// A posting list: its label pair as symbol ids, and where it starts.
-    private struct Pair: Sendable {
+    /// A series of the index: where its record starts in the file. Valid
+    /// only for the index it came from.
+    struct Series: Sendable, Hashable {
+        fileprivate let offset: UInt32
+    }
+
+    /// Every how many series and posting lists one is sampled.
+    static let sampleEvery = 32
+    /// Every how many symbols one is sampled: two symbol lookups per label
+    /// of every series a query reads, so their walks are kept shorter.
+    static let symbolSampleEvery = 8
+    /// A series or posting list further than this many bytes past the last
+    /// sample is sampled too: long lists and records do not make a walk long.
+    static let sampleSpan = 4_096
+
+    /// A sampled series: its position and where its record starts.
+    private struct SeriesSample: Sendable {
+        var position: UInt32
+        var offset: UInt32
+    }
+
+    /// A sampled posting list: its label pair as symbol ids, and where its
+    /// entry (the name id) starts.
+    private struct PairSample: Sendable {
         var name: UInt32
         var value: UInt32
-        var start: UInt32
+        var offset: UInt32
     }
 
     private let file: MappedFile
-    /// Offset of each symbol (its length varint); symbols are in byte order.
-    private let symbolStarts: [UInt32]
-    /// Offset of each series' record.
-    private let seriesStarts: [UInt32]
-    /// Every posting list, ordered by (name id, value id).
-    private let pairs: [Pair]
-
-    var seriesCount: Int { seriesStarts.count }
+    /// Offset of every 8th symbol (its length varint); symbols are in byte order.
+    private let symbolSamples: [UInt32]
+    private let symbolCount: Int
+    private let seriesSamples: [SeriesSample]
+    /// Where the first series' record starts, and how many there are.
+    private let firstSeries: UInt32
+    let seriesCount: Int
+    /// Sampled posting lists, in (name id, value id) order, and where the
+    /// postings section's content ends.
+    private let pairSamples: [PairSample]
+    private let postingsEnd: Int
 
     /// Maps and checks the index file at `path`.
     static func open(_ path: String) throws(StorageError) -> PackedBlockIndex {
@@ -51,46 +80,113 @@ struct PackedBlockIndex: Sendable {
         }
     }
 
+    /// Bytes the index holds in memory (its samples), for tests and figures.
+    var residentBytes: Int {
+        symbolSamples.capacity * MemoryLayout<UInt32>.stride + seriesSamples.capacity * MemoryLayout<SeriesSample>.stride
+            + pairSamples.capacity * MemoryLayout<PairSample>.stride
+    }
+
+    // MARK: Finding series
+
+    /// The series at `position` (0 ..< seriesCount; with no series, where the first would be).
+    func series(at position: Int) -> Series {
+        var walk = SeriesWalk(position: -1, offset: 0)
+        return series(at: position, from: &walk)
+    }
+
+    /// The series at ascending `positions`, each found by walking on from
+    /// the one before when that is closer than a sample.
+    func series(at positions: [Int32]) -> [Series] {
+        var walk = SeriesWalk(position: -1, offset: 0)
+        return positions.map { series(at: Int($0), from: &walk) }
+    }
+
+    /// Every series, in position (label) order.
+    func allSeries() -> [Series] {
+        var out: [Series] = []
+        out.reserveCapacity(seriesCount)
+        var cursor = Int(firstSeries)
+        for _ in 0..<seriesCount {
+            out.append(Series(offset: UInt32(cursor)))
+            Self.skipSeries(file.bytes, &cursor)
+        }
+        return out
+    }
+
+    /// The series after `series` (which must not be the last).
+    func series(after series: Series) -> Series {
+        var cursor = Int(series.offset)
+        Self.skipSeries(file.bytes, &cursor)
+        return Series(offset: UInt32(cursor))
+    }
+
+    private struct SeriesWalk {
+        var position: Int
+        var offset: Int
+    }
+
+    private func series(at position: Int, from walk: inout SeriesWalk) -> Series {
+        guard !seriesSamples.isEmpty else { return Series(offset: firstSeries) }
+        // The last sample at or before the position.
+        var low = 0
+        var high = seriesSamples.count
+        while low < high {
+            let mid = (low + high) / 2
+            if Int(seriesSamples[mid].position) <= position { low = mid + 1 } else { high = mid }
+        }
+        let sample = seriesSamples[max(0, low - 1)]
+        if walk.position < Int(sample.position) || walk.position > position {
+            walk = SeriesWalk(position: Int(sample.position), offset: Int(sample.offset))
+        }
+        let raw = file.bytes
+        while walk.position < position {
+            Self.skipSeries(raw, &walk.offset)
+            walk.position += 1
+        }
+        return Series(offset: UInt32(walk.offset))
+    }
+
     // MARK: Reading series
 
-    /// The label set of the series at `position` (checked when opened).
-    func labels(_ position: Int) -> Labels {
+    /// The label set of a series (checked when opened).
+    func labels(_ series: Series) -> Labels {
         let raw = file.bytes
-        var cursor = Int(seriesStarts[position])
-        let count = (try? Varint.read(raw, at: &cursor)) ?? 0
+        var cursor = Int(series.offset)
+        let count = Self.varint(raw, &cursor)
         var pairs: [Label] = []
         pairs.reserveCapacity(Int(count))
         for _ in 0..<count {
-            guard let name = try? Varint.read(raw, at: &cursor), let value = try? Varint.read(raw, at: &cursor) else { break }
+            let name = Self.varint(raw, &cursor)
+            let value = Self.varint(raw, &cursor)
             pairs.append(Label(symbol(Int(name)), symbol(Int(value))))
         }
         return Labels(sorted: pairs) ?? Labels(pairs)
     }
 
-    /// The chunk references of the series at `position`, in time order.
-    func chunks(_ position: Int) -> [ChunkRef] {
+    /// The chunk references of a series, in time order.
+    func chunks(_ series: Series) -> [ChunkRef] {
         var chunks: [ChunkRef] = []
-        forEachChunk(position) { chunks.append($0); return true }
+        forEachChunk(series) { chunks.append($0); return true }
         return chunks
     }
 
-    /// Whether the series at `position` has a chunk overlapping `start...end`.
-    func hasChunk(_ position: Int, start: Int64, end: Int64) -> Bool {
+    /// Whether a series has a chunk overlapping `start...end`.
+    func hasChunk(_ series: Series, start: Int64, end: Int64) -> Bool {
         var found = false
-        forEachChunk(position) { chunk in
+        forEachChunk(series) { chunk in
             found = chunk.maxTime >= start && chunk.minTime <= end
             return !found && chunk.minTime <= end
         }
         return found
     }
 
-    private func forEachChunk(_ position: Int, _ body: (ChunkRef) -> Bool) {
+    private func forEachChunk(_ series: Series, _ body: (ChunkRef) -> Bool) {
         let raw = file.bytes
-        var cursor = Int(seriesStarts[position])
+        var cursor = Int(series.offset)
         // Checked when opened: these reads cannot fail.
-        guard let labelCount = try? Varint.read(raw, at: &cursor) else { return }
-        for _ in 0..<(2 * labelCount) { _ = try? Varint.read(raw, at: &cursor) }
-        guard let count = try? Varint.read(raw, at: &cursor) else { return }
+        let labelCount = Self.varint(raw, &cursor)
+        Self.skipVarints(raw, &cursor, count: 2 * labelCount)
+        let count = Self.varint(raw, &cursor)
         var reader = ChunkRefReader()
         for _ in 0..<count {
             guard let chunk = try? reader.next(raw, &cursor), body(chunk) else { return }
@@ -99,9 +195,9 @@ struct PackedBlockIndex: Sendable {
 
     // MARK: Postings
 
-    /// Positions of the series worth testing against the matchers, and
-    /// whether the postings alone decided every matcher (no label to test).
-    func candidates(_ matchers: [LabelMatcher]) -> (positions: [Int], decided: Bool) {
+    /// The series worth testing against the matchers, in position order,
+    /// and whether the postings alone decided every matcher (no label to test).
+    func candidates(_ matchers: [LabelMatcher]) -> (series: [Series], decided: Bool) {
         var result: [Int32]?
         var decided = true
         for matcher in matchers {
@@ -113,31 +209,46 @@ struct PackedBlockIndex: Sendable {
             result = result.map { intersectSorted($0, list) } ?? list
             if result?.isEmpty == true { return ([], true) }
         }
-        return (result.map { $0.map(Int.init) } ?? Array(0..<seriesCount), decided)
+        return (result.map { series(at: $0) } ?? allSeries(), decided)
     }
 
     /// The positions of the series carrying `name="value"`, ascending.
     func postings(_ name: String, _ value: String) -> [Int32] {
-        guard let nameID = symbolID(name), let valueID = symbolID(value) else { return [] }
-        var low = 0
-        var high = pairs.count
-        while low < high {
-            let mid = (low + high) / 2
-            if (pairs[mid].name, pairs[mid].value) < (nameID, valueID) { low = mid + 1 } else { high = mid }
-        }
-        guard low < pairs.count, pairs[low].name == nameID, pairs[low].value == valueID else { return [] }
+        guard let nameID = symbolID(name), let valueID = symbolID(value), var cursor = listStart(nameID, valueID) else { return [] }
         let raw = file.bytes
-        var cursor = Int(pairs[low].start)
-        let count = (try? Varint.read(raw, at: &cursor)) ?? 0
+        let count = Self.varint(raw, &cursor)
         var list: [Int32] = []
         list.reserveCapacity(Int(count))
         var previous: UInt64 = 0
         for _ in 0..<count {
-            guard let delta = try? Varint.read(raw, at: &cursor) else { break }
-            previous &+= delta
+            previous &+= Self.varint(raw, &cursor)
             list.append(Int32(truncatingIfNeeded: previous))
         }
         return list
+    }
+
+    /// Where the list of a label pair starts (its series count), if the block has it.
+    private func listStart(_ nameID: UInt32, _ valueID: UInt32) -> Int? {
+        // The last sample at or before the pair, then on through the file.
+        var low = 0
+        var high = pairSamples.count
+        while low < high {
+            let mid = (low + high) / 2
+            if (pairSamples[mid].name, pairSamples[mid].value) <= (nameID, valueID) { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return nil }
+        let raw = file.bytes
+        var cursor = Int(pairSamples[low - 1].offset)
+        let end = low < pairSamples.count ? Int(pairSamples[low].offset) : postingsEnd
+        while cursor < end {
+            let name = UInt32(truncatingIfNeeded: Self.varint(raw, &cursor))
+            let value = UInt32(truncatingIfNeeded: Self.varint(raw, &cursor))
+            if (name, value) == (nameID, valueID) { return cursor }
+            if (name, value) > (nameID, valueID) { return nil }
+            let count = Self.varint(raw, &cursor)
+            Self.skipVarints(raw, &cursor, count: count)
+        }
+        return nil
     }
 
     // MARK: Symbols
@@ -148,32 +259,77 @@ struct PackedBlockIndex: Sendable {
 
     private func symbolBytes(_ id: Int) -> UnsafeRawBufferPointer {
         let raw = file.bytes
-        var cursor = Int(symbolStarts[id])
-        let length = Int((try? Varint.read(raw, at: &cursor)) ?? 0)
-        return UnsafeRawBufferPointer(rebasing: raw[cursor..<(cursor + length)])
+        var cursor = Int(symbolSamples[id / Self.symbolSampleEvery])
+        for _ in 0..<(id % Self.symbolSampleEvery) {
+            let length = Self.varint(raw, &cursor)
+            cursor += Int(length)
+        }
+        return Self.string(raw, &cursor)
     }
 
     /// The id of a string among the symbols (which are in byte order).
     private func symbolID(_ string: String) -> UInt32? {
         var string = string
-        return string.withUTF8 { target in
+        return string.withUTF8 { utf8 in
+            let target = UnsafeRawBufferPointer(utf8)
+            let raw = file.bytes
+            // The last sampled symbol at or before the string, then on through the file.
             var low = 0
-            var high = symbolStarts.count
+            var high = symbolSamples.count
             while low < high {
                 let mid = (low + high) / 2
-                let order = compareBytes(symbolBytes(mid), UnsafeRawBufferPointer(target))
-                if order == 0 { return UInt32(mid) }
-                if order < 0 { low = mid + 1 } else { high = mid }
+                var cursor = Int(symbolSamples[mid])
+                if compareBytes(Self.string(raw, &cursor), target) <= 0 { low = mid + 1 } else { high = mid }
+            }
+            guard low > 0 else { return nil }
+            let first = (low - 1) * Self.symbolSampleEvery
+            var cursor = Int(symbolSamples[low - 1])
+            for id in first..<min(symbolCount, first + Self.symbolSampleEvery) {
+                let order = compareBytes(Self.string(raw, &cursor), target)
+                if order == 0 { return UInt32(id) }
+                if order > 0 { return nil }
             }
             return nil
         }
+    }
+
+    // MARK: Reading the checked file
+
+    /// A varint of the checked file (0 past its end, which a checked file never reaches).
+    private static func varint(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int) -> UInt64 {
+        (try? Varint.read(raw, at: &cursor)) ?? 0
+    }
+
+    /// Steps over `count` varints.
+    private static func skipVarints(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int, count: UInt64) {
+        var left = count
+        while left > 0 && cursor < raw.count {
+            if raw[cursor] < 0x80 { left -= 1 }
+            cursor += 1
+        }
+    }
+
+    /// A length-prefixed string's bytes, stepping over it.
+    private static func string(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int) -> UnsafeRawBufferPointer {
+        let length = Int(varint(raw, &cursor))
+        let end = min(raw.count, cursor + length)
+        defer { cursor = end }
+        return UnsafeRawBufferPointer(rebasing: raw[cursor..<end])
+    }
+
+    /// Steps over a series' record: its labels and its chunk references (5 varints each).
+    private static func skipSeries(_ raw: UnsafeRawBufferPointer, _ cursor: inout Int) {
+        let labelCount = varint(raw, &cursor)
+        skipVarints(raw, &cursor, count: 2 * labelCount)
+        let chunkCount = varint(raw, &cursor)
+        skipVarints(raw, &cursor, count: 5 * chunkCount)
     }
 
     // MARK: Checking the file
 
     /// Walks the whole file once, checking every section's CRC, every
     /// reference and count, and the order of symbols and posting lists;
-    /// notes where each part starts.
+    /// samples where entries start.
     private static func scan(_ file: MappedFile) throws(CodecError) -> PackedBlockIndex {
         let raw = file.bytes
         guard raw.count >= BlockFormat.fileHeaderSize, raw[0..<4].elementsEqual(BlockFormat.indexMagic) else {
@@ -210,14 +366,18 @@ struct PackedBlockIndex: Sendable {
             guard count <= UInt64(range.count) else { throw CodecError(.inconsistent("\(what) count"), offset: range.lowerBound) }
             return (bytes, cursor, count)
         }
+        /// Whether the entry `index` at `offset` is sampled, `last` the last sampled offset.
+        func sampled(_ index: UInt64, _ offset: Int, after last: Int) -> Bool {
+            index % UInt64(sampleEvery) == 0 || offset - last > sampleSpan
+        }
 
         let symbols = try countedSection("symbol")
         let (symbolBytes, symbolCount) = (symbols.bytes, symbols.count)
         var cursor = symbols.cursor
-        var symbolStarts: [UInt32] = []
-        symbolStarts.reserveCapacity(Int(symbolCount))
+        var symbolSamples: [UInt32] = []
+        symbolSamples.reserveCapacity(Int(symbolCount) / symbolSampleEvery + 1)
         var previous: UnsafeRawBufferPointer?
-        for _ in 0..<symbolCount {
+        for id in 0..<symbolCount {
             let start = cursor
             let length = try Varint.read(symbolBytes, at: &cursor)
             guard length <= UInt64(symbolBytes.count - cursor) else { throw CodecError(.truncated, offset: cursor) }
@@ -228,7 +388,8 @@ struct PackedBlockIndex: Sendable {
             }
             previous = bytes
             cursor += Int(length)
-            symbolStarts.append(UInt32(start))
+            // Symbols are found by id: every 8th, whatever its length.
+            if id % UInt64(symbolSampleEvery) == 0 { symbolSamples.append(UInt32(start)) }
         }
         func checkSymbol(_ id: UInt64, _ at: Int) throws(CodecError) {
             guard id < symbolCount else { throw CodecError(.inconsistent("symbol \(id) out of range"), offset: at) }
@@ -236,10 +397,14 @@ struct PackedBlockIndex: Sendable {
 
         let (seriesBytes, seriesCursor, seriesCount) = try countedSection("series")
         cursor = seriesCursor
-        var seriesStarts: [UInt32] = []
-        seriesStarts.reserveCapacity(Int(seriesCount))
-        for _ in 0..<seriesCount {
-            seriesStarts.append(UInt32(cursor))
+        var seriesSamples: [SeriesSample] = []
+        seriesSamples.reserveCapacity(Int(seriesCount) / sampleEvery + 1)
+        var lastSample = cursor
+        for position in 0..<seriesCount {
+            if sampled(position, cursor, after: lastSample) {
+                seriesSamples.append(SeriesSample(position: UInt32(position), offset: UInt32(cursor)))
+                lastSample = cursor
+            }
             let labelCount = try Varint.read(seriesBytes, at: &cursor)
             guard labelCount <= 1024 else { throw CodecError(.inconsistent("label count"), offset: cursor) }
             for _ in 0..<(2 * labelCount) { try checkSymbol(try Varint.read(seriesBytes, at: &cursor), cursor) }
@@ -251,14 +416,25 @@ struct PackedBlockIndex: Sendable {
 
         let (postingBytes, postingCursor, pairCount) = try countedSection("postings")
         cursor = postingCursor
-        var pairs: [Pair] = []
-        pairs.reserveCapacity(Int(pairCount))
-        for _ in 0..<pairCount {
+        var pairSamples: [PairSample] = []
+        pairSamples.reserveCapacity(Int(pairCount) / sampleEvery + 1)
+        lastSample = cursor
+        var lastPair: (name: UInt64, value: UInt64)?
+        for pair in 0..<pairCount {
+            let start = cursor
             let name = try Varint.read(postingBytes, at: &cursor)
             try checkSymbol(name, cursor)
             let value = try Varint.read(postingBytes, at: &cursor)
             try checkSymbol(value, cursor)
-            let start = cursor
+            // Lookups search the lists by halving and walking on: they must be in order, each pair once.
+            if let lastPair, lastPair >= (name, value) {
+                throw CodecError(.inconsistent("postings out of order"), offset: start)
+            }
+            lastPair = (name, value)
+            if sampled(pair, start, after: lastSample) {
+                pairSamples.append(PairSample(name: UInt32(name), value: UInt32(value), offset: UInt32(start)))
+                lastSample = start
+            }
             let count = try Varint.read(postingBytes, at: &cursor)
             guard count <= seriesCount else { throw CodecError(.inconsistent("postings length"), offset: cursor) }
             var position: UInt64 = 0
@@ -267,14 +443,10 @@ struct PackedBlockIndex: Sendable {
                 position = next
                 guard !overflow, position < seriesCount else { throw CodecError(.inconsistent("posting out of range"), offset: cursor) }
             }
-            let pair = Pair(name: UInt32(name), value: UInt32(value), start: UInt32(start))
-            // Lookups search the lists by halving: they must be in order, each pair once.
-            if let last = pairs.last, (last.name, last.value) >= (pair.name, pair.value) {
-                throw CodecError(.inconsistent("postings out of order"), offset: start)
-            }
-            pairs.append(pair)
         }
-        return PackedBlockIndex(file: file, symbolStarts: symbolStarts, seriesStarts: seriesStarts, pairs: pairs)
+        return PackedBlockIndex(
+            file: file, symbolSamples: symbolSamples, symbolCount: Int(symbolCount), seriesSamples: seriesSamples,
+            firstSeries: UInt32(seriesCursor), seriesCount: Int(seriesCount), pairSamples: pairSamples, postingsEnd: cursor)
     }
 }
 

@@ -31,11 +31,11 @@ public enum StoreInspection {
             var encodings: [String: Int] = [:]
             var samplesBy: [String: Int] = [:]
             var bytesBy: [String: Int] = [:]
-            for position in 0..<block.index.seriesCount {
+            for series in block.index.allSeries() {
                 // Each chunk decoded once: its samples feed the Gorilla comparison, its end its size.
                 var timestamps: [Int64] = []
                 var values: [Double] = []
-                for chunk in block.index.chunks(position) {
+                for chunk in block.index.chunks(series) {
                     let group = try block.group(at: chunk.group)
                     guard Int(chunk.offsetInGroup) < group.count else {
                         throw StorageError(.corrupt("a chunk starts past the end of its group"), path: block.path + "/chunks", offset: Int(chunk.group))

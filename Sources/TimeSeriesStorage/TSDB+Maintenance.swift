@@ -274,8 +274,9 @@ func mergeSeries(
 ) throws(StorageError) {
     let ordered = group.sorted { $0.meta.minTime < $1.meta.minTime }
     var positions = [Int](repeating: 0, count: ordered.count)
+    var series = ordered.map { $0.index.series(at: 0) }
     var scans = [Block.Scan](repeating: Block.Scan(), count: ordered.count)
-    var current: [Labels?] = ordered.map { $0.index.seriesCount > 0 ? $0.index.labels(0) : nil }
+    var current: [Labels?] = ordered.indices.map { ordered[$0].index.seriesCount > 0 ? ordered[$0].index.labels(series[$0]) : nil }
     while true {
         var smallest: Labels?
         for case let labels? in current where smallest.map({ labels.lexicographicallyPrecedes($0) }) ?? true {
@@ -284,10 +285,15 @@ func mergeSeries(
         guard let labels = smallest else { return }
         var runs: [[Point]] = []
         for b in ordered.indices where current[b] == labels {
-            runs.append(try ordered[b].allPoints(of: positions[b], scan: &scans[b]))
+            runs.append(try ordered[b].allPoints(of: series[b], scan: &scans[b]))
             positions[b] += 1
             let index = ordered[b].index
-            current[b] = positions[b] < index.seriesCount ? index.labels(positions[b]) : nil
+            guard positions[b] < index.seriesCount else {
+                current[b] = nil
+                continue
+            }
+            series[b] = index.series(after: series[b])
+            current[b] = index.labels(series[b])
             if let next = current[b], !labels.lexicographicallyPrecedes(next) {
                 throw StorageError(.corrupt("index: series \(positions[b]) out of label order"), path: ordered[b].path + "/index")
             }

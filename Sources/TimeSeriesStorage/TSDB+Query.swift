@@ -29,10 +29,10 @@ extension TSDB {
         if let damage = damagedBlocks.first(where: { $0.overlaps(start: start, end: end) }) {
             throw StoredDataError("\(damage.queryError)")
         }
-        var sources: [Labels: [(block: Block, position: Int)]] = [:]
+        var sources: [Labels: [(block: Block, series: PackedBlockIndex.Series)]] = [:]
         for block in blocks.withLock({ $0 }) {
-            for (position, labels) in block.matching(matchers, start: start, end: end) {
-                sources[labels, default: []].append((block, position))
+            for (series, labels) in block.matching(matchers, start: start, end: end) {
+                sources[labels, default: []].append((block, series))
             }
         }
         var head: [Labels: [Point]] = [:]
@@ -45,10 +45,10 @@ extension TSDB {
         while next < order.count {
             let batch = order[next..<min(order.count, next + max(1, seriesPerBatch))]
             next = batch.endIndex
-            let work = batch.flatMap { labels in sources[labels]!.map { (labels: labels, block: $0.block, position: $0.position) } } // keys of `sources`
+            let work = batch.flatMap { labels in sources[labels]!.map { (labels: labels, block: $0.block, series: $0.series) } } // keys of `sources`
             // Decoding is most of a query's work: spread it over the cores.
             let decoded = parallelMap(count: work.count) { i in
-                Result { () throws(StorageError) in try work[i].block.points(of: work[i].position, start: start, end: end) }
+                Result { () throws(StorageError) in try work[i].block.points(of: work[i].series, start: start, end: end) }
             }
             var runs: [Labels: [[Point]]] = [:]
             for (i, result) in decoded.enumerated() {

@@ -43,4 +43,22 @@ struct AllocatorTuningTests {
         for (i, block) in blocks.enumerated() where i % 2 == 1 { block.deallocate() }
         #expect(held - released >= 64 << 20, "128 MiB freed in holes: \(held) → \(released)")
     }
+
+    /// A maintenance round hands freed memory back once more than 64 MiB of
+    /// it is resident: 128 MiB of holes are not kept until the next burst.
+    @Test func aRoundHandsBackMoreThanTheAmountKeptBetweenRounds() throws {
+        var blocks: [UnsafeMutableRawPointer] = []
+        for _ in 0..<4096 {
+            let block = UnsafeMutableRawPointer.allocate(byteCount: 64 << 10, alignment: 16)
+            block.initializeMemory(as: UInt8.self, repeating: 1, count: 64 << 10)
+            blocks.append(block)
+        }
+        for (i, block) in blocks.enumerated() where i % 2 == 0 { block.deallocate() }
+        let held = try #require(AllocatorTuning.residentAnonymousBytes())
+        let trimmed = AllocatorTuning.releaseExcessFreeMemory()
+        let released = try #require(AllocatorTuning.residentAnonymousBytes())
+        for (i, block) in blocks.enumerated() where i % 2 == 1 { block.deallocate() }
+        #expect(AllocatorTuning.keptBetweenRoundsBytes < 128 << 20)
+        #expect(trimmed && held - released >= 64 << 20, "\(held) → \(released)")
+    }
 }

@@ -138,9 +138,9 @@ struct TSDBTests {
         let block = try #require(db.currentBlocks.first)
         var scan = Block.Scan()
         var passed: [[Point]] = []
-        for position in 0..<block.index.seriesCount { passed.append(try block.allPoints(of: position, scan: &scan)) }
+        for series in block.index.allSeries() { passed.append(try block.allPoints(of: series, scan: &scan)) }
         #expect(db.cache.byteCount == 0)
-        let queried = try (0..<block.index.seriesCount).map { try block.points(of: $0, start: .min, end: .max) }
+        let queried = try block.index.allSeries().map { try block.points(of: $0, start: .min, end: .max) }
         #expect(db.cache.byteCount > 0, "queries do fill it")
         #expect(passed == queried && passed.allSatisfy { !$0.isEmpty })
     }

@@ -19,7 +19,7 @@ public final class HeapMetrics: Sendable {
             helpText: "Bytes the allocator counts as freed (glibc's mallinfo2), resident or already handed back."))
         trims = registry.makeCounter(descriptor: MetricNameDescriptor(
             metricName: "tally_heap_trims", unitName: "total",
-            helpText: "Maintenance rounds that handed freed heap memory back to the system because more than 64 MiB of it was resident."))
+            helpText: "Maintenance rounds that handed freed heap memory back to the system because more than \(AllocatorTuning.keptBetweenRoundsBytes >> 20) MiB of it was resident."))
     }
 
     /// Hands excess free memory back, then records the figures.

@@ -20,7 +20,7 @@ import TelemetryModel
 struct PackedBlockIndex: Sendable {
     /// A series of the index: where its record starts in the file. Valid
     /// only for the index it came from.
-    struct Series: Sendable, Hashable {
+    struct Series: Sendable, Equatable {
         fileprivate let offset: UInt32
     }
 
